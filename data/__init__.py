@@ -1,0 +1,1 @@
+"""Embedded data: the Gironde snapshot (see data/README.md) and a copy of indicators.yaml."""

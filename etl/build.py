@@ -1,0 +1,153 @@
+"""Build the database: geography, sources, observations, indicators; then swap it in.
+
+The build writes `.<name>.building` beside the target and renames it over the target
+only when everything succeeded, so readers never see a half-built database and a
+failed or interrupted build leaves the previous one untouched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from etl.catalogue import Catalogue, Source
+from etl.extract import Cache, fetch, session
+from etl.geography import load_geography
+from etl.indicators import compute_indicators
+from etl.load import load_raw
+from etl.paths import snapshot_file
+from etl.transform import harmonise, tidy
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SourceReport:
+    source_id: str
+    status: str  # embedded | downloaded | cached | skipped
+    detail: str = ""
+
+
+@dataclass
+class BuildReport:
+    db_path: Path
+    seconds: float = 0.0
+    sources: list[SourceReport] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def staging_path(db_path: Path) -> Path:
+    return db_path.with_name(f".{db_path.name}.building")
+
+
+def build(
+    catalogue: Catalogue,
+    db_path: Path,
+    *,
+    offline: bool = False,
+    mirror: str | None = None,
+    territory: str | None = None,
+    cache_dir: Path,
+) -> BuildReport:
+    started = time.perf_counter()
+    report = BuildReport(db_path)
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    staging = staging_path(db_path)
+    staging.unlink(missing_ok=True)  # left over by an interrupted build
+    con = duckdb.connect(str(staging))
+    try:
+        load_geography(con, territory or catalogue.territory)
+        _create_provenance(con)
+        http, cache = session(), Cache(cache_dir)
+        for source in catalogue.sources:
+            if source.snapshot is None and offline:
+                report.sources.append(SourceReport(source.id, "skipped", "--offline: downloaded sources are not used"))
+                continue
+            if source.snapshot is not None:
+                path = snapshot_file(source.snapshot)
+                url, digest, size, fetched_at = _snapshot_record(source, path)
+                outcome = SourceReport(source.id, "embedded", str(path.name))
+            else:
+                download = fetch(source.id, source.url, cache, http, mirror)
+                path, url, digest, size, fetched_at = (
+                    download.path, download.url, download.sha256, download.bytes, download.fetched_at
+                )
+                outcome = SourceReport(source.id, "cached" if download.from_cache else "downloaded", url)
+            rows = load_raw(con, source, path)
+            tidy(con, source)
+            con.execute(
+                "INSERT INTO provenance VALUES (?, ?, ?, ?, ?, ?)", [source.id, url, fetched_at, digest, size, rows]
+            )
+            report.sources.append(outcome)
+        harmonise(con)
+        compute_indicators(con, catalogue)
+        _write_catalogue(con, catalogue)
+        report.counts = {
+            table: con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            for table in ("territories", "geometries", "indicator_values", "provenance")
+        }
+        con.execute("CHECKPOINT")
+        con.close()
+        os.replace(staging, db_path)
+    except BaseException:
+        con.close()
+        staging.unlink(missing_ok=True)
+        Path(f"{staging}.wal").unlink(missing_ok=True)
+        raise
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _create_provenance(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("""CREATE TABLE provenance (
+        source_id VARCHAR, url VARCHAR, fetched_at VARCHAR, sha256 VARCHAR, bytes BIGINT, rows BIGINT)""")
+
+
+def _snapshot_record(source: Source, path: Path) -> tuple[str, str, int, str]:
+    """Provenance of an embedded file: the packages it was built from and their date."""
+    meta = json.loads(snapshot_file("snapshot/provenance.json").read_text())
+    data = path.read_bytes()
+    origin = f"data/{source.snapshot} (built from {meta['built_from']})"
+    return origin, hashlib.sha256(data).hexdigest(), len(data), meta["snapshot_date"]
+
+
+def _write_catalogue(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> None:
+    indicators = pd.DataFrame(
+        [
+            {
+                "indicator_id": i.id,
+                "label_fr": i.label.fr,
+                "label_en": i.label.en,
+                "finality": i.finality.value,
+                "unit": i.unit,
+                "polarity": i.polarity,
+                "kind": i.kind,
+                "levels": ",".join(level.value for level in i.levels),
+                "sources": ",".join(dict.fromkeys(r.source for r in i.refs())),
+                "definition_fr": i.definition.fr,
+                "definition_en": i.definition.en,
+                "limits_fr": i.limits.fr if i.limits else None,
+                "metadata": i.model_dump_json(exclude_none=True),
+            }
+            for i in catalogue.indicators
+        ]
+    )
+    sources = pd.DataFrame(
+        [
+            {"source_id": s.id, "producer": s.producer, "title": s.title, "url": s.url or s.page,
+             "licence": s.licence}
+            for s in catalogue.sources
+        ]
+    )
+    con.register("indicators_df", indicators)
+    con.register("sources_df", sources)
+    con.execute("CREATE TABLE indicators AS SELECT * FROM indicators_df")
+    con.execute("CREATE TABLE sources AS SELECT * FROM sources_df")

@@ -1,0 +1,222 @@
+"""The indicator catalogue: `indicators.yaml`, validated on load.
+
+Every error in the file is collected and reported at once, each naming the source or
+indicator id, the field, and what is allowed.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+
+NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+class Level(StrEnum):
+    commune = "commune"
+    epci = "epci"
+    departement = "departement"
+    region = "region"
+    france = "france"
+
+
+class Finality(StrEnum):
+    climat = "climat"
+    biodiversite = "biodiversite"
+    cohesion_sociale = "cohesion_sociale"
+    epanouissement = "epanouissement"
+    production_consommation = "production_consommation"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Text(Strict):
+    fr: str
+    en: str | None = None
+
+
+class Source(Strict):
+    """A producer's file: downloaded from `url`, or embedded in `data/` as `snapshot`."""
+
+    id: str = Field(pattern=NAME.pattern)
+    producer: str
+    title: str
+    licence: str
+    page: str | None = None  # the producer's page for people; never fetched
+    url: str | None = None
+    snapshot: str | None = None
+    format: Literal["snapshot_csv", "insee_csv_zip"]
+    member: str | None = None  # file inside a zip
+    separator: str = ";"
+    key: str = "CODGEO"
+    year_column: str | None = None  # tidy files: the year of each row
+    level_column: str | None = None  # tidy files: rows at levels other than commune
+    status_column: str | None = None
+    code_list: int | None = None  # COG vintage of the codes; None = varies by row
+    # variable -> {column: year}; a null year means the value does not change with time
+    variables: dict[str, dict[str, int | None]]
+
+    @model_validator(mode="after")
+    def _one_origin(self) -> Source:
+        bad = [v for v in self.variables if not NAME.fullmatch(v)]
+        if bad:
+            raise ValueError(f"variable names are lower-case words with underscores: {', '.join(bad)}")
+        if (self.url is None) == (self.snapshot is None):
+            raise ValueError("give exactly one of `url` (downloaded) or `snapshot` (file in data/)")
+        if self.format == "insee_csv_zip" and not self.member:
+            raise ValueError("format insee_csv_zip needs `member`, the CSV file inside the zip")
+        if self.format == "snapshot_csv" and self.snapshot is None:
+            raise ValueError("format snapshot_csv reads an embedded file: give `snapshot`")
+        return self
+
+
+class VariableRef(Strict):
+    source: str = Field(pattern=NAME.pattern)
+    variable: str = Field(pattern=NAME.pattern)
+
+
+class Target(Strict):
+    value: float
+    year: int
+    basis: str
+
+
+class Indicator(Strict):
+    id: str = Field(pattern=NAME.pattern)
+    label: Text
+    finality: Finality
+    sdg: list[int] = Field(default_factory=list)
+    unit: str
+    polarity: Literal["higher_is_better", "lower_is_better"] | None = None
+    kind: Literal["count", "ratio", "change_rate", "composite"]
+    variable: VariableRef | None = None  # count, change_rate
+    numerator: VariableRef | None = None  # ratio
+    denominator: VariableRef | None = None  # ratio
+    scale: float = 1.0
+    components: list[str] = Field(default_factory=list)  # composite
+    levels: list[Level]
+    target: Target | None = None
+    definition: Text
+    limits: Text | None = None
+
+    @model_validator(mode="after")
+    def _fields_for_kind(self) -> Indicator:
+        needed = {
+            "count": ["variable"],
+            "change_rate": ["variable"],
+            "ratio": ["numerator", "denominator"],
+            "composite": ["components"],
+        }[self.kind]
+        missing = [f for f in needed if not getattr(self, f)]
+        if missing:
+            raise ValueError(f"kind {self.kind} needs {' and '.join(missing)}")
+        if any(not 1 <= g <= 17 for g in self.sdg):
+            raise ValueError("sdg goals are numbers from 1 to 17")
+        return self
+
+    def refs(self) -> list[VariableRef]:
+        return [r for r in (self.variable, self.numerator, self.denominator) if r is not None]
+
+
+class Catalogue(Strict):
+    reference_code_list: int
+    territory: str = "33"
+    sources: list[Source]
+    indicators: list[Indicator]
+
+    def source(self, source_id: str) -> Source:
+        return next(s for s in self.sources if s.id == source_id)
+
+    def indicator(self, indicator_id: str) -> Indicator:
+        return next(i for i in self.indicators if i.id == indicator_id)
+
+
+class CatalogueError(Exception):
+    def __init__(self, path: Path, errors: list[str]):
+        self.errors = errors
+        super().__init__(f"{path}: {len(errors)} error(s)\n" + "\n".join(f"  - {e}" for e in errors))
+
+
+def _describe(prefix: str, error: ValidationError) -> list[str]:
+    out = []
+    for e in error.errors():
+        field = ".".join(str(p) for p in e["loc"])
+        where = f"{prefix}.{field}" if field else prefix
+        message = e["msg"].removeprefix("Value error, ")
+        if e["type"] == "extra_forbidden":
+            message = "unknown field"
+        out.append(f"{where}: {message}")
+    return out
+
+
+def _validate_items(kind: str, model: type[Strict], items: object, errors: list[str]) -> list:
+    if not isinstance(items, list):
+        errors.append(f"{kind}: expected a list")
+        return []
+    valid = []
+    for n, item in enumerate(items):
+        name = item.get("id") if isinstance(item, dict) else None
+        prefix = f"{kind}[{n}] ({name})" if name else f"{kind}[{n}]"
+        try:
+            valid.append(model.model_validate(item))
+        except ValidationError as e:
+            errors.extend(_describe(prefix, e))
+    return valid
+
+
+def _cross_check(sources: list[Source], indicators: list[Indicator], errors: list[str]) -> None:
+    for kind, ids in (("sources", [s.id for s in sources]), ("indicators", [i.id for i in indicators])):
+        for dup in sorted({i for i in ids if ids.count(i) > 1}):
+            errors.append(f"{kind} ({dup}): id declared more than once")
+    by_id = {s.id: s for s in sources}
+    indicator_ids = {i.id for i in indicators}
+    for ind in indicators:
+        for ref in ind.refs():
+            src = by_id.get(ref.source)
+            if src is None:
+                errors.append(
+                    f"indicators ({ind.id}): unknown source '{ref.source}'; declared sources: {', '.join(sorted(by_id))}"
+                )
+            elif ref.variable not in src.variables:
+                errors.append(
+                    f"indicators ({ind.id}): source '{ref.source}' has no variable '{ref.variable}'; "
+                    f"it has: {', '.join(sorted(src.variables))}"
+                )
+        for component in ind.components:
+            if component not in indicator_ids:
+                errors.append(f"indicators ({ind.id}).components: unknown indicator '{component}'")
+
+
+def parse_catalogue(raw: object, path: Path) -> Catalogue:
+    errors: list[str] = []
+    if not isinstance(raw, dict):
+        raise CatalogueError(path, ["the file must be a mapping with `sources` and `indicators`"])
+    sources = _validate_items("sources", Source, raw.get("sources"), errors)
+    indicators = _validate_items("indicators", Indicator, raw.get("indicators"), errors)
+    _cross_check(sources, indicators, errors)
+    header = {k: v for k, v in raw.items() if k not in ("sources", "indicators")}
+    try:
+        catalogue = Catalogue.model_validate({**header, "sources": sources, "indicators": indicators})
+    except ValidationError as e:
+        errors.extend(_describe("catalogue", e))
+    if errors:
+        raise CatalogueError(path, errors)
+    return catalogue
+
+
+def load_catalogue(path: Path) -> Catalogue:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise CatalogueError(path, [f"cannot read the file: {e.strerror}"]) from None
+    except yaml.YAMLError as e:
+        raise CatalogueError(path, [f"not valid YAML: {e}"]) from None
+    return parse_catalogue(raw, path)

@@ -1,0 +1,117 @@
+"""The `itdd` command line."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.table import Table
+
+from etl.build import build as run_build
+from etl.catalogue import Catalogue, CatalogueError, load_catalogue
+from etl.extract import DownloadError
+from etl.geography import GeographyError
+from etl.load import LoadError
+from etl.paths import default_cache, default_catalogue, default_db
+
+app = typer.Typer(help="itdd: territorial sustainable-development indicators.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+console = Console()
+err = Console(stderr=True)
+
+CatalogueOption = Annotated[
+    Path | None, typer.Option("--catalogue", help="indicators.yaml to use [default: $ITDD_CATALOGUE, ./indicators.yaml, shipped copy]")
+]
+DbOption = Annotated[Path | None, typer.Option("--db", help="DuckDB file [default: $ITDD_DB or the user data folder]")]
+
+
+@app.callback()
+def main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(message)s",
+        handlers=[RichHandler(console=err, show_path=False, show_time=False)],
+    )
+
+
+def _catalogue(path: Path | None) -> Catalogue:
+    path = path or default_catalogue()
+    try:
+        return load_catalogue(path)
+    except CatalogueError as e:
+        err.print(f"[red]{path}: {len(e.errors)} error(s)[/red]")
+        for line in e.errors:
+            err.print(f"  - {line}", markup=False, highlight=False)
+        raise typer.Exit(1) from None
+
+
+@app.command()
+def check(catalogue: CatalogueOption = None) -> None:
+    """Validate indicators.yaml; list every error at once."""
+    cat = _catalogue(catalogue)
+    console.print(f"[green]OK[/green]: {len(cat.sources)} sources, {len(cat.indicators)} indicators")
+
+
+@app.command()
+def indicators(catalogue: CatalogueOption = None) -> None:
+    """List the indicator catalogue."""
+    cat = _catalogue(catalogue)
+    table = Table("id", "label", "finality", "unit", "levels", "source (licence)")
+    for i in cat.indicators:
+        sources = ", ".join(f"{s} ({cat.source(s).licence})" for s in dict.fromkeys(r.source for r in i.refs()))
+        table.add_row(i.id, i.label.fr, i.finality.value, i.unit, ", ".join(lv.value for lv in i.levels), sources)
+    console.print(table)
+
+
+@app.command()
+def build(
+    db: DbOption = None,
+    offline: Annotated[bool, typer.Option("--offline", help="Use only the snapshot embedded in data/")] = False,
+    mirror: Annotated[str | None, typer.Option("--mirror", help="Read https://HOST/PATH from BASE/HOST/PATH (folder or URL)")] = None,
+    territory: Annotated[str | None, typer.Option("--territory", help="Département code [default: catalogue's]")] = None,
+    catalogue: CatalogueOption = None,
+) -> None:
+    """Build the database (atomically: a failed build keeps the previous one)."""
+    cat = _catalogue(catalogue)
+    target = db or default_db()
+    try:
+        report = run_build(cat, target, offline=offline, mirror=mirror, territory=territory, cache_dir=default_cache())
+    except (DownloadError, LoadError, GeographyError) as e:
+        err.print(f"[red]Build failed[/red]: {e}", highlight=False)
+        err.print(f"The previous database, if any, is unchanged: {target}", highlight=False)
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        err.print(f"Interrupted; the previous database, if any, is unchanged: {target}")
+        raise typer.Exit(130) from None
+    table = Table("source", "status", "detail", title="Sources")
+    for s in report.sources:
+        table.add_row(s.source_id, s.status, s.detail)
+    console.print(table)
+    counts = ", ".join(f"{n} {t}" for t, n in report.counts.items())
+    console.print(f"[green]Built[/green] {target} in {report.seconds:.1f} s ({counts})")
+
+
+@app.command()
+def serve(
+    db: DbOption = None,
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port")] = 8050,
+    catalogue: CatalogueOption = None,
+) -> None:
+    """Serve the dashboard; builds the database from the snapshot first if it is missing."""
+    target = db or default_db()
+    if not target.exists():
+        console.print(f"No database at {target}: building it from the embedded snapshot (offline) first.")
+        build(db=target, offline=True, mirror=None, territory=None, catalogue=catalogue)
+    from dashboard.app import serve as serve_app  # Dash is only imported when serving
+
+    console.print(f"Serving {target} on http://{host}:{port}/")
+    serve_app(target, host=host, port=port)
+
+
+if __name__ == "__main__":
+    app()

