@@ -172,20 +172,25 @@ def _validate_items(kind: str, model: type[Strict], items: object, errors: list[
     return valid
 
 
-def _cross_check(sources: list[Source], indicators: list[Indicator], errors: list[str]) -> None:
-    for kind, ids in (("sources", [s.id for s in sources]), ("indicators", [i.id for i in indicators])):
+def _declared_ids(items: object) -> list[str]:
+    """Ids as written, valid entries or not, so one mistake is not reported twice."""
+    return [i["id"] for i in items if isinstance(i, dict) and "id" in i] if isinstance(items, list) else []
+
+
+def _cross_check(raw: dict, sources: list[Source], indicators: list[Indicator], errors: list[str]) -> None:
+    source_ids, indicator_ids = _declared_ids(raw.get("sources")), _declared_ids(raw.get("indicators"))
+    for kind, ids in (("sources", source_ids), ("indicators", indicator_ids)):
         for dup in sorted({i for i in ids if ids.count(i) > 1}):
             errors.append(f"{kind} ({dup}): id declared more than once")
     by_id = {s.id: s for s in sources}
-    indicator_ids = {i.id for i in indicators}
     for ind in indicators:
         for ref in ind.refs():
             src = by_id.get(ref.source)
-            if src is None:
+            if ref.source not in source_ids:
                 errors.append(
-                    f"indicators ({ind.id}): unknown source '{ref.source}'; declared sources: {', '.join(sorted(by_id))}"
+                    f"indicators ({ind.id}): unknown source '{ref.source}'; declared sources: {', '.join(sorted(source_ids))}"
                 )
-            elif ref.variable not in src.variables:
+            elif src is not None and ref.variable not in src.variables:
                 errors.append(
                     f"indicators ({ind.id}): source '{ref.source}' has no variable '{ref.variable}'; "
                     f"it has: {', '.join(sorted(src.variables))}"
@@ -201,7 +206,7 @@ def parse_catalogue(raw: object, path: Path) -> Catalogue:
         raise CatalogueError(path, ["the file must be a mapping with `sources` and `indicators`"])
     sources = _validate_items("sources", Source, raw.get("sources"), errors)
     indicators = _validate_items("indicators", Indicator, raw.get("indicators"), errors)
-    _cross_check(sources, indicators, errors)
+    _cross_check(raw, sources, indicators, errors)
     header = {k: v for k, v in raw.items() if k not in ("sources", "indicators")}
     try:
         catalogue = Catalogue.model_validate({**header, "sources": sources, "indicators": indicators})

@@ -1,0 +1,70 @@
+"""Shared fixtures: a built database, a local HTTP server, the shared open-data mirror."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from etl.build import build
+from etl.catalogue import load_catalogue
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_OPENDATA = ROOT.parent / "shared" / "opendata"
+
+
+@pytest.fixture(scope="session")
+def catalogue():
+    return load_catalogue(ROOT / "indicators.yaml")
+
+
+@pytest.fixture(scope="session")
+def offline_db(tmp_path_factory, catalogue) -> Path:
+    """The database built from the embedded snapshot, once per test session."""
+    folder = tmp_path_factory.mktemp("offline")
+    db = folder / "itdd.duckdb"
+    build(catalogue, db, offline=True, cache_dir=folder / "cache")
+    return db
+
+
+@pytest.fixture
+def query(offline_db):
+    con = duckdb.connect(str(offline_db), read_only=True)
+    yield lambda sql, *params: con.execute(sql, list(params)).fetchall()
+    con.close()
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:  # keep test output readable
+        pass
+
+
+@pytest.fixture
+def serve_folder() -> Iterator:
+    """Start an HTTP server on 127.0.0.1 serving a folder; yields its base URL."""
+    servers = []
+
+    def start(folder: Path, handler: type = QuietHandler) -> str:
+        server = http.server.ThreadingHTTPServer(
+            ("127.0.0.1", 0), functools.partial(handler, directory=str(folder))
+        )
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}"
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def shared_opendata() -> Path:
+    if not (SHARED_OPENDATA / "MANIFEST.md").is_file():
+        pytest.skip("../shared/opendata is absent")
+    return SHARED_OPENDATA

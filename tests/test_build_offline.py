@@ -1,0 +1,123 @@
+"""The build from the embedded Gironde snapshot: real figures, checked against INSEE's."""
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from etl.cli import app
+from etl.paths import data_dir
+
+
+def value(query, indicator, level, code, year):
+    rows = query(
+        "SELECT value, status FROM indicator_values WHERE indicator_id = ? AND level = ? AND code = ? AND year = ?",
+        indicator, level, code, year,
+    )
+    assert len(rows) == 1, (indicator, level, code, year, rows)
+    return rows[0]
+
+
+def test_territories_and_geometries(query):
+    counts = dict(query("SELECT level, count(*) FROM territories GROUP BY level"))
+    assert counts == {"commune": 536, "epci": 28, "departement": 1, "region": 1, "france": 1}
+    gironde = query("SELECT count(*) FROM territory_links WHERE parent_level = 'departement' AND parent_code = '33'")
+    assert gironde == [(534,)]
+    geometries = dict(query("SELECT level, count(*) FROM geometries WHERE geojson LIKE '{\"type\":%' GROUP BY level"))
+    assert geometries == {"commune": 536, "epci": 28, "departement": 1}
+
+
+def test_population_years_and_levels(query):
+    years = query("SELECT DISTINCT year FROM indicator_values WHERE indicator_id = 'population' ORDER BY year")
+    assert [y for (y,) in years] == [2016, 2019, 2020, 2021, 2022, 2023]
+    per_level = dict(query(
+        "SELECT level, count(DISTINCT code) FROM indicator_values WHERE indicator_id = 'population' "
+        "AND value IS NOT NULL GROUP BY level"))
+    assert per_level["commune"] == 536 and per_level["epci"] == 28 and per_level["departement"] == 1
+
+
+def test_figures_from_the_issue(query):
+    assert value(query, "population", "commune", "33063", 2023) == (267991, "ok")
+    # Porte-de-Benauge 2021: its own 500 plus the 86 of Saint-Genis-du-Bois, merged in 2025
+    assert value(query, "population", "commune", "33008", 2021) == (586, "ok")
+    assert value(query, "population", "departement", "33", 2023) == (1690493, "ok")
+
+
+def test_straddling_epci_counts_its_outside_commune(query):
+    members = query("SELECT child_code FROM territory_links WHERE parent_level = 'epci' AND parent_code = '243301371'")
+    codes = {c for (c,) in members}
+    assert len(codes) == 20 and "24335" in codes
+    total = query(
+        "SELECT sum(value) FROM indicator_values WHERE indicator_id = 'population' AND level = 'commune' "
+        "AND year = 2023 AND code IN (SELECT child_code FROM territory_links WHERE parent_code = '243301371')")
+    assert value(query, "population", "epci", "243301371", 2023) == (total[0][0], "ok")
+    assert "24466" in {c for (c,) in query(
+        "SELECT child_code FROM territory_links WHERE parent_level = 'epci' AND parent_code = '243301454'")}
+
+
+def test_every_epci_equals_the_sum_of_its_communes(query):
+    mismatches = query("""
+        SELECT e.code, e.year, e.value, sum(c.value) FROM indicator_values e
+        JOIN territory_links l ON l.parent_level = 'epci' AND l.parent_code = e.code AND l.child_level = 'commune'
+        JOIN indicator_values c ON c.indicator_id = e.indicator_id AND c.level = 'commune'
+             AND c.code = l.child_code AND c.year = e.year
+        WHERE e.indicator_id = 'population' AND e.level = 'epci'
+        GROUP BY ALL HAVING e.value <> sum(c.value)""")
+    assert mismatches == []
+
+
+def test_density_is_a_ratio_of_sums(query):
+    got = query("""
+        SELECT e.value, sum(c.numerator) / sum(c.denominator) FROM indicator_values e
+        JOIN territory_links l ON l.parent_level = 'epci' AND l.parent_code = e.code
+        JOIN indicator_values c ON c.indicator_id = e.indicator_id AND c.level = 'commune'
+             AND c.code = l.child_code AND c.year = e.year
+        WHERE e.indicator_id = 'densite_population' AND e.code = '243300316' AND e.year = 2023 GROUP BY ALL""")
+    assert got[0][0] == pytest.approx(got[0][1])
+    bordeaux, status = value(query, "densite_population", "commune", "33063", 2023)
+    assert status == "ok" and 5300 < bordeaux < 5500  # 267,991 inhabitants on about 49.4 km²
+
+
+def test_2016_gaps_are_flagged_not_hidden(query):
+    # The 2016 package lacks the population of communes merged in 2019 (Cantois into 33008)
+    assert value(query, "population", "commune", "33008", 2016)[1] == "incomplete"
+    assert value(query, "population", "departement", "33", 2016)[1] == "incomplete"
+    assert value(query, "population", "commune", "33063", 2016) == (252040, "ok")
+
+
+def test_provenance_names_every_embedded_source(query):
+    rows = query("SELECT source_id, url, sha256, rows FROM provenance ORDER BY source_id")
+    assert [r[0] for r in rows] == ["populations_legales", "surfaces_ign"]
+    assert all(len(r[2]) == 64 and r[3] > 0 and "decoupage-administratif" in r[1] for r in rows)
+
+
+def test_snapshot_provenance_lists_packages_and_checks():
+    meta = json.loads((data_dir() / "snapshot" / "provenance.json").read_text())
+    years = {p["population_year"]: p for p in meta["populations"]}
+    assert sorted(years) == [2016, 2019, 2020, 2021, 2022, 2023]
+    assert years[2016]["incomplete_communes_in_snapshot"] == ["33008", "33055", "33380"]
+    assert "IGN" in meta["geometry"]["producer"]
+    size = sum(f.stat().st_size for f in (data_dir() / "snapshot").iterdir())
+    assert size < 3_000_000
+
+
+def test_snapshot_has_the_2025_code_list():
+    communes = pd.read_csv(data_dir() / "snapshot" / "communes.csv", dtype=str)
+    assert (communes["departement"] == "33").sum() == 534
+    assert "33409" not in set(communes["code"])  # Saint-Genis-du-Bois, merged in 2025
+
+
+def test_build_command_offline(tmp_path):
+    db = tmp_path / "cli.duckdb"
+    result = CliRunner().invoke(app, ["build", "--offline", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert db.exists() and "Built" in result.output
+
+
+def test_unknown_territory_is_a_clear_error(tmp_path):
+    result = CliRunner().invoke(app, ["build", "--offline", "--territory", "2A", "--db", str(tmp_path / "x.duckdb")])
+    assert result.exit_code == 1
+    assert "covers département 33, not 2A" in result.output
+    assert not (tmp_path / "x.duckdb").exists()

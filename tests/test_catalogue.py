@@ -1,0 +1,92 @@
+"""indicators.yaml validation: every error reported at once, with ids and choices."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from etl.catalogue import CatalogueError, load_catalogue, parse_catalogue
+from etl.cli import app
+
+ROOT = Path(__file__).resolve().parent.parent
+BROKEN = Path(__file__).parent / "fixtures" / "broken_indicators.yaml"
+
+
+def test_shipped_catalogue_is_valid():
+    catalogue = load_catalogue(ROOT / "indicators.yaml")
+    ids = {i.id for i in catalogue.indicators}
+    assert {"population", "densite_population", "evolution_population"} <= ids
+    for indicator in catalogue.indicators:
+        for ref in indicator.refs():
+            assert ref.variable in catalogue.source(ref.source).variables
+
+
+def test_broken_file_reports_every_error():
+    with pytest.raises(CatalogueError) as caught:
+        load_catalogue(BROKEN)
+    errors = "\n".join(caught.value.errors)
+    expected = [
+        "sources[1] (no_origin): give exactly one of `url`",
+        "sources[2] (bad_format).format: Input should be 'snapshot_csv' or 'insee_csv_zip'",
+        "indicators[0] (bad_finality).finality: Input should be 'climat', 'biodiversite'",
+        "indicators[1] (bad_polarity).polarity: Input should be 'higher_is_better' or 'lower_is_better'",
+        "indicators[2] (ratio_without_denominator): kind ratio needs denominator",
+        "indicators[3] (extra_field).colour: unknown field",
+        "indicators[4] (bad_level).levels.1: Input should be 'commune', 'epci', 'departement', 'region' or 'france'",
+        "indicators (unknown_source): unknown source 'nowhere'; declared sources: bad_format, bad_variable_ok, no_origin",
+        "indicators (unknown_variable): source 'bad_variable_ok' has no variable 'absent'; it has: population",
+        "indicators (unknown_source): id declared more than once",
+    ]
+    for message in expected:
+        assert message in errors, f"missing: {message}\n--- got:\n{errors}"
+    assert len(caught.value.errors) == len(expected)
+
+
+def test_not_a_mapping_and_bad_yaml(tmp_path):
+    with pytest.raises(CatalogueError, match="must be a mapping"):
+        parse_catalogue(["a", "list"], tmp_path / "x.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("sources: [\n")
+    with pytest.raises(CatalogueError, match="not valid YAML"):
+        load_catalogue(bad)
+    with pytest.raises(CatalogueError, match="cannot read the file"):
+        load_catalogue(tmp_path / "absent.yaml")
+
+
+def test_check_command_exits_1_and_names_each_error():
+    result = CliRunner().invoke(app, ["check", "--catalogue", str(BROKEN)])
+    assert result.exit_code == 1
+    assert "10 error(s)" in result.output
+    assert "bad_polarity" in result.output and "Traceback" not in result.output
+
+
+def test_check_command_accepts_the_shipped_file():
+    result = CliRunner().invoke(app, ["check", "--catalogue", str(ROOT / "indicators.yaml")])
+    assert result.exit_code == 0, result.output
+    assert "OK" in result.output
+
+
+def test_indicators_command_lists_sources_and_licences():
+    result = CliRunner().invoke(app, ["indicators", "--catalogue", str(ROOT / "indicators.yaml")], env={"COLUMNS": "250"})
+    assert result.exit_code == 0, result.output
+    assert "densite_population" in result.output and "Licence Ouverte" in result.output
+
+
+def test_composite_leaves_room_with_checked_components(tmp_path):
+    raw = yaml.safe_load((ROOT / "indicators.yaml").read_text())
+    raw["indicators"].append(
+        {
+            "id": "indice_test",
+            "label": {"fr": "Indice"},
+            "finality": "epanouissement",
+            "unit": "indice",
+            "kind": "composite",
+            "components": ["population", "absent_indicator"],
+            "levels": ["commune"],
+            "definition": {"fr": "…"},
+        }
+    )
+    with pytest.raises(CatalogueError) as caught:
+        parse_catalogue(raw, tmp_path / "x.yaml")
+    assert caught.value.errors == ["indicators (indice_test).components: unknown indicator 'absent_indicator'"]

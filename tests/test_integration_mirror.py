@@ -1,0 +1,158 @@
+"""`itdd build --mirror` through the real download path, against servers on 127.0.0.1."""
+
+from __future__ import annotations
+
+import http.server
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import zipfile
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from etl.build import build
+from etl.extract import DownloadError
+
+pytestmark = pytest.mark.integration
+
+COMPARATEUR = "www.insee.fr/fr/statistiques/fichier/2521169/base_cc_comparateur_csv.zip"
+# INSEE's format (`;`, CRLF, CODGEO as text, blank = withheld) with SYNTHETIC values:
+# 33008 and 33409 are separate communes in the 2021 code list; 33063 has a blank.
+SYNTHETIC_ROWS = [
+    "CODGEO;P13_POP;P18_POP;SUPERF;P18_CHOM1564;P18_ACT1564",
+    "33008;400;500;10.5;20;200",
+    "33409;80;84;5.1;5;50",
+    "33063;240000;250000;49.36;;120000",
+    "33001;1900;2000;20.0;100;1000",
+]
+
+
+def write_synthetic_mirror(root: Path) -> Path:
+    target = root / COMPARATEUR
+    target.parent.mkdir(parents=True)
+    with zipfile.ZipFile(target, "w") as zf:
+        zf.writestr("base_cc_comparateur.CSV", "\r\n".join(SYNTHETIC_ROWS) + "\r\n")
+    return root
+
+
+def values(db: Path, indicator: str) -> dict:
+    with duckdb.connect(str(db), read_only=True) as con:
+        rows = con.execute(
+            "SELECT level, code, year, value, status FROM indicator_values WHERE indicator_id = ?", [indicator]
+        ).fetchall()
+    return {(lv, code, year): (value, status) for lv, code, year, value, status in rows}
+
+
+def test_mirror_over_http_harmonises_and_aggregates(tmp_path, catalogue, serve_folder):
+    base = serve_folder(write_synthetic_mirror(tmp_path / "mirror"))
+    db = tmp_path / "itdd.duckdb"
+    report = build(catalogue, db, mirror=base, cache_dir=tmp_path / "cache")
+    assert {s.source_id: s.status for s in report.sources}["insee_comparateur"] == "downloaded"
+    rate = values(db, "taux_chomage_15_64")
+    # 33409 (Saint-Genis-du-Bois) is carried into 33008: (20 + 5) / (200 + 50)
+    assert rate[("commune", "33008", 2018)] == (pytest.approx(10.0), "ok")
+    assert ("commune", "33409", 2018) not in rate
+    assert rate[("commune", "33063", 2018)] == (None, "missing")  # blank is not zero
+    # The département lacks most communes: a value over those known, flagged as such
+    assert rate[("departement", "33", 2018)] == (pytest.approx(125 / 1250 * 100), "incomplete")
+    with duckdb.connect(str(db), read_only=True) as con:
+        prov = con.execute("SELECT url, bytes, rows FROM provenance WHERE source_id = 'insee_comparateur'").fetchone()
+    assert prov[0] == f"https://{COMPARATEUR}" and prov[1] > 0 and prov[2] == 4
+
+
+def test_folder_mirror_takes_the_same_path(tmp_path, catalogue):
+    mirror = write_synthetic_mirror(tmp_path / "mirror")
+    db = tmp_path / "itdd.duckdb"
+    build(catalogue, db, mirror=str(mirror), cache_dir=tmp_path / "cache")
+    assert values(db, "taux_chomage_15_64")[("commune", "33001", 2018)] == (pytest.approx(10.0), "ok")
+
+
+def test_missing_file_fails_clearly_and_keeps_the_previous_database(tmp_path, catalogue, serve_folder, offline_db):
+    db = tmp_path / "itdd.duckdb"
+    db.write_bytes(offline_db.read_bytes())
+    before = db.read_bytes()
+    base = serve_folder(tmp_path)  # serves nothing under www.insee.fr
+    with pytest.raises(DownloadError) as caught:
+        build(catalogue, db, mirror=base, cache_dir=tmp_path / "cache")
+    assert caught.value.source_id == "insee_comparateur"
+    assert "HTTP 404" in str(caught.value) and COMPARATEUR in str(caught.value)
+    assert db.read_bytes() == before
+    assert not any(p.name.endswith(".building") for p in tmp_path.iterdir())
+
+
+def test_cli_reports_the_failed_source_without_traceback(tmp_path, serve_folder):
+    base = serve_folder(tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-m", "etl.cli", "build", "--mirror", base, "--db", str(tmp_path / "x.duckdb")],
+        capture_output=True, text=True, env={**os.environ, "ITDD_CACHE": str(tmp_path / "cache")},
+    )
+    assert result.returncode == 1
+    assert "insee_comparateur" in result.stderr and "HTTP 404" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+class StallingHandler(http.server.SimpleHTTPRequestHandler):
+    """Sends headers and a first chunk, then stalls: a build blocked mid-download."""
+
+    release = threading.Event()
+
+    def do_GET(self):  # noqa: N802 (http.server API)
+        self.send_response(200)
+        self.send_header("Content-Length", "1000000")
+        self.end_headers()
+        self.wfile.write(b"x" * 1000)
+        self.wfile.flush()
+        self.release.wait(30)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_killing_a_build_leaves_the_previous_database_readable(tmp_path, serve_folder, offline_db):
+    db = tmp_path / "itdd.duckdb"
+    db.write_bytes(offline_db.read_bytes())
+    before = db.read_bytes()
+    base = serve_folder(tmp_path, StallingHandler)
+    build_process = subprocess.Popen(
+        [sys.executable, "-m", "etl.cli", "build", "--mirror", base, "--db", str(db)],
+        env={**os.environ, "ITDD_CACHE": str(tmp_path / "cache")},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        staging = tmp_path / ".itdd.duckdb.building"
+        deadline = time.monotonic() + 30
+        while not staging.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert staging.exists(), "the build never started writing"
+        time.sleep(0.5)  # well into the download
+        build_process.send_signal(signal.SIGKILL)
+        build_process.wait(10)
+    finally:
+        StallingHandler.release.set()
+        build_process.kill()
+    assert db.read_bytes() == before
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM territories").fetchone()[0] == 567
+
+
+def test_real_insee_files_from_the_shared_mirror(tmp_path, catalogue, serve_folder, shared_opendata):
+    """Issue figures on INSEE's own comparateur file (Gironde rows), served over HTTP."""
+    base = serve_folder(shared_opendata)
+    db = tmp_path / "itdd.duckdb"
+    build(catalogue, db, mirror=base, cache_dir=tmp_path / "cache")
+    rate = values(db, "taux_chomage_15_64")
+    assert rate[("commune", "33063", 2018)][0] == pytest.approx(14.47, abs=0.005)
+    assert rate[("departement", "33", 2018)] == (pytest.approx(12.75, abs=0.005), "ok")
+    assert rate[("commune", "33008", 2018)][0] == pytest.approx(5.89, abs=0.005)
+    # The file only covers Gironde: CC du Pays Foyen lacks its Dordogne member
+    assert rate[("epci", "243301371", 2018)][1] == "incomplete"
+    with duckdb.connect(str(db), read_only=True) as con:
+        pop = con.execute(
+            "SELECT value FROM obs WHERE variable = 'population_recensement' AND code = '33008' AND year = 2018"
+        ).fetchone()
+    assert pop == (584,)
