@@ -78,7 +78,11 @@ def build(
             else:
                 download = fetch(source.id, source.url, cache, http, mirror)
                 path, url, digest, size, fetched_at = (
-                    download.path, download.url, download.sha256, download.bytes, download.fetched_at
+                    download.path,
+                    download.url,
+                    download.sha256,
+                    download.bytes,
+                    download.fetched_at,
                 )
                 outcome = SourceReport(source.id, "cached" if download.from_cache else "downloaded", url)
             rows = load_raw(con, source, path)
@@ -142,8 +146,7 @@ def _write_catalogue(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> No
     )
     sources = pd.DataFrame(
         [
-            {"source_id": s.id, "producer": s.producer, "title": s.title, "url": s.url or s.page,
-             "licence": s.licence}
+            {"source_id": s.id, "producer": s.producer, "title": s.title, "url": s.url or s.page, "licence": s.licence}
             for s in catalogue.sources
         ]
     )

@@ -14,7 +14,6 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 

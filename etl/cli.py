@@ -18,13 +18,17 @@ from etl.geography import GeographyError
 from etl.load import LoadError
 from etl.paths import default_cache, default_catalogue, default_db
 
-app = typer.Typer(help="itdd: territorial sustainable-development indicators.", no_args_is_help=True,
-                  pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="itdd: territorial sustainable-development indicators.", no_args_is_help=True, pretty_exceptions_enable=False
+)
 console = Console()
 err = Console(stderr=True)
 
 CatalogueOption = Annotated[
-    Path | None, typer.Option("--catalogue", help="indicators.yaml to use [default: $ITDD_CATALOGUE, ./indicators.yaml, shipped copy]")
+    Path | None,
+    typer.Option(
+        "--catalogue", help="indicators.yaml to use [default: $ITDD_CATALOGUE, ./indicators.yaml, shipped copy]"
+    ),
 ]
 DbOption = Annotated[Path | None, typer.Option("--db", help="DuckDB file [default: $ITDD_DB or the user data folder]")]
 
@@ -71,8 +75,12 @@ def indicators(catalogue: CatalogueOption = None) -> None:
 def build(
     db: DbOption = None,
     offline: Annotated[bool, typer.Option("--offline", help="Use only the snapshot embedded in data/")] = False,
-    mirror: Annotated[str | None, typer.Option("--mirror", help="Read https://HOST/PATH from BASE/HOST/PATH (folder or URL)")] = None,
-    territory: Annotated[str | None, typer.Option("--territory", help="Département code [default: catalogue's]")] = None,
+    mirror: Annotated[
+        str | None, typer.Option("--mirror", help="Read https://HOST/PATH from BASE/HOST/PATH (folder or URL)")
+    ] = None,
+    territory: Annotated[
+        str | None, typer.Option("--territory", help="Département code [default: catalogue's]")
+    ] = None,
     catalogue: CatalogueOption = None,
 ) -> None:
     """Build the database (atomically: a failed build keeps the previous one)."""

@@ -12,7 +12,7 @@ import json
 import logging
 import os
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -112,8 +112,15 @@ def fetch(source_id: str, url: str, cache: Cache, http: requests.Session, mirror
         response = http.get(address, headers=headers, stream=True, timeout=TIMEOUT_SECONDS)
         if response.status_code == 304 and cached:
             log.info("%s: not modified since %s, using the cache", source_id, cached["fetched_at"])
-            return Download(source_id, url, cache.path(url, cached), cached["sha256"], cached["bytes"],
-                            cached["fetched_at"], from_cache=True)
+            return Download(
+                source_id,
+                url,
+                cache.path(url, cached),
+                cached["sha256"],
+                cached["bytes"],
+                cached["fetched_at"],
+                from_cache=True,
+            )
         response.raise_for_status()
         tmp = cache.staging(url)
         digest, size = hashlib.sha256(), 0
@@ -138,7 +145,7 @@ def fetch(source_id: str, url: str, cache: Cache, http: requests.Session, mirror
         "address": address,
         "sha256": digest.hexdigest(),
         "bytes": size,
-        "fetched_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "fetched_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "etag": response.headers.get("ETag"),
         "last_modified": response.headers.get("Last-Modified"),
     }

@@ -55,13 +55,18 @@ def load_geography(con: duckdb.DuckDBPyConnection, territory: str) -> None:
             _links(communes[communes["epci"] != ""], "commune", "epci", "epci"),
             _links(communes[communes["departement"] == territory], "commune", "departement", "departement"),
             _links(communes, "commune", "region", "region"),
-            communes.assign(child_level="commune", parent_level="france", parent_code="FR")
-            .rename(columns={"code": "child_code"}),
-            epcis.assign(child_level="epci", parent_level="france", parent_code="FR")
-            .rename(columns={"code": "child_code"}),
+            communes.assign(child_level="commune", parent_level="france", parent_code="FR").rename(
+                columns={"code": "child_code"}
+            ),
+            epcis.assign(child_level="epci", parent_level="france", parent_code="FR").rename(
+                columns={"code": "child_code"}
+            ),
             pd.DataFrame(
-                [("departement", territory, "region", region), ("departement", territory, "france", "FR"),
-                 ("region", region, "france", "FR")],
+                [
+                    ("departement", territory, "region", region),
+                    ("departement", territory, "france", "FR"),
+                    ("region", region, "france", "FR"),
+                ],
                 columns=["child_level", "child_code", "parent_level", "parent_code"],
             ),
         ],
@@ -81,14 +86,13 @@ def load_geography(con: duckdb.DuckDBPyConnection, territory: str) -> None:
 
 def _links(df: pd.DataFrame, child: str, parent_level: str, parent_column: str) -> pd.DataFrame:
     return pd.DataFrame(
-        {"child_level": child, "child_code": df["code"], "parent_level": parent_level,
-         "parent_code": df[parent_column]}
+        {"child_level": child, "child_code": df["code"], "parent_level": parent_level, "parent_code": df[parent_column]}
     )
 
 
 def _check_epci_membership(communes: pd.DataFrame, epcis: pd.DataFrame) -> None:
     present = communes[communes["epci"] != ""].groupby("epci").size()
-    for code, expected in zip(epcis["code"], epcis["member_count"].astype(int)):
+    for code, expected in zip(epcis["code"], epcis["member_count"].astype(int), strict=True):
         if present.get(code, 0) != expected:
             raise GeographyError(
                 f"EPCI {code} has {expected} member communes but the snapshot holds {present.get(code, 0)}"
@@ -103,12 +107,12 @@ def _load_geometries(con: duckdb.DuckDBPyConnection, communes: pd.DataFrame, ter
     if missing:
         raise GeographyError(f"no geometry for commune(s) {', '.join(sorted(missing))}")
     # Communes share simplified edges, so unions of them have no slivers.
-    epci = shapes[shapes["epci"] != ""].groupby("epci").geometry.apply(
-        lambda g: shapely.coverage_union_all(g.to_numpy())
+    epci = (
+        shapes[shapes["epci"] != ""].groupby("epci").geometry.apply(lambda g: shapely.coverage_union_all(g.to_numpy()))
     )
     dep = shapely.coverage_union_all(shapes.loc[shapes["departement"] == territory].geometry.to_numpy())
     rows = (
-        [("commune", c, shapely.to_geojson(g)) for c, g in zip(shapes["code"], shapes.geometry)]
+        [("commune", c, shapely.to_geojson(g)) for c, g in zip(shapes["code"], shapes.geometry, strict=True)]
         + [("epci", c, shapely.to_geojson(g)) for c, g in epci.items()]
         + [("departement", territory, shapely.to_geojson(dep))]
     )

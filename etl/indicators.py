@@ -59,7 +59,7 @@ def _pairs(con: duckdb.DuckDBPyConnection, numerator: VariableRef, denominator: 
     published = ", ".join(f"'{lvl}'" for lvl in PUBLISHED_LEVELS)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _communes AS
-        WITH {_variable(numerator, 'n', "'commune'")}, {_variable(denominator, 'd', "'commune'")},
+        WITH {_variable(numerator, "n", "'commune'")}, {_variable(denominator, "d", "'commune'")},
              years AS (SELECT DISTINCT year FROM n)
         SELECT t.code, y.year, n.value AS numerator, d.value AS denominator, {status} AS status
         FROM territories t CROSS JOIN years y
@@ -84,7 +84,7 @@ def _pairs(con: duckdb.DuckDBPyConnection, numerator: VariableRef, denominator: 
         GROUP BY ALL
         UNION ALL
         SELECT * FROM (
-            WITH {_variable(numerator, 'n', published)}, {_variable(denominator, 'd', published)}
+            WITH {_variable(numerator, "n", published)}, {_variable(denominator, "d", published)}
             SELECT n.level, n.code, n.year, n.value, d.value, {status}
             FROM n LEFT JOIN d ON d.level = n.level AND d.code = n.code
                  AND (d.year = n.year OR d.year IS NULL)

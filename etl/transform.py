@@ -47,8 +47,10 @@ def tidy(con: duckdb.DuckDBPyConnection, source: Source) -> None:
         for column, year in columns.items():
             col = quote(column)
             number = f"TRY_CAST(replace(trim({col}), ',', '.') AS DOUBLE)"
-            year_sql = f"TRY_CAST({quote(source.year_column)} AS INTEGER)" if source.year_column else (
-                "NULL" if year is None else str(int(year))
+            year_sql = (
+                f"TRY_CAST({quote(source.year_column)} AS INTEGER)"
+                if source.year_column
+                else ("NULL" if year is None else str(int(year)))
             )
             status = (
                 f"CASE WHEN {number} IS NULL THEN {blank} ELSE coalesce({quote(source.status_column)}, 'ok') END"

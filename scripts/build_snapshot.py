@@ -98,7 +98,9 @@ def read_lzma_csv(wheel: Path, name: str) -> pd.DataFrame:
     return pd.read_csv(io.StringIO(raw), dtype=str, keep_default_na=False, na_values=["\\N"])
 
 
-def changes_table(history: list[dict], reference: list[dict], releases: dict[PopulationRelease, list[dict]]) -> pd.DataFrame:
+def changes_table(
+    history: list[dict], reference: list[dict], releases: dict[PopulationRelease, list[dict]]
+) -> pd.DataFrame:
     """old_code -> new_code for every commune that became part of another one.
 
     Dated events come from the COG history shipped in 0.8.0 (up to 2019). Later mergers
@@ -227,7 +229,9 @@ def build(territory: str, work: Path, out: Path) -> None:
     rows, notes = [], []
     for release in RELEASES:
         flags = check_release(release, published[release], changes)
-        national = [c for c in published[release] if c["type"] == "commune-actuelle" and c.get("population") is not None]
+        national = [
+            c for c in published[release] if c["type"] == "commune-actuelle" and c.get("population") is not None
+        ]
         region_total = sum(c["population"] for c in national if c.get("region") == reg["code"])
         france_total = sum(c["population"] for c in national)
         incomplete_region = any(
@@ -238,12 +242,25 @@ def build(territory: str, work: Path, out: Path) -> None:
                 status = "incomplete" if c["code"] in flags else "ok"
                 rows.append(("commune", c["code"], release.year, c["population"], status, flags.get(c["code"], "")))
         rows.append(
-            ("region", reg["code"], release.year, region_total, "incomplete" if incomplete_region else "ok",
-             "sum of the package's communes; " + ("some merged communes lack a population" if incomplete_region else "complete"))
+            (
+                "region",
+                reg["code"],
+                release.year,
+                region_total,
+                "incomplete" if incomplete_region else "ok",
+                "sum of the package's communes; "
+                + ("some merged communes lack a population" if incomplete_region else "complete"),
+            )
         )
         rows.append(
-            ("france", "FR", release.year, france_total, "incomplete" if flags else "ok",
-             "sum of the package's communes; " + ("some merged communes lack a population" if flags else "complete"))
+            (
+                "france",
+                "FR",
+                release.year,
+                france_total,
+                "incomplete" if flags else "ok",
+                "sum of the package's communes; " + ("some merged communes lack a population" if flags else "complete"),
+            )
         )
         notes.append(
             {

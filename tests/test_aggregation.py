@@ -21,8 +21,16 @@ SOURCE = {
 
 
 def indicator(id_, kind, **refs):
-    return {"id": id_, "label": {"fr": id_}, "finality": "cohesion_sociale", "unit": "u", "kind": kind,
-            "levels": ["commune", "epci", "departement", "region"], "definition": {"fr": "-"}, **refs}
+    return {
+        "id": id_,
+        "label": {"fr": id_},
+        "finality": "cohesion_sociale",
+        "unit": "u",
+        "kind": kind,
+        "levels": ["commune", "epci", "departement", "region"],
+        "definition": {"fr": "-"},
+        **refs,
+    }
 
 
 CATALOGUE = parse_catalogue(
@@ -31,10 +39,19 @@ CATALOGUE = parse_catalogue(
         "sources": [SOURCE],
         "indicators": [
             indicator("people", "count", variable={"source": "synthetic", "variable": "people"}),
-            indicator("rate", "ratio", numerator={"source": "synthetic", "variable": "jobless"},
-                      denominator={"source": "synthetic", "variable": "people"}, scale=100),
-            indicator("density", "ratio", numerator={"source": "synthetic", "variable": "people"},
-                      denominator={"source": "synthetic", "variable": "area"}),
+            indicator(
+                "rate",
+                "ratio",
+                numerator={"source": "synthetic", "variable": "jobless"},
+                denominator={"source": "synthetic", "variable": "people"},
+                scale=100,
+            ),
+            indicator(
+                "density",
+                "ratio",
+                numerator={"source": "synthetic", "variable": "people"},
+                denominator={"source": "synthetic", "variable": "area"},
+            ),
             indicator("growth", "change_rate", variable={"source": "synthetic", "variable": "people"}),
         ],
     },
@@ -46,15 +63,21 @@ CATALOGUE = parse_catalogue(
 def con():
     """Communes A, B (EPCI E1), C (EPCI E2), all in département D; old code A0 merged into A."""
     c = duckdb.connect()
-    c.execute("CREATE TABLE territories AS SELECT * FROM (VALUES ('commune','A','a'), ('commune','B','b'), "
-              "('commune','C','c'), ('epci','E1','e1'), ('epci','E2','e2'), ('departement','D','d')) t(level, code, name)")
-    c.execute("CREATE TABLE territory_links AS SELECT * FROM (VALUES "
-              "('commune','A','epci','E1'), ('commune','B','epci','E1'), ('commune','C','epci','E2'), "
-              "('commune','A','departement','D'), ('commune','B','departement','D'), ('commune','C','departement','D')"
-              ") t(child_level, child_code, parent_level, parent_code)")
+    c.execute(
+        "CREATE TABLE territories AS SELECT * FROM (VALUES ('commune','A','a'), ('commune','B','b'), "
+        "('commune','C','c'), ('epci','E1','e1'), ('epci','E2','e2'), ('departement','D','d')) t(level, code, name)"
+    )
+    c.execute(
+        "CREATE TABLE territory_links AS SELECT * FROM (VALUES "
+        "('commune','A','epci','E1'), ('commune','B','epci','E1'), ('commune','C','epci','E2'), "
+        "('commune','A','departement','D'), ('commune','B','departement','D'), ('commune','C','departement','D')"
+        ") t(child_level, child_code, parent_level, parent_code)"
+    )
     c.execute("CREATE TABLE commune_changes AS SELECT 'A0' AS old_code, 'A' AS new_code")
-    c.execute("CREATE TABLE observations (source_id VARCHAR, variable VARCHAR, level VARCHAR, code VARCHAR, "
-              "year INTEGER, value DOUBLE, status VARCHAR)")
+    c.execute(
+        "CREATE TABLE observations (source_id VARCHAR, variable VARCHAR, level VARCHAR, code VARCHAR, "
+        "year INTEGER, value DOUBLE, status VARCHAR)"
+    )
     return c
 
 
@@ -78,17 +101,34 @@ def test_code_map_follows_chains():
 
 
 def test_merged_commune_is_summed_into_its_successor(con):
-    add(con, "people", [("commune", "A", 2020, 100, "ok"), ("commune", "A0", 2020, 50, "ok"),
-                        ("commune", "B", 2020, 10, "ok"), ("commune", "C", 2020, 1, "ok")])
+    add(
+        con,
+        "people",
+        [
+            ("commune", "A", 2020, 100, "ok"),
+            ("commune", "A0", 2020, 50, "ok"),
+            ("commune", "B", 2020, 10, "ok"),
+            ("commune", "C", 2020, 1, "ok"),
+        ],
+    )
     harmonise(con)
     assert con.execute("SELECT value, status FROM obs WHERE code = 'A'").fetchall() == [(150.0, "ok")]
     assert con.execute("SELECT count(*) FROM obs WHERE code = 'A0'").fetchone()[0] == 0
 
 
 def test_counts_are_summed_and_missing_is_not_zero(con):
-    add(con, "people", [("commune", "A", 2020, 100, "ok"), ("commune", "B", 2020, None, "missing"),
-                        ("commune", "C", 2020, 7, "ok"), ("commune", "A", 2021, 110, "ok"),
-                        ("commune", "B", 2021, 20, "ok"), ("commune", "C", 2021, None, "secret")])
+    add(
+        con,
+        "people",
+        [
+            ("commune", "A", 2020, 100, "ok"),
+            ("commune", "B", 2020, None, "missing"),
+            ("commune", "C", 2020, 7, "ok"),
+            ("commune", "A", 2021, 110, "ok"),
+            ("commune", "B", 2021, 20, "ok"),
+            ("commune", "C", 2021, None, "secret"),
+        ],
+    )
     harmonise(con)
     compute_indicators(con, CATALOGUE)
     got = values(con, "people")
@@ -100,10 +140,16 @@ def test_counts_are_summed_and_missing_is_not_zero(con):
 
 
 def test_rates_are_sum_over_sum_never_a_mean_of_rates(con):
-    add(con, "people", [("commune", "A", 2020, 1000, "ok"), ("commune", "B", 2020, 10, "ok"),
-                        ("commune", "C", 2020, 90, "ok")])
-    add(con, "jobless", [("commune", "A", 2020, 100, "ok"), ("commune", "B", 2020, 5, "ok"),
-                         ("commune", "C", 2020, None, "secret")])
+    add(
+        con,
+        "people",
+        [("commune", "A", 2020, 1000, "ok"), ("commune", "B", 2020, 10, "ok"), ("commune", "C", 2020, 90, "ok")],
+    )
+    add(
+        con,
+        "jobless",
+        [("commune", "A", 2020, 100, "ok"), ("commune", "B", 2020, 5, "ok"), ("commune", "C", 2020, None, "secret")],
+    )
     harmonise(con)
     compute_indicators(con, CATALOGUE)
     got = values(con, "rate")
@@ -115,8 +161,12 @@ def test_rates_are_sum_over_sum_never_a_mean_of_rates(con):
 
 
 def test_static_denominator_applies_to_every_year(con):
-    add(con, "people", [("commune", c, y, v, "ok") for c, v in (("A", 100), ("B", 50), ("C", 30)) for y in (2020, 2021)])
-    add(con, "area", [("commune", "A", None, 2, "ok"), ("commune", "B", None, 3, "ok"), ("commune", "C", None, 0, "ok")])
+    add(
+        con, "people", [("commune", c, y, v, "ok") for c, v in (("A", 100), ("B", 50), ("C", 30)) for y in (2020, 2021)]
+    )
+    add(
+        con, "area", [("commune", "A", None, 2, "ok"), ("commune", "B", None, 3, "ok"), ("commune", "C", None, 0, "ok")]
+    )
     harmonise(con)
     compute_indicators(con, CATALOGUE)
     got = values(con, "density")
@@ -125,9 +175,18 @@ def test_static_denominator_applies_to_every_year(con):
 
 
 def test_growth_is_computed_from_aggregated_counts(con):
-    add(con, "people", [("commune", "A", 2016, 100, "ok"), ("commune", "B", 2016, 100, "ok"),
-                        ("commune", "A", 2019, 200, "ok"), ("commune", "B", 2019, 100, "ok"),
-                        ("commune", "C", 2016, 10, "ok"), ("commune", "C", 2019, 10, "ok")])
+    add(
+        con,
+        "people",
+        [
+            ("commune", "A", 2016, 100, "ok"),
+            ("commune", "B", 2016, 100, "ok"),
+            ("commune", "A", 2019, 200, "ok"),
+            ("commune", "B", 2019, 100, "ok"),
+            ("commune", "C", 2016, 10, "ok"),
+            ("commune", "C", 2019, 10, "ok"),
+        ],
+    )
     harmonise(con)
     compute_indicators(con, CATALOGUE)
     got = values(con, "growth")

@@ -1,7 +1,6 @@
 """The build from the embedded Gironde snapshot: real figures, checked against INSEE's."""
 
 import json
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -14,7 +13,10 @@ from etl.paths import data_dir
 def value(query, indicator, level, code, year):
     rows = query(
         "SELECT value, status FROM indicator_values WHERE indicator_id = ? AND level = ? AND code = ? AND year = ?",
-        indicator, level, code, year,
+        indicator,
+        level,
+        code,
+        year,
     )
     assert len(rows) == 1, (indicator, level, code, year, rows)
     return rows[0]
@@ -32,9 +34,12 @@ def test_territories_and_geometries(query):
 def test_population_years_and_levels(query):
     years = query("SELECT DISTINCT year FROM indicator_values WHERE indicator_id = 'population' ORDER BY year")
     assert [y for (y,) in years] == [2016, 2019, 2020, 2021, 2022, 2023]
-    per_level = dict(query(
-        "SELECT level, count(DISTINCT code) FROM indicator_values WHERE indicator_id = 'population' "
-        "AND value IS NOT NULL GROUP BY level"))
+    per_level = dict(
+        query(
+            "SELECT level, count(DISTINCT code) FROM indicator_values WHERE indicator_id = 'population' "
+            "AND value IS NOT NULL GROUP BY level"
+        )
+    )
     assert per_level["commune"] == 536 and per_level["epci"] == 28 and per_level["departement"] == 1
 
 
@@ -51,10 +56,15 @@ def test_straddling_epci_counts_its_outside_commune(query):
     assert len(codes) == 20 and "24335" in codes
     total = query(
         "SELECT sum(value) FROM indicator_values WHERE indicator_id = 'population' AND level = 'commune' "
-        "AND year = 2023 AND code IN (SELECT child_code FROM territory_links WHERE parent_code = '243301371')")
+        "AND year = 2023 AND code IN (SELECT child_code FROM territory_links WHERE parent_code = '243301371')"
+    )
     assert value(query, "population", "epci", "243301371", 2023) == (total[0][0], "ok")
-    assert "24466" in {c for (c,) in query(
-        "SELECT child_code FROM territory_links WHERE parent_level = 'epci' AND parent_code = '243301454'")}
+    assert "24466" in {
+        c
+        for (c,) in query(
+            "SELECT child_code FROM territory_links WHERE parent_level = 'epci' AND parent_code = '243301454'"
+        )
+    }
 
 
 def test_every_epci_equals_the_sum_of_its_communes(query):

@@ -68,7 +68,9 @@ def test_check_command_accepts_the_shipped_file():
 
 
 def test_indicators_command_lists_sources_and_licences():
-    result = CliRunner().invoke(app, ["indicators", "--catalogue", str(ROOT / "indicators.yaml")], env={"COLUMNS": "250"})
+    result = CliRunner().invoke(
+        app, ["indicators", "--catalogue", str(ROOT / "indicators.yaml")], env={"COLUMNS": "250"}
+    )
     assert result.exit_code == 0, result.output
     assert "densite_population" in result.output and "Licence Ouverte" in result.output
 

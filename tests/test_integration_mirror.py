@@ -89,7 +89,9 @@ def test_cli_reports_the_failed_source_without_traceback(tmp_path, serve_folder)
     base = serve_folder(tmp_path)
     result = subprocess.run(
         [sys.executable, "-m", "etl.cli", "build", "--mirror", base, "--db", str(tmp_path / "x.duckdb")],
-        capture_output=True, text=True, env={**os.environ, "ITDD_CACHE": str(tmp_path / "cache")},
+        capture_output=True,
+        text=True,
+        env={**os.environ, "ITDD_CACHE": str(tmp_path / "cache")},
     )
     assert result.returncode == 1
     assert "insee_comparateur" in result.stderr and "HTTP 404" in result.stderr
@@ -121,7 +123,8 @@ def test_killing_a_build_leaves_the_previous_database_readable(tmp_path, serve_f
     build_process = subprocess.Popen(
         [sys.executable, "-m", "etl.cli", "build", "--mirror", base, "--db", str(db)],
         env={**os.environ, "ITDD_CACHE": str(tmp_path / "cache")},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         staging = tmp_path / ".itdd.duckdb.building"
