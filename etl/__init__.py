@@ -1,0 +1,1 @@
+"""itdd ETL: extract, load, transform, indicators; one module per stage."""
