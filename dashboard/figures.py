@@ -101,7 +101,8 @@ def choropleth(
     names = {f["id"]: f.get("properties", {}).get("name", f["id"]) for f in geojson["features"]}
     df = values_df[["code", "name", "value", "status"]].copy()
     df = df[df["code"].isin(names.keys())]
-    absent = [code for code in names if code not in set(df["code"])]
+    present = set(df["code"])
+    absent = [code for code in names if code not in present]
     if absent:
         df = pd.concat(
             [

@@ -44,6 +44,22 @@ class BuildReport:
     counts: dict[str, int] = field(default_factory=dict)
 
 
+OUTPUT_TABLES = ("territories", "territory_links", "geometries", "indicator_values", "provenance", "indicators")
+
+
+def database_problem(db_path: Path) -> str | None:
+    """Why `db_path` is not a usable itdd database, or None if it is."""
+    try:
+        with duckdb.connect(str(db_path), read_only=True) as con:
+            tables = {name for (name,) in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    except duckdb.Error as e:
+        return f"not a readable DuckDB file ({str(e).splitlines()[0]})"
+    missing = [t for t in OUTPUT_TABLES if t not in tables]
+    if missing:
+        return f"not an itdd database (no table {', '.join(missing)}); rebuild it with `itdd build --db {db_path}`"
+    return None
+
+
 def staging_path(db_path: Path) -> Path:
     return db_path.with_name(f".{db_path.name}.building")
 

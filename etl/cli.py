@@ -6,12 +6,14 @@ import logging
 from pathlib import Path
 from typing import Annotated
 
+import duckdb
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
 from rich.table import Table
 
 from etl.build import build as run_build
+from etl.build import database_problem
 from etl.catalogue import Catalogue, CatalogueError, load_catalogue
 from etl.extract import DownloadError
 from etl.geography import GeographyError
@@ -22,7 +24,7 @@ app = typer.Typer(
     help="itdd: territorial sustainable-development indicators.", no_args_is_help=True, pretty_exceptions_enable=False
 )
 console = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # never break a path or URL in an error
 
 CatalogueOption = Annotated[
     Path | None,
@@ -88,7 +90,7 @@ def build(
     target = db or default_db()
     try:
         report = run_build(cat, target, offline=offline, mirror=mirror, territory=territory, cache_dir=default_cache())
-    except (DownloadError, LoadError, GeographyError) as e:
+    except (DownloadError, LoadError, GeographyError, OSError, duckdb.Error) as e:
         err.print(f"[red]Build failed[/red]: {e}", highlight=False)
         err.print(f"The previous database, if any, is unchanged: {target}", highlight=False)
         raise typer.Exit(1) from None
@@ -115,6 +117,10 @@ def serve(
     if not target.exists():
         console.print(f"No database at {target}: building it from the embedded snapshot (offline) first.")
         build(db=target, offline=True, mirror=None, territory=None, catalogue=catalogue)
+    problem = database_problem(target)
+    if problem:
+        err.print(f"[red]Cannot serve {target}[/red]: {problem}", highlight=False)
+        raise typer.Exit(1)
     from dashboard.app import serve as serve_app  # Dash is only imported when serving
 
     console.print(f"Serving {target} on http://{host}:{port}/")

@@ -131,3 +131,19 @@ def test_unknown_territory_is_a_clear_error(tmp_path):
     assert result.exit_code == 1
     assert "covers département 33, not 2A" in result.output
     assert not (tmp_path / "x.duckdb").exists()
+
+
+def test_serve_refuses_a_file_that_is_not_an_itdd_database(tmp_path):
+    bogus = tmp_path / "bogus.duckdb"
+    bogus.write_text("not a database")
+    result = CliRunner().invoke(app, ["serve", "--db", str(bogus)])
+    assert result.exit_code == 1
+    assert "not a readable DuckDB file" in result.output and "Traceback" not in result.output
+
+
+def test_build_into_an_impossible_folder_is_a_clear_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    result = CliRunner().invoke(app, ["build", "--offline", "--db", str(blocker / "sub" / "x.duckdb")])
+    assert result.exit_code == 1
+    assert "Build failed" in result.output and "Traceback" not in result.output
