@@ -19,12 +19,12 @@ import duckdb
 import pandas as pd
 
 from etl.catalogue import Catalogue, Source
-from etl.extract import Cache, fetch, session
+from etl.extract import Cache, Download, DownloadError, fetch, last_download, session
 from etl.geography import load_geography
 from etl.indicators import compute_indicators
-from etl.load import load_raw
+from etl.load import LoadError, load_raw, raw_table
 from etl.paths import snapshot_file
-from etl.transform import harmonise, tidy
+from etl.transform import OBSERVATIONS_DDL, harmonise, tidy
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class SourceReport:
     source_id: str
-    status: str  # embedded | downloaded | cached | skipped
+    status: str  # embedded | downloaded | unchanged | cached | failed | skipped
     detail: str = ""
 
 
@@ -44,7 +44,15 @@ class BuildReport:
     counts: dict[str, int] = field(default_factory=dict)
 
 
-OUTPUT_TABLES = ("territories", "territory_links", "geometries", "indicator_values", "provenance", "indicators")
+OUTPUT_TABLES = (
+    "territories",
+    "territory_links",
+    "geometries",
+    "indicator_values",
+    "provenance",
+    "indicators",
+    "build_sources",
+)
 
 
 def database_problem(db_path: Path) -> str | None:
@@ -71,8 +79,14 @@ def build(
     offline: bool = False,
     mirror: str | None = None,
     territory: str | None = None,
+    strict: bool = False,
     cache_dir: Path,
 ) -> BuildReport:
+    """Build `db_path` from the catalogue's sources.
+
+    A downloaded source that fails falls back to its last cached download, else is
+    reported as failed and its indicators have no values; `strict` makes it fatal.
+    """
     started = time.perf_counter()
     report = BuildReport(db_path)
     db_path.parent.mkdir(parents=True, exist_ok=True)
@@ -87,26 +101,14 @@ def build(
             if source.snapshot is None and offline:
                 report.sources.append(SourceReport(source.id, "skipped", "--offline: downloaded sources are not used"))
                 continue
-            if source.snapshot is not None:
-                path = snapshot_file(source.snapshot)
-                url, digest, size, fetched_at = _snapshot_record(source, path)
-                outcome = SourceReport(source.id, "embedded", str(path.name))
-            else:
-                download = fetch(source.id, source.url, cache, http, mirror)
-                path, url, digest, size, fetched_at = (
-                    download.path,
-                    download.url,
-                    download.sha256,
-                    download.bytes,
-                    download.fetched_at,
-                )
-                outcome = SourceReport(source.id, "cached" if download.from_cache else "downloaded", url)
-            rows = load_raw(con, source, path)
-            tidy(con, source)
-            con.execute(
-                "INSERT INTO provenance VALUES (?, ?, ?, ?, ?, ?)", [source.id, url, fetched_at, digest, size, rows]
-            )
-            report.sources.append(outcome)
+            try:
+                report.sources.append(_add_source(con, source, http, cache, mirror))
+            except (DownloadError, LoadError) as e:
+                if strict or source.snapshot is not None:  # a broken embedded file is our bug: stop
+                    raise
+                _drop_source(con, source)
+                report.sources.append(SourceReport(source.id, "failed", str(e)))
+        _record_sources(con, report.sources)
         harmonise(con)
         compute_indicators(con, catalogue)
         _write_catalogue(con, catalogue)
@@ -126,17 +128,56 @@ def build(
     return report
 
 
+def _add_source(con: duckdb.DuckDBPyConnection, source: Source, http, cache: Cache, mirror: str | None) -> SourceReport:
+    """Fetch (or take the embedded file), load and tidy one source; record its provenance."""
+    if source.snapshot is not None:
+        got = _snapshot_download(source)
+        outcome = SourceReport(source.id, "embedded", got.path.name)
+    else:
+        try:
+            got = fetch(source.id, source.url, cache, http, mirror)
+            outcome = SourceReport(source.id, "unchanged" if got.from_cache else "downloaded", got.url)
+        except DownloadError as e:
+            got = last_download(source.id, source.url, cache)
+            if got is None:
+                raise
+            outcome = SourceReport(source.id, "cached", f"{e.reason}; using the copy downloaded {got.fetched_at}")
+    try:
+        rows = load_raw(con, source, got.path)
+        tidy(con, source)
+    except duckdb.Error as e:
+        raise LoadError(source.id, got.path, str(e).splitlines()[0]) from None
+    con.execute(
+        "INSERT INTO provenance VALUES (?, ?, ?, ?, ?, ?)",
+        [source.id, got.url, got.fetched_at, got.sha256, got.bytes, rows],
+    )
+    return outcome
+
+
+def _drop_source(con: duckdb.DuckDBPyConnection, source: Source) -> None:
+    """Remove what a failed source may have half-written."""
+    con.execute(f"DROP TABLE IF EXISTS {raw_table(source)}")
+    con.execute(OBSERVATIONS_DDL)
+    con.execute("DELETE FROM observations WHERE source_id = ?", [source.id])
+
+
+def _record_sources(con: duckdb.DuckDBPyConnection, sources: list[SourceReport]) -> None:
+    con.execute("CREATE TABLE build_sources (source_id VARCHAR, status VARCHAR, detail VARCHAR)")
+    con.executemany("INSERT INTO build_sources VALUES (?, ?, ?)", [(s.source_id, s.status, s.detail) for s in sources])
+
+
 def _create_provenance(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("""CREATE TABLE provenance (
         source_id VARCHAR, url VARCHAR, fetched_at VARCHAR, sha256 VARCHAR, bytes BIGINT, rows BIGINT)""")
 
 
-def _snapshot_record(source: Source, path: Path) -> tuple[str, str, int, str]:
-    """Provenance of an embedded file: the packages it was built from and their date."""
+def _snapshot_download(source: Source) -> Download:
+    """An embedded file, described like a download: the packages it was built from, their date."""
     meta = json.loads(snapshot_file("snapshot/provenance.json").read_text())
+    path = snapshot_file(source.snapshot)
     data = path.read_bytes()
     origin = f"data/{source.snapshot} (built from {meta['built_from']})"
-    return origin, hashlib.sha256(data).hexdigest(), len(data), meta["snapshot_date"]
+    return Download(source.id, origin, path, hashlib.sha256(data).hexdigest(), len(data), meta["snapshot_date"], False)
 
 
 def _write_catalogue(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> None:

@@ -83,13 +83,16 @@ def build(
     territory: Annotated[
         str | None, typer.Option("--territory", help="Département code [default: catalogue's]")
     ] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Fail if any source cannot be fetched or read")] = False,
     catalogue: CatalogueOption = None,
 ) -> None:
     """Build the database (atomically: a failed build keeps the previous one)."""
     cat = _catalogue(catalogue)
     target = db or default_db()
     try:
-        report = run_build(cat, target, offline=offline, mirror=mirror, territory=territory, cache_dir=default_cache())
+        report = run_build(
+            cat, target, offline=offline, mirror=mirror, territory=territory, strict=strict, cache_dir=default_cache()
+        )
     except (DownloadError, LoadError, GeographyError, OSError, duckdb.Error) as e:
         err.print(f"[red]Build failed[/red]: {e}", highlight=False)
         err.print(f"The previous database, if any, is unchanged: {target}", highlight=False)
@@ -99,10 +102,40 @@ def build(
         raise typer.Exit(130) from None
     table = Table("source", "status", "detail", title="Sources")
     for s in report.sources:
-        table.add_row(s.source_id, s.status, s.detail)
+        table.add_row(s.source_id, f"[{STATUS_STYLE.get(s.status, '')}]{s.status}", s.detail)
     console.print(table)
     counts = ", ".join(f"{n} {t}" for t, n in report.counts.items())
     console.print(f"[green]Built[/green] {target} in {report.seconds:.1f} s ({counts})")
+    failed = [s.source_id for s in report.sources if s.status == "failed"]
+    if failed:
+        unavailable = [i.id for i in cat.indicators if {r.source for r in i.refs()} & set(failed)]
+        err.print(
+            f"[yellow]{len(failed)} source(s) failed[/yellow] ({', '.join(failed)}): "
+            f"no values for {', '.join(unavailable) or 'no indicator'}. Use --strict to make this fatal."
+        )
+
+
+STATUS_STYLE = {"failed": "red", "cached": "yellow", "skipped": "dim", "downloaded": "green", "unchanged": "green"}
+
+
+@app.command()
+def sources(db: DbOption = None, catalogue: CatalogueOption = None) -> None:
+    """List the sources: producer, URL, licence, last fetch and status in the database."""
+    cat = _catalogue(catalogue)
+    target = db or default_db()
+    built = {}
+    if target.exists() and not database_problem(target):
+        with duckdb.connect(str(target), read_only=True) as con:
+            rows = con.execute("""
+                SELECT b.source_id, b.status, b.detail, p.fetched_at FROM build_sources b
+                LEFT JOIN provenance p USING (source_id)""").fetchall()
+        built = {r[0]: r[1:] for r in rows}
+    table = Table("id", "producer", "url", "licence", "last fetch", "status", title=f"Sources in {target}")
+    for s in cat.sources:
+        status, detail, fetched_at = built.get(s.id, ("not built", "", None))
+        shown = f"[{STATUS_STYLE.get(status, '')}]{status}" + (f": {detail}" if status in ("failed", "cached") else "")
+        table.add_row(s.id, s.producer, s.url or f"data/{s.snapshot}", s.licence, fetched_at or "", shown)
+    console.print(table)
 
 
 @app.command()

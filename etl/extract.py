@@ -112,15 +112,7 @@ def fetch(source_id: str, url: str, cache: Cache, http: requests.Session, mirror
         response = http.get(address, headers=headers, stream=True, timeout=TIMEOUT_SECONDS)
         if response.status_code == 304 and cached:
             log.info("%s: not modified since %s, using the cache", source_id, cached["fetched_at"])
-            return Download(
-                source_id,
-                url,
-                cache.path(url, cached),
-                cached["sha256"],
-                cached["bytes"],
-                cached["fetched_at"],
-                from_cache=True,
-            )
+            return last_download(source_id, url, cache)
         response.raise_for_status()
         tmp = cache.staging(url)
         digest, size = hashlib.sha256(), 0
@@ -152,6 +144,14 @@ def fetch(source_id: str, url: str, cache: Cache, http: requests.Session, mirror
     name = Path(urlsplit(url).path).name or "download"
     path = cache.store(url, tmp, name, meta)
     return Download(source_id, url, path, meta["sha256"], size, meta["fetched_at"], from_cache=False)
+
+
+def last_download(source_id: str, url: str, cache: Cache) -> Download | None:
+    """The last successful download of `url`, if the cache has one."""
+    meta = cache.meta(url)
+    if meta is None:
+        return None
+    return Download(source_id, url, cache.path(url, meta), meta["sha256"], meta["bytes"], meta["fetched_at"], True)
 
 
 def _reason(error: requests.RequestException) -> str:

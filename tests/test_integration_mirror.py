@@ -72,30 +72,68 @@ def test_folder_mirror_takes_the_same_path(tmp_path, catalogue):
     assert values(db, "taux_chomage_15_64")[("commune", "33001", 2018)] == (pytest.approx(10.0), "ok")
 
 
-def test_missing_file_fails_clearly_and_keeps_the_previous_database(tmp_path, catalogue, serve_folder, offline_db):
+def test_a_missing_file_is_reported_and_its_indicators_left_without_values(tmp_path, catalogue, serve_folder):
+    base = serve_folder(tmp_path)  # serves nothing under www.insee.fr
+    db = tmp_path / "itdd.duckdb"
+    report = build(catalogue, db, mirror=base, cache_dir=tmp_path / "cache")
+    failed = {s.source_id: s for s in report.sources if s.status == "failed"}
+    assert list(failed) == ["insee_comparateur"]
+    assert "HTTP 404" in failed["insee_comparateur"].detail and COMPARATEUR in failed["insee_comparateur"].detail
+    assert values(db, "taux_chomage_15_64") == {}
+    assert values(db, "population")[("commune", "33063", 2023)] == (267991, "ok")
+
+
+def test_strict_makes_a_failure_fatal_and_keeps_the_previous_database(tmp_path, catalogue, serve_folder, offline_db):
     db = tmp_path / "itdd.duckdb"
     db.write_bytes(offline_db.read_bytes())
     before = db.read_bytes()
-    base = serve_folder(tmp_path)  # serves nothing under www.insee.fr
+    base = serve_folder(tmp_path / "empty")
     with pytest.raises(DownloadError) as caught:
-        build(catalogue, db, mirror=base, cache_dir=tmp_path / "cache")
+        build(catalogue, db, mirror=base, strict=True, cache_dir=tmp_path / "cache")
     assert caught.value.source_id == "insee_comparateur"
-    assert "HTTP 404" in str(caught.value) and COMPARATEUR in str(caught.value)
     assert db.read_bytes() == before
     assert not any(p.name.endswith(".building") for p in tmp_path.iterdir())
 
 
-def test_cli_reports_the_failed_source_without_traceback(tmp_path, serve_folder):
-    base = serve_folder(tmp_path)
-    result = subprocess.run(
-        [sys.executable, "-m", "etl.cli", "build", "--mirror", base, "--db", str(tmp_path / "x.duckdb")],
+def test_an_unreachable_source_falls_back_to_its_last_download(tmp_path, catalogue, serve_folder):
+    cache = tmp_path / "cache"
+    build(
+        catalogue,
+        tmp_path / "first.duckdb",
+        mirror=serve_folder(write_synthetic_mirror(tmp_path / "m")),
+        cache_dir=cache,
+    )
+    report = build(catalogue, tmp_path / "second.duckdb", mirror=serve_folder(tmp_path / "empty"), cache_dir=cache)
+    outcome = next(s for s in report.sources if s.source_id == "insee_comparateur")
+    assert (
+        outcome.status == "cached" and "HTTP 404" in outcome.detail and "using the copy downloaded 20" in outcome.detail
+    )
+    assert values(tmp_path / "second.duckdb", "taux_chomage_15_64")[("commune", "33008", 2018)][0] == pytest.approx(10)
+
+
+def run_cli(*args: str, cache: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "etl.cli", *args],
         capture_output=True,
         text=True,
-        env={**os.environ, "ITDD_CACHE": str(tmp_path / "cache")},
+        env={**os.environ, "ITDD_CACHE": str(cache), "COLUMNS": "200"},
     )
-    assert result.returncode == 1
-    assert "insee_comparateur" in result.stderr and "HTTP 404" in result.stderr
-    assert "Traceback" not in result.stderr
+
+
+def test_cli_summarises_failed_sources_and_strict_exits_1(tmp_path, serve_folder):
+    base = serve_folder(tmp_path / "empty")
+    db = tmp_path / "x.duckdb"
+    relaxed = run_cli("build", "--mirror", base, "--db", str(db), cache=tmp_path / "cache")
+    assert relaxed.returncode == 0, relaxed.stderr
+    assert "failed" in relaxed.stdout and "1 source(s) failed (insee_comparateur)" in relaxed.stderr
+    assert "taux_chomage_15_64" in relaxed.stderr
+    strict = run_cli("build", "--strict", "--mirror", base, "--db", str(db), cache=tmp_path / "cache")
+    assert strict.returncode == 1
+    assert "insee_comparateur" in strict.stderr and "HTTP 404" in strict.stderr
+    assert "Traceback" not in strict.stderr
+    listing = run_cli("sources", "--db", str(db), cache=tmp_path / "cache")
+    assert listing.returncode == 0
+    assert "insee_comparateur" in listing.stdout and "failed: " in listing.stdout and "embedded" in listing.stdout
 
 
 class StallingHandler(http.server.SimpleHTTPRequestHandler):
