@@ -42,6 +42,13 @@ class Text(Strict):
     en: str | None = None
 
 
+class Column(Strict):
+    """A value read from a long file: one column, on the rows that match `where`, summed."""
+
+    column: str
+    where: dict[str, str | list[str]] = Field(default_factory=dict)
+
+
 class Source(Strict):
     """A producer's file: downloaded from `url`, or embedded in `data/` as `snapshot`."""
 
@@ -52,29 +59,47 @@ class Source(Strict):
     page: str | None = None  # the producer's page for people; never fetched
     url: str | None = None
     snapshot: str | None = None
-    format: Literal["snapshot_csv", "insee_csv_zip"]
-    member: str | None = None  # file inside a zip
+    format: Literal["csv", "xlsx"]
+    member: str | None = None  # the file inside a zip
+    sheet: str | None = None  # xlsx
+    header_row: int = Field(default=1, ge=1)  # xlsx: the row holding column names (1 = first)
     separator: str = ";"
-    key: str = "CODGEO"
-    year_column: str | None = None  # tidy files: the year of each row
-    level_column: str | None = None  # tidy files: rows at levels other than commune
+    encoding: Literal["utf-8", "latin-1", "utf-16"] = "utf-8"
+    key: str | list[str] = "CODGEO"  # several columns are joined: ["Code département", "Code commune"]
+    level: Level = Level.commune  # the level of every row, unless `level_column`
+    level_column: str | None = None
+    year_column: str | None = None  # long files: the year of each row
     status_column: str | None = None
+    blank: Literal["missing", "secret"] = "missing"  # what an empty cell means
     code_list: int | None = None  # COG vintage of the codes; None = varies by row
-    # variable -> {column: year}; a null year means the value does not change with time
-    variables: dict[str, dict[str, int | None]]
+    # Wide files: variable -> {COLUMN: year} (null year: does not change with time).
+    # Long files (with year_column): variable -> {column: COLUMN, where: {COLUMN: value}}.
+    variables: dict[str, Column | dict[str, int | None]]
 
     @model_validator(mode="after")
-    def _one_origin(self) -> Source:
+    def _consistent(self) -> Source:
         bad = [v for v in self.variables if not NAME.fullmatch(v)]
         if bad:
             raise ValueError(f"variable names are lower-case words with underscores: {', '.join(bad)}")
         if (self.url is None) == (self.snapshot is None):
             raise ValueError("give exactly one of `url` (downloaded) or `snapshot` (file in data/)")
-        if self.format == "insee_csv_zip" and not self.member:
-            raise ValueError("format insee_csv_zip needs `member`, the CSV file inside the zip")
-        if self.format == "snapshot_csv" and self.snapshot is None:
-            raise ValueError("format snapshot_csv reads an embedded file: give `snapshot`")
+        if self.format == "xlsx" and not self.sheet:
+            raise ValueError("format xlsx needs `sheet`, the worksheet to read")
+        long = [v for v, spec in self.variables.items() if isinstance(spec, Column)]
+        if long and not self.year_column:
+            raise ValueError(f"variables {', '.join(long)} read a long file: give `year_column`")
         return self
+
+    @property
+    def keys(self) -> list[str]:
+        return [self.key] if isinstance(self.key, str) else self.key
+
+    def columns(self) -> set[str]:
+        """Every column this source reads."""
+        wanted = set(self.keys) | {self.year_column, self.level_column, self.status_column} - {None}
+        for spec in self.variables.values():
+            wanted |= {spec.column, *spec.where} if isinstance(spec, Column) else set(spec)
+        return wanted
 
 
 class VariableRef(Strict):

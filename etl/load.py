@@ -7,6 +7,7 @@ import zipfile
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
 from etl.catalogue import Source
 
@@ -22,10 +23,21 @@ def raw_table(source: Source) -> str:
 
 def load_raw(con: duckdb.DuckDBPyConnection, source: Source, path: Path) -> int:
     """Create `raw_<source>` from the file at `path`; return its row count."""
-    if source.format == "insee_csv_zip":
-        with tempfile.TemporaryDirectory() as tmp:
-            return _load_csv(con, source, _unzip_member(source, path, Path(tmp)), source.separator)
-    return _load_csv(con, source, path, ",")
+    with tempfile.TemporaryDirectory() as tmp:
+        file = _unzip_member(source, path, Path(tmp)) if source.member else path
+        try:
+            if source.format == "xlsx":
+                _load_xlsx(con, source, file)
+            else:
+                _load_csv(con, source, file)
+        except (duckdb.Error, ValueError, KeyError, OSError) as e:
+            raise LoadError(source.id, path, str(e).splitlines()[0]) from None
+    table = raw_table(source)
+    columns = {c[0] for c in con.execute(f"DESCRIBE {table}").fetchall()}
+    absent = sorted(source.columns() - columns)
+    if absent:
+        raise LoadError(source.id, path, f"missing column(s) {', '.join(absent)}; found: {', '.join(sorted(columns))}")
+    return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
 
 
 def _unzip_member(source: Source, path: Path, folder: Path) -> Path:
@@ -39,20 +51,18 @@ def _unzip_member(source: Source, path: Path, folder: Path) -> Path:
         raise LoadError(source.id, path, "not a zip file") from None
 
 
-def _load_csv(con: duckdb.DuckDBPyConnection, source: Source, path: Path, separator: str) -> int:
-    table = raw_table(source)
-    try:
-        con.execute(
-            f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM read_csv(?, delim = ?, header = true, "
-            "all_varchar = true, quote = '\"')",
-            [str(path), separator],
-        )
-    except duckdb.Error as e:
-        raise LoadError(source.id, path, str(e).splitlines()[0]) from None
-    columns = {c[0] for c in con.execute(f"DESCRIBE {table}").fetchall()}
-    wanted = {source.key, source.year_column, source.level_column, source.status_column}
-    wanted |= {col for cols in source.variables.values() for col in cols}
-    absent = sorted(c for c in wanted - columns if c)
-    if absent:
-        raise LoadError(source.id, path, f"missing column(s) {', '.join(absent)}; found: {', '.join(sorted(columns))}")
-    return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+def _load_csv(con: duckdb.DuckDBPyConnection, source: Source, path: Path) -> None:
+    con.execute(
+        f"CREATE OR REPLACE TABLE {raw_table(source)} AS SELECT * FROM read_csv(?, delim = ?, header = true, "
+        "all_varchar = true, quote = '\"', encoding = ?)",
+        [str(path), source.separator, source.encoding],
+    )
+
+
+def _load_xlsx(con: duckdb.DuckDBPyConnection, source: Source, path: Path) -> None:
+    # INSEE workbooks put title lines, then labels, then codes above the data.
+    frame = pd.read_excel(path, sheet_name=source.sheet, header=source.header_row - 1, dtype=str)
+    frame.columns = [str(c) for c in frame.columns]
+    con.register("xlsx_frame", frame)
+    con.execute(f"CREATE OR REPLACE TABLE {raw_table(source)} AS SELECT * FROM xlsx_frame")
+    con.unregister("xlsx_frame")

@@ -14,7 +14,7 @@ import logging
 
 import duckdb
 
-from etl.catalogue import Source
+from etl.catalogue import Column, Source
 from etl.load import raw_table
 
 log = logging.getLogger(__name__)
@@ -37,37 +37,73 @@ def quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
+def _number(expr: str) -> str:
+    # Producers write decimals with a comma or a point; blanks and masks become NULL.
+    return f"TRY_CAST(replace(trim({expr}), ',', '.') AS DOUBLE)"
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _where(spec: Column) -> str:
+    clauses = ["true"]
+    for column, wanted in spec.where.items():
+        values = [wanted] if isinstance(wanted, str) else wanted
+        clauses.append(f"trim({quote(column)}) IN ({', '.join(_literal(v) for v in values)})")
+    return " AND ".join(clauses)
+
+
 def tidy(con: duckdb.DuckDBPyConnection, source: Source) -> None:
-    """Append the source's variables to `observations`, one row per (code, year)."""
+    """Append the source's variables to `observations`, one row per (level, code, year)."""
     con.execute(OBSERVATIONS_DDL)
     raw = raw_table(source)
-    level = quote(source.level_column) if source.level_column else "'commune'"
-    blank = "'missing'"
-    for variable, columns in source.variables.items():
-        for column, year in columns.items():
-            col = quote(column)
-            number = f"TRY_CAST(replace(trim({col}), ',', '.') AS DOUBLE)"
+    key = " || ".join(f"trim({quote(k)})" for k in source.keys)
+    level = f"trim({quote(source.level_column)})" if source.level_column else _literal(source.level.value)
+    status_col = f"coalesce({quote(source.status_column)}, 'ok')" if source.status_column else "'ok'"
+    blank = _literal(source.blank)
+    for variable, spec in source.variables.items():
+        if isinstance(spec, Column):  # long file: filter rows, sum duplicates per (code, year)
+            number = _number(quote(spec.column))
+            _warn_not_numbers(con, source, raw, spec.column, _where(spec))
+            con.execute(
+                f"""INSERT INTO observations
+                SELECT ?, ?, level, code, year, sum(value), {SUM_STATUS}
+                FROM (SELECT {level} AS level, {key} AS code, TRY_CAST({quote(source.year_column)} AS INTEGER) AS year,
+                             {number} AS value,
+                             CASE WHEN {number} IS NULL THEN {blank} ELSE {status_col} END AS status
+                      FROM {raw} WHERE {_where(spec)})
+                GROUP BY level, code, year""",
+                [source.id, variable],
+            )
+            continue
+        for column, year in spec.items():
+            number = _number(quote(column))
             year_sql = (
                 f"TRY_CAST({quote(source.year_column)} AS INTEGER)"
                 if source.year_column
                 else ("NULL" if year is None else str(int(year)))
             )
-            status = (
-                f"CASE WHEN {number} IS NULL THEN {blank} ELSE coalesce({quote(source.status_column)}, 'ok') END"
-                if source.status_column
-                else f"CASE WHEN {number} IS NULL THEN {blank} ELSE 'ok' END"
-            )
-            bad = con.execute(
-                f"SELECT count(*), any_value({col}) FROM {raw} WHERE trim(coalesce({col}, '')) <> '' AND {number} IS NULL"
-            ).fetchone()
-            if bad[0]:
-                log.warning("%s.%s: %d value(s) are not numbers (e.g. %r), kept as missing", source.id, column, *bad)
+            _warn_not_numbers(con, source, raw, column, "true")
             con.execute(
                 f"""INSERT INTO observations
-                SELECT ?, ?, {level}, trim({quote(source.key)}), {year_sql}, {number}, {status}
+                SELECT ?, ?, {level}, {key}, {year_sql}, {number},
+                       CASE WHEN {number} IS NULL THEN {blank} ELSE {status_col} END
                 FROM {raw}""",
                 [source.id, variable],
             )
+
+
+def _warn_not_numbers(con: duckdb.DuckDBPyConnection, source: Source, raw: str, column: str, where: str) -> None:
+    col = quote(column)
+    count, example = con.execute(
+        f"SELECT count(*), any_value({col}) FROM {raw} "
+        f"WHERE {where} AND trim(coalesce({col}, '')) <> '' AND {_number(col)} IS NULL"
+    ).fetchone()
+    if count:
+        log.warning(
+            "%s.%s: %d value(s) are not numbers (e.g. %r), kept as %s", source.id, column, count, example, source.blank
+        )
 
 
 def code_map(changes: list[tuple[str, str]]) -> dict[str, str]:

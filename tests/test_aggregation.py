@@ -15,7 +15,7 @@ SOURCE = {
     "title": "synthetic values",
     "licence": "none",
     "snapshot": "x.csv",
-    "format": "snapshot_csv",
+    "format": "csv",
     "variables": {"people": {"people": None}, "jobless": {"j": None}, "area": {"a": None}},
 }
 
