@@ -120,8 +120,8 @@ class Indicator(Strict):
     sdg: list[int] = Field(default_factory=list)
     unit: str
     polarity: Literal["higher_is_better", "lower_is_better"] | None = None
-    kind: Literal["count", "ratio", "change_rate", "composite"]
-    variable: VariableRef | None = None  # count, change_rate
+    kind: Literal["count", "ratio", "change_rate", "published", "composite"]
+    variable: VariableRef | None = None  # count, change_rate, published
     numerator: VariableRef | None = None  # ratio
     denominator: VariableRef | None = None  # ratio
     scale: float = 1.0
@@ -136,6 +136,7 @@ class Indicator(Strict):
         needed = {
             "count": ["variable"],
             "change_rate": ["variable"],
+            "published": ["variable"],
             "ratio": ["numerator", "denominator"],
             "composite": ["components"],
         }[self.kind]
@@ -153,6 +154,8 @@ class Indicator(Strict):
 class Catalogue(Strict):
     reference_code_list: int
     territory: str = "33"
+    # Population used to weigh the coverage of incomplete aggregates.
+    coverage_population: VariableRef | None = None
     sources: list[Source]
     indicators: list[Indicator]
 
@@ -234,6 +237,9 @@ def parse_catalogue(raw: object, path: Path) -> Catalogue:
     header = {k: v for k, v in raw.items() if k not in ("sources", "indicators")}
     try:
         catalogue = Catalogue.model_validate({**header, "sources": sources, "indicators": indicators})
+        ref = catalogue.coverage_population
+        if ref and not any(s.id == ref.source and ref.variable in s.variables for s in sources):
+            errors.append(f"coverage_population: no variable '{ref.variable}' in a source '{ref.source}'")
     except ValidationError as e:
         errors.extend(_describe("catalogue", e))
     if errors:

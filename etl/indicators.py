@@ -1,10 +1,14 @@
 """Indicators: commune values, then aggregates, in `indicator_values`.
 
-EPCI and département values are recomputed from all their member communes: counts are
-summed, ratios are a sum of numerators over a sum of denominators (never a mean of
-rates). Region and France values are taken from producers' totals, since the build only
-holds the communes of one département. An aggregate that misses some members' data is
-`incomplete`; one with no data at all is `missing` or `secret`, with no value.
+At each level, a producer's own value wins where the source publishes one (an EPCI
+file, a national total). Otherwise EPCI and département values are recomputed from all
+their member communes: counts are summed, ratios are a sum of numerators over a sum of
+denominators taken over the communes where both are known (never a mean of rates).
+`published` indicators (medians, rates with withheld parts) are never aggregated: a
+level without the producer's value has none.
+
+An aggregate that misses some members' data is `incomplete`, and `indicator_coverage`
+says how many members and what share of their population it covers.
 """
 
 from __future__ import annotations
@@ -18,82 +22,145 @@ from etl.catalogue import Catalogue, Indicator, VariableRef
 log = logging.getLogger(__name__)
 
 AGGREGATED_LEVELS = ("epci", "departement")
-PUBLISHED_LEVELS = ("region", "france")
+AT_COMMUNES, ABOVE_COMMUNES = "level = 'commune'", "level <> 'commune'"
 
-INDICATOR_VALUES_DDL = """
+TABLES_DDL = """
 CREATE OR REPLACE TABLE indicator_values (
     indicator_id VARCHAR, level VARCHAR, code VARCHAR, year INTEGER,
     value DOUBLE, numerator DOUBLE, denominator DOUBLE, status VARCHAR
+);
+CREATE OR REPLACE TABLE indicator_coverage (
+    indicator_id VARCHAR, level VARCHAR, code VARCHAR, year INTEGER,
+    members INTEGER, members_with_data INTEGER, population_share DOUBLE
 )"""
 
-# Status of a numerator/denominator pair for one territory and year.
+# Status of a numerator/denominator pair: `n` and `d` rows, `d` possibly absent (counts).
 PAIR_STATUS = """
-CASE WHEN n.value IS NOT NULL AND {den_present} THEN
-          CASE WHEN n.status = 'ok' AND {den_ok} THEN 'ok' ELSE 'incomplete' END
-     WHEN n.status = 'secret' {den_secret} THEN 'secret'
+CASE WHEN n.value IS NOT NULL AND {d_present} THEN
+          CASE WHEN n.status = 'ok' AND {d_ok} THEN 'ok' ELSE 'incomplete' END
+     WHEN n.status = 'secret' {d_secret} THEN 'secret'
+     ELSE 'missing' END"""
+
+# Status of an aggregate over member rows with a `present` flag.
+AGGREGATE_STATUS = """
+CASE WHEN bool_and(present AND status = 'ok') THEN 'ok'
+     WHEN bool_or(present) THEN 'incomplete'
+     WHEN bool_or(status = 'secret') THEN 'secret'
      ELSE 'missing' END"""
 
 
-def _variable(ref: VariableRef | None, alias: str, levels: str) -> str:
+def _rows(ref: VariableRef | None, level_filter: str) -> str:
     if ref is None:
         return (
-            f"{alias} AS (SELECT NULL::VARCHAR AS level, NULL::VARCHAR AS code, NULL::INTEGER AS year, "
-            "NULL::DOUBLE AS value, NULL::VARCHAR AS status WHERE false)"
+            "SELECT NULL::VARCHAR AS level, NULL::VARCHAR AS code, NULL::INTEGER AS year, "
+            "NULL::DOUBLE AS value, NULL::VARCHAR AS status WHERE false"
         )
     return (
-        f"{alias} AS (SELECT level, code, year, value, status FROM obs "
-        f"WHERE source_id = '{ref.source}' AND variable = '{ref.variable}' AND level IN ({levels}))"
+        f"SELECT level, code, year, value, status FROM obs "
+        f"WHERE source_id = '{ref.source}' AND variable = '{ref.variable}' AND {level_filter}"
     )
 
 
-def _pairs(con: duckdb.DuckDBPyConnection, numerator: VariableRef, denominator: VariableRef | None) -> None:
-    """`_pairs(level, code, year, numerator, denominator, status)` at every level."""
+def _published_levels(con: duckdb.DuckDBPyConnection, ref: VariableRef | None) -> set[str]:
+    if ref is None:
+        return set()
+    return {lv for (lv,) in con.execute(f"SELECT DISTINCT level FROM ({_rows(ref, ABOVE_COMMUNES)})").fetchall()}
+
+
+def _pair_status(ratio: bool) -> str:
+    return PAIR_STATUS.format(
+        d_present="d.value IS NOT NULL" if ratio else "true",
+        d_ok="d.status = 'ok'" if ratio else "true",
+        d_secret="OR d.status = 'secret'" if ratio else "",
+    )
+
+
+def _pairs(con: duckdb.DuckDBPyConnection, indicator: Indicator, population: VariableRef | None) -> None:
+    """Fill `_pairs(level, code, year, numerator, denominator, status)` and `_coverage`."""
+    numerator = indicator.numerator if indicator.kind == "ratio" else indicator.variable
+    denominator = indicator.denominator if indicator.kind == "ratio" else None
     ratio = denominator is not None
-    status = PAIR_STATUS.format(
-        den_present="d.value IS NOT NULL" if ratio else "true",
-        den_ok="d.status = 'ok'" if ratio else "true",
-        den_secret="OR d.status = 'secret'" if ratio else "",
-    )
-    # A denominator without a year (an area, say) applies to every year.
-    join_d = "LEFT JOIN d ON d.code = t.code AND (d.year = y.year OR d.year IS NULL)"
-    published = ", ".join(f"'{lvl}'" for lvl in PUBLISHED_LEVELS)
+    status = _pair_status(ratio)
+    # Communes: every commune for every year the numerator has, so absent means missing.
+    # A denominator without a year (an area) applies to every year.
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _communes AS
-        WITH {_variable(numerator, "n", "'commune'")}, {_variable(denominator, "d", "'commune'")},
+        WITH n AS ({_rows(numerator, AT_COMMUNES)}), d AS ({_rows(denominator, AT_COMMUNES)}),
              years AS (SELECT DISTINCT year FROM n)
-        SELECT t.code, y.year, n.value AS numerator, d.value AS denominator, {status} AS status
+        SELECT t.code, y.year, n.value AS numerator, d.value AS denominator, {status} AS status,
+               n.value IS NOT NULL {"AND d.value IS NOT NULL" if ratio else ""} AS present
         FROM territories t CROSS JOIN years y
         LEFT JOIN n ON n.code = t.code AND n.year IS NOT DISTINCT FROM y.year
-        {join_d}
+        LEFT JOIN d ON d.code = t.code AND (d.year = y.year OR d.year IS NULL)
         WHERE t.level = 'commune'
     """)
-    present = "numerator IS NOT NULL" + (" AND denominator IS NOT NULL" if ratio else "")
+    con.execute("CREATE OR REPLACE TEMP TABLE _pairs AS SELECT 'commune' AS level, * EXCLUDE (present) FROM _communes")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _coverage (level VARCHAR, code VARCHAR, year INTEGER, "
+        "members INTEGER, members_with_data INTEGER, population_share DOUBLE)"
+    )
+    if indicator.kind == "published":
+        aggregated: list[str] = []
+    else:
+        published = _published_levels(con, numerator) | _published_levels(con, denominator)
+        aggregated = [lv for lv in AGGREGATED_LEVELS if lv not in published]
+    if aggregated:
+        _aggregate(con, aggregated, population)
+    # Producers' own values at other levels; a missing side is summed from communes if it can be.
+    sides = {}
+    for name, ref in (("n", numerator), ("d", denominator)):
+        sides[name] = f"""
+            {_rows(ref, ABOVE_COMMUNES)}
+            UNION ALL
+            SELECT l.parent_level, l.parent_code, c.year, sum(c.value), {AGGREGATE_STATUS.replace("present", "c.value IS NOT NULL")}
+            FROM territory_links l JOIN ({_rows(ref, AT_COMMUNES)}) c ON c.code = l.child_code
+            WHERE l.child_level = 'commune' AND l.parent_level IN {AGGREGATED_LEVELS}
+              AND l.parent_level NOT IN (SELECT level FROM ({_rows(ref, ABOVE_COMMUNES)}))
+              AND {"false" if indicator.kind == "published" else "true"}
+            GROUP BY ALL"""
+    excluded = ", ".join(f"'{lv}'" for lv in aggregated) or "''"
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _pairs AS
-        SELECT 'commune' AS level, code, year, numerator, denominator, status FROM _communes
-        UNION ALL
-        SELECT l.parent_level, l.parent_code, c.year,
-               sum(c.numerator) FILTER (WHERE {present}),
-               sum(c.denominator) FILTER (WHERE {present}),
-               CASE WHEN bool_and({present} AND c.status = 'ok') THEN 'ok'
-                    WHEN bool_or({present}) THEN 'incomplete'
-                    WHEN bool_or(c.status = 'secret') THEN 'secret'
-                    ELSE 'missing' END
+        INSERT INTO _pairs
+        WITH n AS ({sides["n"]}), d AS ({sides["d"]})
+        SELECT n.level, n.code, n.year, n.value, d.value, {status}
+        FROM n LEFT JOIN d ON d.level = n.level AND d.code = n.code AND (d.year = n.year OR d.year IS NULL)
+        WHERE n.level NOT IN ({excluded})
+    """)
+
+
+def _aggregate(con: duckdb.DuckDBPyConnection, levels: list[str], population: VariableRef | None) -> None:
+    """EPCI and département pairs from their communes, with coverage."""
+    in_levels = ", ".join(f"'{lv}'" for lv in levels)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _members AS
+        SELECT l.parent_level AS level, l.parent_code AS code, c.code AS commune, c.* EXCLUDE (code)
         FROM territory_links l JOIN _communes c ON c.code = l.child_code
-        WHERE l.child_level = 'commune' AND l.parent_level IN {AGGREGATED_LEVELS}
-        GROUP BY ALL
-        UNION ALL
-        SELECT * FROM (
-            WITH {_variable(numerator, "n", published)}, {_variable(denominator, "d", published)}
-            SELECT n.level, n.code, n.year, n.value, d.value, {status}
-            FROM n LEFT JOIN d ON d.level = n.level AND d.code = n.code
-                 AND (d.year = n.year OR d.year IS NULL)
-        )
+        WHERE l.child_level = 'commune' AND l.parent_level IN ({in_levels})
+    """)
+    con.execute(f"""
+        INSERT INTO _pairs
+        SELECT level, code, year, sum(numerator) FILTER (WHERE present),
+               sum(denominator) FILTER (WHERE present), {AGGREGATE_STATUS}
+        FROM _members GROUP BY level, code, year
+    """)
+    # Population weights: each commune's population in the nearest year with one.
+    weights = (
+        f"""(SELECT p.value FROM ({_rows(population, AT_COMMUNES)}) p WHERE p.code = m.commune
+             ORDER BY abs(p.year - coalesce(m.year, p.year)), p.year DESC LIMIT 1)"""
+        if population
+        else "NULL"
+    )
+    con.execute(f"""
+        INSERT INTO _coverage
+        SELECT level, code, year, count(*), count(*) FILTER (WHERE present),
+               sum(weight) FILTER (WHERE present) / nullif(sum(weight), 0)
+        FROM (SELECT m.*, {weights} AS weight FROM _members m)
+        GROUP BY level, code, year
     """)
 
 
 def _values_sql(indicator: Indicator) -> str:
-    if indicator.kind == "count":
+    if indicator.kind in ("count", "published"):
         return "SELECT level, code, year, numerator AS value, numerator, NULL AS denominator, status FROM _pairs"
     if indicator.kind == "ratio":
         return f"""
@@ -120,18 +187,22 @@ def _values_sql(indicator: Indicator) -> str:
 
 
 def compute_indicators(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> None:
-    con.execute(INDICATOR_VALUES_DDL)
+    con.execute(TABLES_DDL)
     for indicator in catalogue.indicators:
         if indicator.kind == "composite":
             log.warning("%s: composite indicators are not computed yet; skipped", indicator.id)
             continue
-        numerator = indicator.numerator if indicator.kind == "ratio" else indicator.variable
-        _pairs(con, numerator, indicator.denominator)
+        _pairs(con, indicator, catalogue.coverage_population)
         levels = ", ".join(f"'{lvl.value}'" for lvl in indicator.levels)
         con.execute(
             f"""INSERT INTO indicator_values
             SELECT ?, level, code, year, value, numerator, denominator, status
             FROM ({_values_sql(indicator)}) WHERE level IN ({levels}) AND year IS NOT NULL
             ORDER BY level, code, year""",
+            [indicator.id],
+        )
+        con.execute(
+            f"""INSERT INTO indicator_coverage
+            SELECT ?, * FROM _coverage WHERE level IN ({levels}) AND year IS NOT NULL ORDER BY ALL""",
             [indicator.id],
         )

@@ -16,7 +16,13 @@ SOURCE = {
     "licence": "none",
     "snapshot": "x.csv",
     "format": "csv",
-    "variables": {"people": {"people": None}, "jobless": {"j": None}, "area": {"a": None}},
+    "variables": {
+        "people": {"people": None},
+        "jobless": {"j": None},
+        "area": {"a": None},
+        "median": {"m": None},
+        "emissions": {"e": None},
+    },
 }
 
 
@@ -53,7 +59,15 @@ CATALOGUE = parse_catalogue(
                 denominator={"source": "synthetic", "variable": "area"},
             ),
             indicator("growth", "change_rate", variable={"source": "synthetic", "variable": "people"}),
+            indicator("median", "published", variable={"source": "synthetic", "variable": "median"}),
+            indicator(
+                "per_head",
+                "ratio",
+                numerator={"source": "synthetic", "variable": "emissions"},
+                denominator={"source": "synthetic", "variable": "people"},
+            ),
         ],
+        "coverage_population": {"source": "synthetic", "variable": "people"},
     },
     Path("synthetic.yaml"),
 )
@@ -193,3 +207,64 @@ def test_growth_is_computed_from_aggregated_counts(con):
     assert got[("epci", "E1", 2019)][0] == pytest.approx(((300 / 200) ** (1 / 3) - 1) * 100)
     assert got[("commune", "C", 2019)] == (0.0, "ok")
     assert ("commune", "A", 2016) not in got  # no previous year, no rate
+
+
+def test_published_values_are_never_aggregated(con):
+    add(
+        con,
+        "median",
+        [
+            ("commune", "A", 2020, 21000, "ok"),
+            ("commune", "B", 2020, None, "secret"),
+            ("commune", "C", 2020, 19000, "ok"),
+            ("epci", "E1", 2020, 20500, "ok"),
+        ],
+    )
+    harmonise(con)
+    compute_indicators(con, CATALOGUE)
+    got = values(con, "median")
+    assert got[("epci", "E1", 2020)] == (20500.0, "ok")  # the producer's own median
+    assert got[("commune", "B", 2020)] == (None, "secret")
+    assert ("epci", "E2", 2020) not in got  # no published value: none, not a mean of medians
+    assert ("departement", "D", 2020) not in got
+
+
+def test_a_producer_total_wins_and_a_missing_side_is_summed(con):
+    add(
+        con,
+        "people",
+        [("commune", "A", 2020, 100, "ok"), ("commune", "B", 2020, 300, "ok"), ("commune", "C", 2020, 50, "ok")],
+    )
+    add(con, "emissions", [("epci", "E1", 2020, 800, "ok"), ("epci", "E2", 2020, 100, "ok")])
+    harmonise(con)
+    compute_indicators(con, CATALOGUE)
+    got = values(con, "per_head")
+    assert got[("epci", "E1", 2020)] == (2.0, "ok")  # 800 published / (100 + 300) summed
+    assert got[("epci", "E2", 2020)] == (2.0, "ok")
+    assert ("commune", "A", 2020) not in {k for k, v in got.items() if v[0] is not None}
+
+
+def test_incomplete_aggregates_carry_their_coverage(con):
+    add(
+        con,
+        "people",
+        [("commune", "A", 2020, 300, "ok"), ("commune", "B", 2020, 100, "ok"), ("commune", "C", 2020, 50, "ok")],
+    )
+    add(
+        con,
+        "jobless",
+        [("commune", "A", 2020, 30, "ok"), ("commune", "B", 2020, None, "missing"), ("commune", "C", 2020, 5, "ok")],
+    )
+    harmonise(con)
+    compute_indicators(con, CATALOGUE)
+    coverage = {
+        (lv, code): rest
+        for lv, code, *rest in con.execute(
+            "SELECT level, code, members, members_with_data, population_share FROM indicator_coverage "
+            "WHERE indicator_id = 'rate' AND year = 2020"
+        ).fetchall()
+    }
+    assert coverage[("epci", "E1")] == [2, 1, pytest.approx(0.75)]  # A's 300 of A + B's 400
+    assert coverage[("epci", "E2")] == [1, 1, 1.0]
+    assert coverage[("departement", "D")] == [3, 2, pytest.approx(350 / 450)]
+    assert values(con, "rate")[("epci", "E1", 2020)] == (10.0, "incomplete")
