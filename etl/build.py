@@ -109,7 +109,7 @@ def build(
                 _drop_source(con, source)
                 report.sources.append(SourceReport(source.id, "failed", str(e)))
         _record_sources(con, report.sources)
-        harmonise(con)
+        harmonise(con, [(s.id, v) for s in catalogue.sources for v in s.non_additive])
         compute_indicators(con, catalogue)
         _write_catalogue(con, catalogue)
         report.counts = {

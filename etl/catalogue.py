@@ -75,6 +75,8 @@ class Source(Strict):
     # Wide files: variable -> {COLUMN: year} (null year: does not change with time).
     # Long files (with year_column): variable -> {column: COLUMN, where: {COLUMN: value}}.
     variables: dict[str, Column | dict[str, int | None]]
+    # Variables that cannot be summed (medians, rates): merged communes get no value.
+    non_additive: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _consistent(self) -> Source:
@@ -85,6 +87,9 @@ class Source(Strict):
             raise ValueError("give exactly one of `url` (downloaded) or `snapshot` (file in data/)")
         if self.format == "xlsx" and not self.sheet:
             raise ValueError("format xlsx needs `sheet`, the worksheet to read")
+        unknown = [v for v in self.non_additive if v not in self.variables]
+        if unknown:
+            raise ValueError(f"non_additive names unknown variable(s): {', '.join(unknown)}")
         long = [v for v, spec in self.variables.items() if isinstance(spec, Column)]
         if long and not self.year_column:
             raise ValueError(f"variables {', '.join(long)} read a long file: give `year_column`")
@@ -247,9 +252,24 @@ def parse_catalogue(raw: object, path: Path) -> Catalogue:
     return catalogue
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A key written twice in one mapping is a mistake, not an override."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key '{key}' appears twice in the same mapping", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def load_catalogue(path: Path) -> Catalogue:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506 (safe loader)
     except OSError as e:
         raise CatalogueError(path, [f"cannot read the file: {e.strerror}"]) from None
     except yaml.YAMLError as e:

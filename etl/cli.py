@@ -102,7 +102,7 @@ def build(
         raise typer.Exit(130) from None
     table = Table("source", "status", "detail", title="Sources")
     for s in report.sources:
-        table.add_row(s.source_id, f"[{STATUS_STYLE.get(s.status, '')}]{s.status}", s.detail)
+        table.add_row(s.source_id, _styled(s.status), s.detail)
     console.print(table)
     counts = ", ".join(f"{n} {t}" for t, n in report.counts.items())
     console.print(f"[green]Built[/green] {target} in {report.seconds:.1f} s ({counts})")
@@ -116,6 +116,11 @@ def build(
 
 
 STATUS_STYLE = {"failed": "red", "cached": "yellow", "skipped": "dim", "downloaded": "green", "unchanged": "green"}
+
+
+def _styled(status: str) -> str:
+    style = STATUS_STYLE.get(status)
+    return f"[{style}]{status}[/{style}]" if style else status
 
 
 @app.command()
@@ -133,7 +138,7 @@ def sources(db: DbOption = None, catalogue: CatalogueOption = None) -> None:
     table = Table("id", "producer", "url", "licence", "last fetch", "status", title=f"Sources in {target}")
     for s in cat.sources:
         status, detail, fetched_at = built.get(s.id, ("not built", "", None))
-        shown = f"[{STATUS_STYLE.get(status, '')}]{status}" + (f": {detail}" if status in ("failed", "cached") else "")
+        shown = _styled(status) + (f": {detail}" if status in ("failed", "cached") else "")
         table.add_row(s.id, s.producer, s.url or f"data/{s.snapshot}", s.licence, fetched_at or "", shown)
     console.print(table)
 

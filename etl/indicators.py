@@ -81,12 +81,15 @@ def _pairs(con: duckdb.DuckDBPyConnection, indicator: Indicator, population: Var
     denominator = indicator.denominator if indicator.kind == "ratio" else None
     ratio = denominator is not None
     status = _pair_status(ratio)
-    # Communes: every commune for every year the numerator has, so absent means missing.
+    # Communes: every commune for every year both sides have, so absent means missing.
     # A denominator without a year (an area) applies to every year.
+    years_with_denominator = (
+        " WHERE year IN (SELECT year FROM d) OR EXISTS (SELECT 1 FROM d WHERE year IS NULL)" if ratio else ""
+    )
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _communes AS
         WITH n AS ({_rows(numerator, AT_COMMUNES)}), d AS ({_rows(denominator, AT_COMMUNES)}),
-             years AS (SELECT DISTINCT year FROM n)
+             years AS (SELECT DISTINCT year FROM n{years_with_denominator})
         SELECT t.code, y.year, n.value AS numerator, d.value AS denominator, {status} AS status,
                n.value IS NOT NULL {"AND d.value IS NOT NULL" if ratio else ""} AS present
         FROM territories t CROSS JOIN years y

@@ -119,20 +119,38 @@ def code_map(changes: list[tuple[str, str]]) -> dict[str, str]:
     return resolved
 
 
-def harmonise(con: duckdb.DuckDBPyConnection) -> None:
-    """Build `obs`: commune values summed onto reference codes, other levels as published."""
+def harmonise(con: duckdb.DuckDBPyConnection, non_additive: list[tuple[str, str]] = ()) -> None:
+    """Build `obs`: commune values summed onto reference codes, other levels as published.
+
+    A non-additive variable (a median, a rate) of communes that merged cannot be carried:
+    the successor gets no value, never a sum of medians.
+    """
     changes = con.execute("SELECT old_code, new_code FROM commune_changes").fetchall()
     con.execute("CREATE OR REPLACE TABLE code_map (old_code VARCHAR, code VARCHAR)")
     con.executemany("INSERT INTO code_map VALUES (?, ?)", list(code_map(changes).items()))
+    con.execute("CREATE OR REPLACE TEMP TABLE _non_additive (source_id VARCHAR, variable VARCHAR)")
+    if non_additive:
+        con.executemany("INSERT INTO _non_additive VALUES (?, ?)", list(non_additive))
     con.execute(f"""
         CREATE OR REPLACE TABLE obs AS
-        SELECT o.source_id, o.variable, 'commune' AS level, coalesce(m.code, o.code) AS code, o.year,
-               sum(o.value) AS value, {SUM_STATUS} AS status
-        FROM observations o LEFT JOIN code_map m ON o.code = m.old_code
-        WHERE o.level = 'commune'
-          AND coalesce(m.code, o.code) IN (SELECT code FROM territories WHERE level = 'commune')
-        GROUP BY ALL
+        WITH carried AS (
+            SELECT o.source_id, o.variable, coalesce(m.code, o.code) AS code, o.year,
+                   sum(o.value) AS value, {SUM_STATUS} AS status, count(*) AS parts
+            FROM observations o LEFT JOIN code_map m ON o.code = m.old_code
+            WHERE o.level = 'commune'
+              AND coalesce(m.code, o.code) IN (SELECT code FROM territories WHERE level = 'commune')
+            GROUP BY ALL
+        )
+        SELECT c.source_id, c.variable, 'commune' AS level, c.code, c.year,
+               CASE WHEN n.variable IS NULL OR c.parts = 1 THEN c.value END AS value,
+               CASE WHEN n.variable IS NULL OR c.parts = 1 THEN c.status ELSE 'missing' END AS status
+        FROM carried c LEFT JOIN _non_additive n USING (source_id, variable)
         UNION ALL
         SELECT source_id, variable, level, code, year, value, status
         FROM observations WHERE level <> 'commune'
     """)
+    lost = con.execute("""
+        SELECT count(*) FROM obs o JOIN _non_additive n USING (source_id, variable)
+        WHERE o.level = 'commune' AND o.status = 'missing' AND o.code IN (SELECT code FROM code_map)""").fetchone()[0]
+    if lost:
+        log.info("%d value(s) of non-additive variables not carried across commune mergers", lost)

@@ -54,6 +54,13 @@ def test_not_a_mapping_and_bad_yaml(tmp_path):
         load_catalogue(tmp_path / "absent.yaml")
 
 
+def test_a_key_written_twice_is_an_error(tmp_path):
+    doubled = tmp_path / "doubled.yaml"
+    doubled.write_text((ROOT / "indicators.yaml").read_text() + "\nsources: []\n")
+    with pytest.raises(CatalogueError, match="key 'sources' appears twice"):
+        load_catalogue(doubled)
+
+
 def test_check_command_exits_1_and_names_each_error():
     result = CliRunner().invoke(app, ["check", "--catalogue", str(BROKEN)])
     assert result.exit_code == 1

@@ -21,22 +21,39 @@ from etl.extract import DownloadError
 pytestmark = pytest.mark.integration
 
 COMPARATEUR = "www.insee.fr/fr/statistiques/fichier/2521169/base_cc_comparateur_csv.zip"
+FILOSOFI = "www.insee.fr/fr/statistiques/fichier/6036902/base-cc-filosofi-2019_CSV.zip"
 # INSEE's format (`;`, CRLF, CODGEO as text, blank = withheld) with SYNTHETIC values:
 # 33008 and 33409 are separate communes in the 2021 code list; 33063 has a blank.
-SYNTHETIC_ROWS = [
-    "CODGEO;P13_POP;P18_POP;SUPERF;P18_CHOM1564;P18_ACT1564",
-    "33008;400;500;10.5;20;200",
-    "33409;80;84;5.1;5;50",
-    "33063;240000;250000;49.36;;120000",
-    "33001;1900;2000;20.0;100;1000",
+COMPARATEUR_COLUMNS = (
+    "CODGEO;P13_POP;P18_POP;P18_POP1564;P18_CHOM1564;P18_ACT1564;P18_MEN;NAISD20;DECESD20;P18_LOG;P18_RP;"
+    "P18_RSECOCC;P18_LOGVAC;P18_RP_PROP;P13_EMPLT;P18_EMPLT;P18_EMPLT_SAL;ETTOT18;ETAZ18"
+)
+COMPARATEUR_ROWS = {
+    "33008": "400;500;300;20;200;200;5;4;250;200;20;30;150;90;100;60;40;10",
+    "33409": "80;84;55;5;50;35;1;1;40;35;2;3;30;10;10;5;6;3",
+    "33063": "240000;250000;170000;;120000;130000;3000;2000;150000;130000;5000;15000;40000;180000;190000;170000;30000;100",
+    "33001": "1900;2000;1300;100;1000;850;20;15;900;800;40;60;600;500;550;400;150;20",
+}
+FILOSOFI_ROWS = [  # blank = secret
+    "CODGEO;NBMENFISC19;MED19;TP6019;TP60AGE119;TP60TOL219;PIMP19;PPSOC19;RD19",
+    "33063;1000;23000;16;;25;60;6;4.5",
+    "33001;400;20000;;;;;;",
 ]
 
 
 def write_synthetic_mirror(root: Path) -> Path:
-    target = root / COMPARATEUR
-    target.parent.mkdir(parents=True)
-    with zipfile.ZipFile(target, "w") as zf:
-        zf.writestr("base_cc_comparateur.CSV", "\r\n".join(SYNTHETIC_ROWS) + "\r\n")
+    files = {
+        COMPARATEUR: (
+            "base_cc_comparateur.CSV",
+            [COMPARATEUR_COLUMNS, *(f"{c};{r}" for c, r in COMPARATEUR_ROWS.items())],
+        ),
+        FILOSOFI: ("cc_filosofi_2019_COM.CSV", FILOSOFI_ROWS),
+    }
+    for path, (member, lines) in files.items():
+        target = root / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with zipfile.ZipFile(target, "w") as zf:
+            zf.writestr(member, "\r\n".join(lines) + "\r\n")
     return root
 
 
@@ -63,6 +80,10 @@ def test_mirror_over_http_harmonises_and_aggregates(tmp_path, catalogue, serve_f
     with duckdb.connect(str(db), read_only=True) as con:
         prov = con.execute("SELECT url, bytes, rows FROM provenance WHERE source_id = 'insee_comparateur'").fetchone()
     assert prov[0] == f"https://{COMPARATEUR}" and prov[1] > 0 and prov[2] == 4
+    poverty = values(db, "taux_pauvrete")
+    assert poverty[("commune", "33063", 2019)] == (16.0, "ok")
+    assert poverty[("commune", "33001", 2019)] == (None, "secret")
+    assert poverty[("commune", "33002", 2019)] == (None, "missing")  # not in the file at all
 
 
 def test_folder_mirror_takes_the_same_path(tmp_path, catalogue):
@@ -77,7 +98,7 @@ def test_a_missing_file_is_reported_and_its_indicators_left_without_values(tmp_p
     db = tmp_path / "itdd.duckdb"
     report = build(catalogue, db, mirror=base, cache_dir=tmp_path / "cache")
     failed = {s.source_id: s for s in report.sources if s.status == "failed"}
-    assert list(failed) == ["insee_comparateur"]
+    assert list(failed) == ["insee_comparateur", "insee_filosofi_2019"]
     assert "HTTP 404" in failed["insee_comparateur"].detail and COMPARATEUR in failed["insee_comparateur"].detail
     assert values(db, "taux_chomage_15_64") == {}
     assert values(db, "population")[("commune", "33063", 2023)] == (267991, "ok")
@@ -125,7 +146,9 @@ def test_cli_summarises_failed_sources_and_strict_exits_1(tmp_path, serve_folder
     db = tmp_path / "x.duckdb"
     relaxed = run_cli("build", "--mirror", base, "--db", str(db), cache=tmp_path / "cache")
     assert relaxed.returncode == 0, relaxed.stderr
-    assert "failed" in relaxed.stdout and "1 source(s) failed (insee_comparateur)" in relaxed.stderr
+    assert (
+        "failed" in relaxed.stdout and "2 source(s) failed (insee_comparateur, insee_filosofi_2019)" in relaxed.stderr
+    )
     assert "taux_chomage_15_64" in relaxed.stderr
     strict = run_cli("build", "--strict", "--mirror", base, "--db", str(db), cache=tmp_path / "cache")
     assert strict.returncode == 1
@@ -196,4 +219,23 @@ def test_real_insee_files_from_the_shared_mirror(tmp_path, catalogue, serve_fold
         pop = con.execute(
             "SELECT value FROM obs WHERE variable = 'population_recensement' AND code = '33008' AND year = 2018"
         ).fetchone()
+        coverage = con.execute(
+            "SELECT members, members_with_data FROM indicator_coverage WHERE indicator_id = 'taux_chomage_15_64' "
+            "AND code = '243301371'"
+        ).fetchone()
+        withheld = con.execute(
+            "SELECT count(*) FROM raw_insee_filosofi_2019 WHERE trim(coalesce(TP6019, '')) = '' "
+            "AND CODGEO NOT IN ('33008', '33409')"
+        ).fetchone()[0]
     assert pop == (584,)
+    assert coverage == (20, 19)
+
+    poverty = values(db, "taux_pauvrete")
+    assert poverty[("commune", "33063", 2019)] == (16.0, "ok")
+    secret = [k for k, (v, status) in poverty.items() if status == "secret"]
+    assert all(poverty[k][0] is None for k in secret)
+    # every blank in INSEE's file is a secret, but for 33409 and 33008, merged since
+    assert len(secret) == withheld
+    # a median or rate of merged communes is not carried, and no level above is invented
+    assert values(db, "revenu_median")[("commune", "33008", 2019)] == (None, "missing")
+    assert {level for level, _, _ in poverty} == {"commune"}
