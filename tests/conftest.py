@@ -44,7 +44,7 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def serve_folder() -> Iterator:
     """Start an HTTP server on 127.0.0.1 serving a folder; yields its base URL."""
     servers = []
@@ -61,7 +61,7 @@ def serve_folder() -> Iterator:
         server.server_close()
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def shared_opendata() -> Path:
     if not (SHARED_OPENDATA / "MANIFEST.md").is_file():
         pytest.skip("../shared/opendata is absent")
