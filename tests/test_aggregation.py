@@ -130,6 +130,22 @@ def test_merged_commune_is_summed_into_its_successor(con):
     assert con.execute("SELECT count(*) FROM obs WHERE code = 'A0'").fetchone()[0] == 0
 
 
+def test_a_median_of_merged_communes_is_not_carried(con):
+    add(
+        con,
+        "median",
+        [
+            ("commune", "A", 2020, 21000, "ok"),
+            ("commune", "A0", 2020, 19000, "ok"),
+            ("commune", "B", 2020, 18000, "ok"),
+        ],
+    )
+    harmonise(con, [("synthetic", "median")])
+    rows = dict(con.execute("SELECT code, (value, status) FROM obs WHERE variable = 'median'").fetchall())
+    assert rows["A"] == (None, "missing")  # not 40000, not 20000
+    assert rows["B"] == (18000.0, "ok")
+
+
 def test_counts_are_summed_and_missing_is_not_zero(con):
     add(
         con,
