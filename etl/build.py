@@ -24,7 +24,7 @@ from etl.geography import load_geography
 from etl.indicators import compute_indicators
 from etl.load import LoadError, load_raw, raw_table
 from etl.paths import snapshot_file
-from etl.transform import OBSERVATIONS_DDL, harmonise, tidy
+from etl.transform import OBSERVATIONS_DDL, harmonise, history_from_insee, tidy
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +109,13 @@ def build(
                 _drop_source(con, source)
                 report.sources.append(SourceReport(source.id, "failed", str(e)))
         _record_sources(con, report.sources)
-        harmonise(con, [(s.id, v) for s in catalogue.sources for v in s.non_additive])
+        if catalogue.commune_history and _loaded(report, catalogue.commune_history):
+            history_from_insee(con, raw_table(catalogue.source(catalogue.commune_history)))
+        harmonise(
+            con,
+            non_additive=[(s.id, v) for s in catalogue.sources for v in s.non_additive],
+            vintages={s.id: s.code_list for s in catalogue.sources},
+        )
         compute_indicators(con, catalogue)
         _write_catalogue(con, catalogue)
         report.counts = {
@@ -159,6 +165,10 @@ def _drop_source(con: duckdb.DuckDBPyConnection, source: Source) -> None:
     con.execute(f"DROP TABLE IF EXISTS {raw_table(source)}")
     con.execute(OBSERVATIONS_DDL)
     con.execute("DELETE FROM observations WHERE source_id = ?", [source.id])
+
+
+def _loaded(report: BuildReport, source_id: str) -> bool:
+    return any(s.source_id == source_id and s.status not in ("failed", "skipped") for s in report.sources)
 
 
 def _record_sources(con: duckdb.DuckDBPyConnection, sources: list[SourceReport]) -> None:

@@ -113,9 +113,71 @@ class VariableRef(Strict):
 
 
 class Target(Strict):
-    value: float
+    """A quantitative target: absolute (`value` by `year`) or relative (`change_percent`
+    against the value of `reference_year`, or the mean of `reference_period`)."""
+
+    value: float | None = None
+    change_percent: float | None = None  # e.g. -50: half the reference value
+    reference_year: int | None = None
+    reference_period: tuple[int, int] | None = None  # inclusive years, compared on their mean
     year: int
-    basis: str
+    basis: str  # the law or plan that sets it
+
+    @model_validator(mode="after")
+    def _absolute_or_relative(self) -> Target:
+        if (self.value is None) == (self.change_percent is None):
+            raise ValueError("give exactly one of `value` (absolute) or `change_percent` (relative)")
+        references = (self.reference_year is not None) + (self.reference_period is not None)
+        if self.change_percent is not None and references != 1:
+            raise ValueError("a relative target needs exactly one of `reference_year` or `reference_period`")
+        if self.value is not None and references:
+            raise ValueError("an absolute target takes no reference year or period")
+        if self.reference_period and self.reference_period[0] > self.reference_period[1]:
+            raise ValueError("reference_period is [first year, last year]")
+        return self
+
+
+class Tolerance(Strict):
+    """How close to a reference counts as `similar`: a share of the reference, or an absolute gap."""
+
+    relative: float | None = Field(default=None, ge=0)
+    absolute: float | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _one(self) -> Tolerance:
+        if (self.relative is None) == (self.absolute is None):
+            raise ValueError("give exactly one of `relative` (0.05 = 5 % of the reference) or `absolute`")
+        return self
+
+
+class ProgressSettings(Strict):
+    """Catalogue-wide progress settings; each indicator may override them."""
+
+    base_year: int = 2015  # the base is the first year with data from this year on
+    tolerance: Tolerance = Tolerance(relative=0.05)
+
+
+class IndicatorProgress(Strict):
+    base_year: int | None = None
+    natural_limit: float | None = None  # e.g. 100 for a share that cannot exceed 100 %
+    tolerance: Tolerance | None = None
+
+
+class Component(Strict):
+    """A composite's component: an indicator id, its weight, and its direction when the
+    indicator itself has none (a context indicator used as a proxy)."""
+
+    id: str = Field(pattern=NAME.pattern)
+    weight: float = Field(default=1.0, gt=0)
+    polarity: Literal["higher_is_better", "lower_is_better"] | None = None
+
+
+class Normalisation(Strict):
+    """Min-max over the territories of one level, with bounds fixed on `reference_period`."""
+
+    method: Literal["min_max"] = "min_max"
+    reference_period: tuple[int, int]
+    component_max_age: int = Field(default=0, ge=0)  # a component may be this many years older than the index year
 
 
 class Indicator(Strict):
@@ -130,7 +192,10 @@ class Indicator(Strict):
     numerator: VariableRef | None = None  # ratio
     denominator: VariableRef | None = None  # ratio
     scale: float = 1.0
-    components: list[str] = Field(default_factory=list)  # composite
+    components: list[str | Component] = Field(default_factory=list)  # composite
+    normalisation: Normalisation | None = None  # composite
+    pending_components: list[Text] = Field(default_factory=list)  # composite: wanted, no data yet
+    progress: IndicatorProgress | None = None
     levels: list[Level]
     target: Target | None = None
     definition: Text
@@ -155,12 +220,17 @@ class Indicator(Strict):
     def refs(self) -> list[VariableRef]:
         return [r for r in (self.variable, self.numerator, self.denominator) if r is not None]
 
+    def component_specs(self) -> list[Component]:
+        return [Component(id=c) if isinstance(c, str) else c for c in self.components]
+
 
 class Catalogue(Strict):
     reference_code_list: int
     territory: str = "33"
     # Population used to weigh the coverage of incomplete aggregates.
     coverage_population: VariableRef | None = None
+    # A source in INSEE's v_mvt_commune layout; when it loads, it replaces the snapshot's history.
+    commune_history: str | None = None
     sources: list[Source]
     indicators: list[Indicator]
 
@@ -227,9 +297,14 @@ def _cross_check(raw: dict, sources: list[Source], indicators: list[Indicator], 
                     f"indicators ({ind.id}): source '{ref.source}' has no variable '{ref.variable}'; "
                     f"it has: {', '.join(sorted(src.variables))}"
                 )
-        for component in ind.components:
-            if component not in indicator_ids:
-                errors.append(f"indicators ({ind.id}).components: unknown indicator '{component}'")
+        for component in ind.component_specs():
+            if component.id not in indicator_ids:
+                errors.append(f"indicators ({ind.id}).components: unknown indicator '{component.id}'")
+            elif indicator_ids.index(component.id) > indicator_ids.index(ind.id):
+                # composites are computed in catalogue order, after their components
+                errors.append(f"indicators ({ind.id}).components: '{component.id}' must be declared before the composite")
+            elif any(i.id == component.id and i.kind == "composite" for i in indicators):
+                errors.append(f"indicators ({ind.id}).components: '{component.id}' is a composite; use its components")
 
 
 def parse_catalogue(raw: object, path: Path) -> Catalogue:
@@ -242,6 +317,8 @@ def parse_catalogue(raw: object, path: Path) -> Catalogue:
     header = {k: v for k, v in raw.items() if k not in ("sources", "indicators")}
     try:
         catalogue = Catalogue.model_validate({**header, "sources": sources, "indicators": indicators})
+        if catalogue.commune_history and catalogue.commune_history not in {s.id for s in sources}:
+            errors.append(f"commune_history: unknown source '{catalogue.commune_history}'")
         ref = catalogue.coverage_population
         if ref and not any(s.id == ref.source and ref.variable in s.variables for s in sources):
             errors.append(f"coverage_population: no variable '{ref.variable}' in a source '{ref.source}'")

@@ -119,15 +119,60 @@ def code_map(changes: list[tuple[str, str]]) -> dict[str, str]:
     return resolved
 
 
-def harmonise(con: duckdb.DuckDBPyConnection, non_additive: list[tuple[str, str]] = ()) -> None:
+# INSEE's v_mvt_commune events: mergers and code changes, and re-establishments (splits).
+MERGER_EVENTS = ("31", "32", "33", "34", "41", "50")
+SPLIT_EVENTS = ("21",)
+
+
+def history_from_insee(con: duckdb.DuckDBPyConnection, raw: str) -> None:
+    """Replace `commune_changes` with INSEE's history of changes, and list the splits."""
+    con.execute(f"""
+        CREATE OR REPLACE TABLE commune_changes AS
+        SELECT DISTINCT trim(COM_AV) AS old_code, trim(COM_AP) AS new_code, trim(DATE_EFF) AS date,
+               'INSEE MOD ' || trim(MOD) AS event
+        FROM {raw}
+        WHERE trim(MOD) IN {MERGER_EVENTS} AND TYPECOM_AV = 'COM' AND TYPECOM_AP = 'COM' AND COM_AV <> COM_AP
+        ORDER BY date, old_code""")
+    con.execute(f"""
+        CREATE OR REPLACE TABLE commune_splits AS
+        SELECT DISTINCT trim(DATE_EFF) AS date, unnest([trim(COM_AV), trim(COM_AP)]) AS code
+        FROM {raw} WHERE trim(MOD) IN {SPLIT_EVENTS} AND TYPECOM_AV = 'COM' AND TYPECOM_AP = 'COM'""")
+
+
+def _code_maps(con: duckdb.DuckDBPyConnection, vintages: set[int | None]) -> list[tuple[int | None, str, str]]:
+    """(vintage, old code, reference code): a source in the code list of 1 January V
+    only goes through the changes after that date; None goes through all of them."""
+    changes = con.execute("SELECT old_code, new_code, date FROM commune_changes ORDER BY date").fetchall()
+    current = {c for (c,) in con.execute("SELECT code FROM territories WHERE level = 'commune'").fetchall()}
+    rows = []
+    for vintage in vintages:
+        after = [(old, new) for old, new, date in changes if vintage is None or str(date) > f"{vintage}-01-01"]
+        # a code in force today was re-established after its merger: it maps to itself
+        rows += [(vintage, old, code) for old, code in code_map(after).items() if old not in current]
+    return rows
+
+
+def harmonise(
+    con: duckdb.DuckDBPyConnection,
+    non_additive: list[tuple[str, str]] = (),
+    vintages: dict[str, int | None] | None = None,
+) -> None:
     """Build `obs`: commune values summed onto reference codes, other levels as published.
 
     A non-additive variable (a median, a rate) of communes that merged cannot be carried:
-    the successor gets no value, never a sum of medians.
+    the successor gets no value, never a sum of medians. Nor can any value of a commune
+    split after the source's code list: it is flagged missing, never apportioned.
     """
-    changes = con.execute("SELECT old_code, new_code FROM commune_changes").fetchall()
-    con.execute("CREATE OR REPLACE TABLE code_map (old_code VARCHAR, code VARCHAR)")
-    con.executemany("INSERT INTO code_map VALUES (?, ?)", list(code_map(changes).items()))
+    vintages = vintages or {}
+    con.execute("CREATE TABLE IF NOT EXISTS commune_splits (date VARCHAR, code VARCHAR)")
+    con.execute("CREATE OR REPLACE TEMP TABLE _vintage (source_id VARCHAR, vintage INTEGER)")
+    con.execute("CREATE OR REPLACE TABLE code_map (vintage INTEGER, old_code VARCHAR, code VARCHAR)")
+    sources = {s for (s,) in con.execute("SELECT DISTINCT source_id FROM observations").fetchall()}
+    if sources:
+        con.executemany("INSERT INTO _vintage VALUES (?, ?)", [(s, vintages.get(s)) for s in sources])
+    maps = _code_maps(con, {vintages.get(s) for s in sources})
+    if maps:
+        con.executemany("INSERT INTO code_map VALUES (?, ?, ?)", maps)
     con.execute("CREATE OR REPLACE TEMP TABLE _non_additive (source_id VARCHAR, variable VARCHAR)")
     if non_additive:
         con.executemany("INSERT INTO _non_additive VALUES (?, ?)", list(non_additive))
@@ -135,22 +180,30 @@ def harmonise(con: duckdb.DuckDBPyConnection, non_additive: list[tuple[str, str]
         CREATE OR REPLACE TABLE obs AS
         WITH carried AS (
             SELECT o.source_id, o.variable, coalesce(m.code, o.code) AS code, o.year,
-                   sum(o.value) AS value, {SUM_STATUS} AS status, count(*) AS parts
-            FROM observations o LEFT JOIN code_map m ON o.code = m.old_code
+                   sum(o.value) AS value, {SUM_STATUS} AS status, count(*) AS parts, any_value(v.vintage) AS vintage
+            FROM observations o JOIN _vintage v USING (source_id)
+            LEFT JOIN code_map m ON m.old_code = o.code AND m.vintage IS NOT DISTINCT FROM v.vintage
             WHERE o.level = 'commune'
               AND coalesce(m.code, o.code) IN (SELECT code FROM territories WHERE level = 'commune')
             GROUP BY ALL
+        ),
+        flagged AS (
+            SELECT c.*, (n.variable IS NOT NULL AND c.parts > 1)
+                        OR EXISTS (SELECT 1 FROM commune_splits s
+                                   WHERE s.code = c.code AND c.vintage IS NOT NULL
+                                     AND s.date > c.vintage::VARCHAR || '-01-01') AS not_carried
+            FROM carried c LEFT JOIN _non_additive n USING (source_id, variable)
         )
-        SELECT c.source_id, c.variable, 'commune' AS level, c.code, c.year,
-               CASE WHEN n.variable IS NULL OR c.parts = 1 THEN c.value END AS value,
-               CASE WHEN n.variable IS NULL OR c.parts = 1 THEN c.status ELSE 'missing' END AS status
-        FROM carried c LEFT JOIN _non_additive n USING (source_id, variable)
+        SELECT source_id, variable, 'commune' AS level, code, year,
+               CASE WHEN NOT not_carried THEN value END AS value,
+               CASE WHEN NOT not_carried THEN status ELSE 'missing' END AS status
+        FROM flagged
         UNION ALL
         SELECT source_id, variable, level, code, year, value, status
         FROM observations WHERE level <> 'commune'
     """)
     lost = con.execute("""
-        SELECT count(*) FROM obs o JOIN _non_additive n USING (source_id, variable)
-        WHERE o.level = 'commune' AND o.status = 'missing' AND o.code IN (SELECT code FROM code_map)""").fetchone()[0]
+        SELECT count(*) FROM obs WHERE level = 'commune' AND status = 'missing'
+          AND code IN (SELECT code FROM code_map UNION SELECT code FROM commune_splits)""").fetchone()[0]
     if lost:
-        log.info("%d value(s) of non-additive variables not carried across commune mergers", lost)
+        log.info("%d commune value(s) could not be carried to the reference code list (mergers, splits)", lost)

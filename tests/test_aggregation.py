@@ -87,7 +87,7 @@ def con():
         "('commune','A','departement','D'), ('commune','B','departement','D'), ('commune','C','departement','D')"
         ") t(child_level, child_code, parent_level, parent_code)"
     )
-    c.execute("CREATE TABLE commune_changes AS SELECT 'A0' AS old_code, 'A' AS new_code")
+    c.execute("CREATE TABLE commune_changes AS SELECT 'A0' AS old_code, 'A' AS new_code, '2019-01-01' AS date")
     c.execute(
         "CREATE TABLE observations (source_id VARCHAR, variable VARCHAR, level VARCHAR, code VARCHAR, "
         "year INTEGER, value DOUBLE, status VARCHAR)"
@@ -284,3 +284,26 @@ def test_incomplete_aggregates_carry_their_coverage(con):
     assert coverage[("epci", "E2")] == [1, 1, 1.0]
     assert coverage[("departement", "D")] == [3, 2, pytest.approx(350 / 450)]
     assert values(con, "rate")[("epci", "E1", 2020)] == (10.0, "incomplete")
+
+
+def test_only_changes_after_a_source_code_list_apply(con):
+    # A0 merged into A on 2019-01-01: a source on the 2020 code list cannot hold A0 as the old commune
+    con.execute("INSERT INTO commune_changes VALUES ('B0', 'B', '2024-01-01')")
+    add(
+        con,
+        "people",
+        [("commune", "A0", 2018, 7, "ok"), ("commune", "B0", 2018, 5, "ok"), ("commune", "B", 2018, 1, "ok")],
+    )
+    harmonise(con, vintages={"synthetic": 2020})
+    rows = dict(con.execute("SELECT code, value FROM obs WHERE variable = 'people'").fetchall())
+    assert rows == {"B": 6.0}  # B0 carried into B; A0 is not a code of that list and is dropped
+
+
+def test_a_split_after_the_code_list_is_flagged_not_apportioned(con):
+    con.execute("CREATE TABLE commune_splits AS SELECT '2022-01-01' AS date, 'C' AS code")
+    add(con, "people", [("commune", "C", 2018, 70, "ok"), ("commune", "B", 2018, 30, "ok")])
+    harmonise(con, vintages={"synthetic": 2021})
+    rows = dict(con.execute("SELECT code, (value, status) FROM obs WHERE variable = 'people'").fetchall())
+    assert rows["C"] == (None, "missing") and rows["B"] == (30.0, "ok")
+    harmonise(con, vintages={"synthetic": 2023})  # a source drawn after the split is fine
+    assert con.execute("SELECT value FROM obs WHERE code = 'C'").fetchone() == (70.0,)

@@ -34,10 +34,19 @@ COMPARATEUR_ROWS = {
     "33063": "240000;250000;170000;;120000;130000;3000;2000;150000;130000;5000;15000;40000;180000;190000;170000;30000;100",
     "33001": "1900;2000;1300;100;1000;850;20;15;900;800;40;60;600;500;550;400;150;20",
 }
+HISTORY = "www.insee.fr/fr/statistiques/fichier/8377162/v_mvt_commune_2025.csv"
+HISTORY_ROWS = [  # INSEE's layout; the mergers are real, the MOD 21 split of 33001 is SYNTHETIC
+    "MOD,DATE_EFF,TYPECOM_AV,COM_AV,TNCC_AV,NCC_AV,NCCENR_AV,LIBELLE_AV,TYPECOM_AP,COM_AP,TNCC_AP,NCC_AP,NCCENR_AP,LIBELLE_AP",
+    "32,2025-01-01,COM,33008,0,PORTE DE BENAUGE,Porte-de-Benauge,Porte-de-Benauge,COM,33008,0,PORTE DE BENAUGE,Porte-de-Benauge,Porte-de-Benauge",
+    "32,2025-01-01,COM,33409,0,ST GENIS DU BOIS,St-Genis-du-Bois,Saint-Genis-du-Bois,COM,33008,0,PORTE DE BENAUGE,Porte-de-Benauge,Porte-de-Benauge",
+    "32,2025-01-01,COM,33409,0,ST GENIS DU BOIS,St-Genis-du-Bois,Saint-Genis-du-Bois,COMD,33409,0,ST GENIS DU BOIS,St-Genis-du-Bois,Saint-Genis-du-Bois",
+    "32,2019-01-01,COM,33092,0,CANTOIS,Cantois,Cantois,COM,33008,0,PORTE DE BENAUGE,Porte-de-Benauge,Porte-de-Benauge",
+    "21,2023-01-01,COM,33001,0,ABZAC,Abzac,Abzac,COM,33998,0,SYNTHETIQUE,Synthétique,Synthétique",
+]
 FILOSOFI_ROWS = [  # blank = secret
     "CODGEO;NBMENFISC19;MED19;TP6019;TP60AGE119;TP60TOL219;PIMP19;PPSOC19;RD19",
     "33063;1000;23000;16;;25;60;6;4.5",
-    "33001;400;20000;;;;;;",
+    "33002;400;20000;;;;;;",
 ]
 
 
@@ -54,6 +63,8 @@ def write_synthetic_mirror(root: Path) -> Path:
         target.parent.mkdir(parents=True, exist_ok=True)
         with zipfile.ZipFile(target, "w") as zf:
             zf.writestr(member, "\r\n".join(lines) + "\r\n")
+    (root / HISTORY).parent.mkdir(parents=True)
+    (root / HISTORY).write_text("\n".join(HISTORY_ROWS) + "\n", encoding="utf-8")
     return root
 
 
@@ -71,26 +82,32 @@ def test_mirror_over_http_harmonises_and_aggregates(tmp_path, catalogue, serve_f
     report = build(catalogue, db, mirror=base, cache_dir=tmp_path / "cache")
     assert {s.source_id: s.status for s in report.sources}["insee_comparateur"] == "downloaded"
     rate = values(db, "taux_chomage_15_64")
-    # 33409 (Saint-Genis-du-Bois) is carried into 33008: (20 + 5) / (200 + 50)
+    # INSEE's history carries 33409 (Saint-Genis-du-Bois) into 33008: (20 + 5) / (200 + 50)
     assert rate[("commune", "33008", 2018)] == (pytest.approx(10.0), "ok")
     assert ("commune", "33409", 2018) not in rate
     assert rate[("commune", "33063", 2018)] == (None, "missing")  # blank is not zero
+    # 33001 split after the 2021 code list (synthetic event): flagged, not apportioned
+    assert rate[("commune", "33001", 2018)] == (None, "missing")
     # The département lacks most communes: a value over those known, flagged as such
-    assert rate[("departement", "33", 2018)] == (pytest.approx(125 / 1250 * 100), "incomplete")
+    assert rate[("departement", "33", 2018)] == (pytest.approx(25 / 250 * 100), "incomplete")
+    with duckdb.connect(str(db), read_only=True) as con:
+        events = {e for (e,) in con.execute("SELECT DISTINCT event FROM commune_changes").fetchall()}
+    assert events == {"INSEE MOD 32"}  # the downloaded history replaced the snapshot's
     with duckdb.connect(str(db), read_only=True) as con:
         prov = con.execute("SELECT url, bytes, rows FROM provenance WHERE source_id = 'insee_comparateur'").fetchone()
     assert prov[0] == f"https://{COMPARATEUR}" and prov[1] > 0 and prov[2] == 4
     poverty = values(db, "taux_pauvrete")
     assert poverty[("commune", "33063", 2019)] == (16.0, "ok")
-    assert poverty[("commune", "33001", 2019)] == (None, "secret")
-    assert poverty[("commune", "33002", 2019)] == (None, "missing")  # not in the file at all
+    assert poverty[("commune", "33002", 2019)] == (None, "secret")
+    assert poverty[("commune", "33003", 2019)] == (None, "missing")  # not in the file at all
 
 
 def test_folder_mirror_takes_the_same_path(tmp_path, catalogue):
     mirror = write_synthetic_mirror(tmp_path / "mirror")
     db = tmp_path / "itdd.duckdb"
     build(catalogue, db, mirror=str(mirror), cache_dir=tmp_path / "cache")
-    assert values(db, "taux_chomage_15_64")[("commune", "33001", 2018)] == (pytest.approx(10.0), "ok")
+    assert values(db, "taux_chomage_15_64")[("commune", "33063", 2018)] == (None, "missing")
+    assert values(db, "taux_chomage_15_64")[("commune", "33008", 2018)] == (pytest.approx(10.0), "ok")
 
 
 def test_a_missing_file_is_reported_and_its_indicators_left_without_values(tmp_path, catalogue, serve_folder):
@@ -98,7 +115,7 @@ def test_a_missing_file_is_reported_and_its_indicators_left_without_values(tmp_p
     db = tmp_path / "itdd.duckdb"
     report = build(catalogue, db, mirror=base, cache_dir=tmp_path / "cache")
     failed = {s.source_id: s for s in report.sources if s.status == "failed"}
-    assert list(failed) == ["insee_comparateur", "insee_filosofi_2019"]
+    assert list(failed) == ["insee_mouvements_communes", "insee_comparateur", "insee_filosofi_2019"]
     assert "HTTP 404" in failed["insee_comparateur"].detail and COMPARATEUR in failed["insee_comparateur"].detail
     assert values(db, "taux_chomage_15_64") == {}
     assert values(db, "population")[("commune", "33063", 2023)] == (267991, "ok")
@@ -111,7 +128,7 @@ def test_strict_makes_a_failure_fatal_and_keeps_the_previous_database(tmp_path, 
     base = serve_folder(tmp_path / "empty")
     with pytest.raises(DownloadError) as caught:
         build(catalogue, db, mirror=base, strict=True, cache_dir=tmp_path / "cache")
-    assert caught.value.source_id == "insee_comparateur"
+    assert caught.value.source_id == "insee_mouvements_communes"  # the first source to fail
     assert db.read_bytes() == before
     assert not any(p.name.endswith(".building") for p in tmp_path.iterdir())
 
@@ -130,6 +147,7 @@ def test_an_unreachable_source_falls_back_to_its_last_download(tmp_path, catalog
         outcome.status == "cached" and "HTTP 404" in outcome.detail and "using the copy downloaded 20" in outcome.detail
     )
     assert values(tmp_path / "second.duckdb", "taux_chomage_15_64")[("commune", "33008", 2018)][0] == pytest.approx(10)
+    assert values(tmp_path / "second.duckdb", "population")[("commune", "33008", 2021)] == (586, "ok")
 
 
 def run_cli(*args: str, cache: Path) -> subprocess.CompletedProcess:
@@ -147,12 +165,13 @@ def test_cli_summarises_failed_sources_and_strict_exits_1(tmp_path, serve_folder
     relaxed = run_cli("build", "--mirror", base, "--db", str(db), cache=tmp_path / "cache")
     assert relaxed.returncode == 0, relaxed.stderr
     assert (
-        "failed" in relaxed.stdout and "2 source(s) failed (insee_comparateur, insee_filosofi_2019)" in relaxed.stderr
+        "failed" in relaxed.stdout
+        and "3 source(s) failed (insee_mouvements_communes, insee_comparateur, insee_filosofi_2019)" in relaxed.stderr
     )
     assert "taux_chomage_15_64" in relaxed.stderr
     strict = run_cli("build", "--strict", "--mirror", base, "--db", str(db), cache=tmp_path / "cache")
     assert strict.returncode == 1
-    assert "insee_comparateur" in strict.stderr and "HTTP 404" in strict.stderr
+    assert "insee_mouvements_communes" in strict.stderr and "HTTP 404" in strict.stderr
     assert "Traceback" not in strict.stderr
     listing = run_cli("sources", "--db", str(db), cache=tmp_path / "cache")
     assert listing.returncode == 0
