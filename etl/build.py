@@ -20,11 +20,12 @@ import pandas as pd
 
 from etl.catalogue import Catalogue, Source
 from etl.extract import Cache, Download, DownloadError, fetch, last_download, session
-from etl.geography import load_geography
+from etl.geography import load_geography, replace_commune_geometries, shapes_from_raw
 from etl.indicators import compute_indicators
 from etl.load import LoadError, load_raw, raw_table
 from etl.paths import snapshot_file
-from etl.transform import OBSERVATIONS_DDL, harmonise, history_from_insee, tidy
+from etl.progress import assess_progress
+from etl.transform import OBSERVATIONS_DDL, code_mapping, harmonise, history_from_insee, tidy
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,7 @@ OUTPUT_TABLES = (
     "territory_links",
     "geometries",
     "indicator_values",
+    "indicator_progress",
     "provenance",
     "indicators",
     "build_sources",
@@ -116,7 +118,10 @@ def build(
             non_additive=[(s.id, v) for s in catalogue.sources for v in s.non_additive],
             vintages={s.id: s.code_list for s in catalogue.sources},
         )
+        if catalogue.boundaries and _loaded(report, catalogue.boundaries):
+            _use_boundaries(con, catalogue.source(catalogue.boundaries), territory or catalogue.territory, report)
         compute_indicators(con, catalogue)
+        assess_progress(con, catalogue)  # indicator_progress, indicator_status, progress_summary
         _write_catalogue(con, catalogue)
         report.counts = {
             table: con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
@@ -165,6 +170,14 @@ def _drop_source(con: duckdb.DuckDBPyConnection, source: Source) -> None:
     con.execute(f"DROP TABLE IF EXISTS {raw_table(source)}")
     con.execute(OBSERVATIONS_DDL)
     con.execute("DELETE FROM observations WHERE source_id = ?", [source.id])
+
+
+def _use_boundaries(con: duckdb.DuckDBPyConnection, source: Source, territory: str, report: BuildReport) -> None:
+    shapes = shapes_from_raw(con, raw_table(source), source.keys[0])
+    note = replace_commune_geometries(con, shapes, code_mapping(con, source.code_list), territory)
+    outcome = next(s for s in report.sources if s.source_id == source.id)
+    outcome.detail = f"{outcome.detail}; {note}"
+    log.info("%s: %s", source.id, note)
 
 
 def _loaded(report: BuildReport, source_id: str) -> bool:

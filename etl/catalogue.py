@@ -59,7 +59,7 @@ class Source(Strict):
     page: str | None = None  # the producer's page for people; never fetched
     url: str | None = None
     snapshot: str | None = None
-    format: Literal["csv", "xlsx"]
+    format: Literal["csv", "xlsx", "geojson"]
     member: str | None = None  # the file inside a zip
     sheet: str | None = None  # xlsx
     header_row: int = Field(default=1, ge=1)  # xlsx: the row holding column names (1 = first)
@@ -231,6 +231,9 @@ class Catalogue(Strict):
     coverage_population: VariableRef | None = None
     # A source in INSEE's v_mvt_commune layout; when it loads, it replaces the snapshot's history.
     commune_history: str | None = None
+    # A geojson source of commune outlines (`key`: the code property), in any code list.
+    boundaries: str | None = None
+    progress: ProgressSettings = ProgressSettings()  # base year and tolerance for every indicator
     sources: list[Source]
     indicators: list[Indicator]
 
@@ -302,7 +305,9 @@ def _cross_check(raw: dict, sources: list[Source], indicators: list[Indicator], 
                 errors.append(f"indicators ({ind.id}).components: unknown indicator '{component.id}'")
             elif indicator_ids.index(component.id) > indicator_ids.index(ind.id):
                 # composites are computed in catalogue order, after their components
-                errors.append(f"indicators ({ind.id}).components: '{component.id}' must be declared before the composite")
+                errors.append(
+                    f"indicators ({ind.id}).components: '{component.id}' must be declared before the composite"
+                )
             elif any(i.id == component.id and i.kind == "composite" for i in indicators):
                 errors.append(f"indicators ({ind.id}).components: '{component.id}' is a composite; use its components")
 
@@ -317,8 +322,11 @@ def parse_catalogue(raw: object, path: Path) -> Catalogue:
     header = {k: v for k, v in raw.items() if k not in ("sources", "indicators")}
     try:
         catalogue = Catalogue.model_validate({**header, "sources": sources, "indicators": indicators})
-        if catalogue.commune_history and catalogue.commune_history not in {s.id for s in sources}:
+        by_id = {s.id: s for s in sources}
+        if catalogue.commune_history and catalogue.commune_history not in by_id:
             errors.append(f"commune_history: unknown source '{catalogue.commune_history}'")
+        if catalogue.boundaries and getattr(by_id.get(catalogue.boundaries), "format", None) != "geojson":
+            errors.append(f"boundaries: '{catalogue.boundaries}' is not a declared geojson source")
         ref = catalogue.coverage_population
         if ref and not any(s.id == ref.source and ref.variable in s.variables for s in sources):
             errors.append(f"coverage_population: no variable '{ref.variable}' in a source '{ref.source}'")

@@ -18,6 +18,9 @@ from etl.paths import snapshot_file
 log = logging.getLogger(__name__)
 
 FRANCE = ("france", "FR", "France")
+# Display geometry: coverage simplification tolerance and coordinate grid, in degrees.
+SIMPLIFY_TOLERANCE = 0.0015
+COORDINATE_GRID = 1e-4
 
 
 class GeographyError(Exception):
@@ -100,21 +103,75 @@ def _check_epci_membership(communes: pd.DataFrame, epcis: pd.DataFrame) -> None:
 
 
 def _load_geometries(con: duckdb.DuckDBPyConnection, communes: pd.DataFrame, territory: str) -> None:
-    shapes = gpd.read_file(snapshot_file("snapshot/communes.geojson")).merge(
-        communes[["code", "epci", "departement"]], on="code", validate="one_to_one"
-    )
+    shapes = gpd.read_file(snapshot_file("snapshot/communes.geojson"))
     missing = set(communes["code"]) - set(shapes["code"])
     if missing:
         raise GeographyError(f"no geometry for commune(s) {', '.join(sorted(missing))}")
-    # Communes share simplified edges, so unions of them have no slivers.
-    epci = (
-        shapes[shapes["epci"] != ""].groupby("epci").geometry.apply(lambda g: shapely.coverage_union_all(g.to_numpy()))
-    )
-    dep = shapely.coverage_union_all(shapes.loc[shapes["departement"] == territory].geometry.to_numpy())
-    rows = (
-        [("commune", c, shapely.to_geojson(g)) for c, g in zip(shapes["code"], shapes.geometry, strict=True)]
-        + [("epci", c, shapely.to_geojson(g)) for c, g in epci.items()]
-        + [("departement", territory, shapely.to_geojson(dep))]
-    )
     con.execute("CREATE OR REPLACE TABLE geometries (level VARCHAR, code VARCHAR, geojson VARCHAR)")
-    con.executemany("INSERT INTO geometries VALUES (?, ?, ?)", rows)
+    _write_communes(con, shapes)
+    _write_unions(con, territory)
+
+
+def _write_communes(con: duckdb.DuckDBPyConnection, shapes: gpd.GeoDataFrame) -> None:
+    con.executemany(
+        "INSERT INTO geometries VALUES ('commune', ?, ?)",
+        [(c, shapely.to_geojson(g)) for c, g in zip(shapes["code"], shapes.geometry, strict=True)],
+    )
+
+
+def _write_unions(con: duckdb.DuckDBPyConnection, territory: str) -> None:
+    """EPCI and département outlines: unions of their communes' outlines."""
+    con.execute("DELETE FROM geometries WHERE level IN ('epci', 'departement')")
+    members = con.execute("""
+        SELECT l.parent_level, l.parent_code, g.geojson FROM territory_links l
+        JOIN geometries g ON g.level = 'commune' AND g.code = l.child_code
+        WHERE l.child_level = 'commune' AND l.parent_level IN ('epci', 'departement')""").df()
+    members["geometry"] = shapely.from_geojson(members["geojson"].to_numpy())
+    unions = members.groupby(["parent_level", "parent_code"]).geometry.apply(lambda g: shapely.union_all(g.to_numpy()))
+    con.executemany(
+        "INSERT INTO geometries VALUES (?, ?, ?)",
+        [(level, code, shapely.to_geojson(g)) for (level, code), g in unions.items()],
+    )
+
+
+def dissolve_to_reference(shapes: gpd.GeoDataFrame, mapping: dict[str, str], reference: set[str]) -> gpd.GeoDataFrame:
+    """Outlines in an older code list, merged into the reference communes they formed."""
+    codes = shapes["code"].map(lambda c: mapping.get(c, c))
+    kept = shapes.assign(code=codes)[codes.isin(reference)]
+    return kept.dissolve(by="code", as_index=False)[["code", "geometry"]]
+
+
+def simplify_for_display(geometries: gpd.GeoSeries) -> list:
+    """Topology-aware simplification (neighbours keep shared edges), then a coarse grid."""
+    simplified = shapely.coverage_simplify(geometries.to_numpy(), SIMPLIFY_TOLERANCE)
+    return list(shapely.set_precision(simplified, COORDINATE_GRID))
+
+
+def shapes_from_raw(con: duckdb.DuckDBPyConnection, raw: str, key: str) -> gpd.GeoDataFrame:
+    frame = con.execute(f'SELECT trim("{key}") AS code, geometry_wkb FROM {raw}').df()
+    return gpd.GeoDataFrame(
+        {"code": frame["code"]}, geometry=shapely.from_wkb([bytes(b) for b in frame["geometry_wkb"]]), crs="EPSG:4326"
+    )
+
+
+def replace_commune_geometries(
+    con: duckdb.DuckDBPyConnection, shapes: gpd.GeoDataFrame, mapping: dict[str, str], territory: str
+) -> str:
+    """Use downloaded outlines for the territory's communes; say what was done."""
+    wanted = {
+        c
+        for (c,) in con.execute(
+            "SELECT child_code FROM territory_links WHERE parent_level = 'departement' AND parent_code = ?", [territory]
+        ).fetchall()
+    }
+    dissolved = dissolve_to_reference(shapes, mapping, wanted)
+    missing = wanted - set(dissolved["code"])
+    if missing:
+        return f"not used: no outline for {len(missing)} commune(s) ({', '.join(sorted(missing)[:5])}…)"
+    dissolved = gpd.GeoDataFrame(
+        {"code": dissolved["code"]}, geometry=simplify_for_display(dissolved.geometry), crs="EPSG:4326"
+    )
+    con.execute("DELETE FROM geometries WHERE level = 'commune' AND code IN (SELECT unnest(?))", [sorted(wanted)])
+    _write_communes(con, dissolved)
+    _write_unions(con, territory)
+    return f"outlines of {len(shapes)} features dissolved into {len(dissolved)} communes"

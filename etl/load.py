@@ -7,7 +7,10 @@ import zipfile
 from pathlib import Path
 
 import duckdb
+import geopandas as gpd
 import pandas as pd
+import pyogrio
+import shapely
 
 from etl.catalogue import Source
 
@@ -28,9 +31,11 @@ def load_raw(con: duckdb.DuckDBPyConnection, source: Source, path: Path) -> int:
         try:
             if source.format == "xlsx":
                 _load_xlsx(con, source, file)
+            elif source.format == "geojson":
+                _load_geojson(con, source, file)
             else:
                 _load_csv(con, source, file)
-        except (duckdb.Error, ValueError, KeyError, OSError) as e:
+        except (duckdb.Error, ValueError, KeyError, OSError, pyogrio.errors.DataSourceError) as e:
             raise LoadError(source.id, path, str(e).splitlines()[0]) from None
     table = raw_table(source)
     columns = {c[0] for c in con.execute(f"DESCRIBE {table}").fetchall()}
@@ -59,10 +64,21 @@ def _load_csv(con: duckdb.DuckDBPyConnection, source: Source, path: Path) -> Non
     )
 
 
+def _load_geojson(con: duckdb.DuckDBPyConnection, source: Source, path: Path) -> None:
+    features = gpd.read_file(path)
+    frame = pd.DataFrame(features.drop(columns="geometry").astype(str))
+    frame["geometry_wkb"] = shapely.to_wkb(features.geometry.to_numpy())
+    _register(con, source, frame)
+
+
+def _register(con: duckdb.DuckDBPyConnection, source: Source, frame: pd.DataFrame) -> None:
+    con.register("raw_frame", frame)
+    con.execute(f"CREATE OR REPLACE TABLE {raw_table(source)} AS SELECT * FROM raw_frame")
+    con.unregister("raw_frame")
+
+
 def _load_xlsx(con: duckdb.DuckDBPyConnection, source: Source, path: Path) -> None:
     # INSEE workbooks put title lines, then labels, then codes above the data.
     frame = pd.read_excel(path, sheet_name=source.sheet, header=source.header_row - 1, dtype=str)
     frame.columns = [str(c) for c in frame.columns]
-    con.register("xlsx_frame", frame)
-    con.execute(f"CREATE OR REPLACE TABLE {raw_table(source)} AS SELECT * FROM xlsx_frame")
-    con.unregister("xlsx_frame")
+    _register(con, source, frame)

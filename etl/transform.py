@@ -152,6 +152,11 @@ def _code_maps(con: duckdb.DuckDBPyConnection, vintages: set[int | None]) -> lis
     return rows
 
 
+def code_mapping(con: duckdb.DuckDBPyConnection, vintage: int | None) -> dict[str, str]:
+    """old code -> reference code, for data in the code list of 1 January `vintage`."""
+    return {old: code for _, old, code in _code_maps(con, {vintage})}
+
+
 def harmonise(
     con: duckdb.DuckDBPyConnection,
     non_additive: list[tuple[str, str]] = (),

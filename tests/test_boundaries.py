@@ -1,0 +1,100 @@
+"""Commune outlines in an older code list, dissolved into the 2025 communes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import geopandas as gpd
+import pytest
+import shapely
+import yaml
+
+from etl.build import build
+from etl.catalogue import parse_catalogue
+from etl.geography import dissolve_to_reference
+
+ROOT = Path(__file__).resolve().parent.parent
+GIRONDE_2018 = "france-geojson.gregoiredavid.fr/repo/departements/33-gironde/communes-33-gironde.geojson"
+BOUNDARIES = {
+    "id": "ign_contours_2018",
+    "producer": "IGN (Admin Express COG 2018), via france-geojson",
+    "title": "Contours des communes de la Gironde, 2018",
+    "licence": "Licence Ouverte / Etalab 2.0",
+    "url": f"https://{GIRONDE_2018}",
+    "format": "geojson",
+    "key": "code",
+    "code_list": 2018,
+    "variables": {},
+}
+
+
+def catalogue_with_boundaries():
+    raw = yaml.safe_load((ROOT / "indicators.yaml").read_text())
+    raw["sources"].append(BOUNDARIES)
+    raw["boundaries"] = BOUNDARIES["id"]
+    return parse_catalogue(raw, Path("test.yaml"))
+
+
+def geometries(db: Path) -> dict[tuple[str, str], object]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        rows = con.execute("SELECT level, code, geojson FROM geometries").fetchall()
+    return {(level, code): shapely.from_geojson(g) for level, code, g in rows}
+
+
+def test_the_2018_outlines_dissolve_into_the_534_communes_of_2025(shared_opendata, offline_db):
+    shapes = gpd.read_file(shared_opendata / GIRONDE_2018)
+    assert len(shapes) == 538
+    with duckdb.connect(str(offline_db), read_only=True) as con:
+        mapping = dict(con.execute("SELECT old_code, code FROM code_map WHERE vintage IS NULL").fetchall())
+        reference = {
+            c
+            for (c,) in con.execute(
+                "SELECT child_code FROM territory_links WHERE parent_level = 'departement'"
+            ).fetchall()
+        }
+    dissolved = dissolve_to_reference(shapes, mapping, reference)
+    assert len(dissolved) == 534 and set(dissolved["code"]) == reference
+    # Porte-de-Benauge = Arbis (33008) + Cantois (33092, 2019) + Saint-Genis-du-Bois (33409, 2025)
+    parts = shapes[shapes["code"].isin(["33008", "33092", "33409"])].to_crs(2154).area.sum()
+    merged = dissolved[dissolved["code"] == "33008"].to_crs(2154).area.iloc[0]
+    assert merged == pytest.approx(parts, rel=1e-6)
+    assert 1e7 < merged < 5e7  # about 20 km²
+
+
+def test_a_build_uses_the_dissolved_outlines(tmp_path, shared_opendata, serve_folder, offline_db):
+    db = tmp_path / "itdd.duckdb"
+    report = build(catalogue_with_boundaries(), db, mirror=serve_folder(shared_opendata), cache_dir=tmp_path / "c")
+    outcome = next(s for s in report.sources if s.source_id == "ign_contours_2018")
+    assert "538 features dissolved into 534 communes" in outcome.detail
+    new, old = geometries(db), geometries(offline_db)
+    assert len(new) == len(old) == 565
+    assert new[("commune", "24335")].equals(old[("commune", "24335")])  # outside Gironde: unchanged
+    assert not new[("commune", "33063")].equals(old[("commune", "33063")])
+    # the two vintages of Bordeaux's outline cover the same ground
+    overlap = new[("commune", "33063")].intersection(old[("commune", "33063")]).area
+    assert overlap / old[("commune", "33063")].area > 0.97
+    assert new[("departement", "33")].area == pytest.approx(old[("departement", "33")].area, rel=0.01)
+
+
+def test_outlines_that_miss_communes_are_not_used(tmp_path, serve_folder, offline_db):
+    mirror = tmp_path / "mirror"
+    target = mirror / GIRONDE_2018
+    target.parent.mkdir(parents=True)
+    square = {"type": "Polygon", "coordinates": [[[-0.6, 44.8], [-0.5, 44.8], [-0.5, 44.9], [-0.6, 44.8]]]}
+    target.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [  # SYNTHETIC: one commune only
+                    {"type": "Feature", "properties": {"code": "33063", "nom": "Bordeaux"}, "geometry": square}
+                ],
+            }
+        )
+    )
+    db = tmp_path / "itdd.duckdb"
+    report = build(catalogue_with_boundaries(), db, mirror=serve_folder(mirror), cache_dir=tmp_path / "c")
+    outcome = next(s for s in report.sources if s.source_id == "ign_contours_2018")
+    assert "not used: no outline for 533 commune(s)" in outcome.detail
+    assert geometries(db)[("commune", "33063")].equals(geometries(offline_db)[("commune", "33063")])
