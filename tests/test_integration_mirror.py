@@ -43,6 +43,14 @@ HISTORY_ROWS = [  # INSEE's layout; the mergers are real, the MOD 21 split of 33
     "32,2019-01-01,COM,33092,0,CANTOIS,Cantois,Cantois,COM,33008,0,PORTE DE BENAUGE,Porte-de-Benauge,Porte-de-Benauge",
     "21,2023-01-01,COM,33001,0,ABZAC,Abzac,Abzac,COM,33998,0,SYNTHETIQUE,Synthétique,Synthétique",
 ]
+RP_AGE = "www.insee.fr/fr/statistiques/fichier/8581696/base-cc-evol-struct-pop-2022_csv.zip"
+RP_AGE_ROWS = ["CODGEO;P22_POP;P22_POP0019;P22_POP65P", "33008;600;120;150", "33063;268000;60000;40000"]
+RP_EMPLOI = "www.insee.fr/fr/statistiques/fichier/8581444/base-cc-emploi-pop-active-2022_csv.zip"
+RP_EMPLOI_ROWS = [  # 2025 code list: 33409 is already part of 33008
+    "CODGEO;P16_POP1564;P22_POP1564;P16_ACTOCC1564;P22_ACTOCC1564",
+    "33008;300;350;210;245",
+    "33063;170000;180000;110000;120000,5",
+]
 FILOSOFI_ROWS = [  # blank = secret
     "CODGEO;NBMENFISC19;MED19;TP6019;TP60AGE119;TP60TOL219;PIMP19;PPSOC19;RD19",
     "33063;1000;23000;16;;25;60;6;4.5",
@@ -57,6 +65,8 @@ def write_synthetic_mirror(root: Path) -> Path:
             [COMPARATEUR_COLUMNS, *(f"{c};{r}" for c, r in COMPARATEUR_ROWS.items())],
         ),
         FILOSOFI: ("cc_filosofi_2019_COM.CSV", FILOSOFI_ROWS),
+        RP_AGE: ("base-cc-evol-struct-pop-2022.CSV", RP_AGE_ROWS),
+        RP_EMPLOI: ("base-cc-emploi-pop-active-2022.CSV", RP_EMPLOI_ROWS),
     }
     for path, (member, lines) in files.items():
         target = root / path
@@ -96,6 +106,10 @@ def test_mirror_over_http_harmonises_and_aggregates(tmp_path, catalogue, serve_f
     with duckdb.connect(str(db), read_only=True) as con:
         prov = con.execute("SELECT url, bytes, rows FROM provenance WHERE source_id = 'insee_comparateur'").fetchone()
     assert prov[0] == f"https://{COMPARATEUR}" and prov[1] > 0 and prov[2] == 4
+    employment = values(db, "taux_emploi_15_64")
+    assert employment[("commune", "33008", 2016)] == (pytest.approx(70.0), "ok")
+    assert employment[("commune", "33063", 2022)][0] == pytest.approx(120000.5 / 180000 * 100)  # comma decimal
+    assert values(db, "indice_vieillissement")[("commune", "33008", 2022)] == (pytest.approx(125.0), "ok")
     poverty = values(db, "taux_pauvrete")
     assert poverty[("commune", "33063", 2019)] == (16.0, "ok")
     assert poverty[("commune", "33002", 2019)] == (None, "secret")
@@ -115,7 +129,13 @@ def test_a_missing_file_is_reported_and_its_indicators_left_without_values(tmp_p
     db = tmp_path / "itdd.duckdb"
     report = build(catalogue, db, mirror=base, cache_dir=tmp_path / "cache")
     failed = {s.source_id: s for s in report.sources if s.status == "failed"}
-    assert list(failed) == ["insee_mouvements_communes", "insee_comparateur", "insee_filosofi_2019"]
+    assert list(failed) == [
+        "insee_mouvements_communes",
+        "insee_comparateur",
+        "insee_rp_age_2022",
+        "insee_rp_emploi_2022",
+        "insee_filosofi_2019",
+    ]
     assert "HTTP 404" in failed["insee_comparateur"].detail and COMPARATEUR in failed["insee_comparateur"].detail
     assert values(db, "taux_chomage_15_64") == {}
     assert values(db, "population")[("commune", "33063", 2023)] == (267991, "ok")
@@ -166,7 +186,8 @@ def test_cli_summarises_failed_sources_and_strict_exits_1(tmp_path, serve_folder
     assert relaxed.returncode == 0, relaxed.stderr
     assert (
         "failed" in relaxed.stdout
-        and "3 source(s) failed (insee_mouvements_communes, insee_comparateur, insee_filosofi_2019)" in relaxed.stderr
+        and "5 source(s) failed (insee_mouvements_communes, insee_comparateur, insee_rp_age_2022, insee_rp_emploi_2022, insee_filosofi_2019)"
+        in relaxed.stderr
     )
     assert "taux_chomage_15_64" in relaxed.stderr
     strict = run_cli("build", "--strict", "--mirror", base, "--db", str(db), cache=tmp_path / "cache")
