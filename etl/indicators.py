@@ -112,14 +112,14 @@ def _pairs(con: duckdb.DuckDBPyConnection, indicator: Indicator, population: Var
     # Producers' own values at other levels; a missing side is summed from communes if it can be.
     sides = {}
     for name, ref in (("n", numerator), ("d", denominator)):
-        sides[name] = f"""
-            {_rows(ref, ABOVE_COMMUNES)}
+        sides[name] = _rows(ref, ABOVE_COMMUNES)
+        if indicator.kind != "published":
+            sides[name] += f"""
             UNION ALL
             SELECT l.parent_level, l.parent_code, c.year, sum(c.value), {AGGREGATE_STATUS.replace("present", "c.value IS NOT NULL")}
             FROM territory_links l JOIN ({_rows(ref, AT_COMMUNES)}) c ON c.code = l.child_code
             WHERE l.child_level = 'commune' AND l.parent_level IN {AGGREGATED_LEVELS}
               AND l.parent_level NOT IN (SELECT level FROM ({_rows(ref, ABOVE_COMMUNES)}))
-              AND {"false" if indicator.kind == "published" else "true"}
             GROUP BY ALL"""
     excluded = ", ".join(f"'{lv}'" for lv in aggregated) or "''"
     con.execute(f"""
