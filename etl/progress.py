@@ -109,20 +109,21 @@ class Assessment:
 def limit_coefficient(base_value, natural_limit, polarity):
     """Statistics Canada's scaling factor C, in [0, 1], for the positive thresholds.
 
-    Only a limit in the desired direction counts: a maximum for `higher_is_better`
-    (C = 1 - (y0 / L) ** 4.44, 0 at or past the limit), a minimum for `lower_is_better`
-    (C = 1 - ((2L - y0) / L) ** 4.44 between L and 2L, 1 from 2L on, 0 at or past L).
-    A minimum of 0 never scales: a steady relative decline never reaches zero.
+    Only a limit in the desired direction counts (a maximum above the base value when
+    higher is better, a minimum below it when lower is better); otherwise C = 1.
+    Maximum L: C = 1 - (y0 / L) ** 4.44. Minimum L: C = 1 - ((2L - y0) / L) ** 4.44
+    between L and 2L, and 1 from 2L on. C is 0 at the limit. A minimum of 0 never
+    scales: a steady relative decline never reaches zero.
     Works on scalars and numpy arrays; NaN where there is no limit.
     """
     y0, lim = np.asarray(base_value, dtype=float), np.asarray(natural_limit, dtype=float)
     higher = np.asarray(polarity, dtype=object) == "higher_is_better"
     with np.errstate(divide="ignore", invalid="ignore"):
-        towards_max = np.where(y0 >= lim, 0.0, 1 - np.clip(y0 / lim, 0, 1) ** LIMIT_EXPONENT)
-        towards_min = np.where(
-            y0 >= 2 * lim, 1.0, np.where(y0 <= lim, 0.0, 1 - ((2 * lim - y0) / lim) ** LIMIT_EXPONENT)
+        below_maximum = np.where(y0 > lim, 1.0, 1 - np.clip(y0 / lim, 0, 1) ** LIMIT_EXPONENT)
+        above_minimum = np.where(
+            (y0 >= 2 * lim) | (y0 < lim), 1.0, 1 - np.clip((2 * lim - y0) / lim, 0, 1) ** LIMIT_EXPONENT
         )
-    c = np.where(np.isnan(lim), np.nan, np.where(higher, towards_max, towards_min))
+    c = np.where(np.isnan(lim), np.nan, np.where(higher, below_maximum, above_minimum))
     return float(c) if c.ndim == 0 else c
 
 
@@ -371,7 +372,7 @@ def assess(
 
     def scalar(name):
         v = row[name]
-        return None if v is None or pd.isna(v) else (int(v) if name.endswith("year") else v)
+        return None if v is None or pd.isna(v) else (int(v) if name.endswith("year") else v if isinstance(v, str) else float(v))
 
     return Assessment(
         base_year=scalar("base_year"),
