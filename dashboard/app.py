@@ -1,180 +1,119 @@
-"""Dash application: one French page with the indicator catalogue and a commune map."""
+"""Dash application: four pages over the DuckDB file built by the ETL, opened read-only.
+
+`create_app` registers the pages of `dashboard/pages/` and their callbacks;
+nothing reads the database before a page is served, and every request opens
+the file again, so a rebuild (atomic swap) shows without a restart.
+"""
 
 from __future__ import annotations
 
+import io
 import logging
-from functools import partial
 from pathlib import Path
 
 import dash
-import pandas as pd
-import plotly.graph_objects as go
-from dash import Input, Output, dcc, html
+from dash import Input, Output, State, html
+from flask import Response, abort, request
 
-from dashboard.figures import choropleth
-from dashboard.queries import Database
+from dashboard import chrome, queries
+from dashboard.context import CONFIG_KEY, db
+from dashboard.i18n import t
+from dashboard.pages import carte, home, indicateur, not_found_404, territoire
+from dashboard.search import search_territories
 
 log = logging.getLogger(__name__)
 
 TITLE = "itdd — indicateurs territoriaux de développement durable"
-DEFAULT_INDICATOR = "population"
-MAP_LEVEL = "commune"  # the only level drawn for now
-
-# The catalogue stores finality ids; these are the five finalities of
-# article L110-1 of the Code de l'environnement. Unknown ids show as stored.
-FINALITY_LABELS = {
-    "climat": "Lutte contre le changement climatique",
-    "biodiversite": "Préservation de la biodiversité, des milieux et des ressources",
-    "cohesion_sociale": "Cohésion sociale et solidarité",
-    "epanouissement": "Épanouissement de tous les êtres humains",
-    "production_consommation": "Production et consommation responsables",
-}
-
-
-def _text(value: object, default: str = "") -> str:
-    """A catalogue cell as text; NULL (NaN/None/NA) becomes `default`."""
-    return default if value is None or pd.isna(value) else str(value)
-
-
-def _source_names(source_ids: object, sources: pd.DataFrame) -> str:
-    """'insee,ign' -> 'INSEE, IGN', falling back to the id for unknown sources."""
-    producers = dict(zip(sources["source_id"], sources["producer"], strict=True))
-    ids = [s.strip() for s in _text(source_ids).split(",") if s.strip()]
-    names = [_text(producers.get(s), s) for s in ids]
-    return ", ".join(dict.fromkeys(names))  # one mention per producer, in order
+PAGES_FOLDER = Path(__file__).resolve().parent / "pages"
+INDEX = """<!DOCTYPE html>
+<html lang="fr">
+    <head>
+        {%metas%}
+        <title>{%title%}</title>
+        {%favicon%}
+        {%css%}
+    </head>
+    <body>
+        <a class="skip-link" href="#main">Aller au contenu / Skip to content</a>
+        {%app_entry%}
+        <footer>
+            {%config%}
+            {%scripts%}
+            {%renderer%}
+        </footer>
+    </body>
+</html>"""
 
 
-def _indicator_table(indicators: pd.DataFrame, sources: pd.DataFrame) -> html.Table:
-    header = html.Tr([html.Th(h) for h in ("Indicateur", "Unité", "Finalité", "Sources")])
-    rows = [
-        html.Tr(
-            [
-                html.Td(_text(r.label_fr, r.indicator_id), title=_text(r.definition_fr)),
-                html.Td(_text(r.unit)),
-                html.Td(FINALITY_LABELS.get(_text(r.finality), _text(r.finality))),
-                html.Td(_source_names(r.sources, sources)),
-            ]
-        )
-        for r in indicators.itertuples()
+def _register_pages(app: dash.Dash) -> None:
+    pages = [
+        (home, {"path": home.PATH, "title": TITLE, "order": 0}),
+        (carte, {"path": carte.PATH, "title": f"Carte — {TITLE}", "order": 1}),
+        (territoire, {"path_template": territoire.PATH_TEMPLATE, "title": f"Portrait — {TITLE}"}),
+        (indicateur, {"path_template": indicateur.PATH_TEMPLATE, "title": f"Indicateur — {TITLE}"}),
+        (not_found_404, {"path": "/404", "title": f"Page introuvable — {TITLE}"}),
     ]
-    return html.Table([html.Thead(header), html.Tbody(rows)], id="indicator-table")
+    for module, options in pages:
+        dash.register_page(module.__name__, layout=module.layout, **options)
+        if hasattr(module, "register_callbacks"):
+            module.register_callbacks(app)
 
 
-def _footer(sources: pd.DataFrame) -> html.Footer:
-    items = [
-        html.Li(
-            [
-                f"{_text(r.producer)} — ",
-                html.A(_text(r.title, r.source_id), href=_text(r.url) or None),
-                f" — licence : {_text(r.licence, 'non précisée')}",
-            ]
+def _register_shared_callbacks(app: dash.Dash) -> None:
+    @app.callback(
+        Output("territory-results", "children"),
+        Input("territory-search", "value"),
+        State("lang", "data"),
+        prevent_initial_call=True,
+    )
+    def _search(text, lang):
+        if not (text or "").strip():
+            return []
+        found = search_territories(db().run(queries.list_territories), text)
+        if found.empty:
+            return [html.Li(t("territory_no_match", lang, text=text))]
+        return [
+            html.Li([chrome.territory_link(r.level, r.code, r.name, lang), f" — {t(f'level1_{r.level}', lang)}"])
+            for r in found.itertuples()
+        ]
+
+
+def _register_downloads(app: dash.Dash) -> None:
+    @app.server.route("/telecharger/<indicator_id>.csv")
+    def _download(indicator_id: str):
+        database = db()
+        if indicator_id not in set(database.run(queries.catalogue)["indicator_id"]):
+            abort(404)
+        table = database.run(queries.indicator_table, indicator_id)
+        if request.args.get("niveau"):
+            table = table[table["level"] == request.args["niveau"]]
+        if request.args.get("annee", "").isdigit():
+            table = table[table["year"] == int(request.args["annee"])]
+        buffer = io.StringIO()
+        table.to_csv(buffer, index=False)
+        name = "_".join(filter(None, [indicator_id, request.args.get("niveau"), request.args.get("annee")]))
+        return Response(
+            buffer.getvalue(),
+            mimetype="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
         )
-        for r in sources.itertuples()
-    ]
-    return html.Footer([html.H2("Sources et licences"), html.Ul(items)], id="sources")
-
-
-def _layout(db: Database) -> html.Div:
-    """Built on every page load, so a rebuilt database shows without restart."""
-    indicators = db.indicators()
-    sources = db.sources()
-    ids = indicators["indicator_id"].tolist()
-    default = DEFAULT_INDICATOR if DEFAULT_INDICATOR in ids else (ids[0] if ids else None)
-    years = db.years(default, MAP_LEVEL) if default else []
-    return html.Div(
-        [
-            html.H1(TITLE),
-            html.Div(
-                [
-                    html.Label(
-                        [
-                            "Indicateur",
-                            dcc.Dropdown(
-                                id="indicator",
-                                options=[
-                                    {"label": _text(r.label_fr, r.indicator_id), "value": r.indicator_id}
-                                    for r in indicators.itertuples()
-                                ],
-                                value=default,
-                                clearable=False,
-                            ),
-                        ],
-                        className="control control-indicator",
-                    ),
-                    html.Label(
-                        [
-                            "Année",
-                            dcc.Dropdown(
-                                id="year",
-                                options=[{"label": str(y), "value": y} for y in reversed(years)],
-                                value=years[-1] if years else None,
-                                clearable=False,
-                            ),
-                        ],
-                        className="control control-year",
-                    ),
-                ],
-                className="controls",
-            ),
-            dcc.Graph(id="map", config={"displayModeBar": False}),
-            html.P(id="definition", className="definition"),
-            html.H2("Indicateurs disponibles"),
-            _indicator_table(indicators, sources),
-            _footer(sources),
-        ],
-        className="page",
-    )
-
-
-def _message_figure(message: str) -> go.Figure:
-    fig = go.Figure()
-    fig.update_layout(
-        xaxis={"visible": False},
-        yaxis={"visible": False},
-        height=620,
-        annotations=[{"text": message, "showarrow": False, "font": {"size": 16}}],
-    )
-    return fig
-
-
-def map_figure(db: Database, indicator_id: str | None, year: int | None) -> tuple[go.Figure, str]:
-    """Commune choropleth and definition text for the selected indicator and year."""
-    indicators = db.indicators().set_index("indicator_id")
-    if not indicator_id or indicator_id not in indicators.index or year is None:
-        return _message_figure("Aucune donnée disponible pour cette sélection."), ""
-    meta = indicators.loc[indicator_id]
-    label = _text(meta.label_fr, indicator_id)
-    fig = choropleth(
-        db.geojson(MAP_LEVEL),
-        db.values(indicator_id, MAP_LEVEL, int(year)),
-        unit=_text(meta.unit) or None,
-        polarity=_text(meta.polarity) or None,
-        title=f"{label} — communes, {int(year)}",
-    )
-    return fig, _text(meta.definition_fr)
 
 
 def create_app(db_path: Path) -> dash.Dash:
     """Build the Dash app over `db_path`; the file is only read when pages are served."""
-    db = Database(db_path)
-    app = dash.Dash(__name__, title=TITLE)
-    app.layout = partial(_layout, db)
-
-    @app.callback(Output("year", "options"), Output("year", "value"), Input("indicator", "value"))
-    def _update_years(indicator_id):
-        years = db.years(indicator_id, MAP_LEVEL) if indicator_id else []
-        options = [{"label": str(y), "value": y} for y in reversed(years)]
-        return options, (years[-1] if years else None)
-
-    @app.callback(
-        Output("map", "figure"),
-        Output("definition", "children"),
-        Input("indicator", "value"),
-        Input("year", "value"),
+    app = dash.Dash(
+        __name__,
+        title=TITLE,
+        use_pages=True,
+        pages_folder=str(PAGES_FOLDER),
+        suppress_callback_exceptions=True,
+        index_string=INDEX,
     )
-    def _update_map(indicator_id, year):
-        return map_figure(db, indicator_id, year)
-
+    app.server.config[CONFIG_KEY] = queries.Database(db_path)
+    _register_pages(app)
+    _register_shared_callbacks(app)
+    _register_downloads(app)
+    app.layout = html.Div(dash.page_container)
     return app
 
 

@@ -1,154 +1,304 @@
-"""Pure Plotly figure builders (no database access)."""
+"""Pure figure builders (no database access): map classes, colours, map figure and patch, charts.
+
+The map figure is a plain dict with one `choroplethmap` trace holding every
+feature once. Values are drawn as discrete classes: z is the class index, and
+two extra indices colour missing and secret territories, so a switch of
+indicator or year only patches z, hover data and colours, never the geometry.
+"""
 
 from __future__ import annotations
 
+import math
+from urllib.parse import quote
+
+import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
+from dash import Patch
 
-NARROW_NBSP = "\u202f"  # French thousands separator and space before a unit
+from dashboard.formatting import change_since, format_value, is_missing
+from dashboard.i18n import t
 
-# Viridis and Blues are readable with the common colour-vision deficiencies.
-# For indicators with a polarity the bright yellow end is always the favourable one.
-JUDGED_SCALE = "Viridis"
-# Context indicators: single hue, no good/bad reading. The near-white start of
-# Blues is dropped so that low values stay visible on the white background.
-NEUTRAL_SCALE = [
-    [0.0, "#c6dbef"],
-    [0.25, "#9ecae1"],
-    [0.5, "#6baed6"],
-    [0.75, "#2171b5"],
-    [1.0, "#08306b"],
-]
-
-MISSING_LABEL = "Donnée manquante"
-SECRET_LABEL = "Secret statistique"
-MISSING_COLOUR = "#bdbdbd"
-SECRET_COLOUR = "#737373"
-
-GIRONDE_CENTER = {"lon": -0.6, "lat": 44.85}
-GIRONDE_ZOOM = 7.6  # whole department in the 620 px high map
+# ColorBrewer RdYlBu (colour-blind safe), from unfavourable (red) to favourable (blue):
+# the better end of a judged indicator is always blue.
+JUDGED_COLOURS = ("#d7191c", "#fdae61", "#ffffbf", "#abd9e9", "#2c7bb6")
+# Context indicators (no polarity): ColorBrewer Purples, light to dark = low to high.
+NEUTRAL_COLOURS = ("#f2f0f7", "#cbc9e2", "#9e9ac8", "#756bb1", "#54278f")
+MISSING_COLOUR = "#e0e0e0"
+SECRET_COLOUR = "#525252"
+BORDER_COLOUR = "#8c8c8c"
+INCOMPLETE_BORDER = "#000000"
+CLASS_METHODS = ("quantiles", "equal")
+N_CLASSES = 5
+MAP_HEIGHT = 560
+MAP_WIDTH = 720  # the width the initial zoom is fitted to
 
 
-def format_fr(value: float | None, max_decimals: int = 2) -> str:
-    """Format a number the French way: 1234567.8 -> '1 234 567,8' (U+202F groups)."""
-    if value is None or pd.isna(value):
-        return MISSING_LABEL
-    text = f"{value:,.{max_decimals}f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    if text == "-0":
-        text = "0"
-    return text.replace(",", NARROW_NBSP).replace(".", ",")
+def class_breaks(values: pd.Series, method: str = "quantiles", n: int = N_CLASSES) -> list[float]:
+    """Ascending class edges (first = min, last = max); fewer classes when values repeat."""
+    data = pd.to_numeric(values, errors="coerce").dropna().to_numpy(dtype=float)
+    if data.size == 0:
+        return []
+    if method == "equal":
+        edges = np.linspace(data.min(), data.max(), n + 1)
+    else:
+        edges = np.quantile(data, np.linspace(0, 1, n + 1))
+    return sorted(set(float(e) for e in edges))
 
 
-def format_value(value: float | None, unit: str | None) -> str:
-    text = format_fr(value)
-    if unit and text != MISSING_LABEL:
-        text = f"{text}{NARROW_NBSP}{unit}"
-    return text
+def classify(values: pd.Series, breaks: list[float]) -> pd.Series:
+    """Class index (0-based) of each value; NaN stays NaN."""
+    numeric = pd.to_numeric(values, errors="coerce")
+    if len(breaks) < 2:
+        return numeric.where(numeric.isna(), 0.0)
+    inner = np.asarray(breaks[1:-1])
+    idx = np.searchsorted(inner, numeric.to_numpy(dtype=float), side="right").astype(float)
+    idx[numeric.isna().to_numpy()] = np.nan
+    return pd.Series(idx, index=values.index)
 
 
-def colour_scale(polarity: str | None) -> tuple[str | list, bool]:
-    """(Plotly colour scale, reversescale) for an indicator polarity."""
-    if polarity == "higher_is_better":
-        return JUDGED_SCALE, False
-    if polarity == "lower_is_better":
-        return JUDGED_SCALE, True
-    return NEUTRAL_SCALE, False
+def class_colours(polarity: str | None, n: int) -> list[str]:
+    """n colours from low to high values; for judged indicators the favourable end is blue."""
+    if n <= 0:
+        return []
+    base = NEUTRAL_COLOURS if polarity not in ("higher_is_better", "lower_is_better") else JUDGED_COLOURS
+    picks = [base[round(i * (len(base) - 1) / max(n - 1, 1))] for i in range(n)] if n > 1 else [base[-1]]
+    return list(reversed(picks)) if polarity == "lower_is_better" else picks
 
 
-def _subset(geojson: dict, codes: list[str]) -> dict:
-    # Each trace carries only its own features, so the page does not ship
-    # the geometries several times.
-    wanted = set(codes)
+def add_ranks(df: pd.DataFrame, polarity: str | None) -> pd.DataFrame:
+    """Add `rank` (1 = best; 1 = largest for context indicators) and `peers` (values ranked)."""
+    out = df.copy()
+    ascending = polarity == "lower_is_better"
+    out["rank"] = out["value"].rank(ascending=ascending, method="min")
+    out["peers"] = int(out["value"].notna().sum())
+    return out
+
+
+def discrete_colorscale(colours: list[str]) -> list[list]:
+    """Plotly colour scale giving integer z = i exactly colours[i] (with zmin=-0.5, zmax=len-0.5)."""
+    m = len(colours)
+    scale = []
+    for i, colour in enumerate(colours):
+        scale += [[i / m, colour], [(i + 1) / m, colour]]
+    return scale
+
+
+def map_state(df: pd.DataFrame, unit: str | None, polarity: str | None, lang: str, method: str = "quantiles") -> dict:
+    """Everything the map draws for one indicator, level and year, except the geometry.
+
+    `df` has code, name, value, status, prev_year, prev_value (queries.map_values).
+    Returns per-feature arrays (same order as `df`) and the legend entries.
+    """
+    ranked = add_ranks(df, polarity)
+    breaks = class_breaks(ranked["value"], method)
+    n = max(len(breaks) - 1, 1) if breaks else 0
+    colours = class_colours(polarity, n)
+    classes = classify(ranked["value"], breaks)
+    missing_z, secret_z = n, n + 1
+    z = [
+        int(c) if not is_missing(c) else (secret_z if s == "secret" else missing_z)
+        for c, s in zip(classes, ranked["status"], strict=True)
+    ]
+    prev_year = ranked["prev_year"].dropna()
+    prev_year = int(prev_year.iloc[0]) if len(prev_year) else None
+    customdata = [
+        [_hover_value(v, s, unit, lang), "–" if is_missing(r) else int(r), change_since(pv, v, unit, lang)]
+        for v, s, r, pv in zip(ranked["value"], ranked["status"], ranked["rank"], ranked["prev_value"], strict=True)
+    ]
+    peers = int(ranked["value"].notna().sum())
+    incomplete = (ranked["status"] == "incomplete").to_numpy()
+    legend = [(colours[i], _class_label(breaks, i, unit, lang)) for i in range(n)]
+    if polarity in ("higher_is_better", "lower_is_better") and legend:
+        worse_first = polarity == "higher_is_better"
+        legend[0] = (legend[0][0], f"{legend[0][1]} ({t('legend_worse' if worse_first else 'legend_better', lang)})")
+        last = legend[-1]
+        legend[-1] = (last[0], f"{last[1]} ({t('legend_better' if worse_first else 'legend_worse', lang)})")
+    legend += [(MISSING_COLOUR, t("missing", lang)), (SECRET_COLOUR, t("secret", lang))]
+    change_label = t("change_since", lang, year=prev_year) if prev_year else t("col_change", lang)
     return {
-        "type": "FeatureCollection",
-        "features": [f for f in geojson["features"] if f["id"] in wanted],
+        "codes": ranked["code"].tolist(),
+        "names": ranked["name"].tolist(),
+        "z": z,
+        "zmax": secret_z + 0.5,
+        "colorscale": discrete_colorscale([*colours, MISSING_COLOUR, SECRET_COLOUR]),
+        "customdata": customdata,
+        # Incomplete values get a thick black outline; arrays only when there are some.
+        "line_width": [2.0 if i else 0.4 for i in incomplete] if incomplete.any() else 0.4,
+        "line_colour": [INCOMPLETE_BORDER if i else BORDER_COLOUR for i in incomplete]
+        if incomplete.any()
+        else BORDER_COLOUR,
+        "hovertemplate": (
+            "<b>%{text}</b><br>%{customdata[0]}"
+            f"<br>{t('rank', lang)} : %{{customdata[1]}} {t('rank_of', lang)} {peers}"
+            f"<br>{change_label} : %{{customdata[2]}}<extra></extra>"
+        ),
+        "legend": legend,
+        "has_incomplete": bool(incomplete.any()),
+        "prev_year": prev_year,
+        "ranked": ranked,
     }
 
 
-def _flat_trace(geojson: dict, rows: pd.DataFrame, label: str, colour: str) -> go.Choroplethmap:
-    """One-colour trace for territories without a value (z is a dummy constant)."""
-    codes = rows["code"].tolist()
-    return go.Choroplethmap(
-        geojson=_subset(geojson, codes),
-        locations=codes,
-        featureidkey="id",
-        z=[1] * len(codes),
-        colorscale=[[0, colour], [1, colour]],
-        showscale=False,
-        showlegend=True,
-        name=label,
-        customdata=rows[["name"]].to_numpy(),
-        hovertemplate=f"<b>%{{customdata[0]}}</b><br>{label}<extra></extra>",
-        marker={"line": {"color": "white", "width": 0.4}},
-    )
+def _hover_value(value: float, status: str, unit: str | None, lang: str) -> str:
+    if is_missing(value):
+        return t("secret" if status == "secret" else "missing", lang)
+    text = format_value(value, unit, lang)
+    return f"{text} ({t('incomplete', lang)})" if status == "incomplete" else text
 
 
-def choropleth(
-    geojson: dict,
-    values_df: pd.DataFrame,
-    unit: str | None,
-    polarity: str | None,
-    title: str,
-) -> go.Figure:
-    """Choropleth of `values_df` (code, name, value, status) over `geojson` features.
+def _class_label(breaks: list[float], i: int, unit: str | None, lang: str) -> str:
+    low, high = breaks[i], breaks[min(i + 1, len(breaks) - 1)]
+    return f"{format_value(low, None, lang)} – {format_value(high, unit, lang)}"
 
-    Territories drawn on the map but absent from `values_df`, or with a NULL
-    value, go into a grey "Donnée manquante" trace (secret ones into a
-    "Secret statistique" trace): they are never coloured as 0.
-    """
-    names = {f["id"]: f.get("properties", {}).get("name", f["id"]) for f in geojson["features"]}
-    df = values_df[["code", "name", "value", "status"]].copy()
-    df = df[df["code"].isin(names.keys())]
-    present = set(df["code"])
-    absent = [code for code in names if code not in present]
-    if absent:
-        df = pd.concat(
-            [
-                df,
-                pd.DataFrame(
-                    {"code": absent, "name": [names[c] for c in absent], "value": float("nan"), "status": "missing"}
-                ),
-            ],
-            ignore_index=True,
+
+def map_view(geojson: dict) -> dict:
+    """Centre and zoom that fit the features of `geojson` in the map."""
+    lons, lats = [], []
+
+    def walk(coords):
+        if coords and isinstance(coords[0], (int, float)):
+            lons.append(coords[0])
+            lats.append(coords[1])
+        else:
+            for c in coords:
+                walk(c)
+
+    for feature in geojson.get("features", []):
+        walk(feature["geometry"]["coordinates"])
+    if not lons:
+        return {"center": {"lon": -0.6, "lat": 44.85}, "zoom": 7.6}
+    west, east, south, north = min(lons), max(lons), min(lats), max(lats)
+
+    def merc(lat: float) -> float:
+        return math.degrees(math.log(math.tan(math.pi / 4 + math.radians(lat) / 2)))
+
+    span_x = max(east - west, 1e-3)
+    span_y = max(merc(north) - merc(south), 1e-3)
+    zoom = min(math.log2(MAP_WIDTH * 360 / (512 * span_x)), math.log2(MAP_HEIGHT * 360 / (512 * span_y))) - 0.05
+    return {"center": {"lon": (west + east) / 2, "lat": (south + north) / 2}, "zoom": round(zoom, 2)}
+
+
+def map_figure(geojson: dict, state: dict, aria_label: str = "") -> dict:
+    """The full map figure as a dict: geometry once, values from `state` (same code order)."""
+    by_code = {f["id"]: f["geometry"] for f in geojson.get("features", [])}
+    features = [{"type": "Feature", "id": c, "geometry": by_code[c]} for c in state["codes"] if c in by_code]
+    drawn = {f["id"] for f in features}
+    keep = [i for i, c in enumerate(state["codes"]) if c in drawn]
+
+    def pick(values):
+        return [values[i] for i in keep] if isinstance(values, list) else values
+
+    trace = {
+        "type": "choroplethmap",
+        "geojson": {"type": "FeatureCollection", "features": features},
+        "featureidkey": "id",
+        "locations": pick(state["codes"]),
+        "text": pick(state["names"]),
+        "name": aria_label,
+        "showscale": False,
+        "zmin": -0.5,
+        "marker": {"opacity": 1},
+    }
+    trace.update(_value_props(state, pick))
+    return {
+        "data": [trace],
+        "layout": {
+            "map": {"style": "white-bg", **map_view(geojson)},
+            "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
+            "height": MAP_HEIGHT,
+            "showlegend": False,
+            "uirevision": "map",
+            "hoverlabel": {"bgcolor": "white", "font": {"color": "#222"}},
+        },
+    }
+
+
+def _value_props(state: dict, pick=lambda values: values) -> dict:
+    return {
+        "z": pick(state["z"]),
+        "zmax": state["zmax"],
+        "colorscale": state["colorscale"],
+        "customdata": pick(state["customdata"]),
+        "hovertemplate": state["hovertemplate"],
+        "marker.line.width": pick(state["line_width"]),
+        "marker.line.color": pick(state["line_colour"]),
+    }
+
+
+def map_patch(state: dict, drawn_codes: list[str]) -> Patch:
+    """Only the values of `state`, for a map already showing the features `drawn_codes`."""
+    index = {c: i for i, c in enumerate(state["codes"])}
+    keep = [index[c] for c in drawn_codes if c in index]
+    patch = Patch()
+    trace = patch["data"][0]
+
+    def pick(values):
+        return [values[i] for i in keep] if isinstance(values, list) else values
+
+    for key, value in _value_props(state, pick).items():
+        *parents, last = key.split(".")
+        target = trace
+        for part in parents:
+            target = target[part]
+        target[last] = value
+    return patch
+
+
+def trend_figure(series: pd.DataFrame, unit: str | None, lang: str, target: dict | None = None) -> dict:
+    """Lines of `series` (name, year, value) per territory, with the target as a dashed line."""
+    separators = ", " if lang == "fr" else ".,"
+    data = []
+    for name, rows in series.dropna(subset=["value"]).groupby("name", sort=False):
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "name": name,
+                "x": rows["year"].astype(int).tolist(),
+                "y": rows["value"].round(4).tolist(),
+                "hovertemplate": f"{name}<br>%{{x}} : %{{y:,.4~r}} {unit or ''}<extra></extra>",
+            }
         )
-    has_value = df["value"].notna()
-    shown = df[has_value]
-    secret = df[~has_value & (df["status"] == "secret")]
-    missing = df[~has_value & (df["status"] != "secret")]
-
-    scale, reverse = colour_scale(polarity)
-    notes = shown["status"].map({"incomplete": " (donnée incomplète)"}).fillna("")
-    hover_values = [format_value(v, unit) + n for v, n in zip(shown["value"], notes, strict=True)]
-    fig = go.Figure()
-    fig.add_trace(
-        go.Choroplethmap(
-            geojson=_subset(geojson, shown["code"].tolist()),
-            locations=shown["code"].tolist(),
-            featureidkey="id",
-            z=shown["value"].tolist(),
-            colorscale=scale,
-            reversescale=reverse,
-            # ",~g" with the French `separators` gives "250 000" rather than "250k".
-            colorbar={"title": {"text": unit or ""}, "thickness": 14, "tickformat": ",~g"},
-            showlegend=False,
-            name="Valeur",
-            customdata=list(zip(shown["name"], hover_values, strict=True)),
-            hovertemplate="<b>%{customdata[0]}</b><br>%{customdata[1]}<extra></extra>",
-            marker={"line": {"color": "white", "width": 0.4}},
+    if target and not is_missing(target.get("value")):
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "name": t("target_line", lang, year=target.get("year", "")),
+                "x": [int(series["year"].min()) if len(series) else target.get("year"), target.get("year")],
+                "y": [target["value"], target["value"]],
+                "line": {"dash": "dash", "color": "#000"},
+            }
         )
+    return {
+        "data": data,
+        "layout": {
+            "height": 380,
+            "margin": {"l": 10, "r": 10, "t": 10, "b": 40},
+            "separators": separators.replace(" ", "\u202f"),
+            "yaxis": {"title": {"text": unit or ""}, "tickformat": ",~r", "automargin": True},
+            "xaxis": {"dtick": 1, "tickformat": "d"},
+            "legend": {"orientation": "h", "y": -0.15},
+            "plot_bgcolor": "white",
+        },
+    }
+
+
+def sparkline_svg(values: list[float], width: int = 120, height: int = 32, colour: str = "#2c7bb6") -> str:
+    """A data-URI SVG polyline of `values` (NaN skipped), for an <img> with alt text."""
+    points = [v for v in values if not is_missing(v)]
+    if len(points) < 2:
+        return ""
+    low, high = min(points), max(points)
+    span = (high - low) or 1.0
+    step = (width - 4) / (len(points) - 1)
+    coords = " ".join(
+        f"{2 + i * step:.1f},{height - 2 - (v - low) / span * (height - 4):.1f}" for i, v in enumerate(points)
     )
-    if not missing.empty:
-        fig.add_trace(_flat_trace(geojson, missing, MISSING_LABEL, MISSING_COLOUR))
-    if not secret.empty:
-        fig.add_trace(_flat_trace(geojson, secret, SECRET_LABEL, SECRET_COLOUR))
-    fig.update_layout(
-        title={"text": title, "x": 0.01, "xanchor": "left"},
-        map={"style": "white-bg", "center": GIRONDE_CENTER, "zoom": GIRONDE_ZOOM},
-        margin={"l": 0, "r": 0, "t": 48, "b": 0},
-        legend={"x": 0.01, "y": 0.01, "xanchor": "left", "yanchor": "bottom", "bgcolor": "rgba(255,255,255,0.8)"},
-        separators=f",{NARROW_NBSP}",
-        height=620,
+    last_x, last_y = coords.split(" ")[-1].split(",")
+    svg = (
+        f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' viewBox='0 0 {width} {height}'>"
+        f"<polyline fill='none' stroke='{colour}' stroke-width='2' points='{coords}'/>"
+        f"<circle cx='{last_x}' cy='{last_y}' r='2.5' fill='{colour}'/></svg>"
     )
-    return fig
+    return "data:image/svg+xml;utf8," + quote(svg)

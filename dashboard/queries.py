@@ -26,8 +26,7 @@ def list_indicators(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Catalogue rows of the indicators that have at least one non-NULL value."""
     return con.execute(
         """
-        SELECT i.indicator_id, i.label_fr, i.unit, i.finality, i.polarity,
-               i.kind, i.levels, i.sources, i.definition_fr
+        SELECT i.*
         FROM indicators AS i
         WHERE EXISTS (
             SELECT 1 FROM indicator_values AS v
@@ -101,6 +100,163 @@ def geometries_geojson(con: duckdb.DuckDBPyConnection, level: str = "commune") -
     return {"type": "FeatureCollection", "features": features}
 
 
+def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    return bool(
+        con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]).fetchone()[0]
+    )
+
+
+def catalogue(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every catalogue row, with `has_values` (False for indicators not built yet)."""
+    return con.execute(
+        """
+        SELECT i.*, EXISTS (
+            SELECT 1 FROM indicator_values AS v
+            WHERE v.indicator_id = i.indicator_id AND v.value IS NOT NULL
+        ) AS has_values
+        FROM indicators AS i
+        ORDER BY i.finality, i.label_fr, i.indicator_id
+        """
+    ).df()
+
+
+def list_territories(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """All territories (level, code, name)."""
+    return con.execute("SELECT level, code, name FROM territories ORDER BY level, name, code").df()
+
+
+def territory_name(con: duckdb.DuckDBPyConnection, level: str, code: str) -> str | None:
+    row = con.execute("SELECT name FROM territories WHERE level = ? AND code = ?", [level, code]).fetchone()
+    return row[0] if row else None
+
+
+def map_values(con: duckdb.DuckDBPyConnection, indicator_id: str, level: str, year: int) -> pd.DataFrame:
+    """Values for one level and year, with the previous available year's value.
+
+    Columns: code, name, value, status, prev_year, prev_value. Territories of the
+    level without a row come with status 'missing', so nothing is silently dropped.
+    """
+    return con.execute(
+        """
+        WITH prev AS (
+            SELECT max(year) AS year FROM indicator_values
+            WHERE indicator_id = $1 AND level = $2 AND year < $3 AND value IS NOT NULL
+        )
+        SELECT t.code, t.name, v.value, coalesce(v.status, 'missing') AS status,
+               (SELECT year FROM prev) AS prev_year, p.value AS prev_value
+        FROM territories AS t
+        LEFT JOIN indicator_values AS v
+          ON v.indicator_id = $1 AND v.level = t.level AND v.code = t.code AND v.year = $3
+        LEFT JOIN indicator_values AS p
+          ON p.indicator_id = $1 AND p.level = t.level AND p.code = t.code
+         AND p.year = (SELECT year FROM prev)
+        WHERE t.level = $2
+        ORDER BY t.code
+        """,
+        [indicator_id, level, int(year)],
+    ).df()
+
+
+def territory_values(con: duckdb.DuckDBPyConnection, territories: list[tuple[str, str]]) -> pd.DataFrame:
+    """Every indicator value of the given (level, code) territories, by year."""
+    if not territories:
+        return pd.DataFrame(columns=["indicator_id", "level", "code", "year", "value", "status"])
+    wanted = pd.DataFrame(territories, columns=["level", "code"])  # noqa: F841 (read by DuckDB)
+    return con.execute(
+        """
+        SELECT v.indicator_id, v.level, v.code, v.year, v.value, v.status
+        FROM indicator_values AS v JOIN wanted AS w USING (level, code)
+        ORDER BY v.indicator_id, v.level, v.code, v.year
+        """
+    ).df()
+
+
+LEVEL_ORDER = ("commune", "epci", "departement", "region", "france")
+
+
+def reference_territories(con: duckdb.DuckDBPyConnection, level: str, code: str) -> pd.DataFrame:
+    """The enclosing EPCI, département and France of a territory, where they exist.
+
+    An EPCI's département is the one of most of its member communes.
+    """
+    return con.execute(
+        """
+        WITH parents AS (
+            SELECT parent_level AS level, parent_code AS code FROM territory_links
+            WHERE child_level = $1 AND child_code = $2 AND parent_level IN ('epci', 'departement', 'france')
+            UNION
+            SELECT * FROM (
+                SELECT d.parent_level, d.parent_code FROM territory_links AS m
+                JOIN territory_links AS d ON d.child_level = 'commune' AND d.child_code = m.child_code
+                 AND d.parent_level = 'departement'
+                WHERE $1 = 'epci' AND m.parent_level = 'epci' AND m.parent_code = $2
+                  AND m.child_level = 'commune'
+                GROUP BY ALL ORDER BY count(*) DESC LIMIT 1
+            )
+        )
+        SELECT p.level, p.code, coalesce(t.name, p.code) AS name
+        FROM parents AS p LEFT JOIN territories AS t USING (level, code)
+        ORDER BY list_position(['epci', 'departement', 'france'], p.level)
+        """,
+        [level, code],
+    ).df()
+
+
+def indicator_series(
+    con: duckdb.DuckDBPyConnection, indicator_id: str, territories: list[tuple[str, str]]
+) -> pd.DataFrame:
+    """Values of one indicator over the years for the given territories, with names."""
+    if not territories:
+        return pd.DataFrame(columns=["level", "code", "name", "year", "value", "status"])
+    wanted = pd.DataFrame(territories, columns=["level", "code"])  # noqa: F841 (read by DuckDB)
+    return con.execute(
+        """
+        SELECT v.level, v.code, coalesce(t.name, v.code) AS name, v.year, v.value, v.status
+        FROM indicator_values AS v JOIN wanted AS w USING (level, code)
+        LEFT JOIN territories AS t ON t.level = v.level AND t.code = v.code
+        WHERE v.indicator_id = ?
+        ORDER BY v.level, v.code, v.year
+        """,
+        [indicator_id],
+    ).df()
+
+
+def indicator_table(con: duckdb.DuckDBPyConnection, indicator_id: str) -> pd.DataFrame:
+    """Every value of one indicator, all levels and years (for downloads)."""
+    return con.execute(
+        """
+        SELECT v.level, v.code, coalesce(t.name, v.code) AS name, v.year, v.value,
+               v.numerator, v.denominator, v.status
+        FROM indicator_values AS v
+        LEFT JOIN territories AS t ON t.level = v.level AND t.code = v.code
+        WHERE v.indicator_id = ?
+        ORDER BY list_position(['commune', 'epci', 'departement', 'region', 'france'], v.level), v.code, v.year
+        """,
+        [indicator_id],
+    ).df()
+
+
+def all_sources(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every declared source with its latest fetch (NULL when it did not go into the build)."""
+    return con.execute(
+        """
+        SELECT s.source_id, s.producer, s.title, s.url, s.licence,
+               max(p.fetched_at) AS fetched_at
+        FROM sources AS s LEFT JOIN provenance AS p USING (source_id)
+        GROUP BY ALL ORDER BY s.source_id
+        """
+    ).df()
+
+
+def progress(con: duckdb.DuckDBPyConnection, level: str, code: str) -> pd.DataFrame:
+    """Progress categories of a territory, or an empty frame when the table is not built."""
+    if not table_exists(con, "indicator_progress"):
+        return pd.DataFrame(columns=["indicator_id", "category"])
+    return con.execute(
+        "SELECT indicator_id, category FROM indicator_progress WHERE level = ? AND code = ?", [level, code]
+    ).df()
+
+
 class Database:
     """Opens the DuckDB file read-only per call; caches geometries per file version."""
 
@@ -138,6 +294,11 @@ class Database:
         with self.connect() as con:
             return list_sources(con)
 
+    def run(self, query, *args):
+        """Run one of this module's query functions on a fresh read-only connection."""
+        with self.connect() as con:
+            return query(con, *args)
+
     def geojson(self, level: str = "commune") -> dict:
         """Geometries of a level, parsed once per version of the file."""
         # Read the version before loading: a swap in between only causes a reload later.
@@ -157,3 +318,17 @@ class Database:
         with self._lock:
             self._geojson_cache[level] = (version, collection)
         return collection
+
+
+def indicator_levels(con: duckdb.DuckDBPyConnection, indicator_id: str) -> list[str]:
+    """Levels with at least one non-NULL value for this indicator, from commune up."""
+    rows = con.execute(
+        "SELECT DISTINCT level FROM indicator_values WHERE indicator_id = ? AND value IS NOT NULL", [indicator_id]
+    ).fetchall()
+    found = {level for (level,) in rows}
+    return [level for level in LEVEL_ORDER if level in found] + sorted(found - set(LEVEL_ORDER))
+
+
+def geometry_levels(con: duckdb.DuckDBPyConnection) -> list[str]:
+    found = {level for (level,) in con.execute("SELECT DISTINCT level FROM geometries").fetchall()}
+    return [level for level in LEVEL_ORDER if level in found]

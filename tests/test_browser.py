@@ -1,9 +1,15 @@
-"""End-to-end check of the dashboard in headless Chromium over the real offline build."""
+"""The dashboard in headless Chromium over the real offline build: every page, the map
+switches, a click to a portrait, shared URLs, the language switch, bad URLs, axe-core.
+
+One server and one browser for the module. Screenshots go to test-output/screenshots/.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +21,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOTS = REPO_ROOT / "test-output" / "screenshots"
+AXE = REPO_ROOT / ".cache" / "npm" / "node_modules" / "axe-core" / "axe.min.js"
 CHROME_ARGS = (
     "--headless=new",
     "--no-sandbox",
@@ -29,6 +36,7 @@ CHROME_ARGS = (
 )
 # Software WebGL (SwiftShader) reports driver chatter that is not an app error.
 IGNORED_CONSOLE = ("webgl", "swiftshader", "gl driver", "gpu stall", "gl_")
+TIMEOUT = 60
 
 log = logging.getLogger(__name__)
 
@@ -36,41 +44,38 @@ log = logging.getLogger(__name__)
 # the MapLibre instance has loaded and has rendered features.
 MAP_STATE_JS = """
 const gd = document.querySelector('#map .js-plotly-plot');
-if (!gd || !gd.data || !gd.layout) return null;
+if (!gd || !gd.data || !gd.layout || !gd._fullLayout.map) return null;
 let rendered = 0, loaded = false;
 try {
     const m = gd._fullLayout.map._subplot.map;
     loaded = m.loaded();
     rendered = m.queryRenderedFeatures().length;
 } catch (e) { return null; }
+const trace = gd.data[0];
 return {
-    canvas: !!gd.querySelector('canvas.maplibregl-canvas'),
     loaded: loaded,
     rendered: rendered,
-    title: (gd.layout.title && gd.layout.title.text) || '',
-    traces: gd.data.map(t => ({name: t.name, n: (t.locations || []).length,
-                               reversescale: !!t.reversescale})),
+    features: trace.geojson.features.length,
+    geometry_marker: trace.geojson.__test_marker || null,
+    z: Array.from(trace.z),
+    hover: trace.hovertemplate,
+    caption: document.getElementById('map-caption').textContent,
+    search: window.location.search,
 };
 """
 
 
 @pytest.fixture(scope="module")
-def real_db(offline_db: Path) -> Path:
-    """The database built from the embedded snapshot (see conftest.py)."""
-    return offline_db
-
-
-@pytest.fixture(scope="module")
-def server_url(real_db: Path) -> Iterator[str]:
+def server_url(offline_db: Path) -> Iterator[str]:
     from werkzeug.serving import make_server
 
     from dashboard.app import create_app
 
-    server = make_server("127.0.0.1", 0, create_app(real_db).server, threaded=True)
+    server = make_server("127.0.0.1", 0, create_app(offline_db).server, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="dash-test-server", daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}/"
+        yield f"http://127.0.0.1:{server.server_port}"
     finally:
         server.shutdown()
         thread.join(timeout=10)
@@ -89,39 +94,44 @@ def driver():
     options.binary_location = str(CHROMIUM)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     drv = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    drv.set_script_timeout(30)
     try:
         yield drv
     finally:
         drv.quit()
 
 
-def _wait_for_map(drv, accept=lambda state: True, timeout: float = 60) -> dict:
-    """Wait until the map has rendered polygons and `accept(state)` holds."""
+def _wait(drv, condition, timeout: float = TIMEOUT):
     from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(drv, timeout, poll_frequency=0.2).until(lambda d: condition(d) or False)
+
+
+def _css(drv, selector: str):
+    from selenium.webdriver.common.by import By
+
+    return drv.find_elements(By.CSS_SELECTOR, selector)
+
+
+def _open(drv, url: str, ready_selector: str) -> None:
+    drv.get(url)
+    _wait(drv, lambda d: _css(d, ready_selector))
+
+
+def _wait_for_map(drv, accept=lambda state: True) -> dict:
+    from selenium.common.exceptions import TimeoutException
+
+    last = {}
 
     def ready(d):
         state = d.execute_script(MAP_STATE_JS)
-        if state and state["canvas"] and state["loaded"] and state["rendered"] > 0 and accept(state):
-            return state
-        return False
+        last["state"] = state and {k: v for k, v in state.items() if k != "z"}
+        return state if state and state["loaded"] and state["rendered"] > 0 and accept(state) else None
 
-    return WebDriverWait(drv, timeout, poll_frequency=0.25).until(ready)
-
-
-def _choose(drv, dropdown_id: str, pick) -> str | None:
-    """Open a dcc.Dropdown and click the first option whose text `pick` accepts."""
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.common.keys import Keys
-
-    drv.find_element(By.ID, dropdown_id).click()
-    options = drv.find_elements(By.CSS_SELECTOR, "[role=option]")
-    for option in options:
-        if option.get_attribute("aria-selected") != "true" and pick(option.text):
-            text = option.text
-            option.click()
-            return text
-    drv.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
-    return None
+    try:
+        return _wait(drv, ready)
+    except TimeoutException:
+        pytest.fail(f"map not as expected: {last.get('state')}")
 
 
 def _severe_console_errors(drv) -> list[str]:
@@ -132,31 +142,171 @@ def _severe_console_errors(drv) -> list[str]:
     ]
 
 
-def test_home_page_draws_map_and_updates(driver, server_url: str) -> None:
+def _screenshot(drv, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    drv.save_screenshot(str(SCREENSHOTS / f"{name}.png"))
+
+
+def _axe_violations(drv) -> list[dict]:
+    """Serious and critical axe-core violations of the current page ([] when axe is absent)."""
+    if not AXE.is_file():
+        return []
+    drv.execute_script(AXE.read_text(encoding="utf-8"))
+    result = drv.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document, {resultTypes: ['violations']}).then(r => done(r.violations), e => done(String(e)));"
+    )
+    assert isinstance(result, list), result
+    return [
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
+        for v in result
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def _check_page(drv, name: str) -> None:
+    """Screenshot, no console error, no serious accessibility violation."""
+    _screenshot(drv, name)
+    assert not _severe_console_errors(drv)
+    violations = _axe_violations(drv)
+    assert not violations, json.dumps(violations, indent=1)
+
+
+def test_axe_is_installed_or_skipped() -> None:
+    if not AXE.is_file():
+        pytest.skip(f"axe-core absent ({AXE}); .ci/run installs it")
+
+
+def test_home_page(driver, server_url: str) -> None:
+    _open(driver, server_url + "/", ".headline-card")
+    assert driver.find_element("tag name", "h1").text.startswith("itdd")
+    assert len(_css(driver, ".finality")) >= 2
+    assert "licence" in driver.find_element("id", "sources").text.lower()
+    _check_page(driver, "home")
+
+
+def test_map_switches_year_and_indicator_without_resending_geometry(driver, server_url: str) -> None:
+    from selenium.webdriver.common.keys import Keys
+
+    _open(driver, server_url + "/carte?indicateur=population&niveau=commune&annee=2023", "#map")
+    state = _wait_for_map(driver)
+    assert state["features"] > 500 and "2023" in state["caption"]
+    assert len(_css(driver, "#map-table-body tr")) == 20
+    _check_page(driver, "map")
+    driver.execute_script("document.querySelector('#map .js-plotly-plot').data[0].geojson.__test_marker = 'kept';")
+
+    # Year: the slider thumb takes the arrow keys.
+    thumb = _css(driver, "#annee [role=slider]")[0]
+    thumb.send_keys(Keys.ARROW_LEFT)
+    state = _wait_for_map(driver, lambda s: "2022" in s["caption"] and "annee=2022" in s["search"])
+    assert state["geometry_marker"] == "kept", "the geometry was sent again"
+    first_row = _css(driver, "#map-table-body tr")[0].text
+    assert first_row.startswith("Bordeaux")
+
+    # Indicator: pick another one in the dropdown.
+    before = state["z"]
+    driver.find_element("id", "indicateur").click()
+    option = _wait(driver, lambda d: [o for o in _css(d, "[role=option]") if "Densité" in o.text])[0]
+    option.click()
+    state = _wait_for_map(driver, lambda s: "Densité" in s["caption"])
+    assert "indicateur=densite_population" in state["search"]
+    assert state["geometry_marker"] == "kept"
+    assert state["z"] != before
+    _screenshot(driver, "map-switched")
+    assert not _severe_console_errors(driver)
+
+
+def test_map_level_switch_and_click_opens_portrait(driver, server_url: str) -> None:
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    _open(driver, server_url + "/carte?indicateur=population&niveau=epci", "#map")
+    state = _wait_for_map(driver)
+    assert state["features"] == 28 and "Intercommunalités" in state["caption"]
+    graph = driver.find_element("css selector", "#map .js-plotly-plot")
+    # Bordeaux Métropole covers the middle of the département.
+    ActionChains(driver).move_to_element(graph).pause(0.5).click().perform()
+    _wait(driver, lambda d: "/territoire/epci/" in d.current_url)
+    _wait(driver, lambda d: _css(d, ".portrait-table"))
+    assert driver.find_element("tag name", "h1").text.startswith("Portrait")
+
+
+def test_shared_map_url_restores_the_view(driver, server_url: str) -> None:
+    url = server_url + "/carte?indicateur=densite_population&niveau=epci&annee=2019&classes=equal"
+    _open(driver, url, "#map")
+    state = _wait_for_map(driver)
+    assert state["features"] == 28
+    assert "Densité" in state["caption"] and "2019" in state["caption"]
+    checked = [e.get_attribute("value") for e in _css(driver, "input[type=radio]") if e.is_selected()]
+    assert sorted(checked) == ["epci", "equal"]
+    assert driver.current_url == url
+
+
+def test_portrait_and_territory_search(driver, server_url: str) -> None:
+    _open(driver, server_url + "/territoire/commune/33063", ".portrait-table")
+    page = driver.find_element("id", "main").text
+    assert "Portrait : Bordeaux" in page
+    assert "en hausse de" in page and "Bordeaux Métropole" in page and "France" in page
+    assert _css(driver, "img.sparkline")
+    _check_page(driver, "portrait")
+    box = driver.find_element("id", "territory-search")
+    box.send_keys("St Medard")
+    _wait(driver, lambda d: "Saint-Médard-en-Jalles" in d.find_element("id", "territory-results").text)
+
+
+def test_indicator_sheet_with_chosen_territories(driver, server_url: str) -> None:
+    _open(driver, server_url + "/indicateur/population?territoires=commune:33063", "#trend .main-svg")
+    _wait(
+        driver, lambda d: d.execute_script("return document.querySelector('#trend .js-plotly-plot').data.length") == 2
+    )
+    page = driver.find_element("id", "main").text
+    assert "Licence Ouverte" in page and "Dernière mise à jour" in page
+    rows = [r.text for r in _css(driver, "#trend-table tbody tr")]
+    assert any(r.startswith("Gironde") for r in rows) and any(r.startswith("Bordeaux") for r in rows)
+    _check_page(driver, "indicator")
+
+
+def test_language_switch_keeps_the_view(driver, server_url: str) -> None:
+    _open(driver, server_url + "/carte?indicateur=population&niveau=commune&annee=2019", "#map")
+    _wait_for_map(driver)
+    driver.find_element("id", "lang-switch").click()
+    _wait(driver, lambda d: "lang=en" in d.current_url)
+    state = _wait_for_map(driver, lambda s: "Municipal population" in s["caption"])
+    assert "2019" in state["caption"] and "Rank" in state["hover"]
+    assert driver.find_element("tag name", "h1").text == "Indicator map"
+    assert driver.execute_script("return document.documentElement.lang") == "en"
+    _check_page(driver, "map-english")
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("/indicateur/populaton", "population"),
+        ("/territoire/commune/33999", "33"),
+        ("/carte?indicateur=population&annee=1990", "2016"),
+        ("/carte?indicateur=population&niveau=canton", "Communes"),
+        ("/nulle-part", "Carte"),
+    ],
+)
+def test_bad_urls_give_a_friendly_page(driver, server_url: str, path: str, expected: str) -> None:
+    _open(driver, server_url + path, "#not-found")
+    main = driver.find_element("id", "main").text
+    assert "Page introuvable" in main and "Nous n'avons pas trouvé" in main
+    assert expected in " ".join(e.text for e in _css(driver, ".choices a"))
+    assert not _severe_console_errors(driver)
+    if path == "/nulle-part":
+        _check_page(driver, "not-found")
+
+
+def test_bordeaux_population_trend_in_two_clicks(driver, server_url: str) -> None:
     from selenium.webdriver.common.by import By
 
-    driver.get(server_url)
-    state = _wait_for_map(driver)
-    assert driver.find_element(By.TAG_NAME, "h1").text.startswith("itdd — indicateurs territoriaux")
-    assert state["traces"] and sum(t["n"] for t in state["traces"]) > 100, state
-    assert driver.find_elements(By.CSS_SELECTOR, "#indicator-table tbody tr")
-    assert "licence" in driver.find_element(By.ID, "sources").text.lower()
-
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    driver.save_screenshot(str(SCREENSHOTS / "home.png"))
-    assert not _severe_console_errors(driver)
-
-    # Another year of the same indicator: the title names the chosen year.
-    year = _choose(driver, "year", lambda text: text.strip().isdigit())
-    if year is not None:
-        state = _wait_for_map(driver, lambda s: s["title"].endswith(year))
-        log.info("after year change: %s", state["title"])
-
-    # Another indicator: the title changes and the year list follows it.
-    before = state["title"]
-    label = _choose(driver, "indicator", lambda text: bool(text.strip()))
-    if label is not None:
-        state = _wait_for_map(driver, lambda s: s["title"].startswith(label) and s["title"] != before)
-        driver.save_screenshot(str(SCREENSHOTS / "other-indicator.png"))
-    assert year is not None or label is not None, "nothing to change: one indicator with one year"
-    assert not _severe_console_errors(driver)
+    _open(driver, server_url + "/", ".quick-links a")
+    driver.find_element(By.LINK_TEXT, "Bordeaux").click()  # click 1: the portrait
+    _wait(driver, lambda d: _css(d, ".portrait-table"))
+    driver.find_element(By.LINK_TEXT, "Population municipale").click()  # click 2: the indicator sheet
+    _wait(driver, lambda d: "/indicateur/population" in d.current_url)
+    started = time.monotonic()
+    _wait(driver, lambda d: _css(d, "#trend-table tbody tr"))
+    log.info("sheet shown in %.1f s", time.monotonic() - started)
+    assert "Population municipale" in driver.find_element(By.TAG_NAME, "h1").text
+    assert any(r.text.startswith("Bordeaux") for r in _css(driver, "#trend-table tbody tr"))

@@ -11,12 +11,10 @@ import os
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 
-from dashboard import figures, queries
-from dashboard.app import create_app, map_figure
-
-NNBSP = "\u202f"
+from dashboard import queries
 
 SCHEMA = """
 CREATE TABLE territories(level VARCHAR, code VARCHAR, name VARCHAR);
@@ -27,7 +25,7 @@ CREATE TABLE indicator_values(indicator_id VARCHAR, level VARCHAR, code VARCHAR,
     year INTEGER, value DOUBLE, numerator DOUBLE, denominator DOUBLE, status VARCHAR);
 CREATE TABLE indicators(indicator_id VARCHAR, label_fr VARCHAR, label_en VARCHAR,
     finality VARCHAR, unit VARCHAR, polarity VARCHAR, kind VARCHAR, levels VARCHAR,
-    sources VARCHAR, definition_fr VARCHAR);
+    sources VARCHAR, definition_fr VARCHAR, definition_en VARCHAR, limits_fr VARCHAR, metadata VARCHAR);
 CREATE TABLE sources(source_id VARCHAR, producer VARCHAR, title VARCHAR, url VARCHAR,
                      licence VARCHAR);
 CREATE TABLE provenance(source_id VARCHAR, url VARCHAR, fetched_at VARCHAR,
@@ -73,11 +71,12 @@ def make_synthetic_db(path: Path, synth_pop_2023: float = 1234567.8) -> Path:
     con.execute(
         """INSERT INTO indicators VALUES
         ('synth_pop', 'Population synthétique', 'Synthetic population', 'Cohésion', 'habitants',
-         NULL, 'stock', 'commune', 'synsrc', 'Synthetic context indicator.'),
+         NULL, 'stock', 'commune', 'synsrc', 'Synthetic context indicator.', NULL, NULL, '{}'),
         ('synth_rate', 'Taux synthétique', 'Synthetic rate', 'climat', '%',
-         'lower_is_better', 'ratio', 'commune', 'synsrc,synsrc2', 'Synthetic rate.'),
+         'lower_is_better', 'ratio', 'commune', 'synsrc,synsrc2', 'Synthetic rate.', NULL, NULL,
+         '{"target": {"value": 1.0, "year": 2030}, "sdg": [13]}'),
         ('synth_empty', 'Indicateur vide', 'Empty', 'Climat', '%',
-         'higher_is_better', 'ratio', 'commune', 'synsrc', 'No value at all.')"""
+         'higher_is_better', 'ratio', 'commune', 'synsrc', 'No value at all.', NULL, NULL, NULL)"""
     )
     con.execute(
         """INSERT INTO sources VALUES
@@ -149,103 +148,49 @@ def test_database_caches_geometries_and_sees_an_atomic_swap(synthetic_db: Path, 
     assert db.values("synth_pop", "commune", 2023).set_index("code").loc["SYN01", "value"] == 42.0
 
 
-def _traces(fig) -> dict:
-    return {trace.name: trace for trace in fig.data}
+def test_map_values_list_every_territory_with_the_previous_year(con) -> None:
+    df = queries.map_values(con, "synth_pop", "commune", 2023).set_index("code")
+    assert list(df.index) == CODES
+    assert df.loc["SYN01", "prev_value"] == 100.0 and df.loc["SYN01", "prev_year"] == 2022
+    assert df.loc["SYN03", "status"] == "secret"
+    # Territories without a row that year are listed as missing, never dropped.
+    older = queries.map_values(con, "synth_pop", "commune", 2021)
+    assert older["code"].tolist() == CODES and set(older["status"]) == {"missing"}
+    rate = queries.map_values(con, "synth_rate", "commune", 2023)
+    assert rate["prev_year"].isna().all()
 
 
-def test_null_values_go_to_grey_traces_not_to_zero(con) -> None:
-    fig = figures.choropleth(
-        queries.geometries_geojson(con),
-        queries.indicator_values(con, "synth_pop", "commune", 2023),
-        unit="habitants",
-        polarity=None,
-        title="synthetic",
-    )
-    traces = _traces(fig)
-    assert list(traces["Valeur"].locations) == ["SYN01"]
-    assert list(traces["Valeur"].z) == [pytest.approx(1234567.8)]
-    assert 0 not in list(traces["Valeur"].z)
-    assert list(traces[figures.MISSING_LABEL].locations) == ["SYN02"]
-    assert list(traces[figures.SECRET_LABEL].locations) == ["SYN03"]
-    for label in (figures.MISSING_LABEL, figures.SECRET_LABEL):
-        trace = traces[label]
-        assert trace.showlegend and not trace.showscale
-        assert {c for _, c in trace.colorscale} == {
-            figures.MISSING_COLOUR if label == figures.MISSING_LABEL else figures.SECRET_COLOUR
-        }
-        assert label in trace.hovertemplate
-        # Each trace ships only its own geometries.
-        assert [f["id"] for f in trace.geojson["features"]] == list(trace.locations)
+def test_catalogue_levels_references_and_missing_progress_table(con) -> None:
+    catalogue = queries.catalogue(con).set_index("indicator_id")
+    assert not catalogue.loc["synth_empty", "has_values"] and catalogue.loc["synth_pop", "has_values"]
+    assert queries.indicator_levels(con, "synth_pop") == ["commune"]
+    assert queries.geometry_levels(con) == ["commune"]
+    refs = queries.reference_territories(con, "commune", "SYN01")
+    assert refs["level"].tolist() == ["epci"]  # only the links that exist
+    assert queries.territory_name(con, "commune", "SYN02") == "Synthville 2"
+    assert queries.territory_name(con, "commune", "NOPE") is None
+    assert queries.progress(con, "commune", "SYN01").empty  # no indicator_progress table yet
+    sources = queries.all_sources(con).set_index("source_id")
+    assert sources.loc["synsrc", "fetched_at"] == "2026-01-01" and pd.isna(sources.loc["synsrc2", "fetched_at"])
 
 
-def test_territory_without_a_row_is_drawn_as_missing(con) -> None:
-    values = queries.indicator_values(con, "synth_pop", "commune", 2022)
-    fig = figures.choropleth(
-        queries.geometries_geojson(con), values[values["code"] != "SYN02"], unit=None, polarity=None, title="synthetic"
-    )
-    traces = _traces(fig)
-    assert list(traces["Valeur"].locations) == ["SYN01", "SYN03"]
-    assert list(traces[figures.MISSING_LABEL].locations) == ["SYN02"]
+def test_progress_categories_when_the_table_exists(synthetic_db: Path) -> None:
+    with duckdb.connect(str(synthetic_db)) as rw:
+        rw.execute(
+            "CREATE TABLE indicator_progress AS SELECT 'synth_rate' AS indicator_id, 'commune' AS level, "
+            "'SYN01' AS code, 'on_track' AS category"
+        )
+    with duckdb.connect(str(synthetic_db), read_only=True) as ro:
+        assert queries.progress(ro, "commune", "SYN01").to_dict("records") == [
+            {"indicator_id": "synth_rate", "category": "on_track"}
+        ]
 
 
-def test_polarity_sets_colour_scale_direction(con) -> None:
-    geojson = queries.geometries_geojson(con)
-    values = queries.indicator_values(con, "synth_rate", "commune", 2023)
-    lower = _traces(figures.choropleth(geojson, values, "%", "lower_is_better", "t"))["Valeur"]
-    higher = _traces(figures.choropleth(geojson, values, "%", "higher_is_better", "t"))["Valeur"]
-    neutral = _traces(figures.choropleth(geojson, values, "%", None, "t"))["Valeur"]
-    assert lower.reversescale is True
-    assert higher.reversescale is False
-    assert lower.colorscale == higher.colorscale  # same palette, opposite direction
-    assert neutral.reversescale is False and neutral.colorscale != higher.colorscale
-    assert len(_traces(figures.choropleth(geojson, values, "%", None, "t"))) == 1  # no grey trace
-
-
-def test_map_is_fitted_to_gironde_without_tiles(con) -> None:
-    fig = figures.choropleth(
-        queries.geometries_geojson(con),
-        queries.indicator_values(con, "synth_rate", "commune", 2023),
-        "%",
-        "lower_is_better",
-        "t",
-    )
-    assert fig.layout.map.style == "white-bg"
-    assert fig.layout.map.center.lon == pytest.approx(-0.6, abs=0.1)
-    assert fig.layout.map.center.lat == pytest.approx(44.85, abs=0.1)
-    assert 6.5 <= fig.layout.map.zoom <= 8
-
-
-def test_french_number_formatting() -> None:
-    assert figures.format_fr(1234567.8) == f"1{NNBSP}234{NNBSP}567,8"
-    assert figures.format_fr(2492.0) == f"2{NNBSP}492"
-    assert figures.format_fr(0.5) == "0,5"
-    assert figures.format_fr(-1234.25) == f"-1{NNBSP}234,25"
-    assert figures.format_fr(float("nan")) == figures.MISSING_LABEL
-    assert figures.format_value(1234567.8, "habitants") == f"1{NNBSP}234{NNBSP}567,8{NNBSP}habitants"
-
-
-def test_hover_shows_name_and_french_value(con) -> None:
-    fig = figures.choropleth(
-        queries.geometries_geojson(con),
-        queries.indicator_values(con, "synth_pop", "commune", 2023),
-        "habitants",
-        None,
-        "t",
-    )
-    name, text = _traces(fig)["Valeur"].customdata[0]
-    assert name == "Synthville 1"
-    assert text == f"1{NNBSP}234{NNBSP}567,8{NNBSP}habitants"
-
-
-def test_app_layout_and_map_callback(synthetic_db: Path) -> None:
-    app = create_app(synthetic_db)
-    page = str(app.layout())
-    assert "itdd — indicateurs territoriaux de développement durable" in page
-    assert "Taux synthétique" in page and "Indicateur vide" not in page
-    assert "Licence synthétique" in page
-    assert "Lutte contre le changement climatique" in page  # finality id shown as its label
-    fig, definition = map_figure(queries.Database(synthetic_db), "synth_rate", 2023)
-    assert definition == "Synthetic rate."
-    assert "2023" in fig.layout.title.text
-    fig, definition = map_figure(queries.Database(synthetic_db), "synth_rate", None)
-    assert definition == "" and not fig.data
+def test_series_and_tables_for_territories(con) -> None:
+    series = queries.indicator_series(con, "synth_pop", [("commune", "SYN01"), ("commune", "SYN02")])
+    assert set(series["code"]) == {"SYN01", "SYN02"} and "name" in series
+    values = queries.territory_values(con, [("commune", "SYN03")])
+    assert set(values["indicator_id"]) == {"synth_pop", "synth_rate"}
+    assert queries.territory_values(con, []).empty
+    table = queries.indicator_table(con, "synth_rate")
+    assert len(table) == 3 and {"numerator", "denominator", "status"} <= set(table.columns)

@@ -1,0 +1,137 @@
+"""Shared page parts: header with navigation and language switch, footer, tables, not-found page."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import pandas as pd
+from dash import dcc, html
+
+from dashboard import queries
+from dashboard.context import db
+from dashboard.i18n import other_lang, t, with_query
+
+
+def text(value: object, default: str = "") -> str:
+    """A catalogue cell as text; NULL (NaN/None/NA) becomes `default`."""
+    return default if value is None or pd.isna(value) else str(value)
+
+
+def label(row, lang: str) -> str:
+    """The label of a catalogue row in `lang`, falling back to French then to the id."""
+    return text(getattr(row, f"label_{lang}", None)) or text(row.label_fr) or row.indicator_id
+
+
+def header(lang: str, params: dict) -> html.Header:
+    query = {k: v for k, v in params.items() if v not in (None, "") and k != "lang"}
+    target = other_lang(lang)
+    if target != "fr":
+        query["lang"] = target
+    return html.Header(
+        [
+            dcc.Link(t("site_title", lang), href=with_query("/", lang), className="site-title"),
+            html.Nav(
+                html.Ul(
+                    [
+                        html.Li(dcc.Link(t("nav_home", lang), href=with_query("/", lang))),
+                        html.Li(dcc.Link(t("nav_map", lang), href=with_query("/carte", lang))),
+                        html.Li(dcc.Link(t("nav_territory", lang), href=with_query("/", lang) + "#territoires")),
+                    ]
+                ),
+                **{"aria-label": "Navigation"},
+            ),
+            # A plain link (full reload); assets/lang.js refreshes its query string on click,
+            # so that it keeps the current view of pages that update their URL.
+            html.A(
+                t("switch_label", lang),
+                href="?" + urlencode(query),
+                id="lang-switch",
+                className="lang-switch",
+                title=t("switch_title", lang),
+                lang=target,
+                **{"data-lang": target},
+            ),
+        ],
+        className="site-header",
+    )
+
+
+def footer(lang: str) -> html.Footer:
+    sources = db().run(queries.list_sources)
+    items = [
+        html.Li(
+            [
+                f"{text(r.producer)} — ",
+                html.A(text(r.title, r.source_id), href=text(r.url) or None),
+                f" — {t('footer_licence', lang)} : {text(r.licence, t('footer_unknown_licence', lang))}",
+            ]
+        )
+        for r in sources.itertuples()
+    ]
+    return html.Footer(
+        [html.H2(t("footer_sources", lang)), html.Ul(items), html.P(t("footer_note", lang))],
+        id="sources",
+        className="site-footer",
+    )
+
+
+def shell(lang: str, params: dict, children: list, page_class: str = "") -> html.Div:
+    """A whole page: header, main content, footer, and the language for callbacks."""
+    return html.Div(
+        [
+            dcc.Store(id="lang", data=lang),
+            header(lang, params),
+            html.Main(children, id="main", className=f"page {page_class}".strip(), lang=lang),
+            footer(lang),
+        ],
+        className="shell",
+    )
+
+
+def data_table(headers: list[str], rows: list[list], caption: str, table_id: str | None = None) -> html.Table:
+    """A plain accessible HTML table (caption, th scope)."""
+    return html.Table(
+        [
+            html.Caption(caption),
+            html.Thead(html.Tr([html.Th(h, scope="col") for h in headers])),
+            html.Tbody([html.Tr([html.Td(cell) for cell in row]) for row in rows]),
+        ],
+        className="data-table",
+        **({"id": table_id} if table_id else {}),
+    )
+
+
+def territory_search(lang: str) -> html.Div:
+    return html.Div(
+        [
+            html.Label(t("territory_search", lang), htmlFor="territory-search"),
+            dcc.Input(
+                id="territory-search",
+                type="search",
+                placeholder=t("territory_search_placeholder", lang),
+                debounce=0.3,
+                autoComplete="off",
+            ),
+            html.Ul(id="territory-results", className="search-results", **{"aria-live": "polite"}),
+        ],
+        className="territory-search no-print",
+    )
+
+
+def territory_link(level: str, code: str, name: str, lang: str) -> dcc.Link:
+    return dcc.Link(name, href=with_query(f"/territoire/{level}/{code}", lang))
+
+
+def not_found(lang: str, params: dict, what: str, choices: list[tuple[str, str]]) -> html.Div:
+    """The friendly page for a bad URL: what was not found, and the nearest valid choices."""
+    body = [
+        html.H1(t("not_found_title", lang)),
+        html.P(t("not_found_intro", lang, what=what), id="not-found"),
+    ]
+    if choices:
+        body += [
+            html.P(t("not_found_choices", lang)),
+            html.Ul([html.Li(dcc.Link(name, href=href)) for name, href in choices], className="choices"),
+        ]
+    body.append(html.P(dcc.Link(t("not_found_home", lang), href=with_query("/", lang))))
+    return shell(lang, params, body, "not-found")

@@ -1,0 +1,112 @@
+"""Number and trend formatting: French (U+202F groups, decimal comma) or English."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from dashboard.i18n import t
+
+NARROW_NBSP = "\u202f"  # French thousands separator and space before a unit
+
+
+def is_missing(value: object) -> bool:
+    return value is None or bool(pd.isna(value))
+
+
+def decimals_for(value: float | None) -> int:
+    """Enough decimals for a readable value: 267 991, 5 398,1, 1,35."""
+    if is_missing(value):
+        return 0
+    size = abs(float(value))
+    if size >= 1000:
+        return 0
+    if size >= 10:
+        return 1
+    return 2
+
+
+def format_number(value: float | None, lang: str = "fr", decimals: int | None = None, sign: bool = False) -> str:
+    """1234567.8 -> '1 234 567,8' (fr, U+202F) or '1,234,567.8' (en); trailing zeros dropped.
+
+    Missing values give the translated "missing" label, never 0.
+    """
+    if is_missing(value):
+        return t("missing", lang)
+    decimals = decimals_for(value) if decimals is None else decimals
+    text = f"{float(value):{'+' if sign else ''},.{decimals}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    if text in ("-0", "+0"):
+        text = "0"
+    if lang == "fr":
+        text = text.replace(",", NARROW_NBSP).replace(".", ",")
+    return text
+
+
+def format_value(value: float | None, unit: str | None, lang: str = "fr", decimals: int | None = None) -> str:
+    text = format_number(value, lang, decimals)
+    if unit and not is_missing(value):
+        text = f"{text}{NARROW_NBSP if lang == 'fr' else ' '}{unit}"
+    return text
+
+
+def format_percent(value: float, lang: str = "fr", sign: bool = False) -> str:
+    """A percentage with one decimal: '2,3 %' (fr, U+202F before %) or '2.3%' (en)."""
+    number = format_number(value, lang, decimals=1, sign=sign)
+    return f"{number}{NARROW_NBSP}%" if lang == "fr" else f"{number}%"
+
+
+def annual_growth(first_year: int, first: float, last_year: int, last: float) -> float | None:
+    """Compound annual growth in % between two positive values, else None."""
+    if last_year <= first_year or is_missing(first) or is_missing(last) or first <= 0 or last <= 0:
+        return None
+    return ((last / first) ** (1 / (last_year - first_year)) - 1) * 100
+
+
+def change_since(previous: float | None, current: float | None, unit: str | None, lang: str) -> str:
+    """Short change between two values: '+1,2 %' for positive stocks, '+0,3 point' otherwise."""
+    if is_missing(previous) or is_missing(current):
+        return "–"
+    if _is_rate(unit) or previous <= 0 or current <= 0:
+        return _delta(current - previous, unit, lang, sign=True)
+    return format_percent((current / previous - 1) * 100, lang, sign=True)
+
+
+def _is_rate(unit: str | None) -> bool:
+    return bool(unit) and unit.strip().startswith("%")
+
+
+def _delta(delta: float, unit: str | None, lang: str, sign: bool = False) -> str:
+    number = format_number(delta, lang, decimals=max(1, decimals_for(delta)), sign=sign)
+    if _is_rate(unit):
+        plural = abs(delta) >= 2
+        return f"{number} {t('points_plural' if plural else 'points', lang)}"
+    return f"{number}{NARROW_NBSP if lang == 'fr' else ' '}{unit}" if unit else number
+
+
+def trend_sentence(series: pd.DataFrame, unit: str | None, lang: str = "fr") -> str:
+    """Plain words for a (year, value) series: 'en hausse de 2,3 % par an depuis 2016'.
+
+    Positive stocks get a compound annual rate; rates and values that can be
+    zero or negative get the difference in points or units since the first year.
+    """
+    points = series.dropna(subset=["value"]).sort_values("year")
+    if points.empty:
+        return t("no_value", lang)
+    if len(points) < 2:
+        return t("trend_single", lang)
+    first, last = points.iloc[0], points.iloc[-1]
+    year = int(first["year"])
+    rate = None if _is_rate(unit) else annual_growth(year, first["value"], int(last["year"]), last["value"])
+    if rate is not None:
+        if math.isclose(rate, 0, abs_tol=0.05):
+            return t("trend_flat", lang, year=year)
+        key = "trend_up" if rate > 0 else "trend_down"
+        return t(key, lang, rate=format_percent(abs(rate), lang), year=year)
+    delta = float(last["value"] - first["value"])
+    if math.isclose(delta, 0, abs_tol=10 ** -max(1, decimals_for(delta))):
+        return t("trend_flat", lang, year=year)
+    key = "trend_up_abs" if delta > 0 else "trend_down_abs"
+    return t(key, lang, delta=_delta(abs(delta), unit, lang), year=year)

@@ -1,0 +1,409 @@
+"""`/carte?indicateur=&niveau=&annee=&classes=`: the map explorer and its data table.
+
+The first render draws the full figure; switching indicator, year or classes
+sends a `Patch` with the values only. Changing level redraws the geometry.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
+
+from dashboard import figures, queries
+from dashboard.chrome import label, not_found, shell, text
+from dashboard.context import db
+from dashboard.formatting import change_since, format_value
+from dashboard.i18n import normalise_lang, t, with_query
+from dashboard.search import nearest, normalise
+
+PATH = "/carte"
+PAGE_SIZE = 20
+SORT_COLUMNS = ("name", "value", "rank", "change")
+
+
+def resolve(database, indicateur=None, niveau=None, annee=None, classes=None) -> tuple[dict | None, tuple | None]:
+    """The view a URL asks for, with defaults filled in, or (None, (error kind, value, choices))."""
+    catalogue = database.run(queries.list_indicators)
+    ids = catalogue["indicator_id"].tolist()
+    if not ids:
+        return None, ("indicator", indicateur or "", [])
+    drawable = database.run(queries.geometry_levels)
+    if indicateur is None:
+        indicateur = next((i for i in ids if set(drawable) & set(database.run(queries.indicator_levels, i))), ids[0])
+    if indicateur not in ids:
+        return None, ("indicator", indicateur, nearest(ids, str(indicateur)))
+    levels = [lv for lv in database.run(queries.indicator_levels, indicateur) if lv in drawable]
+    if not levels:
+        return None, ("level", niveau or "", [])
+    niveau = niveau or levels[0]
+    if niveau not in levels:
+        return None, ("level", niveau, levels)
+    years = database.years(indicateur, niveau)
+    if annee in (None, ""):
+        annee = years[-1]
+    try:
+        year = int(annee)
+    except (TypeError, ValueError):
+        year = None
+    if year not in years:
+        close = sorted(years, key=lambda y: abs(y - year) if year is not None else -y)[:5]
+        return None, ("year", annee, sorted(close))
+    row = catalogue.set_index("indicator_id").loc[indicateur]
+    view = {
+        "indicator": indicateur,
+        "level": niveau,
+        "year": year,
+        "classes": classes if classes in figures.CLASS_METHODS else figures.CLASS_METHODS[0],
+        "levels": levels,
+        "years": years,
+        "unit": text(row["unit"]) or None,
+        "polarity": text(row["polarity"]) or None,
+    }
+    return view, None
+
+
+def url_params(view: dict) -> dict:
+    return {
+        "indicateur": view["indicator"],
+        "niveau": view["level"],
+        "annee": view["year"],
+        "classes": None if view["classes"] == figures.CLASS_METHODS[0] else view["classes"],
+    }
+
+
+def state_for(database, view: dict, lang: str) -> dict:
+    values = database.run(queries.map_values, view["indicator"], view["level"], view["year"])
+    return figures.map_state(values, view["unit"], view["polarity"], lang, view["classes"])
+
+
+def caption(view: dict, catalogue: pd.DataFrame, lang: str) -> str:
+    row = next(catalogue[catalogue["indicator_id"] == view["indicator"]].itertuples())
+    return t("map_caption", lang, label=label(row, lang), level=t(f"level_{view['level']}", lang), year=view["year"])
+
+
+def legend(state: dict, view: dict, lang: str) -> list:
+    items = [
+        html.Li([html.Span(className="swatch", style={"background": colour}), name]) for colour, name in state["legend"]
+    ]
+    if state["has_incomplete"]:
+        items.append(html.Li([html.Span(className="swatch swatch-incomplete"), t("incomplete_marker", lang)]))
+    return [html.H3(t("legend_title", lang, unit=view["unit"] or "—")), html.Ul(items)]
+
+
+def table_rows(state: dict, view: dict, sort: str, descending: bool, page: int, lang: str) -> tuple[list, int, int]:
+    """Table body rows for one page, the page number (clamped) and the number of pages."""
+    df = state["ranked"].copy()
+    df["change_value"] = (df["value"] / df["prev_value"] - 1).where(df["prev_value"] > 0)
+    key = {"name": "name", "value": "value", "rank": "rank", "change": "change_value"}.get(sort, "value")
+    df = df.sort_values(key, ascending=not descending, na_position="last", key=_sort_key(key))
+    pages = max(1, math.ceil(len(df) / PAGE_SIZE))
+    page = min(max(0, page), pages - 1)
+    rows = []
+    for r in df.iloc[page * PAGE_SIZE : (page + 1) * PAGE_SIZE].itertuples():
+        status = {"incomplete": "*", "secret": t("secret", lang), "missing": t("missing", lang)}.get(r.status, "")
+        rows.append(
+            html.Tr(
+                [
+                    html.Th(
+                        dcc.Link(r.name, href=with_query(f"/territoire/{view['level']}/{r.code}", lang)), scope="row"
+                    ),
+                    html.Td(r.code),
+                    html.Td(format_value(r.value, view["unit"], lang), className="num"),
+                    html.Td("–" if pd.isna(r.rank) else int(r.rank), className="num"),
+                    html.Td(change_since(r.prev_value, r.value, view["unit"], lang), className="num"),
+                    html.Td(status),
+                ]
+            )
+        )
+    return rows, page, pages
+
+
+def _sort_key(column: str):
+    return (lambda names: names.map(normalise)) if column == "name" else None
+
+
+def _table_header(lang: str) -> html.Thead:
+    def sortable(column: str, key: str) -> html.Th:
+        return html.Th(
+            html.Button(
+                t(column, lang),
+                id={"type": "sort", "col": key},
+                className="sort",
+                title=t("sort_by", lang, column=t(column, lang)),
+            ),
+            scope="col",
+        )
+
+    return html.Thead(
+        html.Tr(
+            [
+                sortable("col_name", "name"),
+                html.Th(t("col_code", lang), scope="col"),
+                sortable("col_value", "value"),
+                sortable("col_rank", "rank"),
+                sortable("col_change", "change"),
+                html.Th(t("col_status", lang), scope="col"),
+            ]
+        )
+    )
+
+
+def download_href(view: dict) -> str:
+    return with_query(f"/telecharger/{view['indicator']}.csv", "fr", niveau=view["level"], annee=view["year"])
+
+
+def _not_found(lang: str, params: dict, error: tuple) -> html.Div:
+    kind, value, choices = error
+    base = {k: v for k, v in params.items() if k in ("indicateur", "niveau", "annee", "classes")}
+    if kind == "indicator":
+        labels = {r.indicator_id: label(r, lang) for r in db().run(queries.list_indicators).itertuples()}
+        links = [(labels.get(c, c), with_query(PATH, lang, indicateur=c)) for c in choices]
+    elif kind == "level":
+        links = [
+            (t(f"level_{c}", lang), with_query(PATH, lang, **{**base, "niveau": c, "annee": None})) for c in choices
+        ]
+    else:
+        links = [(str(c), with_query(PATH, lang, **{**base, "annee": c})) for c in choices]
+    return not_found(lang, params, t(f"nf_{kind}", lang, value=value), links)
+
+
+def layout(lang: str = "fr", indicateur=None, niveau=None, annee=None, classes=None, **params) -> html.Div:
+    lang = normalise_lang(lang)
+    params = {**params, "indicateur": indicateur, "niveau": niveau, "annee": annee, "classes": classes, "lang": lang}
+    database = db()
+    view, error = resolve(database, indicateur, niveau, annee, classes)
+    if error:
+        return _not_found(lang, params, error)
+    catalogue = database.run(queries.list_indicators)
+    state = state_for(database, view, lang)
+    figure = figures.map_figure(database.geojson(view["level"]), state)
+    rows, page, pages = table_rows(state, view, "value", True, 0, lang)
+    controls = html.Div(
+        [
+            html.Div(
+                [
+                    html.Label(t("map_indicator", lang), htmlFor="indicateur"),
+                    dcc.Dropdown(
+                        id="indicateur",
+                        options=[{"label": label(r, lang), "value": r.indicator_id} for r in catalogue.itertuples()],
+                        value=view["indicator"],
+                        clearable=False,
+                    ),
+                ],
+                className="control control-indicator",
+            ),
+            html.Fieldset(
+                [
+                    html.Legend(t("map_level", lang)),
+                    dcc.RadioItems(id="niveau", options=_level_options(view["levels"], lang), value=view["level"]),
+                ],
+                className="control",
+            ),
+            html.Fieldset(
+                [
+                    html.Legend(t("map_classes", lang)),
+                    dcc.RadioItems(
+                        id="classes",
+                        options=[{"label": t(f"classes_{m}", lang), "value": m} for m in figures.CLASS_METHODS],
+                        value=view["classes"],
+                    ),
+                ],
+                className="control",
+            ),
+            html.Div(
+                [html.Span(t("map_year", lang), id="annee-label", className="label"), _year_slider(view)],
+                className="control control-year",
+            ),
+        ],
+        className="controls no-print",
+    )
+    children = [
+        dcc.Location(id="carte-url", refresh=False),
+        dcc.Location(id="carte-nav", refresh="callback-nav"),
+        dcc.Store(id="map-view", data=_public(view)),
+        dcc.Store(id="map-level", data=view["level"]),
+        dcc.Store(id="table-state", data={"sort": "value", "desc": True, "page": 0}),
+        html.H1(t("map_title", lang)),
+        controls,
+        html.H2(caption(view, catalogue, lang), id="map-caption"),
+        html.P(t("map_hint", lang), className="hint"),
+        html.Div(
+            [
+                html.Div(
+                    dcc.Graph(
+                        id="map",
+                        figure=figure,
+                        config={"displayModeBar": False, "scrollZoom": True, "responsive": True},
+                    ),
+                    className="map-box",
+                    role="img",
+                    **{"aria-label": caption(view, catalogue, lang)},
+                ),
+                html.Div(legend(state, view, lang), id="map-legend", className="legend"),
+            ],
+            className="map-row",
+        ),
+        html.Section(
+            [
+                html.H2(t("table_title", lang)),
+                html.A(t("download_csv", lang), href=download_href(view), id="map-download", className="download"),
+                html.Table(
+                    [
+                        html.Caption(caption(view, catalogue, lang), id="map-table-caption"),
+                        _table_header(lang),
+                        html.Tbody(rows, id="map-table-body"),
+                    ],
+                    className="data-table",
+                    id="map-table",
+                ),
+                html.Div(
+                    [
+                        html.Button(t("previous", lang), id="table-prev", className="pager"),
+                        html.Span(t("page_of", lang, page=page + 1, pages=pages), id="table-page"),
+                        html.Button(t("next", lang), id="table-next", className="pager"),
+                    ],
+                    className="pagination no-print",
+                ),
+            ],
+            className="table-section",
+        ),
+    ]
+    return shell(lang, params, children, "carte")
+
+
+def _public(view: dict) -> dict:
+    return {k: view[k] for k in ("indicator", "level", "year", "classes", "unit", "polarity")}
+
+
+def _level_options(levels: list[str], lang: str) -> list[dict]:
+    return [{"label": t(f"level_{lv}", lang), "value": lv} for lv in levels]
+
+
+def _year_slider(view: dict) -> dcc.Slider:
+    years = view["years"]
+    return dcc.Slider(
+        id="annee",
+        min=years[0],
+        max=years[-1],
+        step=None,
+        marks={y: str(y) for y in years},
+        value=view["year"],
+        allow_direct_input=False,
+        included=False,
+    )
+
+
+def register_callbacks(app) -> None:
+    @app.callback(
+        Output("map", "figure"),
+        Output("map-level", "data"),
+        Output("map-view", "data"),
+        Output("niveau", "options"),
+        Output("niveau", "value"),
+        Output("annee", "min"),
+        Output("annee", "max"),
+        Output("annee", "marks"),
+        Output("annee", "value"),
+        Output("map-caption", "children"),
+        Output("map-legend", "children"),
+        Output("carte-url", "search"),
+        Output("map-download", "href"),
+        Input("indicateur", "value"),
+        Input("niveau", "value"),
+        Input("annee", "value"),
+        Input("classes", "value"),
+        State("map-level", "data"),
+        State("lang", "data"),
+        prevent_initial_call=True,
+    )
+    def _switch(indicator, level, year, classes, drawn_level, lang):
+        return switch(ctx.triggered_id, indicator, level, year, classes, drawn_level, lang)
+
+    @app.callback(
+        Output("map-table-body", "children"),
+        Output("table-page", "children"),
+        Output("table-state", "data"),
+        Output("map-table-caption", "children"),
+        Input("map-view", "data"),
+        Input({"type": "sort", "col": ALL}, "n_clicks"),
+        Input("table-prev", "n_clicks"),
+        Input("table-next", "n_clicks"),
+        State("table-state", "data"),
+        State("lang", "data"),
+        prevent_initial_call=True,
+    )
+    def _table(view, _sorts, _prev, _next, table, lang):
+        table = dict(table or {"sort": "value", "desc": True, "page": 0})
+        trigger = ctx.triggered_id
+        if isinstance(trigger, dict):
+            column = trigger["col"]
+            table["desc"] = not table["desc"] if table["sort"] == column else column != "name"
+            table["sort"], table["page"] = column, 0
+        elif trigger == "table-prev":
+            table["page"] -= 1
+        elif trigger == "table-next":
+            table["page"] += 1
+        else:
+            table["page"] = 0
+        database = db()
+        state = state_for(database, {**view}, lang)
+        rows, table["page"], pages = table_rows(state, view, table["sort"], table["desc"], table["page"], lang)
+        catalogue = database.run(queries.list_indicators)
+        return rows, t("page_of", lang, page=table["page"] + 1, pages=pages), table, caption(view, catalogue, lang)
+
+    @app.callback(
+        Output("carte-nav", "href"),
+        Input("map", "clickData"),
+        State("map-view", "data"),
+        State("lang", "data"),
+        prevent_initial_call=True,
+    )
+    def _open_portrait(click, view, lang):
+        points = (click or {}).get("points") or []
+        if not points or not points[0].get("location"):
+            return no_update
+        return with_query(f"/territoire/{view['level']}/{points[0]['location']}", lang)
+
+
+def switch(trigger, indicator, level, year, classes, drawn_level, lang):
+    """The map callback: a Patch of values when the drawn level is unchanged, else a full figure.
+
+    `trigger` is the id of the control that changed.
+    """
+    database = db()
+    if trigger == "niveau" and year not in database.years(indicator, level):
+        year = None  # the latest year of the new level
+    view, error = resolve(database, indicator, level, year, classes)
+    if error and trigger == "indicateur":
+        # Keep the level and year when the new indicator has them, else fall back to its defaults.
+        view, error = resolve(database, indicator, level, None, classes)
+        if error:
+            view, error = resolve(database, indicator, None, None, classes)
+    if error:
+        return (no_update,) * 13
+    state = state_for(database, view, lang)
+    geojson = database.geojson(view["level"])
+    if view["level"] == drawn_level:
+        drawn = {f["id"] for f in geojson["features"]}
+        figure = figures.map_patch(state, [c for c in state["codes"] if c in drawn])
+    else:
+        figure = figures.map_figure(geojson, state)
+    catalogue = database.run(queries.list_indicators)
+    years = view["years"]
+    return (
+        figure,
+        view["level"],
+        _public(view),
+        _level_options(view["levels"], lang),
+        view["level"],
+        years[0],
+        years[-1],
+        {y: str(y) for y in years},
+        view["year"],
+        caption(view, catalogue, lang),
+        legend(state, view, lang),
+        with_query("", lang, **url_params(view)),
+        download_href(view),
+    )

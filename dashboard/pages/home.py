@@ -1,0 +1,132 @@
+"""`/`: the catalogue by finality, an indicator search, Gironde's headline strip, territory links."""
+
+from __future__ import annotations
+
+import pandas as pd
+from dash import Input, Output, State, dcc, html
+
+from dashboard import queries
+from dashboard.chrome import label, shell, territory_link, territory_search, text
+from dashboard.context import db
+from dashboard.formatting import format_value, trend_sentence
+from dashboard.i18n import FINALITIES, finality_label, normalise_lang, t, with_query
+from dashboard.search import search_indicators
+
+PATH = "/"
+HEADLINE_LEVEL = "departement"
+N_LARGEST = 6
+
+
+def headline(catalogue: pd.DataFrame, values: pd.DataFrame, lang: str) -> list:
+    """One card per indicator with a value for the headline territory: latest value and trend."""
+    cards = []
+    for row in catalogue.itertuples():
+        series = values[values["indicator_id"] == row.indicator_id].dropna(subset=["value"])
+        if series.empty:
+            continue
+        last = series.iloc[-1]
+        cards.append(
+            html.Li(
+                [
+                    dcc.Link(label(row, lang), href=with_query(f"/indicateur/{row.indicator_id}", lang)),
+                    html.Strong(format_value(last["value"], text(row.unit), lang), className="headline-value"),
+                    html.Span(f"{t('year', lang)} {int(last['year'])}", className="headline-year"),
+                    html.Span(trend_sentence(series, text(row.unit), lang), className="headline-trend"),
+                ],
+                className="headline-card",
+            )
+        )
+    return cards
+
+
+def catalogue_sections(catalogue: pd.DataFrame, lang: str) -> list:
+    """The catalogue grouped by the five finalities (unknown finalities last)."""
+    order = {f: i for i, f in enumerate(FINALITIES)}
+    sections = []
+    for finality, rows in sorted(catalogue.groupby("finality", dropna=False), key=lambda g: order.get(g[0], 99)):
+        items = []
+        for row in rows.itertuples():
+            link = dcc.Link(label(row, lang), href=with_query(f"/indicateur/{row.indicator_id}", lang))
+            extra = (
+                [" — ", dcc.Link(t("see_map", lang), href=with_query("/carte", lang, indicateur=row.indicator_id))]
+                if row.has_values
+                else [html.Span(f" ({t('no_data_yet', lang)})", className="muted")]
+            )
+            items.append(html.Li([link, *extra]))
+        sections.append(
+            html.Section(
+                [html.H3(finality_label(text(finality), lang)), html.Ul(items)],
+                className="finality",
+            )
+        )
+    return sections
+
+
+def largest_territories(values: pd.DataFrame, territories: pd.DataFrame) -> pd.DataFrame:
+    """The biggest communes and EPCIs by the latest value of a count indicator (quick links)."""
+    if values.empty:
+        return territories.iloc[0:0]
+    latest = values[values["year"] == values["year"].max()].dropna(subset=["value"])
+    merged = latest[["level", "code", "value"]].merge(territories, on=["level", "code"])
+    return merged.sort_values("value", ascending=False).groupby("level").head(N_LARGEST // 2)
+
+
+def layout(lang: str = "fr", **params) -> html.Div:
+    lang = normalise_lang(lang)
+    database = db()
+    catalogue = database.run(queries.catalogue)
+    territories = database.run(queries.list_territories)
+    heads = territories[territories["level"] == HEADLINE_LEVEL]
+    children = [html.H1(t("site_title", lang)), html.P(t("home_intro", lang))]
+    if not heads.empty:
+        head = heads.iloc[0]
+        values = database.run(queries.territory_values, [(HEADLINE_LEVEL, head["code"])])
+        children += [
+            html.H2(
+                [t("home_headline", lang), " — ", territory_link(HEADLINE_LEVEL, head["code"], head["name"], lang)]
+            ),
+            html.Ul(headline(catalogue, values, lang), className="headline"),
+        ]
+    counts = catalogue[(catalogue["kind"] == "count") & catalogue["has_values"]]
+    quick = pd.DataFrame()
+    if not counts.empty:
+        series = database.run(queries.indicator_table, counts.iloc[0]["indicator_id"])
+        quick = largest_territories(series[series["level"].isin(["commune", "epci"])], territories)
+    children += [
+        html.Section(
+            [
+                html.H2(t("home_territories", lang), id="territoires"),
+                html.Ul(
+                    [html.Li(territory_link(r.level, r.code, r.name, lang)) for r in quick.itertuples()],
+                    className="quick-links",
+                ),
+                territory_search(lang),
+            ]
+        ),
+        html.H2(t("home_catalogue", lang)),
+        html.Label(t("home_search", lang), htmlFor="indicator-search"),
+        dcc.Input(
+            id="indicator-search",
+            type="search",
+            placeholder=t("home_search_placeholder", lang),
+            debounce=0.3,
+            value=params.get("q", ""),
+        ),
+        html.Div(catalogue_sections(catalogue, lang), id="catalogue"),
+    ]
+    return shell(lang, params, children, "home")
+
+
+def register_callbacks(app) -> None:
+    @app.callback(
+        Output("catalogue", "children"),
+        Input("indicator-search", "value"),
+        State("lang", "data"),
+        prevent_initial_call=True,
+    )
+    def _filter(query, lang):
+        catalogue = db().run(queries.catalogue)
+        found = search_indicators(catalogue, query or "")
+        if found.empty:
+            return html.P(t("home_no_match", lang, text=query))
+        return catalogue_sections(found, lang)

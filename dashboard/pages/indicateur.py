@@ -1,0 +1,196 @@
+"""`/indicateur/<id>?territoires=level:code,...`: the indicator sheet, trend chart and data."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+from dash import Input, Output, State, dcc, html
+
+from dashboard import figures, queries
+from dashboard.chrome import data_table, label, not_found, shell, text
+from dashboard.context import db
+from dashboard.formatting import format_number, format_value
+from dashboard.i18n import finality_label, normalise_lang, t, with_query
+from dashboard.search import nearest
+
+PATH_TEMPLATE = "/indicateur/<indicator_id>"
+MAX_TERRITORIES = 8
+BASE_LEVEL = "departement"  # always drawn: the département against the chosen territories
+
+
+def parse_selection(value: str | None) -> list[tuple[str, str]]:
+    """'commune:33063,epci:243300316' -> [('commune', '33063'), ('epci', '243300316')]."""
+    pairs = [item.split(":", 1) for item in (value or "").split(",") if ":" in item]
+    return list(dict.fromkeys((level, code) for level, code in pairs))[:MAX_TERRITORIES]
+
+
+def selection_param(keys: list[str]) -> str | None:
+    return ",".join(keys[:MAX_TERRITORIES]) or None
+
+
+def _metadata(row) -> dict:
+    try:
+        return json.loads(text(row.metadata) or "{}")
+    except ValueError:
+        return {}
+
+
+def formula(meta: dict, lang: str) -> list:
+    """Numerator and denominator (or the single variable) with their sources."""
+
+    def ref(part: dict | None) -> str:
+        return f"{part.get('variable')} ({part.get('source')})" if isinstance(part, dict) else "–"
+
+    items = []
+    if meta.get("numerator") or meta.get("denominator"):
+        items += [
+            html.Li(f"{t('sheet_numerator', lang)} : {ref(meta.get('numerator'))}"),
+            html.Li(f"{t('sheet_denominator', lang)} : {ref(meta.get('denominator'))}"),
+        ]
+        if meta.get("scale") not in (None, 1, 1.0):
+            items.append(html.Li(f"× {format_number(meta['scale'], lang)}"))
+    elif meta.get("variable"):
+        items.append(html.Li(f"{t('sheet_variable', lang)} : {ref(meta.get('variable'))} — {meta.get('kind', '')}"))
+    return [html.Ul(items)] if items else ["–"]
+
+
+def sources_block(source_ids: str, sources: pd.DataFrame, lang: str) -> list:
+    wanted = [s.strip() for s in source_ids.split(",") if s.strip()]
+    items = []
+    for r in sources[sources["source_id"].isin(wanted)].itertuples():
+        updated = text(r.fetched_at) or t("sheet_not_built", lang)
+        items.append(
+            html.Li(
+                [
+                    f"{text(r.producer)} — ",
+                    html.A(text(r.title, r.source_id), href=text(r.url) or None),
+                    f" — {t('footer_licence', lang)} : {text(r.licence, t('footer_unknown_licence', lang))}",
+                    f" — {t('sheet_updated', lang)} : {updated}",
+                ]
+            )
+        )
+    return [html.Ul(items)] if items else ["–"]
+
+
+def series_table(series: pd.DataFrame, unit: str | None, lang: str, caption: str) -> html.Table:
+    """Territories by years: the data behind the trend chart."""
+    wide = series.pivot_table(index="name", columns="year", values="value", aggfunc="first", sort=False)
+    rows = [[name, *(format_value(v, unit, lang) for v in wide.loc[name])] for name in wide.index]
+    return data_table([t("col_name", lang), *(str(int(y)) for y in wide.columns)], rows, caption, "trend-table")
+
+
+def trend_view(database, indicator_id: str, keys: list[str], row, lang: str) -> tuple[dict, html.Table]:
+    territories = database.run(queries.list_territories)
+    base = [(lv, c) for lv, c in zip(territories["level"], territories["code"], strict=True) if lv == BASE_LEVEL]
+    chosen = parse_selection(",".join(keys))
+    series = database.run(queries.indicator_series, indicator_id, list(dict.fromkeys(base + chosen)))
+    order = {key: i for i, key in enumerate(dict.fromkeys(base + chosen))}  # the département first
+    series["_order"] = [order.get(key, 99) for key in zip(series["level"], series["code"], strict=True)]
+    series = series.sort_values(["_order", "year"], kind="stable").drop(columns="_order")
+    unit = text(row.unit) or None
+    target = _metadata(row).get("target")
+    figure = figures.trend_figure(series, unit, lang, target if isinstance(target, dict) else None)
+    return figure, series_table(series, unit, lang, t("sheet_trend", lang))
+
+
+def _definition_list(row, meta: dict, sources: pd.DataFrame, lang: str) -> html.Dl:
+    definition = text(getattr(row, f"definition_{lang}", None)) or text(row.definition_fr)
+    polarity = text(row.polarity)
+    sdg = meta.get("sdg") or []
+    target = meta.get("target")
+    entries = [
+        ("sheet_definition", definition or "–"),
+        ("sheet_formula", formula(meta, lang)),
+        ("sheet_unit", text(row.unit) or "–"),
+        ("sheet_polarity", t(f"polarity_{polarity}" if polarity else "polarity_none", lang)),
+        ("sheet_finality", finality_label(text(row.finality), lang)),
+        ("sheet_sdg", ", ".join(f"ODD {s}" if lang == "fr" else f"SDG {s}" for s in sdg) or "–"),
+        ("sheet_levels", ", ".join(t(f"level_{lv}", lang) for lv in text(row.levels).split(",") if lv)),
+        ("sheet_source", sources_block(text(row.sources), sources, lang)),
+        ("sheet_limits", text(row.limits_fr) or "–"),
+    ]
+    if isinstance(target, dict) and target.get("value") is not None:
+        entries.append(
+            ("sheet_target", f"{format_value(target['value'], text(row.unit), lang)} ({target.get('year', '')})")
+        )
+    items = []
+    for key, value in entries:
+        items += [html.Dt(t(key, lang)), html.Dd(value)]
+    return html.Dl(items, className="sheet")
+
+
+def layout(indicator_id: str | None = None, lang: str = "fr", territoires: str | None = None, **params) -> html.Div:
+    lang = normalise_lang(lang)
+    params = {**params, "territoires": territoires, "lang": lang}
+    database = db()
+    catalogue = database.run(queries.catalogue)
+    ids = catalogue["indicator_id"].tolist()
+    if indicator_id not in ids:
+        labels = {r.indicator_id: label(r, lang) for r in catalogue.itertuples()}
+        links = [(labels[c], with_query(f"/indicateur/{c}", lang)) for c in nearest(ids, str(indicator_id))]
+        return not_found(lang, params, t("nf_indicator", lang, value=indicator_id), links)
+    row = next(catalogue[catalogue["indicator_id"] == indicator_id].itertuples())
+    meta = _metadata(row)
+    sources = database.run(queries.all_sources)
+    selection = [f"{lv}:{c}" for lv, c in parse_selection(territoires)]
+    figure, table = trend_view(database, indicator_id, selection, row, lang)
+    options = _options(database, indicator_id)
+    children = [
+        dcc.Location(id="sheet-url", refresh=False),
+        dcc.Store(id="sheet-indicator", data=indicator_id),
+        html.H1(label(row, lang)),
+        _definition_list(row, meta, sources, lang),
+        html.P(
+            [
+                dcc.Link(t("see_map", lang), href=with_query("/carte", lang, indicateur=indicator_id)),
+                " — ",
+                html.A(t("download_csv", lang), href=f"/telecharger/{indicator_id}.csv", className="download"),
+            ]
+            if row.has_values
+            else t("no_data_yet", lang)
+        ),
+        html.H2(t("sheet_trend", lang)),
+        html.Div(
+            [
+                html.Label(t("sheet_choose", lang), htmlFor="sheet-territories"),
+                dcc.Dropdown(
+                    id="sheet-territories",
+                    options=options,
+                    value=selection,
+                    multi=True,
+                    placeholder=t("territory_search_placeholder", lang),
+                ),
+            ],
+            className="control no-print",
+        ),
+        dcc.Graph(id="trend", figure=figure, config={"displayModeBar": False}),
+        html.Div(table, id="trend-table-box"),
+    ]
+    return shell(lang, params, children, "sheet")
+
+
+def _options(database, indicator_id: str) -> list[dict]:
+    table = database.run(queries.indicator_table, indicator_id)
+    present = table.dropna(subset=["value"])[["level", "code", "name"]].drop_duplicates()
+    return [{"label": f"{r.name} ({r.code})", "value": f"{r.level}:{r.code}"} for r in present.itertuples()]
+
+
+def register_callbacks(app) -> None:
+    @app.callback(
+        Output("trend", "figure"),
+        Output("trend-table-box", "children"),
+        Output("sheet-url", "search"),
+        Output("sheet-territories", "value"),
+        Input("sheet-territories", "value"),
+        State("sheet-indicator", "data"),
+        State("lang", "data"),
+        prevent_initial_call=True,
+    )
+    def _update(keys, indicator_id, lang):
+        database = db()
+        catalogue = database.run(queries.catalogue)
+        row = next(catalogue[catalogue["indicator_id"] == indicator_id].itertuples())
+        keys = list(keys or [])[:MAX_TERRITORIES]
+        figure, table = trend_view(database, indicator_id, keys, row, lang)
+        return figure, table, with_query("", lang, territoires=selection_param(keys)), keys

@@ -1,0 +1,14 @@
+"""Any path that matches no page: the friendly French page with the main entry points."""
+
+from __future__ import annotations
+
+from dash import html
+
+from dashboard.chrome import not_found
+from dashboard.i18n import normalise_lang, t, with_query
+
+
+def layout(lang: str = "fr", **params) -> html.Div:
+    lang = normalise_lang(lang)
+    choices = [(t("nav_home", lang), with_query("/", lang)), (t("nav_map", lang), with_query("/carte", lang))]
+    return not_found(lang, {**params, "lang": lang}, t("nf_page", lang), choices)

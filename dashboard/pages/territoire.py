@@ -1,0 +1,183 @@
+"""`/territoire/<level>/<code>`: the portrait of one territory, every indicator, printable."""
+
+from __future__ import annotations
+
+import pandas as pd
+from dash import Input, Output, dcc, html
+
+from dashboard import figures, queries
+from dashboard.chrome import label, not_found, shell, territory_link, territory_search, text
+from dashboard.context import db
+from dashboard.formatting import format_number, format_value, trend_sentence
+from dashboard.i18n import FINALITIES, finality_label, normalise_lang, t, with_query
+from dashboard.search import nearest
+
+PATH_TEMPLATE = "/territoire/<level>/<code>"
+
+
+def indicator_row(
+    row, series: pd.DataFrame, refs: pd.DataFrame, progress: dict, lang: str, key: str = ""
+) -> html.Tr | None:
+    """One table row: latest value, sparkline, trend in words, reference values, progress."""
+    unit = text(row.unit) or None
+    own = series[(series["is_self"]) & series["value"].notna()].sort_values("year")
+    if own.empty:
+        return None
+    last = own.iloc[-1]
+    value = format_value(last["value"], unit, lang)
+    if last["status"] == "incomplete":
+        value += " *"
+    alt = "; ".join(f"{int(y)} : {format_number(v, lang)}" for y, v in zip(own["year"], own["value"], strict=True))
+    spark = figures.sparkline_svg(own["value"].tolist())
+    cells = [
+        html.Th(
+            dcc.Link(label(row, lang), href=with_query(f"/indicateur/{row.indicator_id}", lang, territoires=key)),
+            scope="row",
+        ),
+        html.Td([html.Strong(value), html.Br(), html.Span(str(int(last["year"])), className="muted")]),
+        html.Td(
+            [
+                html.Img(src=spark, alt=alt, className="sparkline") if spark else None,
+                html.Div(trend_sentence(own[["year", "value"]], unit, lang), className="trend-sentence"),
+            ]
+        ),
+    ]
+    for ref in refs.itertuples():
+        ref_rows = series[(series["level"] == ref.level) & (series["code"] == ref.code) & series["value"].notna()]
+        same_year = ref_rows[ref_rows["year"] == last["year"]]
+        pick = same_year if not same_year.empty else ref_rows.tail(1)
+        if pick.empty:
+            cells.append(html.Td("–", className="num"))
+            continue
+        ref_text = format_value(pick.iloc[-1]["value"], unit, lang)
+        if same_year.empty:  # the reference has no value that year: say which year is shown
+            ref_text += f" ({int(pick.iloc[-1]['year'])})"
+        cells.append(html.Td(ref_text, className="num"))
+    if progress:
+        cells.append(html.Td(progress.get(row.indicator_id, "–")))
+    return html.Tr(cells)
+
+
+def years_table(rows: pd.DataFrame, catalogue: pd.DataFrame, lang: str) -> html.Details:
+    """The values behind the sparklines: indicators by years (the accessible alternative)."""
+    wide = rows.pivot_table(index="indicator_id", columns="year", values="value", aggfunc="first")
+    labels = {r.indicator_id: label(r, lang) for r in catalogue.itertuples()}
+    return html.Details(
+        [
+            html.Summary(t("values_by_year", lang)),
+            html.Table(
+                [
+                    html.Caption(t("values_by_year", lang)),
+                    html.Thead(
+                        html.Tr(
+                            [html.Th(t("map_indicator", lang), scope="col")]
+                            + [html.Th(str(int(y)), scope="col") for y in wide.columns]
+                        )
+                    ),
+                    html.Tbody(
+                        [
+                            html.Tr(
+                                [html.Th(labels.get(i, i), scope="row")]
+                                + [html.Td(format_number(v, lang), className="num") for v in wide.loc[i]]
+                            )
+                            for i in wide.index
+                        ]
+                    ),
+                ],
+                className="data-table",
+            ),
+        ],
+        className="years-table",
+    )
+
+
+def _not_found(lang: str, params: dict, level: str, code: str) -> html.Div:
+    territories = db().run(queries.list_territories)
+    same_level = territories[territories["level"] == level]
+    pool = same_level if not same_level.empty else territories
+    by_code = pool[pool["code"] == code]
+    if by_code.empty:
+        wanted = nearest(pool["code"].tolist(), code)
+        by_code = pool.set_index("code").loc[wanted].reset_index()
+    if level not in queries.LEVEL_ORDER:
+        by_code = territories[territories["code"] == code] if (territories["code"] == code).any() else by_code
+    links = [
+        (f"{r.name} ({r.code})", with_query(f"/territoire/{r.level}/{r.code}", lang)) for r in by_code.itertuples()
+    ]
+    return not_found(lang, params, t("nf_territory", lang, value=f"{level}/{code}"), links)
+
+
+def layout(level: str | None = None, code: str | None = None, lang: str = "fr", **params) -> html.Div:
+    lang = normalise_lang(lang)
+    params = {**params, "lang": lang}
+    database = db()
+    name = database.run(queries.territory_name, level, code) if level in queries.LEVEL_ORDER else None
+    if name is None:
+        return _not_found(lang, params, str(level), str(code))
+    refs = database.run(queries.reference_territories, level, code)
+    values = database.run(queries.territory_values, [(level, code), *zip(refs["level"], refs["code"], strict=True)])
+    values["is_self"] = (values["level"] == level) & (values["code"] == code)
+    catalogue = database.run(queries.catalogue)
+    progress_df = database.run(queries.progress, level, code)
+    progress = dict(zip(progress_df["indicator_id"], progress_df["category"].astype(str), strict=True))
+    order = {f: i for i, f in enumerate(FINALITIES)}
+    sections = []
+    for finality, rows in sorted(catalogue.groupby("finality", dropna=False), key=lambda g: order.get(g[0], 99)):
+        body = [
+            indicator_row(r, values[values["indicator_id"] == r.indicator_id], refs, progress, lang, f"{level}:{code}")
+            for r in rows.itertuples()
+        ]
+        body = [b for b in body if b is not None]
+        if not body:
+            continue
+        headers = [t("map_indicator", lang), t("latest", lang), t("trend", lang), *refs["name"]]
+        if progress:
+            headers.append(t("progress", lang))
+        own = values[values["is_self"] & values["indicator_id"].isin(rows["indicator_id"])]
+        sections.append(
+            html.Section(
+                [
+                    html.H2(finality_label(text(finality), lang)),
+                    html.Table(
+                        [
+                            html.Caption(finality_label(text(finality), lang)),
+                            html.Thead(html.Tr([html.Th(h, scope="col") for h in headers])),
+                            html.Tbody(body),
+                        ],
+                        className="data-table portrait-table",
+                    ),
+                    years_table(own, catalogue, lang),
+                ],
+                className="finality",
+            )
+        )
+    level_name = t(f"level1_{level}", lang)
+    children = [
+        html.H1(t("portrait_title", lang, name=name)),
+        html.P(t("portrait_intro", lang, level=level_name.capitalize(), code=code)),
+        html.P(
+            [t("references", lang), " : "]
+            + [
+                part
+                for i, r in enumerate(refs.itertuples())
+                for part in ([", "] if i else []) + [territory_link(r.level, r.code, r.name, lang)]
+            ],
+            className="references",
+        )
+        if not refs.empty
+        else None,
+        html.Button(t("portrait_print", lang), id="print-button", className="no-print"),
+        territory_search(lang),
+        *(sections or [html.P(t("no_value", lang))]),
+        html.P(f"* {t('incomplete_marker', lang)}", className="muted"),
+    ]
+    return shell(lang, params, children, "portrait")
+
+
+def register_callbacks(app) -> None:
+    app.clientside_callback(
+        "function(n) { if (n) { window.print(); } return ''; }",
+        Output("print-button", "title"),
+        Input("print-button", "n_clicks"),
+        prevent_initial_call=True,
+    )

@@ -1,0 +1,192 @@
+"""Pure builders without a database: formatting, translations, search, map classes and colours."""
+
+from __future__ import annotations
+
+from urllib.parse import unquote
+
+import pandas as pd
+
+from dashboard import figures
+from dashboard.formatting import change_since, format_number, format_percent, format_value, trend_sentence
+from dashboard.i18n import switch_href, t, with_query
+from dashboard.search import nearest, normalise, search_indicators, search_territories
+
+NNBSP = "\u202f"
+
+
+def values(rows: list[tuple]) -> pd.DataFrame:
+    """A map_values-like frame from (code, value, status, prev_value) rows."""
+    return pd.DataFrame(
+        [
+            {"code": c, "name": f"Synthville {c}", "value": v, "status": s, "prev_year": 2022, "prev_value": p}
+            for c, v, s, p in rows
+        ]
+    )
+
+
+SAMPLE = values(
+    [
+        ("A", 10.0, "ok", 8.0),
+        ("B", 20.0, "ok", 20.0),
+        ("C", 30.0, "incomplete", 33.0),
+        ("D", 40.0, "ok", None),
+        ("E", None, "missing", 5.0),
+        ("F", None, "secret", None),
+    ]
+)
+
+
+def test_french_and_english_number_formatting() -> None:
+    assert format_number(1234567.8, "fr", decimals=1) == f"1{NNBSP}234{NNBSP}567,8"
+    assert format_number(1234567.8, "en", decimals=1) == "1,234,567.8"
+    assert format_number(267991.0) == f"267{NNBSP}991"
+    assert format_number(5398.146) == f"5{NNBSP}398"
+    assert format_number(162.93) == "162,9"
+    assert format_number(0.934) == "0,93"
+    assert format_number(-1234.25, decimals=2) == f"-1{NNBSP}234,25"
+    assert format_number(float("nan")) == "Donnée manquante"
+    assert format_number(None, "en") == "Missing data"
+    assert format_value(1690493, "habitants") == f"1{NNBSP}690{NNBSP}493{NNBSP}habitants"
+    assert format_value(None, "habitants") == "Donnée manquante"  # never "0 habitants"
+    assert format_percent(2.345, "fr", sign=True) == f"+2,3{NNBSP}%"
+    assert format_percent(2.345, "en") == "2.3%"
+
+
+def test_trend_sentences_in_plain_french() -> None:
+    growing = pd.DataFrame({"year": [2016, 2023], "value": [100.0, 100 * 1.023**7]})
+    assert trend_sentence(growing, "habitants") == f"en hausse de 2,3{NNBSP}% par an depuis 2016"
+    assert trend_sentence(growing, "habitants", "en") == "up 2.3% a year since 2016"
+    falling = pd.DataFrame({"year": [2019, 2023], "value": [1.2, 0.9]})
+    assert trend_sentence(falling, "% par an") == "en baisse de 0,3 point depuis 2019"
+    flat = pd.DataFrame({"year": [2019, 2023], "value": [50.0, 50.0]})
+    assert trend_sentence(flat, "habitants") == "stable depuis 2019"
+    assert trend_sentence(growing.head(1), "habitants") == "une seule année disponible"
+    assert change_since(100.0, 110.0, "habitants", "fr") == f"+10{NNBSP}%"
+    assert change_since(2.0, 1.5, "%", "fr") == "-0,5 point"
+    assert change_since(None, 1.5, "%", "fr") == "–"
+
+
+def test_translations_and_urls() -> None:
+    assert t("map_title", "fr") == "Carte des indicateurs" and t("map_title", "en") == "Indicator map"
+    assert t("map_title", "xx") == "Carte des indicateurs"  # unknown language: French
+    assert with_query("/carte", "fr", indicateur="population", annee=None) == "/carte?indicateur=population"
+    assert with_query("/carte", "en", annee=2023) == "/carte?annee=2023&lang=en"
+    assert switch_href("?indicateur=population&annee=2019", "fr") == "?indicateur=population&annee=2019&lang=en"
+    assert switch_href("?annee=2019&lang=en", "en") == "?annee=2019"
+
+
+def test_accent_insensitive_territory_search() -> None:
+    territories = pd.DataFrame(
+        {
+            "level": ["commune", "commune", "epci", "commune"],
+            "code": ["33449", "33063", "243300316", "33433"],
+            "name": ["Saint-Médard-en-Jalles", "Bordeaux", "Bordeaux Métropole", "Saint-Médard-de-Guizières"],
+        }
+    )
+    assert normalise("Saint-Médard-en-Jalles") == "saint medard en jalles"
+    found = search_territories(territories, "St Medard")["name"].tolist()
+    assert set(found) == {"Saint-Médard-en-Jalles", "Saint-Médard-de-Guizières"}
+    assert search_territories(territories, "st medard jal")["name"].tolist() == ["Saint-Médard-en-Jalles"]
+    assert search_territories(territories, "bordeaux")["name"].tolist() == ["Bordeaux", "Bordeaux Métropole"]
+    assert search_territories(territories, "33063")["name"].tolist() == ["Bordeaux"]
+    assert search_territories(territories, "").empty
+    assert nearest(["population", "densite_population"], "populaton")[0] == "population"
+
+
+def test_indicator_search_over_labels_and_definitions() -> None:
+    catalogue = pd.DataFrame(
+        {
+            "indicator_id": ["population", "taux_chomage_15_64"],
+            "label_fr": ["Population municipale", "Taux de chômage des 15-64 ans"],
+            "label_en": ["Municipal population", "Unemployment rate"],
+        }
+    )
+    assert search_indicators(catalogue, "chomage")["indicator_id"].tolist() == ["taux_chomage_15_64"]
+    assert search_indicators(catalogue, "unemployment")["indicator_id"].tolist() == ["taux_chomage_15_64"]
+    assert len(search_indicators(catalogue, "")) == 2
+
+
+def test_classes_quantiles_and_equal_intervals() -> None:
+    series = pd.Series([1.0, 2.0, 3.0, 4.0, 100.0, None])
+    assert figures.class_breaks(series, "equal", 4) == [1.0, 25.75, 50.5, 75.25, 100.0]
+    quantiles = figures.class_breaks(series, "quantiles", 4)
+    assert quantiles[0] == 1.0 and quantiles[-1] == 100.0 and len(quantiles) == 5
+    assert figures.class_breaks(pd.Series([5.0, 5.0]), "quantiles") == [5.0]  # one distinct value
+    classes = figures.classify(series, [1.0, 2.5, 100.0])
+    assert classes.tolist()[:5] == [0, 0, 1, 1, 1] and pd.isna(classes.iloc[5])
+
+
+def test_polarity_colours_keep_the_better_end_blue() -> None:
+    best = figures.JUDGED_COLOURS[-1]
+    higher = figures.class_colours("higher_is_better", 5)
+    lower = figures.class_colours("lower_is_better", 5)
+    assert higher[-1] == best and lower[0] == best  # high values good / low values good
+    assert lower == list(reversed(higher))
+    neutral = figures.class_colours(None, 5)
+    assert set(neutral) == set(figures.NEUTRAL_COLOURS) and not set(neutral) & set(figures.JUDGED_COLOURS)
+    state = figures.map_state(SAMPLE, "%", "lower_is_better", "fr")
+    assert "(favorable)" in state["legend"][0][1] and "(défavorable)" in state["legend"][-3][1]
+
+
+def test_missing_and_secret_get_their_own_colour_never_zero() -> None:
+    state = figures.map_state(SAMPLE, "habitants", None, "fr")
+    z = dict(zip(state["codes"], state["z"], strict=True))
+    n_classes = state["zmax"] - 0.5 - 1
+    assert z["E"] == n_classes and z["F"] == n_classes + 1
+    scale = dict((round(stop, 6), colour) for stop, colour in state["colorscale"])
+    assert figures.MISSING_COLOUR in scale.values() and figures.SECRET_COLOUR in scale.values()
+    # The colour of index i is the one whose band contains it, with zmin=-0.5.
+    m = n_classes + 2
+    colour_of = {i: state["colorscale"][2 * i][1] for i in range(int(m))}
+    assert colour_of[z["E"]] == figures.MISSING_COLOUR and colour_of[z["F"]] == figures.SECRET_COLOUR
+    assert colour_of[z["A"]] != figures.MISSING_COLOUR
+    hover = dict(zip(state["codes"], state["customdata"], strict=True))
+    assert hover["E"][0] == "Donnée manquante" and hover["F"][0] == "Secret statistique"
+    assert hover["C"][0] == f"30{NNBSP}habitants (donnée incomplète)"
+    assert [label for _, label in state["legend"][-2:]] == ["Donnée manquante", "Secret statistique"]
+
+
+def test_ranks_follow_polarity_and_hover_shows_rank_and_change() -> None:
+    higher = figures.add_ranks(SAMPLE, "higher_is_better").set_index("code")["rank"]
+    lower = figures.add_ranks(SAMPLE, "lower_is_better").set_index("code")["rank"]
+    assert higher["D"] == 1 and lower["A"] == 1 and pd.isna(higher["E"])
+    state = figures.map_state(SAMPLE, "habitants", "higher_is_better", "fr")
+    hover = dict(zip(state["codes"], state["customdata"], strict=True))
+    assert hover["D"][1] == 1 and hover["A"][2] == f"+25{NNBSP}%" and hover["D"][2] == "–"
+    assert "sur 4" in state["hovertemplate"] and "Évolution depuis 2022" in state["hovertemplate"]
+    assert state["has_incomplete"] and state["line_width"][2] > state["line_width"][0]
+
+
+def _square(code: str, lon: float) -> dict:
+    ring = [[lon, 44.8], [lon + 0.1, 44.8], [lon + 0.1, 44.9], [lon, 44.9], [lon, 44.8]]
+    return {"type": "Feature", "id": code, "geometry": {"type": "Polygon", "coordinates": [ring]}}
+
+
+GEOJSON = {"type": "FeatureCollection", "features": [_square(c, -0.8 + 0.1 * i) for i, c in enumerate("ABCDEF")]}
+
+
+def test_map_figure_holds_geometry_once_and_the_patch_none() -> None:
+    state = figures.map_state(SAMPLE, "habitants", None, "fr")
+    figure = figures.map_figure(GEOJSON, state)
+    assert len(figure["data"]) == 1
+    trace = figure["data"][0]
+    assert trace["type"] == "choroplethmap" and len(trace["geojson"]["features"]) == 6
+    assert trace["locations"] == list("ABCDEF") and trace["zmin"] == -0.5
+    assert figure["layout"]["map"]["style"] == "white-bg"  # no tile server
+    assert 6 <= figure["layout"]["map"]["zoom"] <= 12
+    other = figures.map_state(values([(c, float(i), "ok", None) for i, c in enumerate("ABCDEF")]), "%", None, "fr")
+    patch = figures.map_patch(other, trace["locations"]).to_plotly_json()
+    operations = {tuple(op["location"]): op["params"]["value"] for op in patch["operations"]}
+    assert ("data", 0, "z") in operations and ("data", 0, "customdata") in operations
+    assert not any("geojson" in location for location in operations)
+
+
+def test_trend_figure_has_target_line_and_sparkline_is_an_svg() -> None:
+    series = pd.DataFrame({"name": ["A", "A", "B"], "year": [2019, 2023, 2023], "value": [1.0, 2.0, 3.0]})
+    figure = figures.trend_figure(series, "%", "fr", {"value": 5.0, "year": 2030})
+    assert [trace["name"] for trace in figure["data"]] == ["A", "B", "Cible 2030"]
+    assert figure["data"][-1]["line"]["dash"] == "dash"
+    assert figure["layout"]["separators"] == f",{NNBSP}"
+    svg = figures.sparkline_svg([1.0, float("nan"), 3.0, 2.0])
+    assert svg.startswith("data:image/svg+xml") and "polyline" in unquote(svg)
+    assert figures.sparkline_svg([1.0]) == ""

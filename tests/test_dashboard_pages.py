@@ -1,0 +1,154 @@
+"""Pages and callbacks on the real offline build, without a browser (Flask test client)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from dash import Patch
+from plotly.utils import PlotlyJSONEncoder
+
+from dashboard.app import create_app
+from dashboard.pages import carte, home, indicateur, not_found_404, territoire
+
+
+@pytest.fixture(scope="module")
+def app(offline_db: Path):
+    return create_app(offline_db)
+
+
+def as_text(component) -> str:
+    """A component tree as JSON text with its accents and U+202F unescaped."""
+    return json.dumps(json.loads(json.dumps(component, cls=PlotlyJSONEncoder)), ensure_ascii=False)
+
+
+@pytest.fixture
+def page(app):
+    """Render a page layout inside a request, as text."""
+
+    def render(layout, **params) -> str:
+        with app.server.test_request_context():
+            return as_text(layout(**params))
+
+    return render
+
+
+def test_create_app_reads_nothing(tmp_path: Path) -> None:
+    app = create_app(tmp_path / "absent.duckdb")  # no I/O until a page is served
+    assert app.title.startswith("itdd")
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_every_page_renders_real_gironde_data(page, lang: str) -> None:
+    assert "Gironde" in page(home.layout, lang=lang)
+    assert "Bordeaux" in page(carte.layout, lang=lang, indicateur="population", niveau="commune", annee="2023")
+    portrait = page(territoire.layout, level="commune", code="33063", lang=lang)
+    assert "Bordeaux Métropole" in portrait and "sparkline" in portrait
+    sheet = page(indicateur.layout, indicator_id="population", lang=lang, territoires="commune:33063")
+    assert "Licence Ouverte" in sheet and "INSEE" in sheet
+    # An indicator of the catalogue without values yet still has its sheet.
+    assert "taux_chomage_15_64" in page(indicateur.layout, indicator_id="taux_chomage_15_64", lang=lang)
+
+
+def test_portrait_speaks_plain_french(page) -> None:
+    text = page(territoire.layout, level="commune", code="33063")
+    assert "en hausse de 0,9\u202f% par an depuis 2016" in text
+    assert "Portrait : Bordeaux" in text
+
+
+@pytest.mark.parametrize(
+    ("layout", "params", "expected"),
+    [
+        (indicateur.layout, {"indicator_id": "populaton"}, "Population municipale"),
+        (territoire.layout, {"level": "commune", "code": "33999"}, "/territoire/commune/33"),
+        (territoire.layout, {"level": "canton", "code": "33063"}, "/territoire/commune/33063"),
+        (carte.layout, {"indicateur": "nope"}, "/carte?indicateur="),
+        (carte.layout, {"indicateur": "population", "niveau": "region"}, "niveau=commune"),
+        (carte.layout, {"indicateur": "population", "annee": "1990"}, "annee=2016"),
+        (carte.layout, {"indicateur": "population", "annee": "deux-mille"}, "annee=2023"),
+        (not_found_404.layout, {}, "/carte"),
+    ],
+)
+def test_bad_urls_name_what_is_missing_and_offer_choices(page, layout, params, expected) -> None:
+    text = page(layout, **params)
+    assert "Page introuvable" in text and "Nous n'avons pas trouvé" in text
+    assert expected in text
+
+
+def _switch(app, trigger, indicator, level, year, drawn_level, classes="quantiles", lang="fr"):
+    with app.server.test_request_context():
+        return carte.switch(trigger, indicator, level, year, classes, drawn_level, lang)
+
+
+def test_year_and_indicator_switches_send_values_only(app) -> None:
+    full = _switch(app, "niveau", "population", "commune", 2023, None)[0]
+    assert isinstance(full, dict) and len(full["data"][0]["geojson"]["features"]) == 536
+    year = _switch(app, "annee", "population", "commune", 2019, "commune")
+    assert isinstance(year[0], Patch) and year[8] == 2019
+    assert year[11] == "?indicateur=population&niveau=commune&annee=2019"
+    other = _switch(app, "indicateur", "densite_population", "commune", 2019, "commune")
+    assert isinstance(other[0], Patch) and other[8] == 2019  # the year is kept when the indicator has it
+    patch_bytes = len(json.dumps(other[0].to_plotly_json()))
+    assert len(json.dumps(full)) > 10 * patch_bytes
+    # A year the new indicator lacks: its latest year instead.
+    change = _switch(app, "indicateur", "evolution_population", "commune", 2016, "commune")
+    assert change[8] == 2023
+
+
+def test_level_switch_redraws_geometry(app) -> None:
+    out = _switch(app, "niveau", "population", "epci", 2023, "commune")
+    assert isinstance(out[0], dict) and len(out[0]["data"][0]["geojson"]["features"]) == 28
+    assert out[1] == "epci" and [o["value"] for o in out[3]] == ["commune", "epci", "departement"]
+
+
+def test_table_sorts_and_pages(app) -> None:
+    with app.server.test_request_context():
+        view, _ = carte.resolve(carte.db(), indicateur="population", annee=2023)
+        state = carte.state_for(carte.db(), view, "fr")
+    rows, page_no, pages = carte.table_rows(state, view, "value", True, 0, "fr")
+    assert pages == 27 and page_no == 0 and len(rows) == carte.PAGE_SIZE
+    assert "Bordeaux" in as_text(rows[0])
+    rows, page_no, _ = carte.table_rows(state, view, "name", False, 99, "fr")
+    assert page_no == pages - 1  # clamped
+    first, _, _ = carte.table_rows(state, view, "name", False, 0, "fr")
+    assert "Abzac" in as_text(first[0])
+
+
+def test_csv_download_of_the_map_values(app) -> None:
+    client = app.server.test_client()
+    response = client.get("/telecharger/population.csv?niveau=commune&annee=2023")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    lines = response.data.decode().splitlines()
+    assert lines[0] == "level,code,name,year,value,numerator,denominator,status"
+    assert len(lines) == 1 + 536 and any(line.startswith("commune,33063,Bordeaux,2023,267991") for line in lines)
+    assert client.get("/telecharger/nope.csv").status_code == 404
+
+
+def test_router_serves_bad_paths_without_error(app) -> None:
+    client = app.server.test_client()
+    assert client.get("/carte?indicateur=nope").status_code == 200
+    client.get("/_dash-layout")  # the router is set up on the first request
+
+    def route(path: str, search: str = "") -> dict:
+        response = client.post(
+            "/_dash-update-component",
+            json={
+                "output": ".._pages_content.children..._pages_store.data..",
+                "outputs": [
+                    {"id": "_pages_content", "property": "children"},
+                    {"id": "_pages_store", "property": "data"},
+                ],
+                "inputs": [
+                    {"id": "_pages_location", "property": "pathname", "value": path},
+                    {"id": "_pages_location", "property": "search", "value": search},
+                ],
+                "changedPropIds": ["_pages_location.pathname"],
+            },
+        )
+        assert response.status_code == 200, response.data[:500]
+        return response.get_json()
+
+    for path, search in [("/indicateur/xyz", ""), ("/territoire/commune", ""), ("/carte", "?annee=abc"), ("/x/y/z", "")]:
+        assert "Page introuvable" in json.dumps(route(path, search), ensure_ascii=False)
+    assert "Bordeaux" in json.dumps(route("/territoire/commune/33063", "?lang=en"), ensure_ascii=False)
