@@ -9,10 +9,10 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -172,6 +172,10 @@ class Component(Strict):
     polarity: Literal["higher_is_better", "lower_is_better"] | None = None
 
 
+def _component_from_id(value: object) -> object:
+    return {"id": value} if isinstance(value, str) else value
+
+
 class Normalisation(Strict):
     """Min-max over the territories of one level, with bounds fixed on `reference_period`."""
 
@@ -192,7 +196,8 @@ class Indicator(Strict):
     numerator: VariableRef | None = None  # ratio
     denominator: VariableRef | None = None  # ratio
     scale: float = 1.0
-    components: list[str | Component] = Field(default_factory=list)  # composite
+    # composite: indicator ids, or {id, weight, polarity}
+    components: list[Annotated[Component, BeforeValidator(_component_from_id)]] = Field(default_factory=list)
     normalisation: Normalisation | None = None  # composite
     pending_components: list[Text] = Field(default_factory=list)  # composite: wanted, no data yet
     progress: IndicatorProgress | None = None
@@ -221,7 +226,7 @@ class Indicator(Strict):
         return [r for r in (self.variable, self.numerator, self.denominator) if r is not None]
 
     def component_specs(self) -> list[Component]:
-        return [Component(id=c) if isinstance(c, str) else c for c in self.components]
+        return list(self.components)
 
 
 class Catalogue(Strict):

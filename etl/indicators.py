@@ -18,6 +18,7 @@ import logging
 import duckdb
 
 from etl.catalogue import Catalogue, Indicator, VariableRef
+from etl.composite import compute_composite
 
 log = logging.getLogger(__name__)
 
@@ -193,7 +194,7 @@ def compute_indicators(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> 
     con.execute(TABLES_DDL)
     for indicator in catalogue.indicators:
         if indicator.kind == "composite":
-            log.warning("%s: composite indicators are not computed yet; skipped", indicator.id)
+            compute_composite(con, catalogue, indicator)  # its components come earlier in the catalogue
             continue
         _pairs(con, indicator, catalogue.coverage_population)
         levels = ", ".join(f"'{lvl.value}'" for lvl in indicator.levels)

@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from etl.catalogue import Catalogue, Indicator, Target, Tolerance
+from etl.composite import ensure_tables as ensure_composite_tables
 
 log = logging.getLogger(__name__)
 
@@ -423,6 +424,7 @@ CREATE OR REPLACE TABLE indicator_progress (
 
 def assess_progress(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> None:
     """Write `indicator_progress`, `indicator_status`, `progress_summary` and `progress_categories`."""
+    ensure_composite_tables(con)  # present even when the catalogue has no composite
     rules = rules_frame({i.id: rule_for(i, catalogue) for i in catalogue.indicators})
     points = con.execute("SELECT indicator_id, level, code, year, value, status FROM indicator_values").df()
     result = assess_frame(points, rules)

@@ -1,0 +1,232 @@
+"""Composite indices in the Lab M21 style: normalised components, polarity respected, weights.
+
+For one level at a time (communes with communes, EPCI with EPCI):
+
+1. The index years are the years of the components' data at that level, from the first
+   year every component has data. For index year Y, each component takes the territory's
+   latest value from Y - `component_max_age` to Y (0 by default: the same year).
+2. Each component is scaled min-max over the territories of the level,
+   `(v - min) / (max - min)`, or `(max - v) / (max - min)` when lower is better, with
+   `min` and `max` taken on the values that enter the index in the `reference_period`
+   years (by default, the first index year). The bounds are fixed: a later year does not
+   re-scale earlier ones, and a change from one year to the next is a real change. A
+   value outside the reference range scores below 0 or above 1: it is not clipped.
+3. The index is `100 * sum(weight * normalised) / sum(weight)`: 0 is the worst reference
+   territory on every component, 100 the best.
+
+A territory missing any component (secret, missing, too old) gets no index for that
+year: its status is `secret` if a missing component is secret, else `missing`. There is
+no reweighting over the components that remain, because an index over fewer components
+would not be comparable with its neighbours'. A component value that is `incomplete`
+makes the index `incomplete`.
+
+`composite_components` holds each component's value, normalised score, weight and
+contribution (in index points; they sum to the index). `composite_bounds` holds the
+fixed bounds, for the indicator sheet's explanation.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from etl.catalogue import Catalogue, Indicator
+
+log = logging.getLogger(__name__)
+
+USABLE = ("ok", "incomplete")
+
+COMPOSITE_DDL = """
+CREATE TABLE IF NOT EXISTS composite_components (
+    indicator_id VARCHAR, level VARCHAR, code VARCHAR, year INTEGER, component_id VARCHAR,
+    component_year INTEGER, value DOUBLE, normalised DOUBLE, weight DOUBLE, contribution DOUBLE
+);
+CREATE TABLE IF NOT EXISTS composite_bounds (
+    indicator_id VARCHAR, level VARCHAR, component_id VARCHAR, polarity VARCHAR, weight DOUBLE,
+    minimum DOUBLE, maximum DOUBLE, reference_first INTEGER, reference_last INTEGER
+)"""
+
+
+@dataclass(frozen=True)
+class Part:
+    """A component as the computation needs it: id, direction, weight."""
+
+    id: str
+    polarity: str
+    weight: float = 1.0
+
+
+def composite_frame(
+    values: pd.DataFrame,
+    parts: list[Part],
+    reference_period: tuple[int, int] | None = None,
+    component_max_age: int = 0,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The index from component values.
+
+    `values`: component_id, level, code, year, value, status (rows of `indicator_values`).
+    Returns (index rows: level, code, year, value, status;
+             contributions: level, code, year, component_id, component_year, value, normalised, weight, contribution;
+             bounds: level, component_id, polarity, weight, minimum, maximum, reference_first, reference_last).
+    """
+    ids = [p.id for p in parts]
+    total = sum(p.weight for p in parts)
+    spec = pd.DataFrame(
+        {"component_id": ids, "polarity": [p.polarity for p in parts], "weight": [p.weight / total for p in parts]}
+    )
+    values = values[values["component_id"].isin(ids)]
+    index_rows, contribution_rows, bound_rows = [], [], []
+    for level, at_level in values.groupby("level", sort=True):
+        first_years = at_level.groupby("component_id")["year"].min()
+        if set(first_years.index) != set(ids):
+            continue  # a component has no data at all at this level: no index
+        years = sorted(y for y in at_level["year"].unique() if y >= first_years.max())
+        reference = reference_period or (years[0], years[0])
+        grid = (
+            at_level[["code"]]
+            .drop_duplicates()
+            .merge(pd.DataFrame({"index_year": years}), how="cross")
+            .merge(spec, how="cross")
+        )
+        # Each component's latest row within its allowed age, for every index year.
+        candidates = grid.merge(
+            at_level.rename(columns={"year": "component_year"}), on=["code", "component_id"], how="left"
+        )
+        in_age = candidates["component_year"].between(
+            candidates["index_year"] - component_max_age, candidates["index_year"]
+        )
+        candidates = candidates[in_age]
+        latest = candidates.loc[
+            candidates.groupby(["code", "index_year", "component_id"])["component_year"].idxmax()
+        ]
+        picked = grid.merge(
+            latest[["code", "index_year", "component_id", "component_year", "value", "status"]],
+            on=["code", "index_year", "component_id"],
+            how="left",
+        )
+        picked["available"] = picked["value"].notna() & picked["status"].isin(USABLE)
+        in_reference = picked["available"] & picked["index_year"].between(*reference)
+        bounds = (
+            picked[in_reference]
+            .groupby("component_id")["value"]
+            .agg(minimum="min", maximum="max")
+            .reindex(ids)
+            .reset_index()
+        )
+        picked = picked.merge(bounds, on="component_id", how="left")
+        spread = (picked["maximum"] - picked["minimum"]).where(lambda s: s > 0)
+        higher = picked["polarity"] == "higher_is_better"
+        picked["normalised"] = np.where(
+            higher, (picked["value"] - picked["minimum"]) / spread, (picked["maximum"] - picked["value"]) / spread
+        )
+        picked["contribution"] = 100 * picked["weight"] * picked["normalised"]
+        picked["usable"] = picked["available"] & picked["normalised"].notna()
+
+        per_territory = picked.groupby(["code", "index_year"]).agg(
+            complete=("usable", "all"),
+            value=("contribution", "sum"),
+            incomplete=("status", lambda s: (s == "incomplete").any()),
+            secret=("status", lambda s: (s == "secret").any()),
+        )
+        status = np.where(
+            per_territory["complete"],
+            np.where(per_territory["incomplete"], "incomplete", "ok"),
+            np.where(per_territory["secret"], "secret", "missing"),
+        )
+        index_rows.append(
+            pd.DataFrame(
+                {
+                    "level": level,
+                    "code": per_territory.index.get_level_values("code"),
+                    "year": per_territory.index.get_level_values("index_year"),
+                    "value": per_territory["value"].where(per_territory["complete"]).to_numpy(),
+                    "status": status,
+                }
+            )
+        )
+        complete = per_territory.index[per_territory["complete"]]
+        kept = picked.set_index(["code", "index_year"]).loc[lambda d: d.index.isin(complete)].reset_index()
+        contribution_rows.append(
+            kept.assign(level=level).rename(columns={"index_year": "year"})[
+                ["level", "code", "year", "component_id", "component_year", "value", "normalised", "weight",
+                 "contribution"]
+            ]  # fmt: skip
+        )
+        bound_rows.append(
+            bounds.merge(spec, on="component_id").assign(
+                level=level, reference_first=reference[0], reference_last=reference[1]
+            )
+        )
+    index = pd.concat(index_rows, ignore_index=True) if index_rows else pd.DataFrame(
+        columns=["level", "code", "year", "value", "status"]
+    )
+    contributions = pd.concat(contribution_rows, ignore_index=True) if contribution_rows else pd.DataFrame(
+        columns=["level", "code", "year", "component_id", "component_year", "value", "normalised", "weight",
+                 "contribution"]
+    )  # fmt: skip
+    bounds = pd.concat(bound_rows, ignore_index=True) if bound_rows else pd.DataFrame(
+        columns=["level", "component_id", "polarity", "weight", "minimum", "maximum", "reference_first",
+                 "reference_last"]
+    )  # fmt: skip
+    return index, contributions, bounds
+
+
+def parts_for(indicator: Indicator, catalogue: Catalogue) -> list[Part] | None:
+    """The components with their direction; None (and a warning) if one has none."""
+    parts = []
+    for component in indicator.component_specs():
+        polarity = component.polarity or catalogue.indicator(component.id).polarity
+        if polarity is None:
+            log.warning(
+                "%s: component %s has no polarity; give one in `components` ({id: %s, polarity: ...}). "
+                "The index is not computed.",
+                indicator.id,
+                component.id,
+                component.id,
+            )
+            return None
+        parts.append(Part(component.id, polarity, component.weight))
+    return parts
+
+
+def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(COMPOSITE_DDL)
+
+
+def compute_composite(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, indicator: Indicator) -> None:
+    """Add the index to `indicator_values`, and its components to `composite_components`."""
+    ensure_tables(con)
+    parts = parts_for(indicator, catalogue)
+    if parts is None:
+        return
+    levels = [lv.value for lv in indicator.levels]
+    values = con.execute(
+        "SELECT indicator_id AS component_id, level, code, year, value, status FROM indicator_values "
+        "WHERE list_contains(?, indicator_id) AND list_contains(?, level)",
+        [[p.id for p in parts], levels],
+    ).df()
+    norm = indicator.normalisation
+    index, contributions, bounds = composite_frame(
+        values,
+        parts,
+        reference_period=tuple(norm.reference_period) if norm else None,
+        component_max_age=norm.component_max_age if norm else 0,
+    )
+    for name, frame in (("_index", index), ("_contributions", contributions), ("_bounds", bounds)):
+        con.register(name, frame.assign(indicator_id=indicator.id))
+    con.execute("""INSERT INTO indicator_values
+        SELECT indicator_id, level, code, year, value, NULL, NULL, status FROM _index ORDER BY level, code, year""")
+    con.execute("""INSERT INTO composite_components
+        SELECT indicator_id, level, code, year, component_id, component_year, value, normalised, weight, contribution
+        FROM _contributions ORDER BY level, code, year, component_id""")
+    con.execute("""INSERT INTO composite_bounds
+        SELECT indicator_id, level, component_id, polarity, weight, minimum, maximum, reference_first, reference_last
+        FROM _bounds""")
+    for name in ("_index", "_contributions", "_bounds"):
+        con.unregister(name)
+    computed = int(index["value"].notna().sum()) if len(index) else 0
+    log.info("%s: %d index values over %d territory-years", indicator.id, computed, len(index))
