@@ -39,6 +39,13 @@ from etl.catalogue import Catalogue, Indicator
 log = logging.getLogger(__name__)
 
 USABLE = ("ok", "incomplete")
+INDEX_COLUMNS = ["level", "code", "year", "value", "status"]
+CONTRIBUTION_COLUMNS = [
+    "level", "code", "year", "component_id", "component_year", "value", "normalised", "weight", "contribution",
+]  # fmt: skip
+BOUND_COLUMNS = [
+    "level", "component_id", "polarity", "weight", "minimum", "maximum", "reference_first", "reference_last",
+]  # fmt: skip
 
 COMPOSITE_DDL = """
 CREATE TABLE IF NOT EXISTS composite_components (
@@ -100,9 +107,7 @@ def composite_frame(
             candidates["index_year"] - component_max_age, candidates["index_year"]
         )
         candidates = candidates[in_age]
-        latest = candidates.loc[
-            candidates.groupby(["code", "index_year", "component_id"])["component_year"].idxmax()
-        ]
+        latest = candidates.loc[candidates.groupby(["code", "index_year", "component_id"])["component_year"].idxmax()]
         picked = grid.merge(
             latest[["code", "index_year", "component_id", "component_year", "value", "status"]],
             on=["code", "index_year", "component_id"],
@@ -149,29 +154,21 @@ def composite_frame(
             )
         )
         complete = per_territory.index[per_territory["complete"]]
-        kept = picked.set_index(["code", "index_year"]).loc[lambda d: d.index.isin(complete)].reset_index()
-        contribution_rows.append(
-            kept.assign(level=level).rename(columns={"index_year": "year"})[
-                ["level", "code", "year", "component_id", "component_year", "value", "normalised", "weight",
-                 "contribution"]
-            ]  # fmt: skip
-        )
+        by_territory = picked.set_index(["code", "index_year"])
+        kept = by_territory[by_territory.index.isin(complete)].reset_index()
+        contribution_rows.append(kept.assign(level=level).rename(columns={"index_year": "year"})[CONTRIBUTION_COLUMNS])
         bound_rows.append(
             bounds.merge(spec, on="component_id").assign(
                 level=level, reference_first=reference[0], reference_last=reference[1]
             )
         )
-    index = pd.concat(index_rows, ignore_index=True) if index_rows else pd.DataFrame(
-        columns=["level", "code", "year", "value", "status"]
-    )
-    contributions = pd.concat(contribution_rows, ignore_index=True) if contribution_rows else pd.DataFrame(
-        columns=["level", "code", "year", "component_id", "component_year", "value", "normalised", "weight",
-                 "contribution"]
-    )  # fmt: skip
-    bounds = pd.concat(bound_rows, ignore_index=True) if bound_rows else pd.DataFrame(
-        columns=["level", "component_id", "polarity", "weight", "minimum", "maximum", "reference_first",
-                 "reference_last"]
-    )  # fmt: skip
+
+    def stacked(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
+        return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
+
+    index = stacked(index_rows, INDEX_COLUMNS)
+    contributions = stacked(contribution_rows, CONTRIBUTION_COLUMNS)
+    bounds = stacked(bound_rows, BOUND_COLUMNS)
     return index, contributions, bounds
 
 

@@ -67,7 +67,6 @@ REASONS = {
     "target_reference_missing": "no value in the target's reference year(s): assessed without the target",
     "target_not_usable": "target of another sign than the values, or not after the base year: assessed without it",
 }
-STOPPING_REASONS = ("growth_rate_indicator", "fewer_than_two_points", "secret", "mixed_sign_or_zero")
 
 NO_TARGET_THRESHOLDS = (0.015, 0.005)  # on track, acceleration needed; 0 separates the last two
 TARGET_THRESHOLDS = (0.95, 0.60)
@@ -75,7 +74,6 @@ LIMIT_EXPONENT = 4.44  # Statistics Canada's scaling exponent
 USABLE = ("ok", "incomplete")
 DECIMALS = 12  # comparisons ignore float noise: 1.5 % computed as 0.01499999999999 is on track
 KEY = ["indicator_id", "level", "code"]
-POSITIONS = ("better", "similar", "worse")
 
 
 @dataclass(frozen=True)
@@ -373,7 +371,11 @@ def assess(
 
     def scalar(name):
         v = row[name]
-        return None if v is None or pd.isna(v) else (int(v) if name.endswith("year") else v if isinstance(v, str) else float(v))
+        return (
+            None
+            if v is None or pd.isna(v)
+            else (int(v) if name.endswith("year") else v if isinstance(v, str) else float(v))
+        )
 
     return Assessment(
         base_year=scalar("base_year"),
@@ -444,7 +446,8 @@ def assess_progress(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> Non
 def _status(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> None:
     """Each value against the same indicator, same year, in every enclosing territory.
 
-    Counts are left out: they grow with the territory's size. `similar` means within the
+    Counts (they grow with the territory's size) and composites (scaled within their own
+    level) are left out. `similar` means within the
     indicator's tolerance (5 % of the reference by default)."""
     settings = pd.DataFrame(
         [
@@ -456,7 +459,9 @@ def _status(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> None:
                 "tolerance_absolute": tolerance_for(i, catalogue).absolute,
             }
             for i in catalogue.indicators
-            if i.kind != "count"  # a commune's count against the département's is no comparison
+            # a commune's count against the département's is no comparison, and a composite
+            # is scaled within its own level
+            if i.kind not in ("count", "composite")
         ]
     )
     con.register("_status_settings", settings)
@@ -503,28 +508,46 @@ def _summary(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> None:
     con.unregister("_finalities")
 
 
-CATEGORY_TEXT = {
-    "target_achieved": ("Cible atteinte", "Target achieved", "La dernière valeur atteint ou dépasse la cible."),
+CATEGORY_TEXT = {  # category: (label fr, label en, rule fr, rule en)
+    "target_achieved": (
+        "Cible atteinte",
+        "Target achieved",
+        "La dernière valeur atteint ou dépasse la cible.",
+        "The last value reaches or passes the target.",
+    ),
     "on_track": (
         "En bonne voie",
         "On track",
-        "Avec cible : R ≥ 95 %. Sans cible : croissance annuelle dans le bon sens ≥ 1,5 % (seuil réduit près d'une limite naturelle).",
+        "Avec cible : R ≥ 95 %. Sans cible : évolution annuelle moyenne dans le bon sens ≥ 1,5 % "
+        "(seuil réduit près d'une limite naturelle).",
+        "With a target: R ≥ 95 %. Without: compound annual growth in the right direction ≥ 1.5 % "
+        "(threshold reduced near a natural limit).",
     ),
     "acceleration_needed": (
         "Progrès, accélération nécessaire",
         "Progress made, acceleration needed",
         "Avec cible : 60 % ≤ R < 95 %. Sans cible : entre 0,5 % et 1,5 % par an dans le bon sens.",
+        "With a target: 60 % ≤ R < 95 %. Without: 0.5 % to 1.5 % a year in the right direction.",
     ),
     "limited_progress": (
         "Progrès limité",
         "Limited progress",
         "Avec cible : 0 ≤ R < 60 %. Sans cible : entre 0 et 0,5 % par an dans le bon sens.",
+        "With a target: 0 ≤ R < 60 %. Without: 0 to 0.5 % a year in the right direction.",
     ),
-    "deterioration": ("Détérioration", "Deterioration", "Évolution dans le mauvais sens (R < 0, ou croissance < 0)."),
+    "deterioration": (
+        "Détérioration",
+        "Deterioration",
+        "Évolution dans le mauvais sens (R < 0, ou évolution annuelle < 0 dans le sens souhaité).",
+        "Moving the wrong way (R < 0, or growth in the desired direction below 0).",
+    ),
     "unable_to_assess": (
         "Évaluation impossible",
         "Unable to assess",
-        "Moins de deux années de données, valeurs secrètes, de signes mêlés ou nulles, ou taux d'évolution : pas de jugement.",
+        "Moins de deux années de données, valeurs secrètes, de signes mêlés ou nulles, ou "
+        "indicateur qui est lui-même un taux d'évolution : pas de jugement.",
+        "Fewer than two years of data, secret values, values of mixed sign or zero, or an "
+        "indicator that is itself a rate of change: no judgement.",
     ),
 }
 
@@ -532,8 +555,8 @@ CATEGORY_TEXT = {
 def _categories(con: duckdb.DuckDBPyConnection) -> None:
     """The method in words, for the legend and for every badge to link to."""
     rows = [
-        {"category": c, "rank": n, "label_fr": fr, "label_en": en, "rule_fr": rule}
-        for n, (c, (fr, en, rule)) in enumerate(CATEGORY_TEXT.items())
+        {"category": c, "rank": n, "label_fr": fr, "label_en": en, "rule_fr": rule_fr, "rule_en": rule_en}
+        for n, (c, (fr, en, rule_fr, rule_en)) in enumerate(CATEGORY_TEXT.items())
     ]
     con.register("_categories_df", pd.DataFrame(rows))
     con.execute("CREATE OR REPLACE TABLE progress_categories AS SELECT * FROM _categories_df ORDER BY rank")

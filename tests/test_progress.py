@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from etl.build import build
 from etl.catalogue import Target
-from etl.progress import CATEGORIES, assess, limit_coefficient
+from etl.indicators import TABLES_DDL
+from etl.progress import CATEGORIES, assess, assess_progress, limit_coefficient
 
 UP, DOWN = "higher_is_better", "lower_is_better"
 
@@ -305,6 +306,80 @@ def test_property_scaling_every_value_keeps_the_category(points, polarity, k, wi
     assume(all(abs((a.signed_cagr or 0) - t) > 1e-9 for t in (0.015, 0.005, 0)))
     assert a.category == b.category
     assert b.cagr == pytest.approx(a.cagr, rel=1e-9, abs=1e-12)
+
+
+# --- the DuckDB stage on a SYNTHETIC database ------------------------------------------------
+
+
+def synthetic_database(values: list[tuple]) -> duckdb.DuckDBPyConnection:
+    """Two communes in one EPCI and one département, and the given indicator values."""
+    con = duckdb.connect()
+    con.execute(TABLES_DDL)
+    con.execute(
+        "CREATE TABLE territory_links (child_level VARCHAR, child_code VARCHAR, parent_level VARCHAR, parent_code VARCHAR)"
+    )
+    con.execute("""INSERT INTO territory_links VALUES
+        ('commune', '33001', 'epci', '200000001'), ('commune', '33001', 'departement', '33'),
+        ('commune', '33002', 'epci', '200000001'), ('commune', '33002', 'departement', '33')""")
+    con.executemany("INSERT INTO indicator_values VALUES (?, ?, ?, ?, ?, NULL, NULL, ?)", values)
+    return con
+
+
+def test_stage_status_against_references_respects_polarity_and_tolerance(catalogue):
+    con = synthetic_database(
+        [
+            # unemployment, lower is better, tolerance 5 % of the reference
+            ("taux_chomage_15_64", "commune", "33001", 2018, 10.0, "ok"),
+            ("taux_chomage_15_64", "commune", "33002", 2018, 14.0, "ok"),
+            ("taux_chomage_15_64", "epci", "200000001", 2018, 10.3, "ok"),
+            ("taux_chomage_15_64", "departement", "33", 2018, 12.0, "ok"),
+            # jobs growth, higher is better, absolute tolerance 0.2 point
+            ("evolution_emploi", "commune", "33001", 2018, 0.5, "ok"),
+            ("evolution_emploi", "epci", "200000001", 2018, 0.35, "ok"),
+            ("evolution_emploi", "departement", "33", 2018, None, "secret"),
+        ]
+    )
+    assess_progress(con, catalogue)
+    got = {
+        (i, code, ref): (round(diff, 6) if diff is not None else None, position, status)
+        for i, code, ref, diff, position, status in con.execute(
+            "SELECT indicator_id, code, reference_level, difference, position, reference_status FROM indicator_status"
+        ).fetchall()
+    }
+    assert got == {
+        ("taux_chomage_15_64", "33001", "epci"): (-0.3, "similar", "ok"),  # within 0.515
+        ("taux_chomage_15_64", "33001", "departement"): (-2.0, "better", "ok"),
+        ("taux_chomage_15_64", "33002", "epci"): (3.7, "worse", "ok"),
+        ("taux_chomage_15_64", "33002", "departement"): (2.0, "worse", "ok"),
+        ("evolution_emploi", "33001", "epci"): (0.15, "similar", "ok"),
+        ("evolution_emploi", "33001", "departement"): (None, None, "secret"),
+    }
+
+
+def test_stage_summary_counts_categories_per_finality(catalogue):
+    con = synthetic_database(
+        [
+            ("taux_chomage_15_64", "commune", "33001", 2016, 12.0, "ok"),
+            ("taux_chomage_15_64", "commune", "33001", 2021, 10.0, "ok"),  # cohesion: on track
+            ("taux_activite_15_64", "commune", "33001", 2016, 70.0, "ok"),
+            ("taux_activite_15_64", "commune", "33001", 2021, 69.0, "ok"),  # cohesion: deterioration
+            ("part_logements_vacants", "commune", "33001", 2018, 8.0, "ok"),  # biodiversity: one year
+            ("population", "commune", "33001", 2016, 1000.0, "ok"),  # context: not counted
+            ("population", "commune", "33001", 2021, 1100.0, "ok"),
+        ]
+    )
+    assess_progress(con, catalogue)
+    summary = con.execute(
+        "SELECT finality, category, indicators, indicator_ids FROM progress_summary WHERE code = '33001' ORDER BY ALL"
+    ).fetchall()
+    assert summary == [
+        ("biodiversite", "unable_to_assess", 1, ["part_logements_vacants"]),
+        ("cohesion_sociale", "deterioration", 1, ["taux_activite_15_64"]),
+        ("cohesion_sociale", "on_track", 1, ["taux_chomage_15_64"]),
+    ]
+    categories = [c for (c,) in con.execute("SELECT category FROM progress_categories ORDER BY rank").fetchall()]
+    assert categories == list(CATEGORIES)
+    assert con.execute("SELECT count(*) FROM progress_reasons").fetchone()[0] >= 8
 
 
 # --- the real builds -----------------------------------------------------------------------
