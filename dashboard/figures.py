@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from dash import Patch
 
-from dashboard.formatting import change_since, format_value, is_missing
+from dashboard.formatting import change_since, format_number, format_value, is_missing
 from dashboard.i18n import t
 
 # ColorBrewer RdYlBu (colour-blind safe), from unfavourable (red) to favourable (blue):
@@ -102,7 +102,7 @@ def map_state(df: pd.DataFrame, unit: str | None, polarity: str | None, lang: st
     prev_year = ranked["prev_year"].dropna()
     prev_year = int(prev_year.iloc[0]) if len(prev_year) else None
     customdata = [
-        [_hover_value(v, s, unit, lang), "–" if is_missing(r) else int(r), change_since(pv, v, unit, lang)]
+        [_hover_value(v, s, lang), "–" if is_missing(r) else int(r), change_since(pv, v, unit, lang)]
         for v, s, r, pv in zip(ranked["value"], ranked["status"], ranked["rank"], ranked["prev_value"], strict=True)
     ]
     peers = int(ranked["value"].notna().sum())
@@ -128,7 +128,7 @@ def map_state(df: pd.DataFrame, unit: str | None, polarity: str | None, lang: st
         if incomplete.any()
         else BORDER_COLOUR,
         "hovertemplate": (
-            "<b>%{text}</b><br>%{customdata[0]}"
+            f"<b>%{{text}}</b><br>{t('col_value', lang)}{f' ({unit})' if unit else ''} : %{{customdata[0]}}"
             f"<br>{t('rank', lang)} : %{{customdata[1]}} {t('rank_of', lang)} {peers}"
             f"<br>{change_label} : %{{customdata[2]}}<extra></extra>"
         ),
@@ -139,10 +139,11 @@ def map_state(df: pd.DataFrame, unit: str | None, polarity: str | None, lang: st
     }
 
 
-def _hover_value(value: float, status: str, unit: str | None, lang: str) -> str:
+def _hover_value(value: float, status: str, lang: str) -> str:
+    # Without the unit, which the hover template names once: fewer bytes on each switch.
     if is_missing(value):
         return t("secret" if status == "secret" else "missing", lang)
-    text = format_value(value, unit, lang)
+    text = format_number(value, lang)
     return f"{text} ({t('incomplete', lang)})" if status == "incomplete" else text
 
 

@@ -249,29 +249,58 @@ def all_sources(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def progress(con: duckdb.DuckDBPyConnection, level: str, code: str) -> pd.DataFrame:
-    """Progress categories of a territory, or an empty frame when the table is not built."""
+    """Assessed progress categories of a territory with their labels (label_fr, label_en).
+
+    Empty when the build has no `indicator_progress` table; rows without a
+    category (context indicators, unable to assess without a category) are left out.
+    """
+    columns = ["indicator_id", "category", "label_fr", "label_en"]
     if not table_exists(con, "indicator_progress"):
-        return pd.DataFrame(columns=["indicator_id", "category"])
+        return pd.DataFrame(columns=columns)
+    if table_exists(con, "progress_categories"):
+        labels = (
+            "l.label_fr, l.label_en FROM indicator_progress AS p LEFT JOIN progress_categories AS l USING (category)"
+        )
+    else:
+        labels = "p.category AS label_fr, p.category AS label_en FROM indicator_progress AS p"
     return con.execute(
-        "SELECT indicator_id, category FROM indicator_progress WHERE level = ? AND code = ?", [level, code]
+        f"SELECT p.indicator_id, p.category, {labels} "
+        "WHERE p.level = ? AND p.code = ? AND p.category IS NOT NULL ORDER BY p.indicator_id",
+        [level, code],
     ).df()
 
 
 class Database:
-    """Opens the DuckDB file read-only per call; caches geometries per file version."""
+    """The DuckDB file, read-only; geometries and the connection are kept per file version.
+
+    Each call checks the file's version (inode, mtime, size): after a rebuild
+    swapped the file in, the next call reopens it, so no restart is needed.
+    Calls run on their own cursor of the shared connection (thread-safe).
+    """
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self._lock = threading.Lock()
         self._geojson_cache: dict[str, tuple[tuple[int, int, int], dict]] = {}
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._con_version: tuple[int, int, int] | None = None
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        con = duckdb.connect(str(self.path), read_only=True)
+        version = self._file_version()
+        with self._lock:
+            if self._con is None or self._con_version != version:
+                if self._con is not None:
+                    # DuckDB shares one instance per path: close the old file before opening the new one.
+                    self._con.close()
+                self._con = duckdb.connect(str(self.path), read_only=True)
+                self._con_version = version
+                log.info("opened %s read-only", self.path)
+            cursor = self._con.cursor()
         try:
-            yield con
+            yield cursor
         finally:
-            con.close()
+            cursor.close()
 
     def _file_version(self) -> tuple[int, int, int]:
         # An atomic rename gives a new inode; an in-place rewrite a new mtime/size.

@@ -1,4 +1,8 @@
-"""Benchmark: prints build time, peak memory, map callback latency and bytes per update.
+"""Benchmark: build time, peak memory, and the Gironde commune map: bytes and callback time.
+
+The map figures compare the app's path (geometry sent once, then `Patch`es of
+values) with the naive one (a fresh `px.choropleth_map` with the full GeoJSON
+on every switch). Bytes are HTTP response bodies; times are server side.
 
 Usage: python scripts/benchmark.py [--runs 3] [--switches 50]
 
@@ -8,7 +12,6 @@ Figures are for the embedded Gironde snapshot (534 communes + 2), on this machin
 from __future__ import annotations
 
 import argparse
-import json
 import resource
 import statistics
 import subprocess
@@ -33,41 +36,154 @@ def measure_builds(folder: Path, runs: int) -> tuple[list[float], float]:
     return times, peak_kib / 1024
 
 
-def map_request(indicator: str, year: int) -> dict:
+MAP_URL = ("/carte", "?indicateur=population&niveau=commune&annee=2023")
+SORT_COLUMNS = ("name", "value", "rank", "change")
+
+
+def _outputs(key: str) -> list[dict] | dict:
+    """The `outputs` of a callback request: a list for multi-output callbacks ("..a.b...c.d.."), else one."""
+    specs = [dict(zip(("id", "property"), part.rsplit(".", 1), strict=True)) for part in key.strip(".").split("...")]
+    return specs if key.startswith("..") else specs[0]
+
+
+def _key(app, first_output: str) -> str:
+    return next(k for k in app.callback_map if k.strip(".").startswith(first_output))
+
+
+def _post(client, key: str, inputs: list, state: list, changed: str):
+    return client.post(
+        "/_dash-update-component",
+        json={"output": key, "outputs": _outputs(key), "inputs": inputs, "state": state, "changedPropIds": [changed]},
+    )
+
+
+def _plan(switches: int) -> list[tuple[str, str, int]]:
+    """Alternate year switches and indicator switches on the commune map."""
+    years = [2016, 2019, 2020, 2021, 2022, 2023]
+    return [
+        ("annee", "population", years[n % len(years)])
+        if n % 2
+        else ("indicateur", ("densite_population", "population")[n % 4 // 2], 2023)
+        for n in range(switches)
+    ]
+
+
+def _stats(latencies: list[float], sizes: list[int]) -> dict:
     return {
-        "output": "..map.figure...definition.children..",
-        "outputs": [{"id": "map", "property": "figure"}, {"id": "definition", "property": "children"}],
-        "inputs": [
-            {"id": "indicator", "property": "value", "value": indicator},
-            {"id": "year", "property": "value", "value": year},
-        ],
-        "changedPropIds": ["year.value"],
-    }
-
-
-def measure_callbacks(db: Path, switches: int) -> dict:
-    from dashboard.app import create_app
-
-    client = create_app(db).server.test_client()
-    first = client.post("/_dash-update-component", json=map_request("population", 2023))
-    assert first.status_code == 200, first.status_code
-    plan = [("population", 2016 + (n % 2) * 7) if n % 3 else ("densite_population", 2023) for n in range(switches)]
-    latencies, sizes = [], []
-    for indicator, year in plan:
-        started = time.perf_counter()
-        response = client.post("/_dash-update-component", json=map_request(indicator, year))
-        latencies.append((time.perf_counter() - started) * 1000)
-        assert response.status_code == 200
-        sizes.append(len(response.data))
-    figure = json.loads(first.data)["response"]["map"]["figure"]
-    geometry = sum(len(json.dumps(t.get("geojson", {}))) for t in figure["data"])
-    return {
-        "first_bytes": len(first.data),
-        "geometry_bytes": geometry,
         "switch_bytes": statistics.median(sizes),
         "p50": statistics.median(latencies),
         "p95": statistics.quantiles(latencies, n=20)[18],
     }
+
+
+def measure_patch_path(db: Path, switches: int) -> dict:
+    """The app as served: the first /carte render, then Patch switches (map + table callbacks)."""
+    from dashboard.app import create_app
+
+    app = create_app(db)
+    client = app.server.test_client()
+    client.get("/")
+    client.get("/_dash-layout")
+    router = _key(app, "_pages_content.children")
+    path, search = MAP_URL
+    first = _post(
+        client,
+        router,
+        [
+            {"id": "_pages_location", "property": "pathname", "value": path},
+            {"id": "_pages_location", "property": "search", "value": search},
+        ],
+        [],
+        "_pages_location.pathname",
+    )
+    assert first.status_code == 200, first.status_code
+    map_key, table_key = _key(app, "map.figure"), _key(app, "map-table-body.children")
+    latencies, sizes, map_sizes = [], [], []
+    for trigger, indicator, year in _plan(switches):
+        started = time.perf_counter()
+        values = {"indicateur": indicator, "niveau": "commune", "annee": year, "classes": "quantiles"}
+        response = _post(
+            client,
+            map_key,
+            [{"id": k, "property": "value", "value": v} for k, v in values.items()],
+            [
+                {"id": "map-level", "property": "data", "value": "commune"},
+                {"id": "lang", "property": "data", "value": "fr"},
+            ],
+            f"{trigger}.value",
+        )
+        latencies.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, response.data[:300]
+        view = response.get_json()["response"]["map-view"]["data"]
+        table = _post(
+            client,
+            table_key,
+            [
+                {"id": "map-view", "property": "data", "value": view},
+                [{"id": {"type": "sort", "col": c}, "property": "n_clicks", "value": None} for c in SORT_COLUMNS],
+                {"id": "table-prev", "property": "n_clicks", "value": None},
+                {"id": "table-next", "property": "n_clicks", "value": None},
+            ],
+            [
+                {"id": "table-state", "property": "data", "value": {"sort": "value", "desc": True, "page": 0}},
+                {"id": "lang", "property": "data", "value": "fr"},
+            ],
+            "map-view.data",
+        )
+        assert table.status_code == 200, table.data[:300]
+        map_sizes.append(len(response.data))
+        sizes.append(len(response.data) + len(table.data))
+    return {"first_bytes": len(first.data), "map_only_bytes": statistics.median(map_sizes), **_stats(latencies, sizes)}
+
+
+def measure_naive_path(db: Path, switches: int) -> dict:
+    """A fresh px.choropleth_map with the full GeoJSON on every switch, in a one-callback Dash app."""
+    import dash
+    import plotly.express as px
+    from dash import Input, Output, dcc
+
+    from dashboard.queries import Database
+
+    database = Database(db)
+
+    app = dash.Dash(__name__)
+    app.layout = dash.html.Div([dcc.Dropdown(id="indicator"), dcc.Dropdown(id="year"), dcc.Graph(id="map")])
+
+    @app.callback(Output("map", "figure"), Input("indicator", "value"), Input("year", "value"))
+    def naive(indicator, year):
+        values = database.values(indicator, "commune", int(year))
+        return px.choropleth_map(
+            values,
+            geojson=database.geojson("commune"),
+            locations="code",
+            featureidkey="id",
+            color="value",
+            hover_name="name",
+            map_style="white-bg",
+            center={"lon": -0.6, "lat": 44.85},
+            zoom=7.6,
+        )
+
+    client = app.server.test_client()
+    client.get("/")
+    key = _key(app, "map.figure")
+    latencies, sizes = [], []
+    for _trigger, indicator, year in [("indicator", "population", 2023), *_plan(switches)]:
+        started = time.perf_counter()
+        response = _post(
+            client,
+            key,
+            [
+                {"id": "indicator", "property": "value", "value": indicator},
+                {"id": "year", "property": "value", "value": year},
+            ],
+            [],
+            "year.value",
+        )
+        latencies.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, response.data[:300]
+        sizes.append(len(response.data))
+    return {"first_bytes": sizes[0], **_stats(latencies[1:], sizes[1:])}
 
 
 def main() -> None:
@@ -78,14 +194,24 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         times, peak = measure_builds(folder, args.runs)
-        cb = measure_callbacks(folder / "b0.duckdb", args.switches)
+        patch = measure_patch_path(folder / "b0.duckdb", args.switches)
+        naive = measure_naive_path(folder / "b0.duckdb", args.switches)
         db_bytes = (folder / "b0.duckdb").stat().st_size
     print(f"build --offline     median {statistics.median(times):.2f} s over {args.runs} runs (min {min(times):.2f} s)")
     print(f"build peak memory   {peak:.0f} MiB (RSS of the build process)")
     print(f"database size       {db_bytes / 1e6:.1f} MB")
-    print(f"first map response  {cb['first_bytes'] / 1e3:.0f} kB (geometry {cb['geometry_bytes'] / 1e3:.0f} kB)")
-    print(f"map switch          {cb['switch_bytes'] / 1e3:.0f} kB per update (median)")
-    print(f"map callback        p50 {cb['p50']:.0f} ms, p95 {cb['p95']:.0f} ms over {args.switches} switches")
+    print(f"Gironde commune map, {args.switches} switches of indicator or year (server side, Flask test client):")
+    print(f"{'':22}{'Patch (app)':>14}{'naive px':>14}")
+    rows = [
+        ("first map response", patch["first_bytes"] / 1e3, naive["first_bytes"] / 1e3, "kB"),
+        ("switch, all outputs", patch["switch_bytes"] / 1e3, naive["switch_bytes"] / 1e3, "kB"),
+        ("switch, map callback", patch["map_only_bytes"] / 1e3, naive["switch_bytes"] / 1e3, "kB"),
+        ("callback p50", patch["p50"], naive["p50"], "ms"),
+        ("callback p95", patch["p95"], naive["p95"], "ms"),
+    ]
+    for name, ours, theirs, unit in rows:
+        print(f"{name:22}{ours:>11.1f} {unit}{theirs:>11.1f} {unit}")
+    print(f"a switch sends {naive['switch_bytes'] / patch['switch_bytes']:.0f}x fewer bytes than the naive approach")
 
 
 if __name__ == "__main__":

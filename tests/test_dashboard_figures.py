@@ -142,7 +142,8 @@ def test_missing_and_secret_get_their_own_colour_never_zero() -> None:
     assert colour_of[z["A"]] != figures.MISSING_COLOUR
     hover = dict(zip(state["codes"], state["customdata"], strict=True))
     assert hover["E"][0] == "Donnée manquante" and hover["F"][0] == "Secret statistique"
-    assert hover["C"][0] == f"30{NNBSP}habitants (donnée incomplète)"
+    assert hover["C"][0] == "30 (donnée incomplète)"
+    assert "Valeur (habitants) : %{customdata[0]}" in state["hovertemplate"]
     assert [label for _, label in state["legend"][-2:]] == ["Donnée manquante", "Secret statistique"]
 
 

@@ -149,6 +149,38 @@ def test_router_serves_bad_paths_without_error(app) -> None:
         assert response.status_code == 200, response.data[:500]
         return response.get_json()
 
-    for path, search in [("/indicateur/xyz", ""), ("/territoire/commune", ""), ("/carte", "?annee=abc"), ("/x/y/z", "")]:
+    for path, search in [
+        ("/indicateur/xyz", ""),
+        ("/territoire/commune", ""),
+        ("/carte", "?annee=abc"),
+        ("/x/y/z", ""),
+    ]:
         assert "Page introuvable" in json.dumps(route(path, search), ensure_ascii=False)
     assert "Bordeaux" in json.dumps(route("/territoire/commune/33063", "?lang=en"), ensure_ascii=False)
+
+
+def test_progress_categories_show_when_the_build_has_them(tmp_path: Path) -> None:
+    import os
+
+    import duckdb
+    from test_dashboard_queries import make_synthetic_db
+
+    path = make_synthetic_db(tmp_path / "progress.duckdb")
+    synthetic = create_app(path)
+    with synthetic.server.test_request_context():
+        assert "Progrès" not in as_text(territoire.layout(level="commune", code="SYN01"))
+    # A rebuild with the progress tables, swapped in while the app runs.
+    rebuilt = make_synthetic_db(tmp_path / "rebuilt.duckdb")
+    with duckdb.connect(str(rebuilt)) as rw:
+        rw.execute(
+            "CREATE TABLE indicator_progress AS SELECT 'synth_rate' AS indicator_id, 'commune' AS level, "
+            "'SYN01' AS code, 'on_track' AS category"
+        )
+        rw.execute(
+            "CREATE TABLE progress_categories AS "
+            "SELECT 'on_track' AS category, 'En bonne voie' AS label_fr, 'On track' AS label_en"
+        )
+    os.replace(rebuilt, path)
+    with synthetic.server.test_request_context():
+        assert "En bonne voie" in as_text(territoire.layout(level="commune", code="SYN01"))
+        assert "On track" in as_text(territoire.layout(level="commune", code="SYN01", lang="en"))

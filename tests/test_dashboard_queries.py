@@ -177,13 +177,22 @@ def test_catalogue_levels_references_and_missing_progress_table(con) -> None:
 def test_progress_categories_when_the_table_exists(synthetic_db: Path) -> None:
     with duckdb.connect(str(synthetic_db)) as rw:
         rw.execute(
-            "CREATE TABLE indicator_progress AS SELECT 'synth_rate' AS indicator_id, 'commune' AS level, "
-            "'SYN01' AS code, 'on_track' AS category"
+            "CREATE TABLE indicator_progress AS SELECT * FROM (VALUES "
+            "('synth_rate', 'commune', 'SYN01', 'on_track'), ('synth_pop', 'commune', 'SYN01', NULL)) "
+            "AS p(indicator_id, level, code, category)"
         )
     with duckdb.connect(str(synthetic_db), read_only=True) as ro:
+        # Without the labels table, the category stands for its label.
         assert queries.progress(ro, "commune", "SYN01").to_dict("records") == [
-            {"indicator_id": "synth_rate", "category": "on_track"}
+            {"indicator_id": "synth_rate", "category": "on_track", "label_fr": "on_track", "label_en": "on_track"}
         ]
+    with duckdb.connect(str(synthetic_db)) as rw:
+        rw.execute(
+            "CREATE TABLE progress_categories AS SELECT 'on_track' AS category, "
+            "'En bonne voie' AS label_fr, 'On track' AS label_en"
+        )
+    with duckdb.connect(str(synthetic_db), read_only=True) as ro:
+        assert queries.progress(ro, "commune", "SYN01")["label_fr"].tolist() == ["En bonne voie"]
 
 
 def test_series_and_tables_for_territories(con) -> None:

@@ -110,9 +110,9 @@ def table_rows(state: dict, view: dict, sort: str, descending: bool, page: int, 
                         dcc.Link(r.name, href=with_query(f"/territoire/{view['level']}/{r.code}", lang)), scope="row"
                     ),
                     html.Td(r.code),
-                    html.Td(format_value(r.value, view["unit"], lang), className="num"),
-                    html.Td("–" if pd.isna(r.rank) else int(r.rank), className="num"),
-                    html.Td(change_since(r.prev_value, r.value, view["unit"], lang), className="num"),
+                    html.Td(format_value(r.value, view["unit"], lang)),
+                    html.Td("–" if pd.isna(r.rank) else int(r.rank)),
+                    html.Td(change_since(r.prev_value, r.value, view["unit"], lang)),
                     html.Td(status),
                 ]
             )

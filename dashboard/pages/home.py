@@ -17,8 +17,9 @@ HEADLINE_LEVEL = "departement"
 N_LARGEST = 6
 
 
-def headline(catalogue: pd.DataFrame, values: pd.DataFrame, lang: str) -> list:
-    """One card per indicator with a value for the headline territory: latest value and trend."""
+def headline(catalogue: pd.DataFrame, values: pd.DataFrame, lang: str, progress: dict | None = None) -> list:
+    """One card per indicator with a value for the headline territory: latest value, trend, progress."""
+    progress = progress or {}
     cards = []
     for row in catalogue.itertuples():
         series = values[values["indicator_id"] == row.indicator_id].dropna(subset=["value"])
@@ -32,6 +33,9 @@ def headline(catalogue: pd.DataFrame, values: pd.DataFrame, lang: str) -> list:
                     html.Strong(format_value(last["value"], text(row.unit), lang), className="headline-value"),
                     html.Span(f"{t('year', lang)} {int(last['year'])}", className="headline-year"),
                     html.Span(trend_sentence(series, text(row.unit), lang), className="headline-trend"),
+                    html.Span(progress[row.indicator_id], className="progress-badge")
+                    if row.indicator_id in progress
+                    else None,
                 ],
                 className="headline-card",
             )
@@ -81,11 +85,15 @@ def layout(lang: str = "fr", **params) -> html.Div:
     if not heads.empty:
         head = heads.iloc[0]
         values = database.run(queries.territory_values, [(HEADLINE_LEVEL, head["code"])])
+        assessed = database.run(queries.progress, HEADLINE_LEVEL, head["code"])
+        progress = dict(
+            zip(assessed["indicator_id"], assessed[f"label_{lang}"].fillna(assessed["category"]), strict=True)
+        )
         children += [
             html.H2(
                 [t("home_headline", lang), " — ", territory_link(HEADLINE_LEVEL, head["code"], head["name"], lang)]
             ),
-            html.Ul(headline(catalogue, values, lang), className="headline"),
+            html.Ul(headline(catalogue, values, lang, progress), className="headline"),
         ]
     counts = catalogue[(catalogue["kind"] == "count") & catalogue["has_values"]]
     quick = pd.DataFrame()

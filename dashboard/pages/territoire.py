@@ -119,7 +119,8 @@ def layout(level: str | None = None, code: str | None = None, lang: str = "fr", 
     values["is_self"] = (values["level"] == level) & (values["code"] == code)
     catalogue = database.run(queries.catalogue)
     progress_df = database.run(queries.progress, level, code)
-    progress = dict(zip(progress_df["indicator_id"], progress_df["category"].astype(str), strict=True))
+    labels = progress_df[f"label_{lang}"].fillna(progress_df["category"])
+    progress = dict(zip(progress_df["indicator_id"], labels, strict=True))
     order = {f: i for i, f in enumerate(FINALITIES)}
     sections = []
     for finality, rows in sorted(catalogue.groupby("finality", dropna=False), key=lambda g: order.get(g[0], 99)):
