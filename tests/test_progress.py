@@ -4,6 +4,7 @@ the real builds (offline snapshot, and the shared INSEE mirror when present)."""
 from __future__ import annotations
 
 import math
+import re
 
 import duckdb
 import pytest
@@ -471,3 +472,28 @@ def test_real_insee_files_give_honest_progress(tmp_path, catalogue, serve_folder
             "SELECT count(*) FROM indicator_progress WHERE code = '33063' AND level = 'commune' AND category IS NOT NULL"
         ).fetchone()[0]
         assert summary == judged > 0
+
+
+# --- targets and settings in the catalogue ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"value": 5, "change_percent": -50, "reference_year": 2015}, "exactly one of `value`"),
+        ({}, "exactly one of `value`"),
+        ({"change_percent": -50}, "needs exactly one of `reference_year` or `reference_period`"),
+        ({"value": 5, "reference_year": 2015}, "an absolute target takes no reference"),
+        ({"change_percent": -50, "reference_period": [2021, 2011]}, "reference_period is [first year, last year]"),
+    ],
+)
+def test_target_declarations_are_checked(fields, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        Target(year=2030, basis="synthetic", **fields)
+
+
+def test_shipped_targets_cite_their_basis(catalogue):
+    targets = {i.id: i.target for i in catalogue.indicators if i.target}
+    assert targets, "at least one target"
+    assert all(len(t.basis) > 40 for t in targets.values())
+    assert targets["taux_pauvrete"].change_percent == -50
