@@ -10,6 +10,8 @@ import duckdb
 import pandas as pd
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from etl.build import build
 from etl.catalogue import CatalogueError, parse_catalogue
@@ -102,6 +104,18 @@ def test_synthetic_adding_a_later_year_does_not_change_earlier_index_values():
     assert index_of(after)[("B", 2021)] == (-100.0, "ok")
 
 
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.floats(min_value=-1e4, max_value=1e4, allow_nan=False), min_size=6, max_size=6),
+    st.integers(2021, 2030),
+)
+def test_property_later_years_never_change_earlier_index_values(later_values, later_year):
+    before, _, _ = composite_frame(rows(*SYNTHETIC_2020), PARTS, reference_period=(2020, 2020))
+    later = [(c, code, later_year, v) for (c, code, _, _), v in zip(SYNTHETIC_2020, later_values, strict=True)]
+    after, _, _ = composite_frame(rows(*SYNTHETIC_2020, *later), PARTS, reference_period=(2020, 2020))
+    assert {k: v for k, v in index_of(after).items() if k[1] == 2020} == index_of(before)
+
+
 def test_synthetic_default_reference_is_the_first_index_year_and_stays_fixed():
     later = [(c, code, 2021, v * 2) for c, code, _, v in SYNTHETIC_2020]
     first, _, _ = composite_frame(rows(*SYNTHETIC_2020), PARTS)
@@ -166,6 +180,16 @@ def test_catalogue_rejects_composites_of_composites():
         catalogue_with([composite("indice_x", ["indice_sante_sociale", "taux_pauvrete"])])
     assert caught.value.errors == [
         "indicators (indice_x).components: 'indice_sante_sociale' is a composite; use its components"
+    ]
+
+
+def test_catalogue_wants_components_declared_before_the_composite():
+    raw = yaml.safe_load((ROOT / "indicators.yaml").read_text())
+    raw["indicators"].insert(0, composite("indice_x", ["taux_pauvrete"]))
+    with pytest.raises(CatalogueError) as caught:
+        parse_catalogue(raw, Path("test.yaml"))
+    assert caught.value.errors == [
+        "indicators (indice_x).components: 'taux_pauvrete' must be declared before the composite"
     ]
 
 
