@@ -223,8 +223,12 @@ def test_map_level_switch_and_click_opens_portrait(driver, server_url: str) -> N
     state = _wait_for_map(driver)
     assert state["features"] == 28 and "Intercommunalités" in state["caption"]
     graph = driver.find_element("css selector", "#map .js-plotly-plot")
-    # Bordeaux Métropole covers the middle of the département.
-    ActionChains(driver).move_to_element(graph).pause(0.5).click().perform()
+    # The middle of the map is inside an EPCI: hover shows its name, value, rank and change.
+    ActionChains(driver).move_to_element(graph).pause(0.5).perform()
+    hover = _wait(driver, lambda d: " ".join(e.text for e in _css(d, "#map .hovertext")))
+    assert "Rang" in hover and "Valeur (habitants)" in hover, hover
+    _screenshot(driver, "map-hover")
+    ActionChains(driver).click().perform()
     _wait(driver, lambda d: "/territoire/epci/" in d.current_url)
     _wait(driver, lambda d: _css(d, ".portrait-table"))
     assert driver.find_element("tag name", "h1").text.startswith("Portrait")
@@ -248,6 +252,12 @@ def test_portrait_and_territory_search(driver, server_url: str) -> None:
     assert "en hausse de" in page and "Bordeaux Métropole" in page and "France" in page
     assert _css(driver, "img.sparkline")
     _check_page(driver, "portrait")
+    driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    try:
+        assert not driver.find_element("id", "territory-search").is_displayed()  # hidden on paper
+        _screenshot(driver, "portrait-print")
+    finally:
+        driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
     box = driver.find_element("id", "territory-search")
     box.send_keys("St Medard")
     _wait(driver, lambda d: "Saint-Médard-en-Jalles" in d.find_element("id", "territory-results").text)

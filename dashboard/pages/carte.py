@@ -21,6 +21,7 @@ from dashboard.search import nearest, normalise
 PATH = "/carte"
 PAGE_SIZE = 20
 SORT_COLUMNS = ("name", "value", "rank", "change")
+DEFAULT_TABLE = {"sort": "rank", "desc": False, "page": 0}  # the best first (largest for context indicators)
 
 
 def resolve(database, indicateur=None, niveau=None, annee=None, classes=None) -> tuple[dict | None, tuple | None]:
@@ -179,7 +180,7 @@ def layout(lang: str = "fr", indicateur=None, niveau=None, annee=None, classes=N
     catalogue = database.run(queries.list_indicators)
     state = state_for(database, view, lang)
     figure = figures.map_figure(database.geojson(view["level"]), state)
-    rows, page, pages = table_rows(state, view, "value", True, 0, lang)
+    rows, page, pages = table_rows(state, view, DEFAULT_TABLE["sort"], DEFAULT_TABLE["desc"], 0, lang)
     controls = html.Div(
         [
             html.Div(
@@ -224,7 +225,7 @@ def layout(lang: str = "fr", indicateur=None, niveau=None, annee=None, classes=N
         dcc.Location(id="carte-nav", refresh="callback-nav"),
         dcc.Store(id="map-view", data=_public(view)),
         dcc.Store(id="map-level", data=view["level"]),
-        dcc.Store(id="table-state", data={"sort": "value", "desc": True, "page": 0}),
+        dcc.Store(id="table-state", data=DEFAULT_TABLE),
         html.H1(t("map_title", lang)),
         controls,
         html.H2(caption(view, catalogue, lang), id="map-caption"),
@@ -335,11 +336,12 @@ def register_callbacks(app) -> None:
         prevent_initial_call=True,
     )
     def _table(view, _sorts, _prev, _next, table, lang):
-        table = dict(table or {"sort": "value", "desc": True, "page": 0})
+        table = dict(table or DEFAULT_TABLE)
         trigger = ctx.triggered_id
         if isinstance(trigger, dict):
             column = trigger["col"]
-            table["desc"] = not table["desc"] if table["sort"] == column else column != "name"
+            # A second click reverses; a first click sorts names A-Z, ranks best first, values largest first.
+            table["desc"] = not table["desc"] if table["sort"] == column else column in ("value", "change")
             table["sort"], table["page"] = column, 0
         elif trigger == "table-prev":
             table["page"] -= 1

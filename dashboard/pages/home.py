@@ -15,16 +15,25 @@ from dashboard.search import search_indicators
 PATH = "/"
 HEADLINE_LEVEL = "departement"
 N_LARGEST = 6
+N_HEADLINE = 8
+
+
+def headline_indicators(catalogue: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
+    """The key indicators of the strip: with a value, judged ones (with a polarity) and longer series first."""
+    years = values.dropna(subset=["value"]).groupby("indicator_id")["year"].nunique()
+    ranked = catalogue[catalogue["indicator_id"].isin(years.index)].assign(
+        _judged=lambda df: df["polarity"].notna(), _years=lambda df: df["indicator_id"].map(years)
+    )
+    ranked = ranked.sort_values(["_judged", "_years"], ascending=False, kind="stable")
+    return ranked.head(N_HEADLINE).drop(columns=["_judged", "_years"])
 
 
 def headline(catalogue: pd.DataFrame, values: pd.DataFrame, lang: str, progress: dict | None = None) -> list:
-    """One card per indicator with a value for the headline territory: latest value, trend, progress."""
+    """One card per key indicator of the headline territory: latest value, trend, progress."""
     progress = progress or {}
     cards = []
-    for row in catalogue.itertuples():
+    for row in headline_indicators(catalogue, values).itertuples():
         series = values[values["indicator_id"] == row.indicator_id].dropna(subset=["value"])
-        if series.empty:
-            continue
         last = series.iloc[-1]
         cards.append(
             html.Li(
@@ -94,6 +103,9 @@ def layout(lang: str = "fr", **params) -> html.Div:
                 [t("home_headline", lang), " — ", territory_link(HEADLINE_LEVEL, head["code"], head["name"], lang)]
             ),
             html.Ul(headline(catalogue, values, lang, progress), className="headline"),
+            html.P(
+                territory_link(HEADLINE_LEVEL, head["code"], t("home_all_indicators", lang, name=head["name"]), lang)
+            ),
         ]
     counts = catalogue[(catalogue["kind"] == "count") & catalogue["has_values"]]
     quick = pd.DataFrame()

@@ -59,7 +59,7 @@ def sources_block(source_ids: str, sources: pd.DataFrame, lang: str) -> list:
     wanted = [s.strip() for s in source_ids.split(",") if s.strip()]
     items = []
     for r in sources[sources["source_id"].isin(wanted)].itertuples():
-        updated = text(r.fetched_at) or t("sheet_not_built", lang)
+        updated = text(r.fetched_at)[:10] or t("sheet_not_built", lang)  # the date of the ISO timestamp
         items.append(
             html.Li(
                 [
