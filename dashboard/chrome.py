@@ -101,17 +101,18 @@ def data_table(headers: list[str], rows: list[list], caption: str, table_id: str
     )
 
 
+def search_box(input_id: str, label_text: str, placeholder: str, value: str = "") -> list:
+    """A labelled search input that reports its value 0.3 s after typing stops."""
+    return [
+        html.Label(label_text, htmlFor=input_id),
+        dcc.Input(id=input_id, type="search", placeholder=placeholder, debounce=0.3, autoComplete="off", value=value),
+    ]
+
+
 def territory_search(lang: str) -> html.Div:
     return html.Div(
         [
-            html.Label(t("territory_search", lang), htmlFor="territory-search"),
-            dcc.Input(
-                id="territory-search",
-                type="search",
-                placeholder=t("territory_search_placeholder", lang),
-                debounce=0.3,
-                autoComplete="off",
-            ),
+            *search_box("territory-search", t("territory_search", lang), t("territory_search_placeholder", lang)),
             html.Ul(id="territory-results", className="search-results", **{"aria-live": "polite"}),
         ],
         className="territory-search no-print",

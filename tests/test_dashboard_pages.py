@@ -51,6 +51,13 @@ def test_every_page_renders_real_gironde_data(page, lang: str) -> None:
     assert "taux_chomage_15_64" in page(indicateur.layout, indicator_id="taux_chomage_15_64", lang=lang)
 
 
+def test_home_search_from_the_url_filters_the_catalogue(page) -> None:
+    text = page(home.layout, q="chômage")
+    assert "Taux de chômage des 15-64 ans" in text
+    assert "/carte?indicateur=densite_population" not in text  # filtered out of the catalogue
+    assert "Aucun indicateur ne correspond à « zzz »." in page(home.layout, q="zzz")
+
+
 def test_portrait_speaks_plain_french(page) -> None:
     text = page(territoire.layout, level="commune", code="33063")
     assert "en hausse de 0,9\u202f% par an depuis 2016" in text

@@ -6,7 +6,7 @@ import pandas as pd
 from dash import Input, Output, State, dcc, html
 
 from dashboard import queries
-from dashboard.chrome import label, shell, territory_link, territory_search, text
+from dashboard.chrome import label, search_box, shell, territory_link, territory_search, text
 from dashboard.context import db
 from dashboard.formatting import format_value, trend_sentence
 from dashboard.i18n import FINALITIES, finality_label, normalise_lang, t, with_query
@@ -75,6 +75,14 @@ def catalogue_sections(catalogue: pd.DataFrame, lang: str) -> list:
     return sections
 
 
+def filtered_catalogue(catalogue: pd.DataFrame, query: str | None, lang: str) -> list:
+    """The catalogue sections of the indicators matching `query` (all when empty)."""
+    found = search_indicators(catalogue, query or "")
+    if found.empty:
+        return [html.P(t("home_no_match", lang, text=query))]
+    return catalogue_sections(found, lang)
+
+
 def largest_territories(values: pd.DataFrame, territories: pd.DataFrame) -> pd.DataFrame:
     """The biggest communes and EPCIs by the latest value of a count indicator (quick links)."""
     if values.empty:
@@ -84,8 +92,9 @@ def largest_territories(values: pd.DataFrame, territories: pd.DataFrame) -> pd.D
     return merged.sort_values("value", ascending=False).groupby("level").head(N_LARGEST // 2)
 
 
-def layout(lang: str = "fr", **params) -> html.Div:
+def layout(lang: str = "fr", q: str = "", **params) -> html.Div:
     lang = normalise_lang(lang)
+    query = q or ""
     database = db()
     catalogue = database.run(queries.catalogue)
     territories = database.run(queries.list_territories)
@@ -124,15 +133,8 @@ def layout(lang: str = "fr", **params) -> html.Div:
             ]
         ),
         html.H2(t("home_catalogue", lang)),
-        html.Label(t("home_search", lang), htmlFor="indicator-search"),
-        dcc.Input(
-            id="indicator-search",
-            type="search",
-            placeholder=t("home_search_placeholder", lang),
-            debounce=0.3,
-            value=params.get("q", ""),
-        ),
-        html.Div(catalogue_sections(catalogue, lang), id="catalogue"),
+        *search_box("indicator-search", t("home_search", lang), t("home_search_placeholder", lang), query),
+        html.Div(filtered_catalogue(catalogue, query, lang), id="catalogue"),
     ]
     return shell(lang, params, children, "home")
 
@@ -145,8 +147,4 @@ def register_callbacks(app) -> None:
         prevent_initial_call=True,
     )
     def _filter(query, lang):
-        catalogue = db().run(queries.catalogue)
-        found = search_indicators(catalogue, query or "")
-        if found.empty:
-            return html.P(t("home_no_match", lang, text=query))
-        return catalogue_sections(found, lang)
+        return filtered_catalogue(db().run(queries.catalogue), query, lang)
