@@ -9,7 +9,7 @@ from dash import dcc, html
 
 from dashboard import queries
 from dashboard.context import db
-from dashboard.i18n import other_lang, t, with_query
+from dashboard.i18n import labelled, other_lang, t, with_query
 
 
 def text(value: object, default: str = "") -> str:
@@ -56,18 +56,19 @@ def header(lang: str, params: dict) -> html.Header:
     )
 
 
+def source_item(row, lang: str) -> list:
+    """'INSEE — <title linked> — licence : Licence Ouverte' for a row of the sources table."""
+    licence = text(row.licence, t("footer_unknown_licence", lang))
+    return [
+        f"{text(row.producer)} — ",
+        html.A(text(row.title, row.source_id), href=text(row.url) or None),
+        f" — {labelled('footer_licence', licence, lang)}",
+    ]
+
+
 def footer(lang: str) -> html.Footer:
     sources = db().run(queries.list_sources)
-    items = [
-        html.Li(
-            [
-                f"{text(r.producer)} — ",
-                html.A(text(r.title, r.source_id), href=text(r.url) or None),
-                f" — {t('footer_licence', lang)} : {text(r.licence, t('footer_unknown_licence', lang))}",
-            ]
-        )
-        for r in sources.itertuples()
-    ]
+    items = [html.Li(source_item(r, lang)) for r in sources.itertuples()]
     return html.Footer(
         [html.H2(t("footer_sources", lang)), html.Ul(items), html.P(t("footer_note", lang))],
         id="sources",

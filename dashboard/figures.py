@@ -16,7 +16,7 @@ import pandas as pd
 from dash import Patch
 
 from dashboard.formatting import change_since, format_number, format_value, is_missing
-from dashboard.i18n import t
+from dashboard.i18n import colon, labelled, t
 
 # ColorBrewer RdYlBu (colour-blind safe), from unfavourable (red) to favourable (blue):
 # the better end of a judged indicator is always blue.
@@ -128,9 +128,9 @@ def map_state(df: pd.DataFrame, unit: str | None, polarity: str | None, lang: st
         if incomplete.any()
         else BORDER_COLOUR,
         "hovertemplate": (
-            f"<b>%{{text}}</b><br>{t('col_value', lang)}{f' ({unit})' if unit else ''} : %{{customdata[0]}}"
-            f"<br>{t('rank', lang)} : %{{customdata[1]}} {t('rank_of', lang)} {peers}"
-            f"<br>{change_label} : %{{customdata[2]}}<extra></extra>"
+            f"<b>%{{text}}</b><br>{t('col_value', lang)}{f' ({unit})' if unit else ''}{colon(lang)}%{{customdata[0]}}"
+            f"<br>{labelled('rank', '%{customdata[1]}', lang)} {t('rank_of', lang)} {peers}"
+            f"<br>{change_label}{colon(lang)}%{{customdata[2]}}<extra></extra>"
         ),
         "legend": legend,
         "has_incomplete": bool(incomplete.any()),
@@ -257,7 +257,7 @@ def trend_figure(series: pd.DataFrame, unit: str | None, lang: str, target: dict
                 "name": name,
                 "x": rows["year"].astype(int).tolist(),
                 "y": rows["value"].round(4).tolist(),
-                "hovertemplate": f"{name}<br>%{{x}} : %{{y:,.4~r}} {unit or ''}<extra></extra>",
+                "hovertemplate": f"{name}<br>%{{x}}{colon(lang)}%{{y:,.4~r}} {unit or ''}<extra></extra>",
             }
         )
     if target and not is_missing(target.get("value")):

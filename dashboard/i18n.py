@@ -52,7 +52,7 @@ TEXT: dict[str, dict[str, str]] = {
         "home_search_placeholder": "ex. population, chômage…",
         "home_headline": "La Gironde en bref",
         "home_catalogue": "Catalogue des indicateurs",
-        "home_all_indicators": "Tous les indicateurs de : {name}",
+        "home_all_indicators": "Tous les indicateurs de {name}",
         "home_territories": "Portraits de territoires",
         "home_no_match": "Aucun indicateur ne correspond à « {text} ».",
         "territory_search": "Rechercher un territoire (nom ou code)",
@@ -91,7 +91,7 @@ TEXT: dict[str, dict[str, str]] = {
         "page_of": "Page {page} sur {pages}",
         "previous": "Précédent",
         "next": "Suivant",
-        "portrait_title": "Portrait : {name}",
+        "portrait_title": "Portrait\u00a0: {name}",
         "portrait_intro": "{level} — code {code}. Chaque indicateur avec sa dernière valeur, son évolution et ses territoires de référence.",
         "portrait_print": "Imprimer",
         "references": "Références",
@@ -276,6 +276,16 @@ def t(key: str, lang: str, **values: object) -> str:
 def finality_label(finality: str | None, lang: str) -> str:
     key = f"finality_{finality}"
     return t(key, lang) if key in TEXT[DEFAULT_LANG] else (finality or t("finality_other", lang))
+
+
+def colon(lang: str) -> str:
+    """The separator before a value: ' : ' in French (no-break space before the colon), ': ' in English."""
+    return "\u00a0: " if normalise_lang(lang) == "fr" else ": "
+
+
+def labelled(key: str, value: object, lang: str) -> str:
+    """'Rang : 3' / 'Rank: 3'."""
+    return f"{t(key, lang)}{colon(lang)}{value}"
 
 
 def other_lang(lang: str) -> str:

@@ -165,8 +165,11 @@ def _axe_violations(drv) -> list[dict]:
 
 
 def _check_page(drv, name: str) -> None:
-    """Screenshot, no console error, no serious accessibility violation."""
+    """Screenshot, no console error, a data table for every chart, no serious accessibility violation."""
     _screenshot(drv, name)
+    charts = _css(drv, ".js-plotly-plot")
+    assert len(_css(drv, "table.data-table")) >= len(charts), "a chart without its data table"
+    assert all(img.get_attribute("alt") for img in _css(drv, "img.sparkline")), "a sparkline without alt text"
     assert not _severe_console_errors(drv)
     violations = _axe_violations(drv)
     assert not violations, json.dumps(violations, indent=1)
@@ -247,7 +250,7 @@ def test_shared_map_url_restores_the_view(driver, server_url: str) -> None:
 
 def test_portrait_and_territory_search(driver, server_url: str) -> None:
     _open(driver, server_url + "/territoire/commune/33063", ".portrait-table")
-    page = driver.find_element("id", "main").text
+    page = driver.find_element("id", "main").text.replace("\u00a0", " ")
     assert "Portrait : Bordeaux" in page
     assert "en hausse de" in page and "Bordeaux Métropole" in page and "France" in page
     assert _css(driver, "img.sparkline")

@@ -8,7 +8,7 @@ import pandas as pd
 
 from dashboard import figures
 from dashboard.formatting import change_since, format_number, format_percent, format_value, trend_sentence
-from dashboard.i18n import switch_href, t, with_query
+from dashboard.i18n import labelled, switch_href, t, with_query
 from dashboard.search import nearest, normalise, search_indicators, search_territories
 
 NNBSP = "\u202f"
@@ -67,6 +67,7 @@ def test_trend_sentences_in_plain_french() -> None:
 
 
 def test_translations_and_urls() -> None:
+    assert labelled("rank", 3, "fr") == "Rang\u00a0: 3" and labelled("rank", 3, "en") == "Rank: 3"
     assert t("map_title", "fr") == "Carte des indicateurs" and t("map_title", "en") == "Indicator map"
     assert t("map_title", "xx") == "Carte des indicateurs"  # unknown language: French
     assert with_query("/carte", "fr", indicateur="population", annee=None) == "/carte?indicateur=population"
@@ -143,7 +144,7 @@ def test_missing_and_secret_get_their_own_colour_never_zero() -> None:
     hover = dict(zip(state["codes"], state["customdata"], strict=True))
     assert hover["E"][0] == "Donnée manquante" and hover["F"][0] == "Secret statistique"
     assert hover["C"][0] == "30 (donnée incomplète)"
-    assert "Valeur (habitants) : %{customdata[0]}" in state["hovertemplate"]
+    assert "Valeur (habitants)\u00a0: %{customdata[0]}" in state["hovertemplate"]
     assert [label for _, label in state["legend"][-2:]] == ["Donnée manquante", "Secret statistique"]
 
 
@@ -154,7 +155,10 @@ def test_ranks_follow_polarity_and_hover_shows_rank_and_change() -> None:
     state = figures.map_state(SAMPLE, "habitants", "higher_is_better", "fr")
     hover = dict(zip(state["codes"], state["customdata"], strict=True))
     assert hover["D"][1] == 1 and hover["A"][2] == f"+25{NNBSP}%" and hover["D"][2] == "–"
-    assert "sur 4" in state["hovertemplate"] and "Évolution depuis 2022" in state["hovertemplate"]
+    assert (
+        "Rang\u00a0: %{customdata[1]} sur 4" in state["hovertemplate"]
+        and "Évolution depuis 2022" in state["hovertemplate"]
+    )
     assert state["has_incomplete"] and state["line_width"][2] > state["line_width"][0]
 
 

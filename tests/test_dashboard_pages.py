@@ -61,7 +61,7 @@ def test_home_search_from_the_url_filters_the_catalogue(page) -> None:
 def test_portrait_speaks_plain_french(page) -> None:
     text = page(territoire.layout, level="commune", code="33063")
     assert "en hausse de 0,9\u202f% par an depuis 2016" in text
-    assert "Portrait : Bordeaux" in text
+    assert "Portrait\u00a0: Bordeaux" in text
 
 
 @pytest.mark.parametrize(

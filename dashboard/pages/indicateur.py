@@ -8,10 +8,10 @@ import pandas as pd
 from dash import Input, Output, State, dcc, html
 
 from dashboard import figures, queries
-from dashboard.chrome import data_table, label, not_found, shell, text
+from dashboard.chrome import data_table, label, not_found, shell, source_item, text
 from dashboard.context import db
 from dashboard.formatting import format_number, format_value
-from dashboard.i18n import finality_label, normalise_lang, t, with_query
+from dashboard.i18n import finality_label, labelled, normalise_lang, t, with_query
 from dashboard.search import nearest
 
 PATH_TEMPLATE = "/indicateur/<indicator_id>"
@@ -45,13 +45,13 @@ def formula(meta: dict, lang: str) -> list:
     items = []
     if meta.get("numerator") or meta.get("denominator"):
         items += [
-            html.Li(f"{t('sheet_numerator', lang)} : {ref(meta.get('numerator'))}"),
-            html.Li(f"{t('sheet_denominator', lang)} : {ref(meta.get('denominator'))}"),
+            html.Li(labelled("sheet_numerator", ref(meta.get("numerator")), lang)),
+            html.Li(labelled("sheet_denominator", ref(meta.get("denominator")), lang)),
         ]
         if meta.get("scale") not in (None, 1, 1.0):
             items.append(html.Li(f"× {format_number(meta['scale'], lang)}"))
     elif meta.get("variable"):
-        items.append(html.Li(f"{t('sheet_variable', lang)} : {ref(meta.get('variable'))} — {meta.get('kind', '')}"))
+        items.append(html.Li(labelled("sheet_variable", f"{ref(meta.get('variable'))} — {meta.get('kind', '')}", lang)))
     return [html.Ul(items)] if items else ["–"]
 
 
@@ -60,16 +60,7 @@ def sources_block(source_ids: str, sources: pd.DataFrame, lang: str) -> list:
     items = []
     for r in sources[sources["source_id"].isin(wanted)].itertuples():
         updated = text(r.fetched_at)[:10] or t("sheet_not_built", lang)  # the date of the ISO timestamp
-        items.append(
-            html.Li(
-                [
-                    f"{text(r.producer)} — ",
-                    html.A(text(r.title, r.source_id), href=text(r.url) or None),
-                    f" — {t('footer_licence', lang)} : {text(r.licence, t('footer_unknown_licence', lang))}",
-                    f" — {t('sheet_updated', lang)} : {updated}",
-                ]
-            )
-        )
+        items.append(html.Li([*source_item(r, lang), f" — {labelled('sheet_updated', updated, lang)}"]))
     return [html.Ul(items)] if items else ["–"]
 
 

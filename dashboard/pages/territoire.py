@@ -9,7 +9,7 @@ from dashboard import figures, queries
 from dashboard.chrome import label, not_found, shell, territory_link, territory_search, text
 from dashboard.context import db
 from dashboard.formatting import format_number, format_value, trend_sentence
-from dashboard.i18n import FINALITIES, finality_label, normalise_lang, t, with_query
+from dashboard.i18n import FINALITIES, colon, finality_label, normalise_lang, t, with_query
 from dashboard.search import nearest
 
 PATH_TEMPLATE = "/territoire/<level>/<code>"
@@ -27,7 +27,9 @@ def indicator_row(
     value = format_value(last["value"], unit, lang)
     if last["status"] == "incomplete":
         value += " *"
-    alt = "; ".join(f"{int(y)} : {format_number(v, lang)}" for y, v in zip(own["year"], own["value"], strict=True))
+    alt = "; ".join(
+        f"{int(y)}{colon(lang)}{format_number(v, lang)}" for y, v in zip(own["year"], own["value"], strict=True)
+    )
     spark = figures.sparkline_svg(own["value"].tolist())
     cells = [
         html.Th(
@@ -157,7 +159,7 @@ def layout(level: str | None = None, code: str | None = None, lang: str = "fr", 
         html.H1(t("portrait_title", lang, name=name)),
         html.P(t("portrait_intro", lang, level=level_name.capitalize(), code=code)),
         html.P(
-            [t("references", lang), " : "]
+            [t("references", lang), colon(lang)]
             + [
                 part
                 for i, r in enumerate(refs.itertuples())
