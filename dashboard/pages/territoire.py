@@ -143,7 +143,7 @@ def layout(level: str | None = None, code: str | None = None, lang: str = "fr", 
                     html.H2(finality_label(text(finality), lang)),
                     html.Table(
                         [
-                            html.Caption(finality_label(text(finality), lang)),
+                            html.Caption(finality_label(text(finality), lang), className="sr-only"),
                             html.Thead(html.Tr([html.Th(h, scope="col") for h in headers])),
                             html.Tbody(body),
                         ],
@@ -172,7 +172,9 @@ def layout(level: str | None = None, code: str | None = None, lang: str = "fr", 
         html.Button(t("portrait_print", lang), id="print-button", className="no-print"),
         territory_search(lang),
         *(sections or [html.P(t("no_value", lang))]),
-        html.P(f"* {t('incomplete_marker', lang)}", className="muted"),
+        html.P(f"* {t('incomplete_marker', lang)}", className="muted")
+        if (values["is_self"] & (values["status"] == "incomplete")).any()
+        else None,
     ]
     return shell(lang, params, children, "portrait")
 
