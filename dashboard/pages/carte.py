@@ -89,7 +89,7 @@ def legend(state: dict, view: dict, lang: str) -> list:
         html.Li([html.Span(className="swatch", style={"background": colour}), name]) for colour, name in state["legend"]
     ]
     if state["has_incomplete"]:
-        items.append(html.Li([html.Span(className="swatch swatch-incomplete"), t("incomplete_marker", lang)]))
+        items.append(html.Li([html.Span(className="swatch swatch-incomplete"), t("legend_incomplete", lang)]))
     return [html.H3(t("legend_title", lang, unit=view["unit"] or "—")), html.Ul(items)]
 
 
@@ -229,7 +229,18 @@ def layout(lang: str = "fr", indicateur=None, niveau=None, annee=None, classes=N
         html.H1(t("map_title", lang)),
         controls,
         html.H2(caption(view, catalogue, lang), id="map-caption"),
-        html.P(t("map_hint", lang), className="hint"),
+        html.P(
+            [
+                t("map_hint", lang),
+                " ",
+                dcc.Link(
+                    t("see_sheet", lang),
+                    href=with_query(f"/indicateur/{view['indicator']}", lang),
+                    id="map-sheet-link",
+                ),
+            ],
+            className="hint",
+        ),
         html.Div(
             [
                 html.Div(
@@ -311,6 +322,7 @@ def register_callbacks(app) -> None:
         Output("map-legend", "children"),
         Output("carte-url", "search"),
         Output("map-download", "href"),
+        Output("map-sheet-link", "href"),
         Input("indicateur", "value"),
         Input("niveau", "value"),
         Input("annee", "value"),
@@ -384,7 +396,7 @@ def switch(trigger, indicator, level, year, classes, drawn_level, lang):
         if error:
             view, error = resolve(database, indicator, None, None, classes)
     if error:
-        return (no_update,) * 13
+        return (no_update,) * 14
     state = state_for(database, view, lang)
     geojson = database.geojson(view["level"])
     if view["level"] == drawn_level:
@@ -408,4 +420,5 @@ def switch(trigger, indicator, level, year, classes, drawn_level, lang):
         legend(state, view, lang),
         with_query("", lang, **url_params(view)),
         download_href(view),
+        with_query(f"/indicateur/{view['indicator']}", lang),
     )
