@@ -94,9 +94,10 @@ def build(
     db_path.parent.mkdir(parents=True, exist_ok=True)
     staging = staging_path(db_path)
     staging.unlink(missing_ok=True)  # left over by an interrupted build
+    territory = territory or catalogue.territory
     con = duckdb.connect(str(staging))
     try:
-        load_geography(con, territory or catalogue.territory)
+        load_geography(con, territory)
         _create_provenance(con)
         http, cache = session(), Cache(cache_dir)
         for source in catalogue.sources:
@@ -110,7 +111,6 @@ def build(
                     raise
                 _drop_source(con, source)
                 report.sources.append(SourceReport(source.id, "failed", str(e)))
-        _record_sources(con, report.sources)
         if catalogue.commune_history and _loaded(report, catalogue.commune_history):
             history_from_insee(con, raw_table(catalogue.source(catalogue.commune_history)))
         harmonise(
@@ -119,7 +119,8 @@ def build(
             vintages={s.id: s.code_list for s in catalogue.sources},
         )
         if catalogue.boundaries and _loaded(report, catalogue.boundaries):
-            _use_boundaries(con, catalogue.source(catalogue.boundaries), territory or catalogue.territory, report)
+            _use_boundaries(con, catalogue.source(catalogue.boundaries), territory, report)
+        _record_sources(con, report.sources)
         compute_indicators(con, catalogue)
         assess_progress(con, catalogue)  # indicator_progress, indicator_status, progress_summary
         _write_catalogue(con, catalogue)

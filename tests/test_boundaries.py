@@ -68,6 +68,9 @@ def test_a_build_uses_the_dissolved_outlines(tmp_path, shared_opendata, serve_fo
     report = build(catalogue_with_boundaries(), db, mirror=serve_folder(shared_opendata), cache_dir=tmp_path / "c")
     outcome = next(s for s in report.sources if s.source_id == "ign_contours_2018")
     assert "538 features dissolved into 534 communes" in outcome.detail
+    with duckdb.connect(str(db), read_only=True) as con:
+        recorded = con.execute("SELECT detail FROM build_sources WHERE source_id = 'ign_contours_2018'").fetchone()[0]
+    assert recorded == outcome.detail
     new, old = geometries(db), geometries(offline_db)
     assert len(new) == len(old) == 565
     assert new[("commune", "24335")].equals(old[("commune", "24335")])  # outside Gironde: unchanged
