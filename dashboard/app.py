@@ -1,4 +1,4 @@
-"""Dash application: four pages over the DuckDB file built by the ETL, opened read-only.
+"""Dash application: five pages over the DuckDB file built by the ETL, opened read-only.
 
 `create_app` registers the pages of `dashboard/pages/` and their callbacks;
 nothing reads the database before a page is served, and every request opens
@@ -18,7 +18,7 @@ from flask import Response, abort, request
 from dashboard import chrome, queries
 from dashboard.context import CONFIG_KEY, db
 from dashboard.i18n import t
-from dashboard.pages import carte, home, indicateur, not_found_404, territoire
+from dashboard.pages import carte, home, indicateur, methode, not_found_404, territoire
 from dashboard.search import search_territories
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,7 @@ def _register_pages(app: dash.Dash) -> None:
         (carte, {"path": carte.PATH, "title": f"Carte — {TITLE}", "order": 1}),
         (territoire, {"path_template": territoire.PATH_TEMPLATE, "title": f"Portrait — {TITLE}"}),
         (indicateur, {"path_template": indicateur.PATH_TEMPLATE, "title": f"Indicateur — {TITLE}"}),
+        (methode, {"path": methode.PATH, "title": f"Méthode — {TITLE}", "order": 2}),
         (not_found_404, {"path": "/404", "title": f"Page introuvable — {TITLE}"}),
     ]
     for module, options in pages:

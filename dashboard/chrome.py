@@ -36,6 +36,7 @@ def header(lang: str, params: dict) -> html.Header:
                         html.Li(dcc.Link(t("nav_home", lang), href=with_query("/", lang))),
                         html.Li(dcc.Link(t("nav_map", lang), href=with_query("/carte", lang))),
                         html.Li(dcc.Link(t("nav_territory", lang), href=with_query("/", lang) + "#territoires")),
+                        html.Li(dcc.Link(t("nav_method", lang), href=with_query("/methode", lang))),
                     ]
                 ),
                 **{"aria-label": "Navigation"},

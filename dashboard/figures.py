@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from dash import Patch
 
+from dashboard import assessment
 from dashboard.formatting import change_since, format_number, format_value, is_missing
 from dashboard.i18n import colon, labelled, t
 
@@ -303,3 +304,53 @@ def sparkline_svg(values: list[float], width: int = 120, height: int = 32, colou
         f"<circle cx='{last_x}' cy='{last_y}' r='2.5' fill='{colour}'/></svg>"
     )
     return "data:image/svg+xml;utf8," + quote(svg)
+
+
+def with_progress(
+    state: dict, categories: list[str], lang: str, labels: dict | None = None, colour: bool = False
+) -> dict:
+    """`state` with each territory's progress category in the hover (and the table);
+    with `colour`, the map is coloured by category instead of value, with its own legend.
+
+    `categories`: one key of assessment.MAP_KEYS per territory, in the order of `state["codes"]`.
+    """
+    names = {key: assessment.category_label(key, lang, labels) for key in assessment.MAP_KEYS}
+    out = dict(state)
+    out["customdata"] = [[*row, names[c]] for row, c in zip(state["customdata"], categories, strict=True)]
+    out["hovertemplate"] = state["hovertemplate"].replace(
+        "<extra></extra>", f"<br>{t('hover_progress', lang)}{colon(lang)}%{{customdata[3]}}<extra></extra>"
+    )
+    out["ranked"] = state["ranked"].assign(category=categories)
+    if colour:
+        index = {key: i for i, key in enumerate(assessment.MAP_KEYS)}
+        out["z"] = [index[c] for c in categories]
+        out["zmax"] = len(assessment.MAP_KEYS) - 0.5
+        out["colorscale"] = discrete_colorscale([assessment.STYLE[k][1] for k in assessment.MAP_KEYS])
+        out["legend"] = [(assessment.STYLE[k][1], f"{assessment.STYLE[k][0]} {names[k]}") for k in assessment.MAP_KEYS]
+        out["colour"] = "progress"
+    return out
+
+
+def contribution_figure(parts: pd.DataFrame, lang: str) -> dict:
+    """Horizontal bars: each component's contribution to a composite index, in points."""
+    ordered = parts.sort_values("contribution", ascending=True)
+    return {
+        "data": [
+            {
+                "type": "bar",
+                "orientation": "h",
+                "x": ordered["contribution"].round(2).tolist(),
+                "y": ordered["label"].tolist(),
+                "marker": {"color": "#2c7bb6"},
+                "hovertemplate": f"%{{y}}{colon(lang)}%{{x:.1f}} points<extra></extra>",
+            }
+        ],
+        "layout": {
+            "height": 80 + 40 * len(ordered),
+            "margin": {"l": 10, "r": 10, "t": 10, "b": 40},
+            "separators": ", " if lang == "fr" else ".,",
+            "xaxis": {"title": {"text": t("col_contribution", lang)}, "rangemode": "tozero"},
+            "yaxis": {"automargin": True},
+            "plot_bgcolor": "white",
+        },
+    }

@@ -361,3 +361,90 @@ def indicator_levels(con: duckdb.DuckDBPyConnection, indicator_id: str) -> list[
 def geometry_levels(con: duckdb.DuckDBPyConnection) -> list[str]:
     found = {level for (level,) in con.execute("SELECT DISTINCT level FROM geometries").fetchall()}
     return [level for level in LEVEL_ORDER if level in found]
+
+
+PROGRESS_COLUMNS = [
+    "indicator_id", "level", "code", "base_year", "last_year", "base_value", "last_value", "cagr",
+    "target_value", "target_year", "ratio_to_required", "category", "reason",
+]  # fmt: skip
+
+
+def progress_rows(
+    con: duckdb.DuckDBPyConnection, level: str, code: str | None = None, indicator_id: str | None = None
+) -> pd.DataFrame:
+    """Rows of `indicator_progress` for a level, optionally one territory and/or one indicator.
+
+    Context indicators keep their row (category NULL). Empty (same columns) without the table.
+    """
+    if not table_exists(con, "indicator_progress"):
+        return pd.DataFrame(columns=PROGRESS_COLUMNS)
+    return con.execute(
+        f"SELECT {_present(con, 'indicator_progress', PROGRESS_COLUMNS)} FROM indicator_progress "
+        "WHERE level = $1 AND ($2 IS NULL OR code = $2) AND ($3 IS NULL OR indicator_id = $3) "
+        "ORDER BY indicator_id, code",
+        [level, code, indicator_id],
+    ).df()
+
+
+def progress_labels(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """`progress_categories` (category, label_fr, label_en, rule_fr, rule_en), in rank order; empty without it."""
+    columns = ["category", "label_fr", "label_en", "rule_fr", "rule_en"]
+    if not table_exists(con, "progress_categories"):
+        return pd.DataFrame(columns=columns)
+    order = "rank" if "rank" in _columns(con, "progress_categories") else "category"
+    return con.execute(
+        f"SELECT {_present(con, 'progress_categories', columns)} FROM progress_categories ORDER BY {order}"
+    ).df()
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+    rows = con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]).fetchall()
+    return {name for (name,) in rows}
+
+
+def _present(con: duckdb.DuckDBPyConnection, table: str, columns: list[str]) -> str:
+    """A select list of `columns`, NULL for those an older build's table lacks."""
+    found = _columns(con, table)
+    return ", ".join(c if c in found else f"NULL AS {c}" for c in columns)
+
+
+def progress_summary(con: duckdb.DuckDBPyConnection, level: str, code: str) -> pd.DataFrame:
+    """Per finality and category, how many indicators of a territory (from `progress_summary`)."""
+    if not table_exists(con, "progress_summary"):
+        return pd.DataFrame(columns=["finality", "category", "indicators"])
+    return con.execute(
+        "SELECT finality, category, indicators FROM progress_summary WHERE level = ? AND code = ? "
+        "ORDER BY finality, category",
+        [level, code],
+    ).df()
+
+
+def status_rows(con: duckdb.DuckDBPyConnection, level: str, code: str) -> pd.DataFrame:
+    """A territory's position against each reference, per indicator and year (`indicator_status`)."""
+    columns = ["indicator_id", "year", "reference_level", "reference_code", "position"]
+    if not table_exists(con, "indicator_status"):
+        return pd.DataFrame(columns=columns)
+    return con.execute(
+        f"SELECT {', '.join(columns)} FROM indicator_status WHERE level = ? AND code = ? ORDER BY ALL",
+        [level, code],
+    ).df()
+
+
+def composite_contributions(con: duckdb.DuckDBPyConnection, indicator_id: str, level: str, code: str) -> pd.DataFrame:
+    """The latest index year of a territory: each component with its value, score, weight and contribution."""
+    columns = ["year", "component_id", "label_fr", "label_en", "unit", "component_year", "value", "normalised",
+               "weight", "contribution"]  # fmt: skip
+    if not table_exists(con, "composite_components"):
+        return pd.DataFrame(columns=columns)
+    return con.execute(
+        """
+        SELECT c.year, c.component_id, i.label_fr, i.label_en, i.unit, c.component_year, c.value,
+               c.normalised, c.weight, c.contribution
+        FROM composite_components AS c LEFT JOIN indicators AS i ON i.indicator_id = c.component_id
+        WHERE c.indicator_id = $1 AND c.level = $2 AND c.code = $3
+          AND c.year = (SELECT max(year) FROM composite_components
+                        WHERE indicator_id = $1 AND level = $2 AND code = $3)
+        ORDER BY c.contribution DESC NULLS LAST, c.component_id
+        """,
+        [indicator_id, level, code],
+    ).df()

@@ -1,4 +1,6 @@
-"""`/carte?indicateur=&niveau=&annee=&classes=`: the map explorer and its data table.
+"""`/carte?indicateur=&niveau=&annee=&classes=&couleur=`: the map explorer and its data table.
+
+`couleur=progres` colours territories by progress category instead of by value.
 
 The first render draws the full figure; switching indicator, year or classes
 sends a `Patch` with the values only. Changing level redraws the geometry.
@@ -11,7 +13,7 @@ import math
 import pandas as pd
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
-from dashboard import figures, queries
+from dashboard import assessment, figures, queries
 from dashboard.chrome import label, not_found, shell, text
 from dashboard.context import db
 from dashboard.formatting import change_since, format_value
@@ -21,10 +23,13 @@ from dashboard.search import nearest, normalise
 PATH = "/carte"
 PAGE_SIZE = 20
 SORT_COLUMNS = ("name", "value", "rank", "change")
+COLOURS = ("valeur", "progres")  # the first is the default
 DEFAULT_TABLE = {"sort": "rank", "desc": False, "page": 0}  # the best first (largest for context indicators)
 
 
-def resolve(database, indicateur=None, niveau=None, annee=None, classes=None) -> tuple[dict | None, tuple | None]:
+def resolve(
+    database, indicateur=None, niveau=None, annee=None, classes=None, couleur=None
+) -> tuple[dict | None, tuple | None]:
     """The view a URL asks for, with defaults filled in, or (None, (error kind, value, choices))."""
     catalogue = database.run(queries.list_indicators)
     ids = catalogue["indicator_id"].tolist()
@@ -57,6 +62,7 @@ def resolve(database, indicateur=None, niveau=None, annee=None, classes=None) ->
         "level": niveau,
         "year": year,
         "classes": classes if classes in figures.CLASS_METHODS else figures.CLASS_METHODS[0],
+        "colour": couleur if couleur in COLOURS else COLOURS[0],
         "levels": levels,
         "years": years,
         "unit": text(row["unit"]) or None,
@@ -71,12 +77,21 @@ def url_params(view: dict) -> dict:
         "niveau": view["level"],
         "annee": view["year"],
         "classes": None if view["classes"] == figures.CLASS_METHODS[0] else view["classes"],
+        "couleur": None if view.get("colour", COLOURS[0]) == COLOURS[0] else view["colour"],
     }
 
 
 def state_for(database, view: dict, lang: str) -> dict:
-    values = database.run(queries.map_values, view["indicator"], view["level"], view["year"])
-    return figures.map_state(values, view["unit"], view["polarity"], lang, view["classes"])
+    with database.connect() as con:
+        values = queries.map_values(con, view["indicator"], view["level"], view["year"])
+        has_progress = queries.table_exists(con, "indicator_progress")
+        progress = queries.progress_rows(con, view["level"], None, view["indicator"])
+        labels = assessment.labels_from(queries.progress_labels(con))
+    state = figures.map_state(values, view["unit"], view["polarity"], lang, view["classes"])
+    if not has_progress:
+        return state
+    categories = assessment.map_categories(state["codes"], progress)
+    return figures.with_progress(state, categories, lang, labels, colour=view.get("colour") == "progres")
 
 
 def caption(view: dict, catalogue: pd.DataFrame, lang: str) -> str:
@@ -88,6 +103,12 @@ def legend(state: dict, view: dict, lang: str) -> list:
     items = [
         html.Li([html.Span(className="swatch", style={"background": colour}), name]) for colour, name in state["legend"]
     ]
+    if state.get("colour") == "progress":
+        return [
+            html.H3(t("legend_progress", lang)),
+            html.Ul(items),
+            dcc.Link(t("method_link", lang), href=assessment.method_href("categories", lang)),
+        ]
     if state["has_incomplete"]:
         items.append(html.Li([html.Span(className="swatch swatch-incomplete"), t("legend_incomplete", lang)]))
     return [html.H3(t("legend_title", lang, unit=view["unit"] or "—")), html.Ul(items)]
@@ -115,6 +136,9 @@ def table_rows(state: dict, view: dict, sort: str, descending: bool, page: int, 
                     html.Td("–" if pd.isna(r.rank) else int(r.rank)),
                     html.Td(change_since(r.prev_value, r.value, view["unit"], lang)),
                     html.Td(status),
+                    html.Td(
+                        assessment.badge(r.category, lang) if "category" in df.columns else "–", className="progress"
+                    ),
                 ]
             )
         )
@@ -146,6 +170,7 @@ def _table_header(lang: str) -> html.Thead:
                 sortable("col_rank", "rank"),
                 sortable("col_change", "change"),
                 html.Th(t("col_status", lang), scope="col"),
+                html.Th(t("progress", lang), scope="col"),
             ]
         )
     )
@@ -157,7 +182,7 @@ def download_href(view: dict) -> str:
 
 def _not_found(lang: str, params: dict, error: tuple) -> html.Div:
     kind, value, choices = error
-    base = {k: v for k, v in params.items() if k in ("indicateur", "niveau", "annee", "classes")}
+    base = {k: v for k, v in params.items() if k in ("indicateur", "niveau", "annee", "classes", "couleur")}
     if kind == "indicator":
         labels = {r.indicator_id: label(r, lang) for r in db().run(queries.list_indicators).itertuples()}
         links = [(labels.get(c, c), with_query(PATH, lang, indicateur=c)) for c in choices]
@@ -170,11 +195,16 @@ def _not_found(lang: str, params: dict, error: tuple) -> html.Div:
     return not_found(lang, params, t(f"nf_{kind}", lang, value=value), links)
 
 
-def layout(lang: str = "fr", indicateur=None, niveau=None, annee=None, classes=None, **params) -> html.Div:
+def layout(
+    lang: str = "fr", indicateur=None, niveau=None, annee=None, classes=None, couleur=None, **params
+) -> html.Div:
     lang = normalise_lang(lang)
-    params = {**params, "indicateur": indicateur, "niveau": niveau, "annee": annee, "classes": classes, "lang": lang}
+    params = {
+        **params, "indicateur": indicateur, "niveau": niveau, "annee": annee, "classes": classes,
+        "couleur": couleur, "lang": lang,
+    }  # fmt: skip
     database = db()
-    view, error = resolve(database, indicateur, niveau, annee, classes)
+    view, error = resolve(database, indicateur, niveau, annee, classes, couleur)
     if error:
         return _not_found(lang, params, error)
     catalogue = database.run(queries.list_indicators)
@@ -209,6 +239,20 @@ def layout(lang: str = "fr", indicateur=None, niveau=None, annee=None, classes=N
                         id="classes",
                         options=[{"label": t(f"classes_{m}", lang), "value": m} for m in figures.CLASS_METHODS],
                         value=view["classes"],
+                    ),
+                ],
+                className="control",
+            ),
+            html.Fieldset(
+                [
+                    html.Legend(t("colour_by", lang)),
+                    dcc.RadioItems(
+                        id="couleur",
+                        options=[
+                            {"label": t(f"colour_{k}", lang), "value": c}
+                            for k, c in zip(("value", "progress"), COLOURS, strict=True)
+                        ],
+                        value=view["colour"],
                     ),
                 ],
                 className="control",
@@ -286,7 +330,7 @@ def layout(lang: str = "fr", indicateur=None, niveau=None, annee=None, classes=N
 
 
 def _public(view: dict) -> dict:
-    return {k: view[k] for k in ("indicator", "level", "year", "classes", "unit", "polarity")}
+    return {k: view[k] for k in ("indicator", "level", "year", "classes", "colour", "unit", "polarity")}
 
 
 def _level_options(levels: list[str], lang: str) -> list[dict]:
@@ -327,12 +371,13 @@ def register_callbacks(app) -> None:
         Input("niveau", "value"),
         Input("annee", "value"),
         Input("classes", "value"),
+        Input("couleur", "value"),
         State("map-level", "data"),
         State("lang", "data"),
         prevent_initial_call=True,
     )
-    def _switch(indicator, level, year, classes, drawn_level, lang):
-        return switch(ctx.triggered_id, indicator, level, year, classes, drawn_level, lang)
+    def _switch(indicator, level, year, classes, colour, drawn_level, lang):
+        return switch(ctx.triggered_id, indicator, level, year, classes, drawn_level, lang, colour)
 
     @app.callback(
         Output("map-table-body", "children"),
@@ -381,7 +426,7 @@ def register_callbacks(app) -> None:
         return with_query(f"/territoire/{view['level']}/{points[0]['location']}", lang)
 
 
-def switch(trigger, indicator, level, year, classes, drawn_level, lang):
+def switch(trigger, indicator, level, year, classes, drawn_level, lang, colour=None):
     """The map callback: a Patch of values when the drawn level is unchanged, else a full figure.
 
     `trigger` is the id of the control that changed.
@@ -389,12 +434,12 @@ def switch(trigger, indicator, level, year, classes, drawn_level, lang):
     database = db()
     if trigger == "niveau" and year not in database.years(indicator, level):
         year = None  # the latest year of the new level
-    view, error = resolve(database, indicator, level, year, classes)
+    view, error = resolve(database, indicator, level, year, classes, colour)
     if error and trigger == "indicateur":
         # Keep the level and year when the new indicator has them, else fall back to its defaults.
-        view, error = resolve(database, indicator, level, None, classes)
+        view, error = resolve(database, indicator, level, None, classes, colour)
         if error:
-            view, error = resolve(database, indicator, None, None, classes)
+            view, error = resolve(database, indicator, None, None, classes, colour)
     if error:
         return (no_update,) * 14
     state = state_for(database, view, lang)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from dash import Input, Output, State, dcc, html
 
-from dashboard import queries
+from dashboard import assessment, queries
 from dashboard.chrome import label, search_box, shell, territory_link, territory_search, text
 from dashboard.context import db
 from dashboard.formatting import format_value, trend_sentence
@@ -28,9 +28,12 @@ def headline_indicators(catalogue: pd.DataFrame, values: pd.DataFrame) -> pd.Dat
     return ranked.head(N_HEADLINE).drop(columns=["_judged", "_years"])
 
 
-def headline(catalogue: pd.DataFrame, values: pd.DataFrame, lang: str, progress: dict | None = None) -> list:
-    """One card per key indicator of the headline territory: latest value, trend, progress."""
-    progress = progress or {}
+def headline(
+    catalogue: pd.DataFrame, values: pd.DataFrame, lang: str, progress: dict | None = None, labels: dict | None = None
+) -> list:
+    """One card per key indicator of the headline territory: latest value, trend, progress.
+
+    `progress` maps indicator ids to rows of indicator_progress (None: the build has none)."""
     cards = []
     for row in headline_indicators(catalogue, values).itertuples():
         series = values[values["indicator_id"] == row.indicator_id].dropna(subset=["value"])
@@ -42,8 +45,11 @@ def headline(catalogue: pd.DataFrame, values: pd.DataFrame, lang: str, progress:
                     html.Strong(format_value(last["value"], text(row.unit), lang), className="headline-value"),
                     html.Span(f"{t('year', lang)} {int(last['year'])}", className="headline-year"),
                     html.Span(trend_sentence(series, text(row.unit), lang), className="headline-trend"),
-                    html.Span(progress[row.indicator_id], className="progress-badge")
-                    if row.indicator_id in progress
+                    html.Div(
+                        assessment.progress_cell(progress.get(row.indicator_id), text(row.unit), lang, labels),
+                        className="headline-progress",
+                    )
+                    if progress is not None
                     else None,
                 ],
                 className="headline-card",
@@ -103,15 +109,19 @@ def layout(lang: str = "fr", q: str = "", **params) -> html.Div:
     if not heads.empty:
         head = heads.iloc[0]
         values = database.run(queries.territory_values, [(HEADLINE_LEVEL, head["code"])])
-        assessed = database.run(queries.progress, HEADLINE_LEVEL, head["code"])
-        progress = dict(
-            zip(assessed["indicator_id"], assessed[f"label_{lang}"].fillna(assessed["category"]), strict=True)
-        )
+        with database.connect() as con:
+            assessed = queries.progress_rows(con, HEADLINE_LEVEL, head["code"])
+            progress = (
+                {r.indicator_id: r for r in assessed.itertuples()}
+                if queries.table_exists(con, "indicator_progress")
+                else None
+            )
+            labels = assessment.labels_from(queries.progress_labels(con))
         children += [
             html.H2(
                 [t("home_headline", lang), " — ", territory_link(HEADLINE_LEVEL, head["code"], head["name"], lang)]
             ),
-            html.Ul(headline(catalogue, values, lang, progress), className="headline"),
+            html.Ul(headline(catalogue, values, lang, progress, labels), className="headline"),
             html.P(
                 territory_link(HEADLINE_LEVEL, head["code"], t("home_all_indicators", lang, name=head["name"]), lang)
             ),

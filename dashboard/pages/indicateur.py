@@ -7,7 +7,7 @@ import json
 import pandas as pd
 from dash import Input, Output, State, dcc, html
 
-from dashboard import figures, queries
+from dashboard import assessment, figures, queries
 from dashboard.chrome import data_table, label, not_found, shell, source_item, text
 from dashboard.context import db
 from dashboard.formatting import format_number, format_value
@@ -85,6 +85,99 @@ def trend_view(database, indicator_id: str, keys: list[str], row, lang: str) -> 
     return figure, series_table(series, unit, lang, t("sheet_trend", lang))
 
 
+def progress_block(database, indicator_id: str, keys: list[str], row, lang: str) -> html.Div | None:
+    """Each drawn territory's progress badge and explanation (None when the build has no progress)."""
+    territories = database.run(queries.list_territories)
+    names = {(r.level, r.code): r.name for r in territories.itertuples()}
+    wanted = [(lv, c) for lv, c in names if lv == BASE_LEVEL] + parse_selection(",".join(keys))
+    with database.connect() as con:
+        if not queries.table_exists(con, "indicator_progress"):
+            return None
+        labels = assessment.labels_from(queries.progress_labels(con))
+        rows = {
+            (lv, c): next(queries.progress_rows(con, lv, c, indicator_id).itertuples(), None)
+            for lv, c in dict.fromkeys(wanted)
+        }
+    unit = text(row.unit) or None
+    items = [
+        html.Li([html.Strong(names.get(key, key[1])), " ", *assessment.progress_cell(rows[key], unit, lang, labels)])
+        for key in rows
+    ]
+    return html.Div(
+        [
+            html.H2(t("sheet_progress", lang)),
+            html.Ul(items, className="sheet-progress"),
+            dcc.Link(t("method_link", lang), href=assessment.method_href("categories", lang)),
+        ]
+    )
+
+
+def composite_block(database, indicator_id: str, keys: list[str], row, lang: str) -> html.Div | None:
+    """For a composite index: the method, and each component's contribution for the first chosen
+    territory, as a bar chart and its data table."""
+    if text(getattr(row, "kind", "")) != "composite":
+        return None
+    children = [
+        html.H2(t("composite_method_title", lang), id="composite"),
+        html.P(
+            [
+                t("composite_method", lang),
+                " ",
+                dcc.Link(t("method_link", lang), href=with_query("/methode", lang) + "#composite"),
+            ]
+        ),
+    ]
+    chosen = parse_selection(",".join(keys))
+    if not chosen:
+        children.append(html.P(t("composite_choose", lang), className="muted"))
+        return html.Div(children, id="composite-box")
+    level, code = chosen[0]
+    name = database.run(queries.territory_name, level, code) or code
+    parts = database.run(queries.composite_contributions, indicator_id, level, code)
+    if parts.empty:
+        children.append(html.P(t("composite_none", lang, name=name)))
+        return html.Div(children, id="composite-box")
+    parts["label"] = [
+        text(getattr(r, f"label_{lang}", None)) or text(r.label_fr) or r.component_id for r in parts.itertuples()
+    ]
+    caption = t("composite_title", lang, name=name, year=int(parts["year"].iloc[0]))
+    rows = [
+        [
+            r.label,
+            str(int(r.component_year)) if not pd.isna(r.component_year) else "–",
+            format_value(r.value, text(r.unit) or None, lang),
+            format_number(r.normalised, lang, decimals=2),
+            format_number(r.weight, lang, decimals=2),
+            format_number(r.contribution, lang, decimals=1),
+        ]
+        for r in parts.itertuples()
+    ]
+    headers = [t(k, lang) for k in ("col_component", "col_component_year", "col_value", "col_normalised",
+                                    "col_weight", "col_contribution")]  # fmt: skip
+    children += [
+        html.H3(caption),
+        dcc.Graph(
+            id="composite-chart",
+            figure=figures.contribution_figure(parts, lang),
+            config={"displayModeBar": False},
+            className="composite-chart",
+        ),
+        data_table(headers, rows, caption, "composite-table"),
+    ]
+    return html.Div(children, id="composite-box")
+
+
+def territory_blocks(database, indicator_id: str, keys: list[str], row, lang: str) -> list:
+    return [
+        block
+        for block in (
+            progress_block(database, indicator_id, keys, row, lang),
+            composite_block(database, indicator_id, keys, row, lang),
+        )
+        if block is not None
+    ]
+
+
 def _definition_list(row, meta: dict, sources: pd.DataFrame, lang: str) -> html.Dl:
     definition = text(getattr(row, f"definition_{lang}", None)) or text(row.definition_fr)
     polarity = text(row.polarity)
@@ -157,6 +250,7 @@ def layout(indicator_id: str | None = None, lang: str = "fr", territoires: str |
         ),
         dcc.Graph(id="trend", figure=figure, config={"displayModeBar": False}),
         html.Div(table, id="trend-table-box"),
+        html.Div(territory_blocks(database, indicator_id, selection, row, lang), id="sheet-territory-box"),
     ]
     return shell(lang, params, children, "sheet")
 
@@ -173,6 +267,7 @@ def register_callbacks(app) -> None:
         Output("trend-table-box", "children"),
         Output("sheet-url", "search"),
         Output("sheet-territories", "value"),
+        Output("sheet-territory-box", "children"),
         Input("sheet-territories", "value"),
         State("sheet-indicator", "data"),
         State("lang", "data"),
@@ -184,4 +279,5 @@ def register_callbacks(app) -> None:
         row = next(catalogue[catalogue["indicator_id"] == indicator_id].itertuples())
         keys = list(keys or [])[:MAX_TERRITORIES]
         figure, table = trend_view(database, indicator_id, keys, row, lang)
-        return figure, table, with_query("", lang, territoires=selection_param(keys)), keys
+        blocks = territory_blocks(database, indicator_id, keys, row, lang)
+        return figure, table, with_query("", lang, territoires=selection_param(keys)), keys, blocks

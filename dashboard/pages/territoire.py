@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from dash import Input, Output, dcc, html
 
-from dashboard import figures, queries
+from dashboard import assessment, figures, queries
 from dashboard.chrome import label, not_found, shell, territory_link, territory_search, text
 from dashboard.context import db
 from dashboard.formatting import format_number, format_value, trend_sentence
@@ -16,9 +16,20 @@ PATH_TEMPLATE = "/territoire/<level>/<code>"
 
 
 def indicator_row(
-    row, series: pd.DataFrame, refs: pd.DataFrame, progress: dict, lang: str, key: str = ""
+    row,
+    series: pd.DataFrame,
+    refs: pd.DataFrame,
+    progress: dict | None,
+    lang: str,
+    key: str = "",
+    status: dict | None = None,
+    labels: dict | None = None,
 ) -> html.Tr | None:
-    """One table row: latest value, sparkline, trend in words, reference values, progress."""
+    """One table row: latest value, sparkline, trend in words, reference values with the
+    position against each (status), progress badge and its explanation.
+
+    `progress` maps indicator ids to rows of indicator_progress (None: the build has none);
+    `status` maps (indicator_id, year, reference level, reference code) to a position."""
     unit = text(row.unit) or None
     own = series[(series["is_self"]) & series["value"].notna()].sort_values("year")
     if own.empty:
@@ -54,10 +65,53 @@ def indicator_row(
         ref_text = format_value(pick.iloc[-1]["value"], unit, lang)
         if same_year.empty:  # the reference has no value that year: say which year is shown
             ref_text += f" ({int(pick.iloc[-1]['year'])})"
-        cells.append(html.Td(ref_text, className="num"))
-    if progress:
-        cells.append(html.Td(progress.get(row.indicator_id, "–")))
+            position = None
+        else:
+            position = (status or {}).get((row.indicator_id, int(last["year"]), ref.level, ref.code))
+        marker = assessment.position_text(position, lang)
+        cells.append(html.Td([ref_text, *([html.Br(), *marker] if marker else [])], className="num"))
+    if progress is not None:
+        cells.append(
+            html.Td(assessment.progress_cell(progress.get(row.indicator_id), unit, lang, labels), className="progress")
+        )
     return html.Tr(cells)
+
+
+def summary_table(summary: pd.DataFrame, lang: str, labels: dict | None = None) -> html.Section | None:
+    """Per finality, how many indicators in each category: the one-glance answer."""
+    if summary.empty:
+        return None
+    present = set(summary["category"])
+    categories = [c for c in assessment.CATEGORIES if c in present]
+    order = {f: i for i, f in enumerate(FINALITIES)}
+    counts = summary.pivot_table(index="finality", columns="category", values="indicators", aggfunc="sum")
+    rows = []
+    for finality in sorted(counts.index, key=lambda f: order.get(f, 99)):
+        cells = [html.Th(finality_label(text(finality), lang), scope="row")]
+        for c in categories:
+            n = counts.loc[finality].get(c)
+            cells.append(html.Td("–" if pd.isna(n) else str(int(n)), className="num"))
+        cells.append(html.Td(str(int(counts.loc[finality].sum())), className="num"))
+        rows.append(html.Tr(cells))
+    header = [html.Th(t("sheet_finality", lang), scope="col")]
+    header += [html.Th(assessment.badge(c, lang, labels), scope="col") for c in categories]
+    header.append(html.Th(t("summary_total", lang), scope="col"))
+    return html.Section(
+        [
+            html.H2(t("summary_title", lang)),
+            html.P(t("summary_intro", lang), className="muted"),
+            html.Table(
+                [
+                    html.Caption(t("summary_title", lang), className="sr-only"),
+                    html.Thead(html.Tr(header)),
+                    html.Tbody(rows),
+                ],  # fmt: skip
+                className="data-table summary-table",
+                id="progress-summary",
+            ),
+        ],
+        className="summary",
+    )
 
 
 def years_table(rows: pd.DataFrame, catalogue: pd.DataFrame, lang: str) -> html.Details:
@@ -120,21 +174,39 @@ def layout(level: str | None = None, code: str | None = None, lang: str = "fr", 
     values = database.run(queries.territory_values, [(level, code), *zip(refs["level"], refs["code"], strict=True)])
     values["is_self"] = (values["level"] == level) & (values["code"] == code)
     catalogue = database.run(queries.catalogue)
-    progress_df = database.run(queries.progress, level, code)
-    labels = progress_df[f"label_{lang}"].fillna(progress_df["category"])
-    progress = dict(zip(progress_df["indicator_id"], labels, strict=True))
+    with database.connect() as con:
+        has_progress = queries.table_exists(con, "indicator_progress")
+        progress_df = queries.progress_rows(con, level, code)
+        labels = assessment.labels_from(queries.progress_labels(con))
+        summary = queries.progress_summary(con, level, code)
+        status_df = queries.status_rows(con, level, code)
+    progress = {r.indicator_id: r for r in progress_df.itertuples()} if has_progress else None
+    status = {
+        (r.indicator_id, int(r.year), r.reference_level, r.reference_code): r.position
+        for r in status_df.itertuples()
+        if not pd.isna(r.position)
+    }
     order = {f: i for i, f in enumerate(FINALITIES)}
     sections = []
     for finality, rows in sorted(catalogue.groupby("finality", dropna=False), key=lambda g: order.get(g[0], 99)):
         body = [
-            indicator_row(r, values[values["indicator_id"] == r.indicator_id], refs, progress, lang, f"{level}:{code}")
+            indicator_row(
+                r,
+                values[values["indicator_id"] == r.indicator_id],
+                refs,
+                progress,
+                lang,
+                f"{level}:{code}",
+                status,
+                labels,
+            )  # fmt: skip
             for r in rows.itertuples()
         ]
         body = [b for b in body if b is not None]
         if not body:
             continue
         headers = [t("map_indicator", lang), t("latest", lang), t("trend", lang), *refs["name"]]
-        if progress:
+        if progress is not None:
             headers.append(t("progress", lang))
         own = values[values["is_self"] & values["indicator_id"].isin(rows["indicator_id"])]
         sections.append(
@@ -170,6 +242,16 @@ def layout(level: str | None = None, code: str | None = None, lang: str = "fr", 
         if not refs.empty
         else None,
         html.Button(t("portrait_print", lang), id="print-button", className="no-print"),
+        summary_table(summary, lang, labels),
+        html.P(
+            [
+                t("status_note", lang) + " " if status else "",
+                dcc.Link(t("method_link", lang), href=with_query("/methode", lang), id="method-link"),
+            ],
+            className="muted",
+        )
+        if progress is not None
+        else None,
         territory_search(lang),
         *(sections or [html.P(t("no_value", lang))]),
         html.P(f"* {t('incomplete_marker', lang)}", className="muted")

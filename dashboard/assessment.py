@@ -1,0 +1,192 @@
+"""Progress categories in the interface: badges (symbol, text and colour), sentences, map colours.
+
+Pure functions over rows of `indicator_progress` (see queries.progress_rows); no database access.
+A badge never relies on colour alone: it carries a symbol and the category's name, and it
+links to the method page, at the category's anchor.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from dash import dcc, html
+
+from dashboard.formatting import format_number, format_value, is_missing
+from dashboard.i18n import colon, t, with_query
+
+CATEGORIES = (
+    "target_achieved",
+    "on_track",
+    "acceleration_needed",
+    "limited_progress",
+    "deterioration",
+    "unable_to_assess",
+)
+CONTEXT = "context"  # no category: a context indicator, growth shown without judgement
+NOT_ASSESSED = "not_assessed"  # no row in indicator_progress for this territory
+# Symbol, fill colour (map and badge), text colour on that fill (contrast >= 4.5:1).
+# The five judged categories follow ColorBrewer RdYlBu (colour-blind safe, blue is favourable);
+# the categories without a judgement are greys and a light purple, never one of those hues.
+STYLE = {
+    "target_achieved": ("★", "#08519c", "#ffffff"),
+    "on_track": ("✓", "#74add1", "#000000"),
+    "acceleration_needed": ("↗", "#fee090", "#000000"),
+    "limited_progress": ("→", "#f46d43", "#000000"),
+    "deterioration": ("✗", "#a50026", "#ffffff"),
+    "unable_to_assess": ("?", "#969696", "#000000"),
+    CONTEXT: ("◇", "#dadaeb", "#000000"),
+    NOT_ASSESSED: ("–", "#f7f7f7", "#000000"),
+}
+METHOD_PATH = "/methode"
+CAVEATS = ("incomplete_values", "target_reference_missing", "target_not_usable")
+
+
+def category_key(category: object) -> str:
+    return CONTEXT if is_missing(category) else str(category)
+
+
+def category_label(category: object, lang: str, labels: dict | None = None) -> str:
+    """The category's name: from progress_categories when given, else the dashboard's own text."""
+    key = category_key(category)
+    return (labels or {}).get((key, lang)) or t(f"cat_{key}", lang)
+
+
+def labels_from(categories: pd.DataFrame) -> dict:
+    """{(category, lang): label} from a progress_categories frame (may be empty)."""
+    out = {}
+    for r in categories.itertuples():
+        for lang in ("fr", "en"):
+            value = getattr(r, f"label_{lang}", None)
+            if not is_missing(value):
+                out[(r.category, lang)] = str(value)
+    return out
+
+
+def method_href(category: object, lang: str) -> str:
+    return with_query(METHOD_PATH, lang) + f"#{category_key(category)}"
+
+
+def badge(category: object, lang: str, labels: dict | None = None, title: str | None = None) -> dcc.Link:
+    """A link to the method: symbol (hidden from screen readers) + category name, on its colour."""
+    key = category_key(category)
+    symbol, fill, ink = STYLE.get(key, STYLE[NOT_ASSESSED])
+    return dcc.Link(
+        [html.Span(symbol, className="badge-symbol", **{"aria-hidden": "true"}), category_label(key, lang, labels)],
+        href=method_href(key, lang),
+        className=f"badge badge-{key}",
+        style={"background": fill, "color": ink},
+        title=title or t("badge_title", lang),
+    )
+
+
+def percent_a_year(rate: float, lang: str) -> str:
+    """0.003 -> '+0,3 %/an' (fr) or '+0.3%/yr' (en)."""
+    number = format_number(rate * 100, lang, decimals=1, sign=True)
+    if number in ("0", "+0", "-0"):
+        number = "0"
+    return f"{number}\u202f%/an" if lang == "fr" else f"{number}%/yr"
+
+
+def required_rate(row) -> float | None:
+    """The compound annual growth needed from the base value to reach the target on time."""
+    try:
+        base, target = float(row.base_value), float(row.target_value)
+        years = float(row.target_year) - float(row.base_year)
+    except (TypeError, ValueError, AttributeError):
+        return None
+    if is_missing(base) or is_missing(target) or years <= 0 or base == 0 or target / base < 0:
+        return None
+    return (target / base) ** (1 / years) - 1
+
+
+def reasons_text(reason: object, lang: str, only: tuple[str, ...] | None = None) -> str:
+    codes = [c.strip() for c in ("" if is_missing(reason) else str(reason)).split(",") if c.strip()]
+    if only is not None:
+        codes = [c for c in codes if c in only]
+    return ", ".join(t(f"reason_{c}", lang) for c in codes)
+
+
+def explanation(row, unit: str | None, lang: str, labels: dict | None = None, with_label: bool = True) -> str:
+    """Plain words for one row of indicator_progress.
+
+    'Progrès limité : +0,3 %/an alors qu'il faudrait +1,8 %/an pour atteindre 32 % en 2030'.
+    """
+    category = getattr(row, "category", None)
+    key = category_key(category)
+    name = f"{category_label(key, lang, labels)}{colon(lang)}" if with_label else ""
+    if key == "unable_to_assess":
+        return _capital(f"{name}{reasons_text(row.reason, lang) or t('reason_unknown', lang)}")
+    cagr = getattr(row, "cagr", None)
+    years = {"base": _year(row.base_year), "last": _year(row.last_year)}
+    if is_missing(cagr):
+        return _capital(f"{name}{reasons_text(row.reason, lang) or t('reason_unknown', lang)}")
+    observed = percent_a_year(float(cagr), lang)
+    has_target = not is_missing(getattr(row, "target_value", None)) and not is_missing(
+        getattr(row, "ratio_to_required", None)
+    )
+    if key == "target_achieved":
+        text = t(
+            "explain_achieved",
+            lang,
+            last=format_value(row.last_value, unit, lang),
+            year=years["last"],
+            target=format_value(row.target_value, unit, lang),
+            target_year=_year(row.target_year),
+        )
+    elif has_target and (needed := required_rate(row)) is not None:
+        text = t(
+            "explain_target",
+            lang,
+            observed=observed,
+            needed=percent_a_year(needed, lang),
+            target=format_value(row.target_value, unit, lang),
+            target_year=_year(row.target_year),
+            **years,
+        )
+    elif key == CONTEXT:
+        text = t("explain_context", lang, observed=observed, **years)
+    else:
+        text = t("explain_no_target", lang, observed=observed, **years)
+    caveats = reasons_text(row.reason, lang, CAVEATS)
+    return _capital(f"{name}{text}" + (f" ({caveats})" if caveats else ""))
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _year(value: object) -> str:
+    return "–" if is_missing(value) else str(int(value))
+
+
+def progress_cell(row, unit: str | None, lang: str, labels: dict | None = None) -> list:
+    """Badge and its explanation, for a table cell or a card."""
+    if row is None:
+        return [badge(NOT_ASSESSED, lang, labels)]
+    return [
+        badge(row.category, lang, labels),
+        html.Div(explanation(row, unit, lang, labels, with_label=False), className="explain"),
+    ]
+
+
+POSITION_SYMBOL = {"better": "▲", "similar": "=", "worse": "▼"}
+
+
+def position_text(position: object, lang: str) -> list:
+    """'▲ mieux' / '= proche' / '▼ moins bien' (symbol hidden from screen readers); [] without one."""
+    if is_missing(position) or position not in POSITION_SYMBOL:
+        return []
+    return [
+        html.Span(
+            [html.Span(POSITION_SYMBOL[position], **{"aria-hidden": "true"}), f" {t(f'position_{position}', lang)}"],
+            className=f"position position-{position}",
+        )
+    ]
+
+
+def map_categories(codes: pd.Series, progress: pd.DataFrame) -> list[str]:
+    """The category key of each territory code (NOT_ASSESSED where there is no row)."""
+    by_code = dict(zip(progress["code"], progress["category"], strict=True)) if len(progress) else {}
+    return [category_key(by_code[c]) if c in by_code else NOT_ASSESSED for c in codes]
+
+
+MAP_KEYS = (*CATEGORIES, CONTEXT, NOT_ASSESSED)

@@ -1,0 +1,190 @@
+"""`/methode`: how progress categories, status against references and composite indices are made.
+
+Every progress badge links here, at its category's anchor (`/methode#on_track`).
+The thresholds and reasons come from the build (`progress_categories`) when it has them.
+"""
+
+from __future__ import annotations
+
+from dash import html
+
+from dashboard import assessment, queries
+from dashboard.chrome import data_table, shell, text
+from dashboard.context import db
+from dashboard.i18n import normalise_lang, t
+
+PATH = "/methode"
+
+REASON_CODES = (
+    "fewer_than_two_points",
+    "secret",
+    "mixed_sign_or_zero",
+    "growth_rate_indicator",
+    "no_polarity",
+    "incomplete_values",
+    "target_reference_missing",
+    "target_not_usable",
+)
+
+PROSE = {
+    "fr": {
+        "title": "Méthode : progrès, comparaison et indices composites",
+        "intro": (
+            "Chaque indicateur d'un territoire reçoit une catégorie de progrès calculée selon la méthode de "
+            "Statistique Canada, telle que documentée par Open SDG (et inspirée d'Eurostat). Jamais de "
+            "supposition : sans données suffisantes, l'évaluation est déclarée impossible et la raison est donnée."
+        ),
+        "growth": "Évolution observée",
+        "growth_text": (
+            "Taux de croissance annuel moyen entre l'année de base (la première année avec une valeur à partir "
+            "de 2015) et la dernière année : TCAM = (valeur finale / valeur de base)^(1 / nombre d'années) − 1. "
+            "Il est compté dans le sens souhaité de l'indicateur (une baisse du chômage est un progrès)."
+        ),
+        "target": "Avec une cible",
+        "target_text": (
+            "Le rythme nécessaire pour atteindre la cible à temps est TCAM cible = (cible / valeur de base)^(1 / "
+            "(année cible − année de base)) − 1, et R = TCAM observé dans le bon sens / |TCAM cible|. "
+            "R ≥ 95 % : en bonne voie ; 60 % ≤ R < 95 % : accélération nécessaire ; 0 ≤ R < 60 % : progrès "
+            "limité ; R < 0 : détérioration. Une dernière valeur qui atteint la cible : cible atteinte."
+        ),
+        "no_target": "Sans cible",
+        "no_target_text": (
+            "TCAM dans le bon sens ≥ 1,5 % par an : en bonne voie ; de 0,5 % à 1,5 % : accélération nécessaire ; "
+            "de 0 à 0,5 % : progrès limité ; négatif : détérioration. Près d'une limite naturelle (une part "
+            "proche de 100 %), les seuils positifs sont réduits par le coefficient C de Statistique Canada."
+        ),
+        "categories": "Les catégories",
+        "col_category": "Catégorie",
+        "col_rule": "Règle",
+        "reasons": "Pourquoi une évaluation est impossible ou nuancée",
+        "col_reason": "Code",
+        "col_meaning": "Signification",
+        "context": (
+            "Indicateurs de contexte (sans sens souhaité, comme la population) : l'évolution est montrée, "
+            "sans catégorie."
+        ),
+        "status": "Comparaison avec les territoires de référence",
+        "status_text": (
+            "La valeur d'un territoire est comparée, la même année, à celle de son intercommunalité, de son "
+            "département et de la France. « Proche » signifie un écart d'au plus 5 % de la valeur de référence "
+            "(une tolérance propre à l'indicateur peut s'appliquer) ; sinon « mieux » ou « moins bien » selon le "
+            "sens souhaité. Les effectifs (qui croissent avec la taille) et les indices composites ne sont pas "
+            "comparés."
+        ),
+        "composite": "Indices composites",
+        "composite_text": (
+            "Chaque composante est normalisée min-max sur les territoires du même niveau : (v − min) / (max − "
+            "min), inversée quand plus bas est mieux. Le minimum et le maximum sont fixés sur une période de "
+            "référence, si bien qu'une année ajoutée ne change aucune valeur passée ; une valeur ultérieure "
+            "hors de cette plage peut sortir de 0-1. L'indice vaut 100 × Σ poids × score / Σ poids ; la "
+            "contribution d'une composante est sa part de l'indice, en points. Un territoire auquel il manque "
+            "une composante n'a pas d'indice (pas de repondération)."
+        ),
+        "source": "Source de la méthode : Open SDG, « Progress status » (Statistique Canada).",
+    },
+    "en": {
+        "title": "Method: progress, comparison and composite indices",
+        "intro": (
+            "Each indicator of a territory gets a progress category computed with Statistics Canada's method, "
+            "as documented by Open SDG (and inspired by Eurostat). Never a guess: without enough data the "
+            "assessment is declared impossible and the reason is given."
+        ),
+        "growth": "Observed growth",
+        "growth_text": (
+            "Compound annual growth rate between the base year (the first year with a value from 2015 on) and "
+            "the last year: CAGR = (last value / base value)^(1 / years) − 1, counted in the indicator's desired "
+            "direction (falling unemployment is progress)."
+        ),
+        "target": "With a target",
+        "target_text": (
+            "The growth needed to reach the target on time is CAGR_T = (target / base value)^(1 / (target year "
+            "− base year)) − 1, and R = observed CAGR in the desired direction / |CAGR_T|. R ≥ 95 %: on track; "
+            "60 % ≤ R < 95 %: acceleration needed; 0 ≤ R < 60 %: limited progress; R < 0: deterioration. A last "
+            "value reaching the target: target achieved."
+        ),
+        "no_target": "Without a target",
+        "no_target_text": (
+            "CAGR in the desired direction ≥ 1.5 % a year: on track; 0.5 % to 1.5 %: acceleration needed; 0 to "
+            "0.5 %: limited progress; negative: deterioration. Near a natural limit (a share close to 100 %), "
+            "the positive thresholds are scaled down by Statistics Canada's coefficient C."
+        ),
+        "categories": "The categories",
+        "col_category": "Category",
+        "col_rule": "Rule",
+        "reasons": "Why an assessment is impossible or qualified",
+        "col_reason": "Code",
+        "col_meaning": "Meaning",
+        "context": "Context indicators (no desired direction, such as population): growth is shown, no category.",
+        "status": "Comparison with reference territories",
+        "status_text": (
+            "A territory's value is compared, in the same year, with its intermunicipality, its département and "
+            "France. 'Similar' means within 5 % of the reference value (an indicator may have its own "
+            "tolerance); otherwise 'better' or 'worse' given the desired direction. Counts (which grow with "
+            "size) and composite indices are not compared."
+        ),
+        "composite": "Composite indices",
+        "composite_text": (
+            "Each component is scaled min-max over the territories of the same level: (v − min) / (max − min), "
+            "reversed when lower is better. Minimum and maximum are fixed over a reference period, so a new "
+            "year changes no past value; a later value outside that range may fall outside 0-1. The index is "
+            "100 × Σ weight × score / Σ weight; a component's contribution is its share of the index, in points. "
+            "A territory missing a component gets no index (no reweighting)."
+        ),
+        "source": "Source of the method: Open SDG, 'Progress status' (Statistics Canada).",
+    },
+}
+
+
+def category_rows(categories, lang: str) -> list[html.Tr]:
+    labels = assessment.labels_from(categories)
+    rules = {r.category: text(getattr(r, f"rule_{lang}", None)) for r in categories.itertuples()}
+    rows = []
+    for key in (*assessment.CATEGORIES, assessment.CONTEXT):
+        rule = rules.get(key) or (PROSE[lang]["context"] if key == assessment.CONTEXT else "")
+        rows.append(
+            html.Tr(
+                [html.Th(assessment.badge(key, lang, labels), scope="row"), html.Td(rule or "–")],
+                id=key,
+            )
+        )
+    return rows
+
+
+def layout(lang: str = "fr", **params) -> html.Div:
+    lang = normalise_lang(lang)
+    params = {**params, "lang": lang}
+    prose = PROSE[lang]
+    categories = db().run(queries.progress_labels)
+    children = [
+        html.H1(prose["title"]),
+        html.P(prose["intro"]),
+        html.H2(prose["growth"]),
+        html.P(prose["growth_text"]),
+        html.H2(prose["target"]),
+        html.P(prose["target_text"]),
+        html.H2(prose["no_target"]),
+        html.P(prose["no_target_text"]),
+        html.H2(prose["categories"], id="categories"),
+        html.Table(
+            [
+                html.Caption(prose["categories"]),
+                html.Thead(
+                    html.Tr([html.Th(prose["col_category"], scope="col"), html.Th(prose["col_rule"], scope="col")])
+                ),
+                html.Tbody(category_rows(categories, lang)),
+            ],
+            className="data-table method-table",
+        ),
+        html.H2(prose["reasons"], id="reasons"),
+        data_table(
+            [prose["col_reason"], prose["col_meaning"]],
+            [[html.Code(code), t(f"reason_{code}", lang)] for code in REASON_CODES],
+            prose["reasons"],
+        ),
+        html.H2(prose["status"], id="status"),
+        html.P(prose["status_text"]),
+        html.H2(prose["composite"], id="composite"),
+        html.P(prose["composite_text"]),
+        html.P(prose["source"], className="muted"),
+    ]
+    return shell(lang, params, children, "method")

@@ -1,0 +1,91 @@
+"""Progress in headless Chromium (issue #5): portrait summary and badges, the method page,
+the map coloured by progress category, a composite's contributions; axe-core on each.
+
+The offline build has only context indicators, so this module builds from the shared
+open-data mirror (skipped without it), which gives real categories and composites.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from test_browser import _check_page, _css, _screenshot, _open, _wait, _wait_for_map, driver  # noqa: F401 (fixture)
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def mirror_db(tmp_path_factory, catalogue, shared_opendata: Path) -> Path:
+    from etl.build import build
+
+    folder = tmp_path_factory.mktemp("mirror_progress")
+    db = folder / "itdd.duckdb"
+    build(catalogue, db, mirror=str(shared_opendata), cache_dir=folder / "cache")
+    return db
+
+
+@pytest.fixture(scope="module")
+def server_url(mirror_db: Path) -> Iterator[str]:
+    from werkzeug.serving import make_server
+
+    from dashboard.app import create_app
+
+    server = make_server("127.0.0.1", 0, create_app(mirror_db).server, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="dash-progress-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+def test_portrait_summary_badges_link_to_the_method(driver, server_url: str) -> None:  # noqa: F811
+    _open(driver, server_url + "/territoire/commune/33063", "#progress-summary")
+    summary = driver.find_element("id", "progress-summary").text
+    assert "Évaluation impossible" in summary and "Cohésion sociale" in summary
+    badges = _css(driver, "a.badge")
+    assert len(badges) > 10
+    assert all("/methode#" in b.get_attribute("href") for b in badges)
+    assert all(b.text.strip() for b in badges)  # words, not colour alone
+    assert "moins de deux années de données" in driver.find_element("tag name", "main").text
+    _check_page(driver, "portrait_progress")
+    _css(driver, "#progress-summary a.badge")[0].click()
+    _wait(driver, lambda d: _css(d, "table.method-table") and "/methode" in d.current_url)
+    assert driver.current_url.endswith("#unable_to_assess")
+    _check_page(driver, "methode")
+
+
+def test_method_page_in_english(driver, server_url: str) -> None:  # noqa: F811
+    _open(driver, server_url + "/methode?lang=en", "table.method-table")
+    assert driver.find_element("tag name", "h1").text.startswith("Method")
+    assert len(_css(driver, "table.method-table tbody tr")) == 7
+    _check_page(driver, "methode_en")
+
+
+def test_map_coloured_by_progress(driver, server_url: str) -> None:  # noqa: F811
+    _open(driver, server_url + "/carte?indicateur=taux_chomage_15_64&niveau=commune&couleur=progres", "#map")
+    state = _wait_for_map(driver)
+    assert "Progrès" in state["hover"]
+    legend = driver.find_element("id", "map-legend").text
+    for name in ("Cible atteinte", "En bonne voie", "Détérioration", "Évaluation impossible", "Non évalué"):
+        assert name in legend
+    _check_page(driver, "map_progress")
+    # Back to values: the URL drops the switch, the legend shows classes again.
+    value_radio = next(i for i in _css(driver, "#couleur input") if i.get_attribute("value") == "valeur")
+    driver.execute_script("arguments[0].click()", value_radio)
+    _wait(driver, lambda d: "couleur" not in d.execute_script("return window.location.search"))
+    _wait(driver, lambda d: "Légende (" in d.find_element("id", "map-legend").text)
+
+
+def test_composite_sheet_shows_contributions(driver, server_url: str) -> None:  # noqa: F811
+    _open(driver, server_url + "/indicateur/indice_sante_sociale?territoires=commune:33003", "#composite-table")
+    assert len(_css(driver, "#composite-table tbody tr")) == 4
+    _wait(driver, lambda d: _css(d, "#composite-chart .js-plotly-plot .bars"))
+    assert _css(driver, ".sheet-progress a.badge")
+    _check_page(driver, "sheet_composite")
+    driver.execute_script("document.getElementById('sheet-territory-box').scrollIntoView()")
+    _screenshot(driver, "sheet_composite_parts")
