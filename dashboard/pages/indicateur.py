@@ -99,10 +99,14 @@ def progress_block(database, indicator_id: str, keys: list[str], row, lang: str)
             for lv, c in dict.fromkeys(wanted)
         }
     unit = text(row.unit) or None
+    # Only territories assessed for this indicator (the département has no row for a commune-only index).
     items = [
-        html.Li([html.Strong(names.get(key, key[1])), " ", *assessment.progress_cell(rows[key], unit, lang, labels)])
-        for key in rows
+        html.Li([html.Strong(names.get(key, key[1])), " ", *assessment.progress_cell(found, unit, lang, labels)])
+        for key, found in rows.items()
+        if found is not None
     ]
+    if not items:
+        return None
     return html.Div(
         [
             html.H2(t("sheet_progress", lang)),
@@ -123,7 +127,7 @@ def composite_block(database, indicator_id: str, keys: list[str], row, lang: str
             [
                 t("composite_method", lang),
                 " ",
-                dcc.Link(t("method_link", lang), href=with_query("/methode", lang) + "#composite"),
+                dcc.Link(t("method_composite_link", lang), href=with_query("/methode", lang) + "#composite"),
             ]
         ),
     ]
