@@ -307,16 +307,26 @@ def sparkline_svg(values: list[float], width: int = 120, height: int = 32, colou
 
 
 def with_progress(
-    state: dict, categories: list[str], lang: str, labels: dict | None = None, colour: bool = False
+    state: dict,
+    categories: list[str],
+    lang: str,
+    labels: dict | None = None,
+    colour: bool = False,
+    explanations: list[str] | None = None,
 ) -> dict:
     """`state` with each territory's progress category in the hover (and the table);
     with `colour`, the map is coloured by category instead of value, with its own legend.
 
-    `categories`: one key of assessment.MAP_KEYS per territory, in the order of `state["codes"]`.
+    `categories`: one key of assessment.MAP_KEYS per territory, in the order of `state["codes"]`;
+    `explanations`: the sentence for each (assessment.explanation), shown after the category.
     """
     names = {key: assessment.category_label(key, lang, labels) for key in assessment.MAP_KEYS}
     out = dict(state)
-    out["customdata"] = [[*row, names[c]] for row, c in zip(state["customdata"], categories, strict=True)]
+    why = explanations or [""] * len(categories)
+    out["customdata"] = [
+        [*row, names[c] + (f" — {w}" if w else "")]
+        for row, c, w in zip(state["customdata"], categories, why, strict=True)
+    ]
     out["hovertemplate"] = state["hovertemplate"].replace(
         "<extra></extra>", f"<br>{t('hover_progress', lang)}{colon(lang)}%{{customdata[3]}}<extra></extra>"
     )

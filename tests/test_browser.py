@@ -324,3 +324,14 @@ def test_bordeaux_population_trend_in_two_clicks(driver, server_url: str) -> Non
     log.info("sheet shown in %.1f s", time.monotonic() - started)
     assert "Population municipale" in driver.find_element(By.TAG_NAME, "h1").text
     assert any(r.text.startswith("Bordeaux") for r in _css(driver, "#trend-table tbody tr"))
+
+
+def test_portrait_badges_link_to_the_method_page(driver, server_url: str) -> None:
+    # The offline build has context indicators only: each gets a "context" badge, words and symbol.
+    _open(driver, server_url + "/territoire/commune/33063", "a.badge")
+    badges = _css(driver, "a.badge")
+    assert all("/methode#" in b.get_attribute("href") and b.text.strip() for b in badges)
+    driver.find_element("id", "method-link").click()
+    _wait(driver, lambda d: _css(d, "table.method-table") and d.current_url.endswith("/methode"))
+    assert len(_css(driver, "table.method-table a.badge")) == 7
+    _check_page(driver, "methode-offline")

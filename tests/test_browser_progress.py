@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_browser import _check_page, _css, _screenshot, _open, _wait, _wait_for_map, driver  # noqa: F401 (fixture)
+from test_browser import _check_page, _css, _open, _screenshot, _wait, _wait_for_map, driver  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.browser
 
@@ -74,6 +74,14 @@ def test_map_coloured_by_progress(driver, server_url: str) -> None:  # noqa: F81
     for name in ("Cible atteinte", "En bonne voie", "Détérioration", "Évaluation impossible", "Non évalué"):
         assert name in legend
     _check_page(driver, "map_progress")
+    # Hover in the middle of the map: name, value and category.
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    graph = driver.find_element("css selector", "#map .js-plotly-plot")
+    ActionChains(driver).move_to_element(graph).pause(0.5).perform()
+    hover = _wait(driver, lambda d: " ".join(e.text for e in _css(d, "#map .hovertext")))
+    assert "Valeur (%)" in hover and "Progrès" in hover, hover
+    _screenshot(driver, "map_progress_hover")
     # Back to values: the URL drops the switch, the legend shows classes again.
     value_radio = next(i for i in _css(driver, "#couleur input") if i.get_attribute("value") == "valeur")
     driver.execute_script("arguments[0].click()", value_radio)

@@ -199,6 +199,8 @@ def test_map_state_with_progress_colours_by_category() -> None:
     hover_only = figures.with_progress(state, categories, "fr")
     assert hover_only["z"] == state["z"] and "%{customdata[3]}" in hover_only["hovertemplate"]
     assert hover_only["customdata"][0][3] == "Détérioration"
+    explained = figures.with_progress(state, categories, "fr", explanations=["−0,8 %/an", "", ""])
+    assert explained["customdata"][0][3] == "Détérioration — −0,8 %/an"
     coloured = figures.with_progress(state, categories, "fr", colour=True)
     colour_of = {i: coloured["colorscale"][2 * i][1] for i in range(len(assessment.MAP_KEYS))}
     assert [colour_of[z] for z in coloured["z"]] == [assessment.STYLE[c][1] for c in categories]

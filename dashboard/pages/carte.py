@@ -91,7 +91,14 @@ def state_for(database, view: dict, lang: str) -> dict:
     if not has_progress:
         return state
     categories = assessment.map_categories(state["codes"], progress)
-    return figures.with_progress(state, categories, lang, labels, colour=view.get("colour") == "progres")
+    colour = view.get("colour") == "progres"
+    # The sentence in the hover only when colouring by progress: it would double every value switch's bytes.
+    rows = {r.code: r for r in progress.itertuples()} if colour else {}
+    explanations = [
+        assessment.explanation(rows[c], view["unit"], lang, labels, with_label=False) if c in rows else ""
+        for c in state["codes"]
+    ]
+    return figures.with_progress(state, categories, lang, labels, colour=colour, explanations=explanations)
 
 
 def caption(view: dict, catalogue: pd.DataFrame, lang: str) -> str:
