@@ -38,6 +38,9 @@ STYLE = {
 }
 METHOD_PATH = "/methode"
 CAVEATS = ("incomplete_values", "target_reference_missing", "target_not_usable")
+REASON_ORDER = (
+    "fewer_than_two_points", "secret", "mixed_sign_or_zero", "growth_rate_indicator", "no_polarity", *CAVEATS,
+)  # fmt: skip
 
 
 def category_key(category: object) -> str:
@@ -118,7 +121,11 @@ def explanation(row, unit: str | None, lang: str, labels: dict | None = None, wi
     cagr = getattr(row, "cagr", None)
     years = {"base": _year(row.base_year), "last": _year(row.last_year)}
     if is_missing(cagr):
-        return _capital(f"{name}{reasons_text(row.reason, lang) or t('reason_unknown', lang)}")
+        # The badge already says "context": name the other reasons, if any.
+        drop = ("no_polarity",) if key == CONTEXT else ()
+        codes = tuple(c for c in REASON_ORDER if c not in drop)
+        why = reasons_text(row.reason, lang, codes) or reasons_text(row.reason, lang) or t("reason_unknown", lang)
+        return _capital(f"{name}{why}")
     observed = percent_a_year(float(cagr), lang)
     has_target = not is_missing(getattr(row, "target_value", None)) and not is_missing(
         getattr(row, "ratio_to_required", None)

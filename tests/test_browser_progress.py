@@ -51,7 +51,7 @@ def test_portrait_summary_badges_link_to_the_method(driver, server_url: str) -> 
     assert len(badges) > 10
     assert all("/methode#" in b.get_attribute("href") for b in badges)
     assert all(b.text.strip() for b in badges)  # words, not colour alone
-    assert "moins de deux années de données" in driver.find_element("tag name", "main").text
+    assert "moins de deux années de données" in driver.find_element("tag name", "main").text.lower()
     _check_page(driver, "portrait_progress")
     _css(driver, "#progress-summary a.badge")[0].click()
     _wait(driver, lambda d: _css(d, "table.method-table") and "/methode" in d.current_url)

@@ -162,6 +162,8 @@ def test_explanations_in_plain_words() -> None:
         assessment.explanation(context, None, "fr")
         == "Contexte, sans jugement\u00a0: +0,9\u202f%/an entre 2016 et 2023"
     )
+    context_short = _row(category=None, reason="no_polarity,fewer_than_two_points")
+    assert assessment.explanation(context_short, None, "fr", with_label=False) == "Moins de deux années de données"
     caveat = _row(category="on_track", base_year=2015, last_year=2023, cagr=0.02, reason="incomplete_values")
     assert assessment.explanation(caveat, None, "fr").endswith("(valeur de départ ou d'arrivée incomplète)")
 
