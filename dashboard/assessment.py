@@ -37,6 +37,7 @@ STYLE = {
     NOT_ASSESSED: ("–", "#f7f7f7", "#000000"),
 }
 METHOD_PATH = "/methode"
+ON_TRACK_RATE = 0.015  # without a target, on track from 1.5 % a year in the desired direction
 CAVEATS = ("incomplete_values", "target_reference_missing", "target_not_usable")
 REASON_ORDER = (
     "fewer_than_two_points", "secret", "mixed_sign_or_zero", "growth_rate_indicator", "no_polarity", *CAVEATS,
@@ -152,7 +153,11 @@ def explanation(row, unit: str | None, lang: str, labels: dict | None = None, wi
     elif key == CONTEXT:
         text = t("explain_context", lang, observed=observed, **years)
     else:
-        text = t("explain_no_target", lang, observed=observed, **years)
+        # Near a natural limit, Statistics Canada scales the threshold by C.
+        limit = getattr(row, "limit_coefficient", None)
+        scale = 1.0 if is_missing(limit) else min(max(float(limit), 0.0), 1.0)
+        threshold = percent_a_year(ON_TRACK_RATE * scale, lang).lstrip("+")
+        text = t("explain_no_target", lang, observed=observed, threshold=threshold, **years)
     caveats = reasons_text(row.reason, lang, CAVEATS)
     return _capital(f"{name}{text}" + (f" ({caveats})" if caveats else ""))
 

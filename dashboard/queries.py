@@ -365,7 +365,7 @@ def geometry_levels(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 PROGRESS_COLUMNS = [
     "indicator_id", "level", "code", "base_year", "last_year", "base_value", "last_value", "cagr",
-    "target_value", "target_year", "ratio_to_required", "category", "reason",
+    "target_value", "target_year", "ratio_to_required", "category", "reason", "limit_coefficient",
 ]  # fmt: skip
 
 

@@ -164,6 +164,13 @@ def test_explanations_in_plain_words() -> None:
     )
     context_short = _row(category=None, reason="no_polarity,fewer_than_two_points")
     assert assessment.explanation(context_short, None, "fr", with_label=False) == "Moins de deux années de données"
+    no_target = _row(category="on_track", base_year=2015, last_year=2022, cagr=-0.02, reason=None)
+    assert assessment.explanation(no_target, "%", "fr") == (
+        "En bonne voie\u00a0: -2\u202f%/an entre 2015 et 2022 "
+        "(sans cible\u00a0: en bonne voie à partir de 1,5\u202f%/an dans le sens souhaité)"
+    )
+    near_limit = _row(category="on_track", base_year=2015, last_year=2022, cagr=0.004, limit_coefficient=0.2)
+    assert "à partir de 0,3\u202f%/an" in assessment.explanation(near_limit, "%", "fr")
     caveat = _row(category="on_track", base_year=2015, last_year=2023, cagr=0.02, reason="incomplete_values")
     assert assessment.explanation(caveat, None, "fr").endswith("(valeur de départ ou d'arrivée incomplète)")
 

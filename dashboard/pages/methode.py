@@ -28,29 +28,29 @@ REASON_CODES = (
 
 PROSE = {
     "fr": {
-        "title": "Méthode : progrès, comparaison et indices composites",
+        "title": "Méthode : progrès, comparaison et indices composites",
         "intro": (
             "Chaque indicateur d'un territoire reçoit une catégorie de progrès calculée selon la méthode de "
             "Statistique Canada, telle que documentée par Open SDG (et inspirée d'Eurostat). Jamais de "
-            "supposition : sans données suffisantes, l'évaluation est déclarée impossible et la raison est donnée."
+            "supposition : sans données suffisantes, l'évaluation est déclarée impossible et la raison est donnée."
         ),
         "growth": "Évolution observée",
         "growth_text": (
             "Taux de croissance annuel moyen entre l'année de base (la première année avec une valeur à partir "
-            "de 2015) et la dernière année : TCAM = (valeur finale / valeur de base)^(1 / nombre d'années) − 1. "
+            "de 2015) et la dernière année : TCAM = (valeur finale / valeur de base)^(1 / nombre d'années) − 1. "
             "Il est compté dans le sens souhaité de l'indicateur (une baisse du chômage est un progrès)."
         ),
         "target": "Avec une cible",
         "target_text": (
             "Le rythme nécessaire pour atteindre la cible à temps est TCAM cible = (cible / valeur de base)^(1 / "
             "(année cible − année de base)) − 1, et R = TCAM observé dans le bon sens / |TCAM cible|. "
-            "R ≥ 95 % : en bonne voie ; 60 % ≤ R < 95 % : accélération nécessaire ; 0 ≤ R < 60 % : progrès "
-            "limité ; R < 0 : détérioration. Une dernière valeur qui atteint la cible : cible atteinte."
+            "R ≥ 95 % : en bonne voie ; 60 % ≤ R < 95 % : accélération nécessaire ; 0 ≤ R < 60 % : progrès "
+            "limité ; R < 0 : détérioration. Une dernière valeur qui atteint la cible : cible atteinte."
         ),
         "no_target": "Sans cible",
         "no_target_text": (
-            "TCAM dans le bon sens ≥ 1,5 % par an : en bonne voie ; de 0,5 % à 1,5 % : accélération nécessaire ; "
-            "de 0 à 0,5 % : progrès limité ; négatif : détérioration. Près d'une limite naturelle (une part "
+            "TCAM dans le bon sens ≥ 1,5 % par an : en bonne voie ; de 0,5 % à 1,5 % : accélération nécessaire ; "
+            "de 0 à 0,5 % : progrès limité ; négatif : détérioration. Près d'une limite naturelle (une part "
             "proche de 100 %), les seuils positifs sont réduits par le coefficient C de Statistique Canada."
         ),
         "categories": "Les catégories",
@@ -60,27 +60,27 @@ PROSE = {
         "col_reason": "Code",
         "col_meaning": "Signification",
         "context": (
-            "Indicateurs de contexte (sans sens souhaité, comme la population) : l'évolution est montrée, "
+            "Indicateurs de contexte (sans sens souhaité, comme la population) : l'évolution est montrée, "
             "sans catégorie."
         ),
         "status": "Comparaison avec les territoires de référence",
         "status_text": (
             "La valeur d'un territoire est comparée, la même année, à celle de son intercommunalité, de son "
             "département et de la France. « Proche » signifie un écart d'au plus 5 % de la valeur de référence "
-            "(une tolérance propre à l'indicateur peut s'appliquer) ; sinon « mieux » ou « moins bien » selon le "
+            "(une tolérance propre à l'indicateur peut s'appliquer) ; sinon « mieux » ou « moins bien » selon le "
             "sens souhaité. Les effectifs (qui croissent avec la taille) et les indices composites ne sont pas "
             "comparés."
         ),
         "composite": "Indices composites",
         "composite_text": (
-            "Chaque composante est normalisée min-max sur les territoires du même niveau : (v − min) / (max − "
+            "Chaque composante est normalisée min-max sur les territoires du même niveau : (v − min) / (max − "
             "min), inversée quand plus bas est mieux. Le minimum et le maximum sont fixés sur une période de "
-            "référence, si bien qu'une année ajoutée ne change aucune valeur passée ; une valeur ultérieure "
-            "hors de cette plage peut sortir de 0-1. L'indice vaut 100 × Σ poids × score / Σ poids ; la "
+            "référence, si bien qu'une année ajoutée ne change aucune valeur passée ; une valeur ultérieure "
+            "hors de cette plage peut sortir de 0-1. L'indice vaut 100 × Σ poids × score / Σ poids ; la "
             "contribution d'une composante est sa part de l'indice, en points. Un territoire auquel il manque "
             "une composante n'a pas d'indice (pas de repondération)."
         ),
-        "source": "Source de la méthode : Open SDG, « Progress status » (Statistique Canada).",
+        "source": "Source de la méthode : Open SDG, « Progress status » (Statistique Canada).",
     },
     "en": {
         "title": "Method: progress, comparison and composite indices",
