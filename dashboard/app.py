@@ -15,7 +15,7 @@ import dash
 from dash import Input, Output, State, html
 from flask import Response, abort, request
 
-from dashboard import chrome, queries
+from dashboard import assessment, chrome, queries
 from dashboard.context import CONFIG_KEY, db
 from dashboard.i18n import t
 from dashboard.pages import carte, home, indicateur, methode, not_found_404, territoire
@@ -32,6 +32,7 @@ INDEX = """<!DOCTYPE html>
         <title>{%title%}</title>
         {%favicon%}
         {%css%}
+        <style>BADGE_CSS</style>
     </head>
     <body>
         <a class="skip-link" href="#main">Aller au contenu / Skip to content</a>
@@ -108,7 +109,7 @@ def create_app(db_path: Path) -> dash.Dash:
         use_pages=True,
         pages_folder=str(PAGES_FOLDER),
         suppress_callback_exceptions=True,
-        index_string=INDEX,
+        index_string=INDEX.replace("BADGE_CSS", assessment.badge_css()),
     )
     app.server.config[CONFIG_KEY] = queries.Database(db_path)
     _register_pages(app)

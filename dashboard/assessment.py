@@ -72,14 +72,22 @@ def method_href(category: object, lang: str) -> str:
 def badge(category: object, lang: str, labels: dict | None = None, title: str | None = None) -> dcc.Link:
     """A link to the method: symbol (hidden from screen readers) + category name, on its colour."""
     key = category_key(category)
-    symbol, fill, ink = STYLE.get(key, STYLE[NOT_ASSESSED])
+    key = key if key in STYLE else NOT_ASSESSED
+    # Colours come from badge_css(), once per page: a table of badges stays light.
     return dcc.Link(
-        [html.Span(symbol, className="badge-symbol", **{"aria-hidden": "true"}), category_label(key, lang, labels)],
+        [
+            html.Span(STYLE[key][0], className="badge-symbol", **{"aria-hidden": "true"}),
+            category_label(key, lang, labels),
+        ],
         href=method_href(key, lang),
         className=f"badge badge-{key}",
-        style={"background": fill, "color": ink},
-        title=title or t("badge_title", lang),
+        **({"title": title} if title else {}),
     )
+
+
+def badge_css() -> str:
+    """The badge colours, from STYLE, as CSS rules (also kept in print)."""
+    return "\n".join(f".badge-{key} {{ background: {fill}; color: {ink}; }}" for key, (_, fill, ink) in STYLE.items())
 
 
 def percent_a_year(rate: float, lang: str) -> str:

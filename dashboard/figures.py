@@ -323,12 +323,14 @@ def with_progress(
     names = {key: assessment.category_label(key, lang, labels) for key in assessment.MAP_KEYS}
     out = dict(state)
     why = explanations or [""] * len(categories)
-    out["customdata"] = [
-        [*row, names[c] + (f" — {w}" if w else "")]
-        for row, c, w in zip(state["customdata"], categories, why, strict=True)
-    ]
+    texts = [names[c] + (f" — {w}" if w else "") for c, w in zip(categories, why, strict=True)]
+    if len(set(texts)) == 1:  # one text for all (a context indicator): once in the template, not per territory
+        shown = texts[0] if texts else ""
+    else:
+        out["customdata"] = [[*row, text] for row, text in zip(state["customdata"], texts, strict=True)]
+        shown = "%{customdata[3]}"
     out["hovertemplate"] = state["hovertemplate"].replace(
-        "<extra></extra>", f"<br>{t('hover_progress', lang)}{colon(lang)}%{{customdata[3]}}<extra></extra>"
+        "<extra></extra>", f"<br>{t('hover_progress', lang)}{colon(lang)}{shown}<extra></extra>"
     )
     out["ranked"] = state["ranked"].assign(category=categories)
     if colour:

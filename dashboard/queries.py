@@ -248,28 +248,6 @@ def all_sources(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     ).df()
 
 
-def progress(con: duckdb.DuckDBPyConnection, level: str, code: str) -> pd.DataFrame:
-    """Assessed progress categories of a territory with their labels (label_fr, label_en).
-
-    Empty when the build has no `indicator_progress` table; rows without a
-    category (context indicators, unable to assess without a category) are left out.
-    """
-    columns = ["indicator_id", "category", "label_fr", "label_en"]
-    if not table_exists(con, "indicator_progress"):
-        return pd.DataFrame(columns=columns)
-    if table_exists(con, "progress_categories"):
-        labels = (
-            "l.label_fr, l.label_en FROM indicator_progress AS p LEFT JOIN progress_categories AS l USING (category)"
-        )
-    else:
-        labels = "p.category AS label_fr, p.category AS label_en FROM indicator_progress AS p"
-    return con.execute(
-        f"SELECT p.indicator_id, p.category, {labels} "
-        "WHERE p.level = ? AND p.code = ? AND p.category IS NOT NULL ORDER BY p.indicator_id",
-        [level, code],
-    ).df()
-
-
 class Database:
     """The DuckDB file, read-only; geometries and the connection are kept per file version.
 

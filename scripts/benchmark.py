@@ -103,7 +103,7 @@ def measure_patch_path(db: Path, switches: int) -> dict:
     latencies, sizes, map_sizes = [], [], []
     for trigger, indicator, year in _plan(switches):
         started = time.perf_counter()
-        values = {"indicateur": indicator, "niveau": "commune", "annee": year, "classes": "quantiles"}
+        values = {"indicateur": indicator, "niveau": "commune", "annee": year, "classes": "quantiles", "couleur": "valeur"}
         response = _post(
             client,
             map_key,

@@ -169,30 +169,8 @@ def test_catalogue_levels_references_and_missing_progress_table(con) -> None:
     assert refs["level"].tolist() == ["epci"]  # only the links that exist
     assert queries.territory_name(con, "commune", "SYN02") == "Synthville 2"
     assert queries.territory_name(con, "commune", "NOPE") is None
-    assert queries.progress(con, "commune", "SYN01").empty  # no indicator_progress table yet
     sources = queries.all_sources(con).set_index("source_id")
     assert sources.loc["synsrc", "fetched_at"] == "2026-01-01" and pd.isna(sources.loc["synsrc2", "fetched_at"])
-
-
-def test_progress_categories_when_the_table_exists(synthetic_db: Path) -> None:
-    with duckdb.connect(str(synthetic_db)) as rw:
-        rw.execute(
-            "CREATE TABLE indicator_progress AS SELECT * FROM (VALUES "
-            "('synth_rate', 'commune', 'SYN01', 'on_track'), ('synth_pop', 'commune', 'SYN01', NULL)) "
-            "AS p(indicator_id, level, code, category)"
-        )
-    with duckdb.connect(str(synthetic_db), read_only=True) as ro:
-        # Without the labels table, the category stands for its label.
-        assert queries.progress(ro, "commune", "SYN01").to_dict("records") == [
-            {"indicator_id": "synth_rate", "category": "on_track", "label_fr": "on_track", "label_en": "on_track"}
-        ]
-    with duckdb.connect(str(synthetic_db)) as rw:
-        rw.execute(
-            "CREATE TABLE progress_categories AS SELECT 'on_track' AS category, "
-            "'En bonne voie' AS label_fr, 'On track' AS label_en"
-        )
-    with duckdb.connect(str(synthetic_db), read_only=True) as ro:
-        assert queries.progress(ro, "commune", "SYN01")["label_fr"].tolist() == ["En bonne voie"]
 
 
 def test_series_and_tables_for_territories(con) -> None:

@@ -130,6 +130,8 @@ def table_rows(state: dict, view: dict, sort: str, descending: bool, page: int, 
     pages = max(1, math.ceil(len(df) / PAGE_SIZE))
     page = min(max(0, page), pages - 1)
     rows = []
+    # One category for all (a context indicator): its words, without a badge per row.
+    uniform = "category" in df.columns and df["category"].nunique(dropna=False) == 1
     for r in df.iloc[page * PAGE_SIZE : (page + 1) * PAGE_SIZE].itertuples():
         status = {"incomplete": "*", "secret": t("secret", lang), "missing": t("missing", lang)}.get(r.status, "")
         rows.append(
@@ -143,13 +145,19 @@ def table_rows(state: dict, view: dict, sort: str, descending: bool, page: int, 
                     html.Td("–" if pd.isna(r.rank) else int(r.rank)),
                     html.Td(change_since(r.prev_value, r.value, view["unit"], lang)),
                     html.Td(status),
-                    html.Td(
-                        assessment.badge(r.category, lang) if "category" in df.columns else "–", className="progress"
-                    ),
+                    html.Td(_progress_cell(r, df, uniform, lang), className="progress"),
                 ]
             )
         )
     return rows, page, pages
+
+
+def _progress_cell(row, df: pd.DataFrame, uniform: bool, lang: str):
+    if "category" not in df.columns:
+        return "–"
+    if uniform:
+        return assessment.category_label(assessment.category_key(row.category), lang)
+    return assessment.badge(row.category, lang)
 
 
 def _sort_key(column: str):
