@@ -12,15 +12,8 @@ from dash import dcc, html
 
 from dashboard.formatting import format_number, format_value, is_missing
 from dashboard.i18n import colon, t, with_query
+from etl.progress import CATEGORIES  # the method's own list: one source of truth
 
-CATEGORIES = (
-    "target_achieved",
-    "on_track",
-    "acceleration_needed",
-    "limited_progress",
-    "deterioration",
-    "unable_to_assess",
-)
 CONTEXT = "context"  # no category: a context indicator, growth shown without judgement
 NOT_ASSESSED = "not_assessed"  # no row in indicator_progress for this territory
 # Symbol, fill colour (map and badge), text colour on that fill (contrast >= 4.5:1).

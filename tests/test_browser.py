@@ -65,13 +65,13 @@ return {
 """
 
 
-@pytest.fixture(scope="module")
-def server_url(offline_db: Path) -> Iterator[str]:
+def serve_dashboard(db: Path) -> Iterator[str]:
+    """The app over `db` on a free port of 127.0.0.1, for a module-scoped fixture."""
     from werkzeug.serving import make_server
 
     from dashboard.app import create_app
 
-    server = make_server("127.0.0.1", 0, create_app(offline_db).server, threaded=True)
+    server = make_server("127.0.0.1", 0, create_app(db).server, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="dash-test-server", daemon=True)
     thread.start()
     try:
@@ -79,6 +79,11 @@ def server_url(offline_db: Path) -> Iterator[str]:
     finally:
         server.shutdown()
         thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server_url(offline_db: Path) -> Iterator[str]:
+    yield from serve_dashboard(offline_db)
 
 
 @pytest.fixture(scope="module")

@@ -7,12 +7,20 @@ open-data mirror (skipped without it), which gives real categories and composite
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_browser import _check_page, _css, _open, _screenshot, _wait, _wait_for_map, driver  # noqa: F401 (fixture)
+from test_browser import (  # noqa: F401 (driver is a fixture)
+    _check_page,
+    _css,
+    _open,
+    _screenshot,
+    _wait,
+    _wait_for_map,
+    driver,
+    serve_dashboard,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -29,18 +37,7 @@ def mirror_db(tmp_path_factory, catalogue, shared_opendata: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def server_url(mirror_db: Path) -> Iterator[str]:
-    from werkzeug.serving import make_server
-
-    from dashboard.app import create_app
-
-    server = make_server("127.0.0.1", 0, create_app(mirror_db).server, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="dash-progress-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
+    yield from serve_dashboard(mirror_db)
 
 
 def test_portrait_summary_badges_link_to_the_method(driver, server_url: str) -> None:  # noqa: F811
