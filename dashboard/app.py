@@ -7,7 +7,6 @@ the file again, so a rebuild (atomic swap) shows without a restart.
 
 from __future__ import annotations
 
-import io
 import logging
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from dashboard.context import CONFIG_KEY, db
 from dashboard.i18n import t
 from dashboard.pages import carte, home, indicateur, methode, not_found_404, territoire
 from dashboard.search import search_territories
+from etl import export
 
 log = logging.getLogger(__name__)
 
@@ -83,19 +83,16 @@ def _register_shared_callbacks(app: dash.Dash) -> None:
 def _register_downloads(app: dash.Dash) -> None:
     @app.server.route("/telecharger/<indicator_id>.csv")
     def _download(indicator_id: str):
+        """The published CSV of one indicator (etl.export), optionally one level (niveau) and year (annee)."""
         database = db()
         if indicator_id not in set(database.run(queries.catalogue)["indicator_id"]):
             abort(404)
-        table = database.run(queries.indicator_table, indicator_id)
-        if request.args.get("niveau"):
-            table = table[table["level"] == request.args["niveau"]]
-        if request.args.get("annee", "").isdigit():
-            table = table[table["year"] == int(request.args["annee"])]
-        buffer = io.StringIO()
-        table.to_csv(buffer, index=False)
-        name = "_".join(filter(None, [indicator_id, request.args.get("niveau"), request.args.get("annee")]))
+        level = request.args.get("niveau") or None
+        year = int(request.args["annee"]) if request.args.get("annee", "").isdigit() else None
+        rows = database.run(export.tidy_values, indicator_id, level, year)
+        name = "_".join(filter(None, [indicator_id, level, year and str(year)]))
         return Response(
-            buffer.getvalue(),
+            export.csv_text(rows),
             mimetype="text/csv",
             headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
         )

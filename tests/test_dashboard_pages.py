@@ -127,8 +127,9 @@ def test_csv_download_of_the_map_values(app) -> None:
     response = client.get("/telecharger/population.csv?niveau=commune&annee=2023")
     assert response.status_code == 200 and response.mimetype == "text/csv"
     lines = response.data.decode().splitlines()
-    assert lines[0] == "level,code,name,year,value,numerator,denominator,status"
-    assert len(lines) == 1 + 536 and any(line.startswith("commune,33063,Bordeaux,2023,267991") for line in lines)
+    assert lines[0] == "indicator_id,level,code,name,year,value,unit,status"  # the published CSV's columns
+    assert len(lines) == 1 + 536
+    assert "population,commune,33063,Bordeaux,2023,267991,habitants,ok" in lines
     assert client.get("/telecharger/nope.csv").status_code == 404
 
 
