@@ -90,9 +90,15 @@ def shell(lang: str, params: dict, children: list, page_class: str = "") -> html
     )
 
 
-def data_table(headers: list[str], rows: list[list], caption: str, table_id: str | None = None) -> html.Table:
-    """A plain accessible HTML table (caption, th scope)."""
-    return html.Table(
+def scroll_region(table: html.Table, label: str) -> html.Div:
+    """`table` in a box that scrolls sideways when the screen is narrower (a phone);
+    focusable, so that the keyboard can scroll it too."""
+    return html.Div(table, className="table-scroll", tabIndex="0", role="region", **{"aria-label": label})
+
+
+def data_table(headers: list[str], rows: list[list], caption: str, table_id: str | None = None) -> html.Div:
+    """A plain accessible HTML table (caption, th scope), in its scroll region."""
+    table = html.Table(
         [
             html.Caption(caption),
             html.Thead(html.Tr([html.Th(h, scope="col") for h in headers])),
@@ -101,6 +107,7 @@ def data_table(headers: list[str], rows: list[list], caption: str, table_id: str
         className="data-table",
         **({"id": table_id} if table_id else {}),
     )
+    return scroll_region(table, caption)
 
 
 def search_box(input_id: str, label_text: str, placeholder: str, value: str = "") -> list:
@@ -118,6 +125,7 @@ def territory_search(lang: str) -> html.Div:
             html.Ul(id="territory-results", className="search-results", **{"aria-live": "polite"}),
         ],
         className="territory-search no-print",
+        id="territory-search-box",
     )
 
 

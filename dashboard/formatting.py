@@ -87,25 +87,29 @@ def _delta(delta: float, unit: str | None, lang: str, sign: bool = False) -> str
 
 
 def trend_sentence(series: pd.DataFrame, unit: str | None, lang: str = "fr") -> str:
-    """Plain words for a (year, value) series: 'en hausse de 2,3 % par an depuis 2016'.
+    """Plain words for a (year, value) series: 'en hausse de 2,3 % par an depuis 2016'."""
+    return trend_words(list(zip(series["year"], series["value"], strict=True)), unit, lang)
+
+
+def trend_words(points: list[tuple[int, float]], unit: str | None, lang: str = "fr") -> str:
+    """`trend_sentence` over (year, value) pairs.
 
     Positive stocks get a compound annual rate; rates and values that can be
     zero or negative get the difference in points or units since the first year.
     """
-    points = series.dropna(subset=["value"]).sort_values("year")
-    if points.empty:
+    points = sorted((int(y), float(v)) for y, v in points if not is_missing(v))
+    if not points:
         return t("no_value", lang)
     if len(points) < 2:
         return t("trend_single", lang)
-    first, last = points.iloc[0], points.iloc[-1]
-    year = int(first["year"])
-    rate = None if _is_rate(unit) else annual_growth(year, first["value"], int(last["year"]), last["value"])
+    (year, first), (last_year, last) = points[0], points[-1]
+    rate = None if _is_rate(unit) else annual_growth(year, first, last_year, last)
     if rate is not None:
         if math.isclose(rate, 0, abs_tol=0.05):
             return t("trend_flat", lang, year=year)
         key = "trend_up" if rate > 0 else "trend_down"
         return t(key, lang, rate=format_percent(abs(rate), lang), year=year)
-    delta = float(last["value"] - first["value"])
+    delta = last - first
     if math.isclose(delta, 0, abs_tol=10 ** -max(1, decimals_for(delta))):
         return t("trend_flat", lang, year=year)
     key = "trend_up_abs" if delta > 0 else "trend_down_abs"

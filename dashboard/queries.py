@@ -19,6 +19,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from etl.catalogue import Level
+
 log = logging.getLogger(__name__)
 
 
@@ -171,7 +173,7 @@ def territory_values(con: duckdb.DuckDBPyConnection, territories: list[tuple[str
     ).df()
 
 
-LEVEL_ORDER = ("commune", "epci", "departement", "region", "france")
+LEVEL_ORDER = tuple(level.value for level in Level)  # commune up to France
 
 
 def reference_territories(con: duckdb.DuckDBPyConnection, level: str, code: str) -> pd.DataFrame:
@@ -219,6 +221,20 @@ def indicator_series(
         """,
         [indicator_id],
     ).df()
+
+
+def epci_neighbours(con: duckdb.DuckDBPyConnection, commune: str) -> list[str]:
+    """The communes of the commune's EPCI (itself included; empty without an EPCI)."""
+    rows = con.execute(
+        """
+        SELECT member.child_code FROM territory_links AS mine
+        JOIN territory_links AS member USING (parent_level, parent_code, child_level)
+        WHERE mine.child_level = 'commune' AND mine.child_code = ? AND mine.parent_level = 'epci'
+        ORDER BY 1
+        """,
+        [commune],
+    ).fetchall()
+    return [code for (code,) in rows]
 
 
 def indicator_table(con: duckdb.DuckDBPyConnection, indicator_id: str) -> pd.DataFrame:

@@ -181,3 +181,11 @@ def test_series_and_tables_for_territories(con) -> None:
     assert queries.territory_values(con, []).empty
     table = queries.indicator_table(con, "synth_rate")
     assert len(table) == 3 and {"numerator", "denominator", "status"} <= set(table.columns)
+
+
+def test_epci_neighbours_are_the_communes_of_the_same_epci(con, offline_db: Path) -> None:
+    assert queries.epci_neighbours(con, CODES[0]) == sorted(CODES)
+    assert queries.epci_neighbours(con, "nowhere") == []
+    with duckdb.connect(str(offline_db), read_only=True) as gironde:
+        neighbours = queries.epci_neighbours(gironde, "33063")  # Bordeaux, in Bordeaux Métropole
+    assert len(neighbours) == 28 and {"33063", "33281", "33318"} <= set(neighbours)

@@ -14,7 +14,7 @@ import pandas as pd
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
 from dashboard import assessment, figures, queries
-from dashboard.chrome import label, not_found, shell, text
+from dashboard.chrome import label, not_found, scroll_region, shell, text
 from dashboard.context import db
 from dashboard.formatting import change_since, format_value
 from dashboard.i18n import normalise_lang, t, with_query
@@ -121,18 +121,20 @@ def legend(state: dict, view: dict, lang: str) -> list:
     return [html.H3(t("legend_title", lang, unit=view["unit"] or "—")), html.Ul(items)]
 
 
-def table_rows(state: dict, view: dict, sort: str, descending: bool, page: int, lang: str) -> tuple[list, int, int]:
+def table_rows(
+    state: dict, view: dict, sort: str, descending: bool, page: int, lang: str, page_size: int = PAGE_SIZE
+) -> tuple[list, int, int]:
     """Table body rows for one page, the page number (clamped) and the number of pages."""
     df = state["ranked"].copy()
     df["change_value"] = (df["value"] / df["prev_value"] - 1).where(df["prev_value"] > 0)
     key = {"name": "name", "value": "value", "rank": "rank", "change": "change_value"}.get(sort, "value")
     df = df.sort_values(key, ascending=not descending, na_position="last", key=_sort_key(key))
-    pages = max(1, math.ceil(len(df) / PAGE_SIZE))
+    pages = max(1, math.ceil(len(df) / page_size))
     page = min(max(0, page), pages - 1)
     rows = []
     # One category for all (a context indicator): its words, without a badge per row.
     uniform = "category" in df.columns and df["category"].nunique(dropna=False) == 1
-    for r in df.iloc[page * PAGE_SIZE : (page + 1) * PAGE_SIZE].itertuples():
+    for r in df.iloc[page * page_size : (page + 1) * page_size].itertuples():
         status = {"incomplete": "*", "secret": t("secret", lang), "missing": t("missing", lang)}.get(r.status, "")
         rows.append(
             html.Tr(
@@ -164,7 +166,7 @@ def _sort_key(column: str):
     return (lambda names: names.map(normalise)) if column == "name" else None
 
 
-def _table_header(lang: str) -> html.Thead:
+def table_header(lang: str) -> html.Thead:
     def sortable(column: str, key: str) -> html.Th:
         return html.Th(
             html.Button(
@@ -320,14 +322,17 @@ def layout(
             [
                 html.H2(t("table_title", lang)),
                 html.A(t("download_csv", lang), href=download_href(view), id="map-download", className="download"),
-                html.Table(
-                    [
-                        html.Caption(caption(view, catalogue, lang), id="map-table-caption"),
-                        _table_header(lang),
-                        html.Tbody(rows, id="map-table-body"),
-                    ],
-                    className="data-table",
-                    id="map-table",
+                scroll_region(
+                    html.Table(
+                        [
+                            html.Caption(caption(view, catalogue, lang), id="map-table-caption"),
+                            table_header(lang),
+                            html.Tbody(rows, id="map-table-body"),
+                        ],
+                        className="data-table",
+                        id="map-table",
+                    ),
+                    caption(view, catalogue, lang),
                 ),
                 html.Div(
                     [

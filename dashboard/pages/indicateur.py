@@ -10,7 +10,7 @@ from dash import Input, Output, State, dcc, html
 from dashboard import assessment, figures, queries
 from dashboard.chrome import data_table, label, not_found, shell, source_item, text
 from dashboard.context import db
-from dashboard.formatting import format_number, format_value
+from dashboard.formatting import format_number, format_value, is_missing
 from dashboard.i18n import finality_label, labelled, normalise_lang, t, with_query
 from dashboard.search import nearest
 
@@ -66,9 +66,13 @@ def sources_block(source_ids: str, sources: pd.DataFrame, lang: str) -> list:
 
 def series_table(series: pd.DataFrame, unit: str | None, lang: str, caption: str) -> html.Table:
     """Territories by years: the data behind the trend chart."""
-    wide = series.pivot_table(index="name", columns="year", values="value", aggfunc="first", sort=False)
-    rows = [[name, *(format_value(v, unit, lang) for v in wide.loc[name])] for name in wide.index]
-    return data_table([t("col_name", lang), *(str(int(y)) for y in wide.columns)], rows, caption, "trend-table")
+    by_name: dict[str, dict[int, float]] = {}  # in the series' order of territories
+    for name, year, value in zip(series["name"], series["year"], series["value"], strict=True):
+        if not is_missing(value):
+            by_name.setdefault(name, {}).setdefault(int(year), value)
+    years = sorted({year for values in by_name.values() for year in values})
+    rows = [[name, *(format_value(values.get(y), unit, lang) for y in years)] for name, values in by_name.items()]
+    return data_table([t("col_name", lang), *(str(y) for y in years)], rows, caption, "trend-table")
 
 
 def trend_view(database, indicator_id: str, keys: list[str], row, lang: str) -> tuple[dict, html.Table]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dash import html
 
 from dashboard import assessment, queries
-from dashboard.chrome import shell, text
+from dashboard.chrome import scroll_region, shell, text
 from dashboard.context import db
 from dashboard.i18n import normalise_lang, t
 
@@ -165,28 +165,37 @@ def layout(lang: str = "fr", **params) -> html.Div:
         html.H2(prose["no_target"]),
         html.P(prose["no_target_text"]),
         html.H2(prose["categories"], id="categories"),
-        html.Table(
-            [
-                html.Caption(prose["categories"], className="sr-only"),  # the heading above says it
-                html.Thead(
-                    html.Tr([html.Th(prose["col_category"], scope="col"), html.Th(prose["col_rule"], scope="col")])
-                ),
-                html.Tbody(category_rows(categories, lang)),
-            ],
-            className="data-table method-table",
+        scroll_region(
+            html.Table(
+                [
+                    html.Caption(prose["categories"], className="sr-only"),  # the heading above says it
+                    html.Thead(
+                        html.Tr([html.Th(prose["col_category"], scope="col"), html.Th(prose["col_rule"], scope="col")])
+                    ),
+                    html.Tbody(category_rows(categories, lang)),
+                ],
+                className="data-table method-table",
+            ),
+            prose["categories"],
         ),
         html.H2(prose["reasons"], id="reasons"),
-        html.Table(
-            [
-                html.Caption(prose["reasons"], className="sr-only"),
-                html.Thead(
-                    html.Tr([html.Th(prose["col_reason"], scope="col"), html.Th(prose["col_meaning"], scope="col")])
-                ),
-                html.Tbody(
-                    [html.Tr([html.Td(html.Code(code)), html.Td(t(f"reason_{code}", lang))]) for code in REASON_CODES]
-                ),
-            ],
-            className="data-table",
+        scroll_region(
+            html.Table(
+                [
+                    html.Caption(prose["reasons"], className="sr-only"),
+                    html.Thead(
+                        html.Tr([html.Th(prose["col_reason"], scope="col"), html.Th(prose["col_meaning"], scope="col")])
+                    ),
+                    html.Tbody(
+                        [
+                            html.Tr([html.Td(html.Code(code)), html.Td(t(f"reason_{code}", lang))])
+                            for code in REASON_CODES
+                        ]
+                    ),
+                ],
+                className="data-table",
+            ),
+            prose["reasons"],
         ),
         html.H2(prose["status"], id="status"),
         html.P(prose["status_text"]),

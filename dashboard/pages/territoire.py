@@ -6,9 +6,9 @@ import pandas as pd
 from dash import Input, Output, dcc, html
 
 from dashboard import assessment, figures, queries
-from dashboard.chrome import label, not_found, shell, territory_link, territory_search, text
+from dashboard.chrome import label, not_found, scroll_region, shell, territory_link, territory_search, text
 from dashboard.context import db
-from dashboard.formatting import format_number, format_value, trend_sentence
+from dashboard.formatting import format_number, format_value, is_missing, trend_words
 from dashboard.i18n import FINALITIES, colon, finality_label, normalise_lang, t, with_query
 from dashboard.search import nearest
 
@@ -31,43 +31,47 @@ def indicator_row(
     `progress` maps indicator ids to rows of indicator_progress (None: the build has none);
     `status` maps (indicator_id, year, reference level, reference code) to a position."""
     unit = text(row.unit) or None
-    own = series[(series["is_self"]) & series["value"].notna()].sort_values("year")
-    if own.empty:
+    points: dict[tuple[str, str], dict[int, tuple[float, str]]] = {}  # plain Python: a portrait has 100s of rows
+    own_key = None
+    for lv, c, y, v, s, me in zip(*(series[k] for k in ("level", "code", "year", "value", "status", "is_self")),
+                                  strict=True):  # fmt: skip
+        if not is_missing(v):
+            points.setdefault((lv, c), {})[int(y)] = (v, s)
+        own_key = (lv, c) if me else own_key
+    own = sorted((points.get(own_key) or {}).items())
+    if not own:
         return None
-    last = own.iloc[-1]
-    value = format_value(last["value"], unit, lang)
-    if last["status"] == "incomplete":
+    last_year, (last_value, last_status) = own[-1]
+    value = format_value(last_value, unit, lang)
+    if last_status == "incomplete":
         value += " *"
-    alt = "; ".join(
-        f"{int(y)}{colon(lang)}{format_number(v, lang)}" for y, v in zip(own["year"], own["value"], strict=True)
-    )
-    spark = figures.sparkline_svg(own["value"].tolist())
+    alt = "; ".join(f"{y}{colon(lang)}{format_number(v, lang)}" for y, (v, _) in own)
+    spark = figures.sparkline_svg([v for _, (v, _) in own])
     cells = [
         html.Th(
             dcc.Link(label(row, lang), href=with_query(f"/indicateur/{row.indicator_id}", lang, territoires=key)),
             scope="row",
         ),
-        html.Td([html.Strong(value), html.Br(), html.Span(str(int(last["year"])), className="muted")]),
+        html.Td([html.Strong(value), html.Br(), html.Span(str(last_year), className="muted")]),
         html.Td(
             [
                 html.Img(src=spark, alt=alt, className="sparkline") if spark else None,
-                html.Div(trend_sentence(own[["year", "value"]], unit, lang), className="trend-sentence"),
+                html.Div(trend_words([(y, v) for y, (v, _) in own], unit, lang), className="trend-sentence"),
             ]
         ),
     ]
     for ref in refs.itertuples():
-        ref_rows = series[(series["level"] == ref.level) & (series["code"] == ref.code) & series["value"].notna()]
-        same_year = ref_rows[ref_rows["year"] == last["year"]]
-        pick = same_year if not same_year.empty else ref_rows.tail(1)
-        if pick.empty:
+        ref_points = points.get((ref.level, ref.code))
+        if not ref_points:
             cells.append(html.Td("–", className="num"))
             continue
-        ref_text = format_value(pick.iloc[-1]["value"], unit, lang)
-        if same_year.empty:  # the reference has no value that year: say which year is shown
-            ref_text += f" ({int(pick.iloc[-1]['year'])})"
+        shown_year = last_year if last_year in ref_points else max(ref_points)
+        ref_text = format_value(ref_points[shown_year][0], unit, lang)
+        if shown_year != last_year:  # the reference has no value that year: say which year is shown
+            ref_text += f" ({shown_year})"
             position = None
         else:
-            position = (status or {}).get((row.indicator_id, int(last["year"]), ref.level, ref.code))
+            position = (status or {}).get((row.indicator_id, last_year, ref.level, ref.code))
         marker = assessment.position_text(position, lang)
         cells.append(html.Td([ref_text, *([html.Br(), *marker] if marker else [])], className="num"))
     if progress is not None:
@@ -100,14 +104,17 @@ def summary_table(summary: pd.DataFrame, lang: str, labels: dict | None = None) 
         [
             html.H2(t("summary_title", lang)),
             html.P(t("summary_intro", lang), className="muted"),
-            html.Table(
-                [
-                    html.Caption(t("summary_title", lang), className="sr-only"),
-                    html.Thead(html.Tr(header)),
-                    html.Tbody(rows),
-                ],  # fmt: skip
-                className="data-table summary-table",
-                id="progress-summary",
+            scroll_region(
+                html.Table(
+                    [
+                        html.Caption(t("summary_title", lang), className="sr-only"),
+                        html.Thead(html.Tr(header)),
+                        html.Tbody(rows),
+                    ],  # fmt: skip
+                    className="data-table summary-table",
+                    id="progress-summary",
+                ),
+                t("summary_title", lang),
             ),
         ],
         className="summary",
@@ -116,31 +123,38 @@ def summary_table(summary: pd.DataFrame, lang: str, labels: dict | None = None) 
 
 def years_table(rows: pd.DataFrame, catalogue: pd.DataFrame, lang: str) -> html.Details:
     """The values behind the sparklines: indicators by years (the accessible alternative)."""
-    wide = rows.pivot_table(index="indicator_id", columns="year", values="value", aggfunc="first")
+    by_indicator: dict[str, dict[int, float]] = {}
+    for indicator_id, year, value in zip(rows["indicator_id"], rows["year"], rows["value"], strict=True):
+        if not is_missing(value):
+            by_indicator.setdefault(indicator_id, {}).setdefault(int(year), value)
+    years = sorted({year for values in by_indicator.values() for year in values})
     labels = {r.indicator_id: label(r, lang) for r in catalogue.itertuples()}
     return html.Details(
         [
             html.Summary(t("values_by_year", lang)),
-            html.Table(
-                [
-                    html.Caption(t("values_by_year", lang)),
-                    html.Thead(
-                        html.Tr(
-                            [html.Th(t("map_indicator", lang), scope="col")]
-                            + [html.Th(str(int(y)), scope="col") for y in wide.columns]
-                        )
-                    ),
-                    html.Tbody(
-                        [
+            scroll_region(
+                html.Table(
+                    [
+                        html.Caption(t("values_by_year", lang)),
+                        html.Thead(
                             html.Tr(
-                                [html.Th(labels.get(i, i), scope="row")]
-                                + [html.Td(format_number(v, lang), className="num") for v in wide.loc[i]]
+                                [html.Th(t("map_indicator", lang), scope="col")]
+                                + [html.Th(str(y), scope="col") for y in years]
                             )
-                            for i in wide.index
-                        ]
-                    ),
-                ],
-                className="data-table",
+                        ),
+                        html.Tbody(
+                            [
+                                html.Tr(
+                                    [html.Th(labels.get(i, i), scope="row")]
+                                    + [html.Td(format_number(values.get(y), lang), className="num") for y in years]
+                                )
+                                for i, values in sorted(by_indicator.items())
+                            ]
+                        ),
+                    ],
+                    className="data-table",
+                ),
+                t("values_by_year", lang),
             ),
         ],
         className="years-table",
@@ -174,12 +188,11 @@ def layout(level: str | None = None, code: str | None = None, lang: str = "fr", 
     values = database.run(queries.territory_values, [(level, code), *zip(refs["level"], refs["code"], strict=True)])
     values["is_self"] = (values["level"] == level) & (values["code"] == code)
     catalogue = database.run(queries.catalogue)
-    with database.connect() as con:
-        has_progress = queries.table_exists(con, "indicator_progress")
-        progress_df = queries.progress_rows(con, level, code)
-        labels = assessment.labels_from(queries.progress_labels(con))
-        summary = queries.progress_summary(con, level, code)
-        status_df = queries.status_rows(con, level, code)
+    has_progress = database.run(queries.table_exists, "indicator_progress")
+    progress_df = database.run(queries.progress_rows, level, code)
+    labels = assessment.labels_from(database.run(queries.progress_labels))
+    summary = database.run(queries.progress_summary, level, code)
+    status_df = database.run(queries.status_rows, level, code)
     progress = {r.indicator_id: r for r in progress_df.itertuples()} if has_progress else None
     status = {
         (r.indicator_id, int(r.year), r.reference_level, r.reference_code): r.position
@@ -188,11 +201,12 @@ def layout(level: str | None = None, code: str | None = None, lang: str = "fr", 
     }
     order = {f: i for i, f in enumerate(FINALITIES)}
     sections = []
+    by_indicator = dict(tuple(values.groupby("indicator_id", sort=False)))
     for finality, rows in sorted(catalogue.groupby("finality", dropna=False), key=lambda g: order.get(g[0], 99)):
         body = [
             indicator_row(
                 r,
-                values[values["indicator_id"] == r.indicator_id],
+                by_indicator[r.indicator_id],
                 refs,
                 progress,
                 lang,
@@ -201,6 +215,7 @@ def layout(level: str | None = None, code: str | None = None, lang: str = "fr", 
                 labels,
             )  # fmt: skip
             for r in rows.itertuples()
+            if r.indicator_id in by_indicator
         ]
         body = [b for b in body if b is not None]
         if not body:
@@ -213,13 +228,16 @@ def layout(level: str | None = None, code: str | None = None, lang: str = "fr", 
             html.Section(
                 [
                     html.H2(finality_label(text(finality), lang)),
-                    html.Table(
-                        [
-                            html.Caption(finality_label(text(finality), lang), className="sr-only"),
-                            html.Thead(html.Tr([html.Th(h, scope="col") for h in headers])),
-                            html.Tbody(body),
-                        ],
-                        className="data-table portrait-table",
+                    scroll_region(
+                        html.Table(
+                            [
+                                html.Caption(finality_label(text(finality), lang), className="sr-only"),
+                                html.Thead(html.Tr([html.Th(h, scope="col") for h in headers])),
+                                html.Tbody(body),
+                            ],
+                            className="data-table portrait-table",
+                        ),
+                        finality_label(text(finality), lang),
                     ),
                     years_table(own, catalogue, lang),
                 ],
