@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -10,6 +11,7 @@ import duckdb
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.progress import Progress
 from rich.table import Table
 
 from etl.build import build as run_build
@@ -141,6 +143,42 @@ def sources(db: DbOption = None, catalogue: CatalogueOption = None) -> None:
         shown = _styled(status) + (f": {detail}" if status in ("failed", "cached") else "")
         table.add_row(s.id, s.producer, s.url or f"data/{s.snapshot}", s.licence, fetched_at or "", shown)
     console.print(table)
+
+
+@app.command()
+def publish(
+    out: Annotated[Path, typer.Option("--out", help="Folder to write (new, empty, or an earlier publication)")],
+    db: DbOption = None,
+    base_url: Annotated[
+        str | None, typer.Option("--base-url", help="Public address of the folder, for absolute links in the catalogue")
+    ] = None,
+) -> None:
+    """Publish the open data (CSV, Parquet, GeoJSON, datapackage.json, DCAT catalogue) and the static site."""
+    from dashboard.static_site import write_site  # Dash is only imported when rendering the site
+    from etl.publish import MARKER, PublishError, Writer, staged_folder, write_open_data
+
+    target = db or default_db()
+    problem = database_problem(target) if target.exists() else f"no database at {target}: run `itdd build` first"
+    if problem:
+        err.print(f"[red]Cannot publish {target}[/red]: {problem}", highlight=False)
+        raise typer.Exit(1)
+    started = time.perf_counter()
+    try:
+        with staged_folder(out) as folder, Progress(console=err, transient=True) as progress:
+            with duckdb.connect(str(target), read_only=True) as con:
+                package = write_open_data(con, Writer(folder), base_url)
+            task = progress.add_task("Pages", total=None)
+            pages = write_site(target, folder, lambda done, total: progress.update(task, completed=done, total=total))
+    except (PublishError, OSError, duckdb.Error) as e:
+        err.print(f"[red]Publishing failed[/red]: {e}", highlight=False)
+        if (out / MARKER).is_file():
+            err.print(f"The previous publication in {out} is unchanged.", highlight=False)
+        raise typer.Exit(1) from None
+    size = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())
+    console.print(
+        f"[green]Published[/green] {out}: {len(package['resources'])} data resources, {pages} pages, "
+        f"{size / 1e6:.1f} MB in {time.perf_counter() - started:.1f} s"
+    )
 
 
 @app.command()

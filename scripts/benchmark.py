@@ -1,4 +1,4 @@
-"""Benchmark: build time, peak memory, and the Gironde commune map: bytes and callback time.
+"""Benchmark: build time, peak memory, the Gironde commune map (bytes and callback time) and `itdd publish`.
 
 The map figures compare the app's path (geometry sent once, then `Patch`es of
 values) with the naive one (a fresh `px.choropleth_map` with the full GeoJSON
@@ -12,7 +12,7 @@ Figures are for the embedded Gironde snapshot (534 communes + 2), on this machin
 from __future__ import annotations
 
 import argparse
-import resource
+import os
 import statistics
 import subprocess
 import sys
@@ -21,19 +21,36 @@ import time
 from pathlib import Path
 
 
+def run_measured(args: list[str]) -> tuple[float, float]:
+    """Run `python -m etl.cli ARGS`; its wall time in s and its own peak RSS in MiB."""
+    started = time.perf_counter()
+    child = subprocess.Popen(
+        [sys.executable, "-m", "etl.cli", *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    _, status, usage = os.wait4(child.pid, 0)
+    elapsed = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status):
+        raise SystemExit(f"itdd {' '.join(args)} failed: {child.stderr.read().decode()}")
+    return elapsed, usage.ru_maxrss / 1024
+
+
 def measure_builds(folder: Path, runs: int) -> tuple[list[float], float]:
     """Wall time of `itdd build --offline` in a fresh process, and its peak RSS in MiB."""
-    times = []
-    for n in range(runs):
-        started = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "-m", "etl.cli", "build", "--offline", "--db", str(folder / f"b{n}.duckdb")],
-            check=True,
-            capture_output=True,
-        )
-        times.append(time.perf_counter() - started)
-    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return times, peak_kib / 1024
+    measured = [run_measured(["build", "--offline", "--db", str(folder / f"b{n}.duckdb")]) for n in range(runs)]
+    return [t for t, _ in measured], max(peak for _, peak in measured)
+
+
+def measure_publish(db: Path, out: Path) -> dict:
+    """`itdd publish`: time, peak memory, pages and bytes written (all, and the open-data files alone)."""
+    elapsed, peak = run_measured(["publish", "--db", str(db), "--out", str(out)])
+    files = [f for f in out.rglob("*") if f.is_file()]
+    return {
+        "seconds": elapsed,
+        "peak_mib": peak,
+        "pages": sum(f.suffix == ".html" for f in files),
+        "bytes": sum(f.stat().st_size for f in files),
+        "data_bytes": sum(f.stat().st_size for f in files if f.parent.name == "donnees"),
+    }
 
 
 MAP_URL = ("/carte", "?indicateur=population&niveau=commune&annee=2023")
@@ -103,7 +120,13 @@ def measure_patch_path(db: Path, switches: int) -> dict:
     latencies, sizes, map_sizes = [], [], []
     for trigger, indicator, year in _plan(switches):
         started = time.perf_counter()
-        values = {"indicateur": indicator, "niveau": "commune", "annee": year, "classes": "quantiles", "couleur": "valeur"}
+        values = {
+            "indicateur": indicator,
+            "niveau": "commune",
+            "annee": year,
+            "classes": "quantiles",
+            "couleur": "valeur",
+        }
         response = _post(
             client,
             map_key,
@@ -192,6 +215,7 @@ def main() -> None:
         patch = measure_patch_path(folder / "b0.duckdb", args.switches)
         naive = measure_naive_path(folder / "b0.duckdb", args.switches)
         db_bytes = (folder / "b0.duckdb").stat().st_size
+        published = measure_publish(folder / "b0.duckdb", folder / "site")
     print(f"build --offline     median {statistics.median(times):.2f} s over {args.runs} runs (min {min(times):.2f} s)")
     print(f"build peak memory   {peak:.0f} MiB (RSS of the build process)")
     print(f"database size       {db_bytes / 1e6:.1f} MB")
@@ -207,6 +231,11 @@ def main() -> None:
     for name, ours, theirs, unit in rows:
         print(f"{name:22}{ours:>11.1f} {unit}{theirs:>11.1f} {unit}")
     print(f"a switch sends {naive['switch_bytes'] / patch['switch_bytes']:.0f}x fewer bytes than the naive approach")
+    print(
+        f"publish             {published['seconds']:.1f} s, peak {published['peak_mib']:.0f} MiB; "
+        f"{published['pages']} pages, {published['bytes'] / 1e6:.1f} MB in all, "
+        f"{published['data_bytes'] / 1e6:.1f} MB of open-data files"
+    )
 
 
 if __name__ == "__main__":

@@ -66,3 +66,16 @@ def shared_opendata() -> Path:
     if not (SHARED_OPENDATA / "MANIFEST.md").is_file():
         pytest.skip("../shared/opendata is absent")
     return SHARED_OPENDATA
+
+
+@pytest.fixture(scope="session")
+def published(tmp_path_factory, offline_db) -> Path:
+    """`itdd publish` of the offline build, once per test session (about a minute)."""
+    from typer.testing import CliRunner
+
+    from etl.cli import app
+
+    out = tmp_path_factory.mktemp("publish") / "site"
+    result = CliRunner().invoke(app, ["publish", "--db", str(offline_db), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return out

@@ -86,15 +86,15 @@ def server_url(offline_db: Path) -> Iterator[str]:
     yield from serve_dashboard(offline_db)
 
 
-@pytest.fixture(scope="module")
-def driver():
+def start_chromium(*extra_args: str) -> Iterator:
+    """Headless Chromium for a module-scoped fixture (skips without Chromium or Selenium)."""
     if not CHROMIUM.exists() or not CHROMEDRIVER.exists():
         pytest.skip(f"needs {CHROMIUM} and {CHROMEDRIVER}")
     webdriver = pytest.importorskip("selenium.webdriver")
     from selenium.webdriver.chrome.service import Service
 
     options = webdriver.ChromeOptions()
-    for arg in CHROME_ARGS:
+    for arg in (*CHROME_ARGS, *extra_args):
         options.add_argument(arg)
     options.binary_location = str(CHROMIUM)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
@@ -104,6 +104,11 @@ def driver():
         yield drv
     finally:
         drv.quit()
+
+
+@pytest.fixture(scope="module")
+def driver():
+    yield from start_chromium()
 
 
 def _wait(drv, condition, timeout: float = TIMEOUT):

@@ -1,0 +1,415 @@
+"""The public static site: the dashboard's own pages, rendered once to plain HTML.
+
+`write_site` calls the layouts of `dashboard/pages` inside the app's context, turns
+their Dash components into HTML, rewrites the app's URLs into relative file paths and
+draws the figures with the copy of Plotly.js that the `plotly` package ships. There is
+no server code and no outside host: any static host can serve the folder. Controls that
+need the server (search boxes, selectors) are left out; every page keeps its tables.
+"""
+
+from __future__ import annotations
+
+import copy
+import html as html_text
+import posixpath
+import shutil
+from collections.abc import Callable, Iterator
+from importlib import resources
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import dash
+import pandas as pd
+import plotly.io
+from dash import dcc, html
+
+from dashboard import assessment, figures, queries
+from dashboard.app import TITLE, create_app
+from dashboard.chrome import label, scroll_region, shell
+from dashboard.context import CONFIG_KEY, db
+from dashboard.i18n import FINALITIES, t
+from dashboard.pages import carte, home, indicateur, methode, territoire
+from etl.publish import DATA_DIR
+
+LANG = "fr"
+ASSETS = "assets"
+SERVER_ONLY = {"sheet-territories", "indicator-search", "print-button", "lang-switch"}  # ids left out
+VOID = {"area", "br", "col", "hr", "img", "input", "link", "meta", "source", "wbr"}
+SKIPPED_PROPS = {"children", "n_clicks", "n_clicks_timestamp", "disable_n_clicks", "key", "loading_state"}
+ATTRIBUTE = {"className": "class", "htmlFor": "for"}
+GRAPH_CONFIG = {"displayModeBar": False, "responsive": True}
+PAGE = """<!DOCTYPE html>
+<html lang="fr">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<link rel="stylesheet" href="{root}assets/style.css">
+<style>{badges}</style>
+</head>
+<body>
+<a class="skip-link" href="#main">Aller au contenu</a>
+{body}
+{scripts}</body>
+</html>
+"""
+
+
+class FrozenDatabase(queries.Database):
+    """The database while the site is written: the file does not change, so query results
+    are kept (each caller gets its own copy of a table, as layouts add columns)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self._results: dict = {}
+
+    def run(self, query, *args):
+        key = (query, repr(args))
+        if key not in self._results:
+            self._results[key] = super().run(query, *args)
+        found = self._results[key]
+        return found.copy() if isinstance(found, pd.DataFrame) else copy.deepcopy(found)
+
+
+def file_path(href: str) -> tuple[str, str] | None:
+    """The site file (and fragment) for one of the app's URLs; None for an outside link."""
+    parts = urlsplit(href)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/"):
+        return None
+    query = parse_qs(parts.query)
+    segments = [s for s in parts.path.split("/") if s]
+    fragment = parts.fragment
+    match segments:
+        case []:
+            target = "index.html"
+        case ["carte"] if query.get("indicateur"):
+            target, fragment = f"indicateur/{query['indicateur'][0]}.html", "carte"
+        case ["carte"]:
+            target, fragment = "index.html", "catalogue"
+        case ["indicateur", indicator_id]:
+            target = f"indicateur/{indicator_id}.html"
+        case ["territoire", level, code]:
+            target = f"territoire/{level}/{code}.html"
+        case ["telecharger", name]:
+            target = f"{DATA_DIR}/{name}"
+        case [page]:
+            target = f"{page}.html"
+        case _:
+            target = "index.html"
+    return target, fragment
+
+
+def relative_link(href: str, page: str) -> str:
+    """`href` (an app URL) as a link from the site file `page`."""
+    if href.startswith("#"):
+        return href
+    found = file_path(href)
+    if found is None:
+        return href
+    target, fragment = found
+    link = posixpath.relpath(target, posixpath.dirname(page) or ".")
+    return f"{link}#{fragment}" if fragment else link
+
+
+class Renderer:
+    """Dash components to HTML for one site file (`page`, relative to the site root)."""
+
+    def __init__(self, page: str, replace: dict | None = None) -> None:
+        self.page = page
+        self.replace = replace or {}
+        self.dropped: set[str] = set()
+        self.has_figures = False
+
+    def render(self, node) -> str:
+        self.dropped = set(self._server_only_ids(node))
+        return self._html(node)
+
+    def _server_only_ids(self, node) -> Iterator[str]:
+        for component in _walk(node):
+            ident = getattr(component, "id", None)
+            if isinstance(ident, str) and (ident in SERVER_ONLY or _is_control(component)):
+                yield ident
+
+    def _html(self, node) -> str:
+        if node is None or isinstance(node, bool):
+            return ""
+        if isinstance(node, (list, tuple)):
+            return "".join(self._html(n) for n in node)
+        if not isinstance(node, dash.development.base_component.Component):
+            return html_text.escape(str(node), quote=False)
+        props = node.to_plotly_json()["props"]
+        ident = props.get("id")
+        if isinstance(ident, str) and ident in self.replace:
+            return self._html(self.replace[ident])
+        if (isinstance(ident, str) and ident in self.dropped) or props.get("htmlFor") in self.dropped:
+            return ""
+        children = self._html(props.get("children"))
+        if node._namespace == "dash_core_components":
+            return self._core(node._type, props, children)
+        tag = node._type.lower()
+        if tag == "button":  # nothing to press without the server: keep its words
+            return children
+        if tag == "a" and props.get("href"):
+            props = {**props, "href": relative_link(props["href"], self.page)}
+        opening = f"<{tag}{_attributes(props)}>"
+        return opening if tag in VOID else f"{opening}{children}</{tag}>"
+
+    def _core(self, kind: str, props: dict, children: str) -> str:
+        if kind == "Link":
+            return (
+                f"<a{_attributes({**props, 'href': relative_link(props.get('href', '/'), self.page)})}>{children}</a>"
+            )
+        if kind == "Graph":
+            self.has_figures = True
+            return figure_html(props["id"], props.get("figure") or {}, props.get("config"), props.get("className"))
+        return ""  # stores, locations and server-driven controls
+
+
+def figure_html(ident: str, figure: dict, config: dict | None = None, class_name: str | None = None) -> str:
+    """A div that assets/site.js fills with Plotly.js from the JSON beside it."""
+    spec = {
+        "data": figure.get("data", []),
+        "layout": figure.get("layout", {}),
+        "config": {**GRAPH_CONFIG, **(config or {})},
+    }
+    payload = plotly.io.to_json(spec, validate=False).replace("</", "<\\/")
+    classes = " ".join(filter(None, ["graph", class_name]))
+    return (
+        f'<div id="{html_text.escape(ident)}" class="{classes}"><div class="js-figure" data-figure="{ident}-figure">'
+        f'</div></div><script type="application/json" id="{ident}-figure">{payload}</script>'
+    )
+
+
+def _is_control(component) -> bool:
+    return component._namespace == "dash_core_components" and component._type not in ("Link", "Graph")
+
+
+def _walk(node) -> Iterator:
+    if isinstance(node, (list, tuple)):
+        for n in node:
+            yield from _walk(n)
+    elif isinstance(node, dash.development.base_component.Component):
+        yield node
+        yield from _walk(getattr(node, "children", None))
+
+
+def _attributes(props: dict) -> str:
+    parts = []
+    for key, value in props.items():
+        if key in SKIPPED_PROPS or value is None or value is False or (key == "id" and not isinstance(value, str)):
+            continue
+        name = ATTRIBUTE.get(key, key if key.startswith(("aria-", "data-")) else key.lower())
+        if key == "style":
+            value = "; ".join(f"{k}: {v}" for k, v in value.items())
+        parts.append(f" {name}" if value is True else f' {name}="{html_text.escape(str(value), quote=True)}"')
+    return "".join(parts)
+
+
+def find(node, ident: str):
+    """The component with id `ident` in a layout."""
+    return next((c for c in _walk(node) if getattr(c, "id", None) == ident), None)
+
+
+def append_to_main(layout, blocks: list) -> None:
+    main = find(layout, "main")
+    main.children = [*list(main.children), *[b for b in blocks if b is not None]]
+
+
+def map_block(database, indicator_id: str, page: str) -> html.Section | None:
+    """The indicator's map at its finest drawable level, latest year, with legend and full table."""
+    view, error = carte.resolve(database, indicateur=indicator_id)
+    if error:
+        return None
+    catalogue = database.run(queries.list_indicators)
+    state = carte.state_for(database, view, LANG)
+    figure = figures.map_figure(database.geojson(view["level"]), state)
+    figure["data"][0]["geojson"] = relative_link(f"/telecharger/territoires-{view['level']}.geojson", page)
+    caption = carte.caption(view, catalogue, LANG)
+    rows, _, _ = carte.table_rows(state, view, "rank", False, 0, LANG, page_size=len(state["codes"]) or 1)
+    return html.Section(
+        [
+            html.H2(caption, id="carte"),
+            html.Div(
+                [
+                    html.Div(
+                        dcc.Graph(id="map", figure=figure), className="map-box", role="img", **{"aria-label": caption}
+                    ),  # fmt: skip
+                    html.Div(carte.legend(state, view, LANG), className="legend"),
+                ],
+                className="map-row",
+            ),
+            html.Details(
+                [
+                    html.Summary(t("table_title", LANG)),
+                    scroll_region(
+                        html.Table(
+                            [html.Caption(caption), carte.table_header(LANG), html.Tbody(rows)],
+                            className="data-table",
+                            id="map-table",
+                        ),
+                        caption,
+                    ),
+                ]
+            ),
+        ],
+        className="table-section",
+    )
+
+
+def locator_block(database, level: str, code: str, page: str) -> html.Section | None:
+    """Where the territory lies: its outline among its neighbours (for a commune, its EPCI's communes)."""
+    geojson = database.geojson(level)
+    codes = [f["id"] for f in geojson["features"]]
+    if code not in codes:
+        return None
+    if level == "commune":
+        codes = sorted(set(database.run(queries.epci_neighbours, code)) & set(codes) | {code})
+    name = database.run(queries.territory_name, level, code)
+    shown = {"type": "FeatureCollection", "features": [f for f in geojson["features"] if f["id"] in codes]}
+    trace = {
+        "type": "choroplethmap",
+        "geojson": relative_link(f"/telecharger/territoires-{level}.geojson", page),
+        "featureidkey": "id",
+        "locations": codes,
+        "z": [1 if c == code else 0 for c in codes],
+        "text": [f["properties"]["name"] for f in shown["features"]],
+        "colorscale": [[0, figures.MISSING_COLOUR], [1, "#2c7bb6"]],
+        "showscale": False,
+        "hovertemplate": "%{text}<extra></extra>",
+        "marker": {"line": {"width": 0.6, "color": "#ffffff"}},
+    }
+    layout = {"map": {"style": "white-bg", **figures.map_view(shown)}, "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
+              "height": 320}  # fmt: skip
+    caption = t("locator_caption", LANG, name=name)
+    return html.Section(
+        [
+            html.H2(t("locator_title", LANG)),
+            html.Div(
+                dcc.Graph(id="locator", figure={"data": [trace], "layout": layout}),
+                className="map-box",
+                role="img",
+                **{"aria-label": caption},
+            ),  # fmt: skip
+            html.P(caption, className="muted"),
+        ]
+    )
+
+
+def trends_block(database, level: str, code: str) -> html.Section | None:
+    """A trend chart, with its table, for each indicator with at least two years for the territory."""
+    catalogue = database.run(queries.catalogue)
+    values = database.run(queries.territory_values, [(level, code)]).dropna(subset=["value"])
+    years = values.groupby("indicator_id")["year"].nunique()
+    order = {f: i for i, f in enumerate(FINALITIES)}
+    rows = sorted(
+        (r for r in catalogue.itertuples() if years.get(r.indicator_id, 0) >= 2),
+        key=lambda r: (order.get(r.finality, 99), label(r, LANG)),
+    )
+    if not rows:
+        return None
+    blocks = [html.H2(t("trends_title", LANG))]
+    for row in rows:
+        figure, table = indicateur.trend_view(database, row.indicator_id, [f"{level}:{code}"], row, LANG)
+        blocks += [
+            html.H3(label(row, LANG)),
+            dcc.Graph(id=f"trend-{row.indicator_id}", figure=figure),
+            html.Details([html.Summary(t("values_by_year", LANG)), table]),
+        ]
+    return html.Section(blocks, className="trends")
+
+
+def territories_index(database) -> html.Div:
+    """Every territory by level: the static stand-in for the search box."""
+    territories = database.run(queries.list_territories)
+    sections = []
+    for level in queries.LEVEL_ORDER:
+        found = territories[territories["level"] == level]
+        if found.empty:
+            continue
+        sections.append(
+            html.Section(
+                [
+                    html.H2(t(f"level_{level}", LANG).capitalize()),
+                    html.Ul(
+                        [
+                            html.Li(dcc.Link(f"{r.name} ({r.code})", href=f"/territoire/{level}/{r.code}"))
+                            for r in found.itertuples()
+                        ],  # fmt: skip
+                        className="territory-index",
+                    ),
+                ]
+            )
+        )
+    return shell(LANG, {}, [html.H1(t("territories_title", LANG)), *sections], "territories")
+
+
+def all_territories_link() -> html.P:
+    return html.P(dcc.Link(t("territories_all", LANG), href="/territoires"), className="all-territories")
+
+
+def write_page(root: Path, page: str, layout, title: str) -> int:
+    """Render `layout` to `root/page`; returns the bytes written."""
+    renderer = Renderer(page, replace={"territory-search-box": all_territories_link()})
+    body = renderer.render(layout)
+    prefix = posixpath.relpath(".", posixpath.dirname(page) or ".")
+    prefix = "" if prefix == "." else prefix + "/"
+    scripts = (
+        f'<script src="{prefix}{ASSETS}/plotly.min.js"></script>\n<script src="{prefix}{ASSETS}/site.js"></script>\n'
+        if renderer.has_figures
+        else ""
+    )
+    document = PAGE.format(
+        title=html_text.escape(title), root=prefix, badges=assessment.badge_css(), body=body, scripts=scripts
+    )
+    data = document.encode("utf-8")
+    target = root / page
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(data)
+    return len(data)
+
+
+def pages(database) -> Iterator[tuple[str, Callable[[], object], str]]:
+    """(site file, layout factory, title) of every page of the site."""
+    yield "index.html", lambda: home.layout(lang=LANG), TITLE
+    yield "methode.html", lambda: methode.layout(lang=LANG), f"Méthode — {TITLE}"
+    yield "territoires.html", lambda: territories_index(database), f"Territoires — {TITLE}"
+    for row in database.run(queries.catalogue).itertuples():
+        page = f"indicateur/{row.indicator_id}.html"
+
+        def sheet(row=row, page=page):
+            layout = indicateur.layout(indicator_id=row.indicator_id, lang=LANG)
+            append_to_main(layout, [map_block(database, row.indicator_id, page) if row.has_values else None])
+            return layout
+
+        yield page, sheet, f"{label(row, LANG)} — {TITLE}"
+    for r in database.run(queries.list_territories).itertuples():
+        page = f"territoire/{r.level}/{r.code}.html"
+
+        def portrait(r=r, page=page):
+            layout = territoire.layout(level=r.level, code=r.code, lang=LANG)
+            append_to_main(
+                layout, [locator_block(database, r.level, r.code, page), trends_block(database, r.level, r.code)]
+            )
+            return layout
+
+        yield page, portrait, f"{r.name} — {TITLE}"
+
+
+def write_site(db_path: Path, root: Path, progress: Callable[[int, int], None] | None = None) -> int:
+    """Write every page and asset of the site under `root`; returns the number of pages."""
+    app = create_app(Path(db_path))
+    app.server.config[CONFIG_KEY] = FrozenDatabase(Path(db_path))
+    assets = root / ASSETS
+    assets.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(Path(__file__).parent / "assets" / "style.css", assets / "style.css")
+    shutil.copyfile(Path(__file__).parent / "site_assets" / "site.js", assets / "site.js")
+    with resources.as_file(resources.files("plotly") / "package_data" / "plotly.min.js") as plotly_js:
+        shutil.copyfile(plotly_js, assets / "plotly.min.js")
+    with app.server.app_context():
+        database = db()
+        listed = list(pages(database))
+        for done, (page, make, title) in enumerate(listed, start=1):
+            write_page(root, page, make(), title)
+            if progress:
+                progress(done, len(listed))
+    return len(listed)
