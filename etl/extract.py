@@ -1,8 +1,14 @@
 """Extract: download producers' files with a cache, retries and provenance.
 
-A mirror (`--mirror BASE`) replaces `https://HOST/PATH` with `BASE/HOST/PATH`, the
-layout `wget --mirror` writes. BASE may be a folder or an http(s) URL; both go
-through the same `requests` session, so tests exercise the real download path.
+A mirror (`--mirror BASE`) replaces `https://HOST/PATH?QUERY` with the file
+`BASE/HOST/PATH?QUERY`, its name written exactly as in the URL (query included), the
+layout `wget --mirror` writes. BASE may be a folder
+or an http(s) URL; both go through the same `requests` session, so tests exercise the
+real download path.
+
+A paginated JSON API (`records`: the key of each page's rows, `next_page`: the key of the
+next page's URL, as in Data Fair's `lines` endpoint) is followed page by page, and its
+rows are stored as one JSON-lines file, cached and hashed like any download.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -50,9 +56,9 @@ def mirrored(url: str, mirror: str | None) -> str:
     if not mirror:
         return url
     parts = urlsplit(url)
-    tail = f"{parts.netloc}{parts.path}"
+    tail = f"{parts.netloc}{parts.path}" + (f"?{parts.query}" if parts.query else "")
     if mirror.startswith(("http://", "https://", "file://")):
-        return f"{mirror.rstrip('/')}/{tail}"
+        return f"{mirror.rstrip('/')}/{quote(tail, safe='/')}"  # the name as written: '?', '%' escaped
     return Path(mirror).resolve().joinpath(tail).as_uri()
 
 
@@ -98,52 +104,113 @@ class Cache:
         return folder / ".partial"
 
 
-def fetch(source_id: str, url: str, cache: Cache, http: requests.Session, mirror: str | None = None) -> Download:
-    """Download `url` (or its mirror copy) into the cache and return what was stored."""
+class _Sink:
+    """The file being downloaded: written, hashed and counted, with a progress bar."""
+
+    def __init__(self, out, bar: Progress, task) -> None:
+        self.out, self.bar, self.task = out, bar, task
+        self.digest, self.size = hashlib.sha256(), 0
+
+    def write(self, data: bytes) -> None:
+        self.out.write(data)
+        self.digest.update(data)
+        self.size += len(data)
+        self.bar.update(self.task, advance=len(data))
+
+
+def fetch(
+    source_id: str,
+    url: str,
+    cache: Cache,
+    http: requests.Session,
+    mirror: str | None = None,
+    records: str | None = None,
+    next_page: str | None = None,
+) -> Download:
+    """Download `url` (or its mirror copy) into the cache and return what was stored.
+
+    With `records`, `url` is the first page of a JSON API (see the module's docstring)."""
     address = mirrored(url, mirror)
     cached = cache.meta(url)
     headers = {}
-    if cached and cached.get("address") == address:
+    if cached and cached.get("address") == address and not records:
         if cached.get("etag"):
             headers["If-None-Match"] = cached["etag"]
         if cached.get("last_modified"):
             headers["If-Modified-Since"] = cached["last_modified"]
+    tmp = cache.staging(url)
     try:
-        response = http.get(address, headers=headers, stream=True, timeout=TIMEOUT_SECONDS)
-        if response.status_code == 304 and cached:
-            log.info("%s: not modified since %s, using the cache", source_id, cached["fetched_at"])
-            return last_download(source_id, url, cache)
-        response.raise_for_status()
-        tmp = cache.staging(url)
-        digest, size = hashlib.sha256(), 0
-        total = int(response.headers.get("Content-Length") or 0) or None
         with tmp.open("wb") as out, _progress() as bar:
-            task = bar.add_task(source_id, total=total)
-            for chunk in response.iter_content(CHUNK):
-                out.write(chunk)
-                digest.update(chunk)
-                size += len(chunk)
-                bar.update(task, advance=len(chunk))
+            sink = _Sink(out, bar, bar.add_task(source_id, total=None))
+            if records:
+                _write_pages(sink, url, http, mirror, records, next_page)
+                validators = {}  # a page's ETag says nothing of the whole
+            else:
+                response = http.get(address, headers=headers, stream=True, timeout=TIMEOUT_SECONDS)
+                if response.status_code == 304 and cached:
+                    log.info("%s: not modified since %s, using the cache", source_id, cached["fetched_at"])
+                    return last_download(source_id, url, cache)
+                response.raise_for_status()
+                bar.update(sink.task, total=int(response.headers.get("Content-Length") or 0) or None)
+                for chunk in response.iter_content(CHUNK):
+                    sink.write(chunk)
+                validators = {
+                    "etag": response.headers.get("ETag"),
+                    "last_modified": response.headers.get("Last-Modified"),
+                }
     except requests.HTTPError as e:
-        raise DownloadError(source_id, address, f"HTTP {e.response.status_code} {e.response.reason}") from None
+        failed = e.response.url or address  # with pages, the page that failed
+        raise DownloadError(source_id, failed, f"HTTP {e.response.status_code} {e.response.reason}") from None
     except requests.RequestException as e:
         raise DownloadError(source_id, address, _reason(e)) from None
+    except PageError as e:
+        raise DownloadError(source_id, e.address, e.reason) from None
     except OSError as e:  # file:// mirror: missing file, unreadable folder
         raise DownloadError(source_id, address, e.strerror or str(e)) from None
-    if size == 0:
-        raise DownloadError(source_id, address, "empty response")
+    if sink.size == 0:
+        raise DownloadError(source_id, address, "the API returned no rows" if records else "empty response")
     meta = {
         "url": url,
         "address": address,
-        "sha256": digest.hexdigest(),
-        "bytes": size,
+        "sha256": sink.digest.hexdigest(),
+        "bytes": sink.size,
         "fetched_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "etag": response.headers.get("ETag"),
-        "last_modified": response.headers.get("Last-Modified"),
+        **validators,
     }
-    name = Path(urlsplit(url).path).name or "download"
+    name = (Path(urlsplit(url).path).name or "download") + (".jsonl" if records else "")
     path = cache.store(url, tmp, name, meta)
-    return Download(source_id, url, path, meta["sha256"], size, meta["fetched_at"], from_cache=False)
+    return Download(source_id, url, path, meta["sha256"], sink.size, meta["fetched_at"], from_cache=False)
+
+
+class PageError(Exception):
+    def __init__(self, address: str, reason: str):
+        self.address, self.reason = address, reason
+
+
+def _write_pages(
+    sink: _Sink, url: str, http: requests.Session, mirror: str | None, records: str, next_page: str | None
+) -> None:
+    """Write the rows of every page as JSON lines, one row per line, keys sorted."""
+    seen: set[str] = set()
+    page_url: str | None = url
+    while page_url:
+        if page_url in seen:
+            raise PageError(page_url, "the API's next page is one already read")
+        seen.add(page_url)
+        address = mirrored(page_url, mirror)
+        response = http.get(address, timeout=TIMEOUT_SECONDS)
+        if not response.ok:  # name the page as published, not its mirror address
+            raise PageError(page_url, f"HTTP {response.status_code} {response.reason}")
+        try:
+            page = response.json()
+        except ValueError:
+            raise PageError(address, "the page is not JSON") from None
+        rows = page.get(records) if isinstance(page, dict) else None
+        if not isinstance(rows, list):
+            raise PageError(address, f"the page has no list '{records}' of rows")
+        for row in rows:
+            sink.write((json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8"))
+        page_url = page.get(next_page) if next_page and rows else None
 
 
 def last_download(source_id: str, url: str, cache: Cache) -> Download | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import tempfile
 import zipfile
 from pathlib import Path
@@ -33,6 +34,8 @@ def load_raw(con: duckdb.DuckDBPyConnection, source: Source, path: Path) -> int:
                 _load_xlsx(con, source, file)
             elif source.format == "geojson":
                 _load_geojson(con, source, file)
+            elif source.format == "json":
+                _load_json_lines(con, source, file)
             else:
                 _load_csv(con, source, file)
         except (duckdb.Error, ValueError, KeyError, OSError, pyogrio.errors.DataSourceError) as e:
@@ -62,6 +65,25 @@ def _load_csv(con: duckdb.DuckDBPyConnection, source: Source, path: Path) -> Non
         "all_varchar = true, quote = '\"', encoding = ?)",
         [str(path), source.separator, source.encoding],
     )
+
+
+def _load_json_lines(con: duckdb.DuckDBPyConnection, source: Source, path: Path) -> None:
+    # The rows of a JSON API, one object per line (etl.extract). Every key of any row becomes
+    # a text column, so that "2023" and 2023, 623.861 and "623.861" read alike.
+    rows = f"read_json_objects({_text(str(path))}, format = 'newline_delimited')"
+    keys = [k for (k,) in con.execute(f"SELECT DISTINCT unnest(json_keys(json)) FROM {rows} ORDER BY 1").fetchall()]
+    if not keys:
+        raise ValueError("no JSON object with keys")
+    columns = ", ".join(f"json_extract_string(json, {_text('$.' + json.dumps(k))}) AS {_identifier(k)}" for k in keys)
+    con.execute(f"CREATE OR REPLACE TABLE {raw_table(source)} AS SELECT {columns} FROM {rows}")
+
+
+def _text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _load_geojson(con: duckdb.DuckDBPyConnection, source: Source, path: Path) -> None:
