@@ -25,7 +25,14 @@ from etl.indicators import compute_indicators
 from etl.load import LoadError, load_raw, raw_table
 from etl.paths import snapshot_file
 from etl.progress import assess_progress
-from etl.transform import OBSERVATIONS_DDL, code_mapping, harmonise, history_from_insee, tidy
+from etl.transform import (
+    OBSERVATIONS_DDL,
+    code_mapping,
+    fill_absent_with_zero,
+    harmonise,
+    history_from_insee,
+    tidy,
+)
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +112,7 @@ def build(
                 report.sources.append(SourceReport(source.id, "skipped", "--offline: downloaded sources are not used"))
                 continue
             try:
-                report.sources.append(_add_source(con, source, http, cache, mirror))
+                report.sources.append(_add_source(con, source, http, cache, mirror, territory))
             except (DownloadError, LoadError) as e:
                 if strict or source.snapshot is not None:  # a broken embedded file is our bug: stop
                     raise
@@ -118,12 +125,15 @@ def build(
             non_additive=[(s.id, v) for s in catalogue.sources for v in s.non_additive],
             vintages={s.id: s.code_list for s in catalogue.sources},
         )
+        for source in catalogue.sources:
+            if source.absent == "zero" and _loaded(report, source.id):
+                fill_absent_with_zero(con, source.id)
         if catalogue.boundaries and _loaded(report, catalogue.boundaries):
             _use_boundaries(con, catalogue.source(catalogue.boundaries), territory, report)
         _record_sources(con, report.sources)
         compute_indicators(con, catalogue)
         assess_progress(con, catalogue)  # indicator_progress, indicator_status, progress_summary
-        _write_catalogue(con, catalogue)
+        _write_catalogue(con, catalogue, territory)
         report.counts = {
             table: con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
             for table in ("territories", "geometries", "indicator_values", "provenance")
@@ -140,17 +150,20 @@ def build(
     return report
 
 
-def _add_source(con: duckdb.DuckDBPyConnection, source: Source, http, cache: Cache, mirror: str | None) -> SourceReport:
+def _add_source(
+    con: duckdb.DuckDBPyConnection, source: Source, http, cache: Cache, mirror: str | None, territory: str
+) -> SourceReport:
     """Fetch (or take the embedded file), load and tidy one source; record its provenance."""
     if source.snapshot is not None:
         got = _snapshot_download(source)
         outcome = SourceReport(source.id, "embedded", got.path.name)
     else:
+        url = source.download_url(territory)
         try:
-            got = fetch(source.id, source.url, cache, http, mirror)
+            got = fetch(source.id, url, cache, http, mirror, source.records, source.next_page)
             outcome = SourceReport(source.id, "unchanged" if got.from_cache else "downloaded", got.url)
         except DownloadError as e:
-            got = last_download(source.id, source.url, cache)
+            got = last_download(source.id, url, cache)
             if got is None:
                 raise
             outcome = SourceReport(source.id, "cached", f"{e.reason}; using the copy downloaded {got.fetched_at}")
@@ -204,7 +217,7 @@ def _snapshot_download(source: Source) -> Download:
     return Download(source.id, origin, path, hashlib.sha256(data).hexdigest(), len(data), meta["snapshot_date"], False)
 
 
-def _write_catalogue(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> None:
+def _write_catalogue(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, territory: str) -> None:
     indicators = pd.DataFrame(
         [
             {
@@ -227,7 +240,13 @@ def _write_catalogue(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> No
     )
     sources = pd.DataFrame(
         [
-            {"source_id": s.id, "producer": s.producer, "title": s.title, "url": s.url or s.page, "licence": s.licence}
+            {
+                "source_id": s.id,
+                "producer": s.producer,
+                "title": s.title,
+                "url": s.download_url(territory) or s.page,
+                "licence": s.licence,
+            }
             for s in catalogue.sources
         ]
     )

@@ -59,8 +59,10 @@ class Source(Strict):
     page: str | None = None  # the producer's page for people; never fetched
     url: str | None = None
     snapshot: str | None = None
-    format: Literal["csv", "xlsx", "geojson"]
+    format: Literal["csv", "xlsx", "geojson", "json"]
     member: str | None = None  # the file inside a zip
+    records: str | None = None  # json: the key of each page's list of rows
+    next_page: str | None = None  # json: the key of the next page's URL (a paginated API)
     sheet: str | None = None  # xlsx
     header_row: int = Field(default=1, ge=1)  # xlsx: the row holding column names (1 = first)
     separator: str = ";"
@@ -71,6 +73,9 @@ class Source(Strict):
     year_column: str | None = None  # long files: the year of each row
     status_column: str | None = None
     blank: Literal["missing", "secret"] = "missing"  # what an empty cell means
+    # What a commune absent from a year of the file means: `missing`, or `zero` for a
+    # register that lists only the communes that have something (organic farms, say).
+    absent: Literal["missing", "zero"] = "missing"
     code_list: int | None = None  # COG vintage of the codes; None = varies by row
     # Wide files: variable -> {COLUMN: year} (null year: does not change with time).
     # Long files (with year_column): variable -> {column: COLUMN, where: {COLUMN: value}}.
@@ -87,6 +92,10 @@ class Source(Strict):
             raise ValueError("give exactly one of `url` (downloaded) or `snapshot` (file in data/)")
         if self.format == "xlsx" and not self.sheet:
             raise ValueError("format xlsx needs `sheet`, the worksheet to read")
+        if (self.format == "json") != (self.records is not None):
+            raise ValueError("`records` (the key of each page's rows) goes with format json, and json needs it")
+        if self.next_page and self.format != "json":
+            raise ValueError("`next_page` is for a paginated JSON API (format json)")
         unknown = [v for v in self.non_additive if v not in self.variables]
         if unknown:
             raise ValueError(f"non_additive names unknown variable(s): {', '.join(unknown)}")
@@ -94,6 +103,10 @@ class Source(Strict):
         if long and not self.year_column:
             raise ValueError(f"variables {', '.join(long)} read a long file: give `year_column`")
         return self
+
+    def download_url(self, territory: str) -> str:
+        """`url` for one territory: `{territory}` stands for its code (an API filtered by département)."""
+        return (self.url or "").replace("{territory}", territory)
 
     @property
     def keys(self) -> list[str]:

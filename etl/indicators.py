@@ -165,7 +165,8 @@ def _aggregate(con: duckdb.DuckDBPyConnection, levels: list[str], population: Va
 
 def _values_sql(indicator: Indicator) -> str:
     if indicator.kind in ("count", "published"):
-        return "SELECT level, code, year, numerator AS value, numerator, NULL AS denominator, status FROM _pairs"
+        return f"""SELECT level, code, year, numerator * {indicator.scale} AS value, numerator,
+                          NULL AS denominator, status FROM _pairs"""
     if indicator.kind == "ratio":
         return f"""
             SELECT level, code, year,

@@ -42,6 +42,11 @@ def _number(expr: str) -> str:
     return f"TRY_CAST(replace(trim({expr}), ',', '.') AS DOUBLE)"
 
 
+def _year(expr: str) -> str:
+    # "2023", or a date such as "2018-01-01T00:00:00.000" (the ministry's indicator files)
+    return f"TRY_CAST(left(trim({expr}), 4) AS INTEGER)"
+
+
 def _literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
@@ -69,7 +74,7 @@ def tidy(con: duckdb.DuckDBPyConnection, source: Source) -> None:
             con.execute(
                 f"""INSERT INTO observations
                 SELECT ?, ?, level, code, year, sum(value), {SUM_STATUS}
-                FROM (SELECT {level} AS level, {key} AS code, TRY_CAST({quote(source.year_column)} AS INTEGER) AS year,
+                FROM (SELECT {level} AS level, {key} AS code, {_year(quote(source.year_column))} AS year,
                              {number} AS value,
                              CASE WHEN {number} IS NULL THEN {blank} ELSE {status_col} END AS status
                       FROM {raw} WHERE {_where(spec)})
@@ -80,7 +85,7 @@ def tidy(con: duckdb.DuckDBPyConnection, source: Source) -> None:
         for column, year in spec.items():
             number = _number(quote(column))
             year_sql = (
-                f"TRY_CAST({quote(source.year_column)} AS INTEGER)"
+                f"{_year(quote(source.year_column))}"
                 if source.year_column
                 else ("NULL" if year is None else str(int(year)))
             )
@@ -162,7 +167,8 @@ def harmonise(
     non_additive: list[tuple[str, str]] = (),
     vintages: dict[str, int | None] | None = None,
 ) -> None:
-    """Build `obs`: commune values summed onto reference codes, other levels as published.
+    """Build `obs`: commune values summed onto reference codes, other levels as published;
+    only the territories of the build are kept (a national file has every département).
 
     A non-additive variable (a median, a rate) of communes that merged cannot be carried:
     the successor gets no value, never a sum of medians. Nor can any value of a commune
@@ -205,10 +211,28 @@ def harmonise(
         FROM flagged
         UNION ALL
         SELECT source_id, variable, level, code, year, value, status
-        FROM observations WHERE level <> 'commune'
+        FROM observations WHERE level <> 'commune' AND (level, code) IN (SELECT level, code FROM territories)
     """)
     lost = con.execute("""
         SELECT count(*) FROM obs WHERE level = 'commune' AND status = 'missing'
           AND code IN (SELECT code FROM code_map UNION SELECT code FROM commune_splits)""").fetchone()[0]
     if lost:
         log.info("%d commune value(s) could not be carried to the reference code list (mergers, splits)", lost)
+
+
+def fill_absent_with_zero(con: duckdb.DuckDBPyConnection, source_id: str) -> None:
+    """For a source declared `absent: zero` (a register listing only communes that have
+    something): every commune of the territory absent from a year of the file gets 0."""
+    con.execute(
+        """
+        INSERT INTO obs
+        SELECT y.source_id, y.variable, 'commune', t.code, y.year, 0, 'ok'
+        FROM (SELECT DISTINCT source_id, variable, year FROM obs
+              WHERE source_id = ? AND level = 'commune' AND year IS NOT NULL) AS y
+        CROSS JOIN (SELECT code FROM territories WHERE level = 'commune') AS t
+        WHERE NOT EXISTS (SELECT 1 FROM obs AS o
+                          WHERE o.source_id = y.source_id AND o.variable = y.variable
+                            AND o.level = 'commune' AND o.code = t.code AND o.year = y.year)
+        """,
+        [source_id],
+    )

@@ -22,13 +22,29 @@ def test_shipped_catalogue_is_valid():
             assert ref.variable in catalogue.source(ref.source).variables
 
 
+def test_the_catalogue_covers_the_five_finalities_with_the_required_indicators():
+    catalogue = load_catalogue(ROOT / "indicators.yaml")
+    assert len(catalogue.indicators) >= 25
+    assert {i.finality.value for i in catalogue.indicators} == {
+        "climat", "biodiversite", "cohesion_sociale", "epanouissement", "production_consommation"
+    }  # fmt: skip
+    required = """taux_chomage_15_64 taux_emploi_15_64 taux_pauvrete revenu_median part_logements_vacants
+        part_residences_secondaires taux_natalite taux_mortalite indice_vieillissement consommation_espaces_naf
+        conso_energie_par_habitant emissions_ges_par_habitant part_surface_bio""".split()
+    assert set(required) <= {i.id for i in catalogue.indicators}
+    for indicator in catalogue.indicators:
+        if indicator.kind != "composite":
+            assert indicator.refs() and all(catalogue.source(r.source).licence for r in indicator.refs())
+        assert indicator.definition.fr and indicator.unit
+
+
 def test_broken_file_reports_every_error():
     with pytest.raises(CatalogueError) as caught:
         load_catalogue(BROKEN)
     errors = "\n".join(caught.value.errors)
     expected = [
         "sources[1] (no_origin): give exactly one of `url`",
-        "sources[2] (bad_format).format: Input should be 'csv', 'xlsx' or 'geojson'",
+        "sources[2] (bad_format).format: Input should be 'csv', 'xlsx', 'geojson' or 'json'",
         "indicators[0] (bad_finality).finality: Input should be 'climat', 'biodiversite'",
         "indicators[1] (bad_polarity).polarity: Input should be 'higher_is_better' or 'lower_is_better'",
         "indicators[2] (ratio_without_denominator): kind ratio needs denominator",
@@ -99,3 +115,29 @@ def test_composite_leaves_room_with_checked_components(tmp_path):
     with pytest.raises(CatalogueError) as caught:
         parse_catalogue(raw, tmp_path / "x.yaml")
     assert caught.value.errors == ["indicators (indice_test).components: unknown indicator 'absent_indicator'"]
+
+
+def _source(**fields) -> dict:
+    return {"id": "s", "producer": "p", "title": "t", "licence": "l", "url": "https://h/x", "variables": {}, **fields}
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"format": "json"}, "`records` (the key of each page's rows) goes with format json"),
+        ({"format": "csv", "records": "results"}, "`records` (the key of each page's rows) goes with format json"),
+        ({"format": "csv", "next_page": "next"}, "`next_page` is for a paginated JSON API"),
+        ({"format": "csv", "absent": "nothing"}, "absent: Input should be 'missing' or 'zero'"),
+    ],
+)
+def test_json_api_and_absent_settings_are_checked(fields, message) -> None:
+    with pytest.raises(CatalogueError) as caught:
+        parse_catalogue({"reference_code_list": 2025, "sources": [_source(**fields)], "indicators": []}, Path("x"))
+    assert any(message in error for error in caught.value.errors), caught.value.errors
+
+
+def test_a_url_names_the_territory(catalogue) -> None:
+    ore = catalogue.source("ore_conso_elec_gaz")
+    assert "{territory}" in ore.url
+    assert "qs=code_departement:40&" in ore.download_url("40")
+    assert catalogue.source("insee_comparateur").download_url("40") == catalogue.source("insee_comparateur").url
