@@ -70,6 +70,9 @@ class Source(Strict):
     key: str | list[str] = "CODGEO"  # several columns are joined: ["Code département", "Code commune"]
     level: Level = Level.commune  # the level of every row, unless `level_column`
     level_column: str | None = None
+    # The level column's own codes, when they are not ours: {COM: commune, EPCI: epci};
+    # rows of any other code (a region, a living area) are not read.
+    level_values: dict[str, Level] = Field(default_factory=dict)
     year_column: str | None = None  # long files: the year of each row
     status_column: str | None = None
     blank: Literal["missing", "secret"] = "missing"  # what an empty cell means
@@ -99,6 +102,8 @@ class Source(Strict):
         unknown = [v for v in self.non_additive if v not in self.variables]
         if unknown:
             raise ValueError(f"non_additive names unknown variable(s): {', '.join(unknown)}")
+        if self.level_values and not self.level_column:
+            raise ValueError("`level_values` maps the codes of `level_column`: give it")
         long = [v for v, spec in self.variables.items() if isinstance(spec, Column)]
         if long and not self.year_column:
             raise ValueError(f"variables {', '.join(long)} read a long file: give `year_column`")
@@ -197,6 +202,15 @@ class Normalisation(Strict):
     component_max_age: int = Field(default=0, ge=0)  # a component may be this many years older than the index year
 
 
+def _as_series(value: object) -> object:
+    """One {source, variable}, or a list of them: the years of one series published in
+    several files (an edition per file); where two give the same year, the first listed wins."""
+    return [value] if isinstance(value, dict) else value
+
+
+Series = Annotated[list[VariableRef], BeforeValidator(_as_series), Field(min_length=1)]
+
+
 class Indicator(Strict):
     id: str = Field(pattern=NAME.pattern)
     label: Text
@@ -205,9 +219,9 @@ class Indicator(Strict):
     unit: str
     polarity: Literal["higher_is_better", "lower_is_better"] | None = None
     kind: Literal["count", "ratio", "change_rate", "published", "composite"]
-    variable: VariableRef | None = None  # count, change_rate, published
-    numerator: VariableRef | None = None  # ratio
-    denominator: VariableRef | None = None  # ratio
+    variable: Series | None = None  # count, change_rate, published
+    numerator: Series | None = None  # ratio
+    denominator: Series | None = None  # ratio
     scale: float = 1.0
     # composite: indicator ids, or {id, weight, polarity}
     components: list[Annotated[Component, BeforeValidator(_component_from_id)]] = Field(default_factory=list)
@@ -235,8 +249,13 @@ class Indicator(Strict):
             raise ValueError("sdg goals are numbers from 1 to 17")
         return self
 
+    def needs_any_of(self, sources: set[str]) -> bool:
+        """Whether losing `sources` leaves one of its series (variable, numerator, denominator) empty."""
+        series = [s for s in (self.variable, self.numerator, self.denominator) if s]
+        return any(all(r.source in sources for r in s) for s in series)
+
     def refs(self) -> list[VariableRef]:
-        return [r for r in (self.variable, self.numerator, self.denominator) if r is not None]
+        return [r for series in (self.variable, self.numerator, self.denominator) for r in series or []]
 
     def component_specs(self) -> list[Component]:
         return list(self.components)

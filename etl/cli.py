@@ -110,7 +110,7 @@ def build(
     console.print(f"[green]Built[/green] {target} in {report.seconds:.1f} s ({counts})")
     failed = [s.source_id for s in report.sources if s.status == "failed"]
     if failed:
-        unavailable = [i.id for i in cat.indicators if {r.source for r in i.refs()} & set(failed)]
+        unavailable = [i.id for i in cat.indicators if i.needs_any_of(set(failed))]
         err.print(
             f"[yellow]{len(failed)} source(s) failed[/yellow] ({', '.join(failed)}): "
             f"no values for {', '.join(unavailable) or 'no indicator'}. Use --strict to make this fatal."

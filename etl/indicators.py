@@ -50,22 +50,32 @@ CASE WHEN bool_and(present AND status = 'ok') THEN 'ok'
      ELSE 'missing' END"""
 
 
-def _rows(ref: VariableRef | None, level_filter: str) -> str:
-    if ref is None:
+def _rows(series: list[VariableRef] | VariableRef | None, level_filter: str) -> str:
+    """The values of a series: the union of its sources; for a territory and year given by
+    several, the first listed wins."""
+    if series is None:
         return (
             "SELECT NULL::VARCHAR AS level, NULL::VARCHAR AS code, NULL::INTEGER AS year, "
             "NULL::DOUBLE AS value, NULL::VARCHAR AS status WHERE false"
         )
-    return (
-        f"SELECT level, code, year, value, status FROM obs "
+    refs = [series] if isinstance(series, VariableRef) else series
+    parts = " UNION ALL ".join(
+        f"SELECT level, code, year, value, status, {rank} AS rank FROM obs "
         f"WHERE source_id = '{ref.source}' AND variable = '{ref.variable}' AND {level_filter}"
+        for rank, ref in enumerate(refs)
+    )
+    if len(refs) == 1:
+        return f"SELECT level, code, year, value, status FROM ({parts})"
+    return (
+        f"SELECT level, code, year, value, status FROM ({parts}) "
+        "QUALIFY row_number() OVER (PARTITION BY level, code, year ORDER BY rank) = 1"
     )
 
 
-def _published_levels(con: duckdb.DuckDBPyConnection, ref: VariableRef | None) -> set[str]:
-    if ref is None:
+def _published_levels(con: duckdb.DuckDBPyConnection, series: list[VariableRef] | None) -> set[str]:
+    if series is None:
         return set()
-    return {lv for (lv,) in con.execute(f"SELECT DISTINCT level FROM ({_rows(ref, ABOVE_COMMUNES)})").fetchall()}
+    return {lv for (lv,) in con.execute(f"SELECT DISTINCT level FROM ({_rows(series, ABOVE_COMMUNES)})").fetchall()}
 
 
 def _pair_status(ratio: bool) -> str:

@@ -64,7 +64,7 @@ def tidy(con: duckdb.DuckDBPyConnection, source: Source) -> None:
     con.execute(OBSERVATIONS_DDL)
     raw = raw_table(source)
     key = " || ".join(f"trim({quote(k)})" for k in source.keys)
-    level = f"trim({quote(source.level_column)})" if source.level_column else _literal(source.level.value)
+    level = _level(source)
     status_col = f"coalesce({quote(source.status_column)}, 'ok')" if source.status_column else "'ok'"
     blank = _literal(source.blank)
     for variable, spec in source.variables.items():
@@ -97,6 +97,17 @@ def tidy(con: duckdb.DuckDBPyConnection, source: Source) -> None:
                 FROM {raw}""",
                 [source.id, variable],
             )
+
+
+def _level(source: Source) -> str:
+    """The level of each row; NULL for a code of `level_values` we do not read (it is dropped)."""
+    if not source.level_column:
+        return _literal(source.level.value)
+    column = f"trim({quote(source.level_column)})"
+    if not source.level_values:
+        return column
+    cases = " ".join(f"WHEN {_literal(code)} THEN {_literal(lv.value)}" for code, lv in source.level_values.items())
+    return f"CASE {column} {cases} END"
 
 
 def _warn_not_numbers(con: duckdb.DuckDBPyConnection, source: Source, raw: str, column: str, where: str) -> None:
