@@ -192,3 +192,15 @@ def test_progress_categories_show_when_the_build_has_them(tmp_path: Path) -> Non
     with synthetic.server.test_request_context():
         assert "En bonne voie" in as_text(territoire.layout(level="commune", code="SYN01"))
         assert "On track" in as_text(territoire.layout(level="commune", code="SYN01", lang="en"))
+
+
+def test_formula_lists_every_source_of_a_series_and_the_scale(catalogue) -> None:
+    from dashboard.pages.indicateur import formula
+
+    def words(indicator_id: str) -> str:
+        meta = json.loads(catalogue.indicator(indicator_id).model_dump_json(exclude_none=True))
+        return str(formula(meta, "fr"))
+
+    assert "taux_pauvrete (insee_filosofi_2019) ; taux_pauvrete (insee_filosofi_2021)" in words("taux_pauvrete")
+    assert "naf_consommee_m2 (cerema_conso_naf)" in words("surface_naf_consommee")
+    assert "× 0,0001" in words("surface_naf_consommee")  # m² to ha, not rounded away

@@ -39,19 +39,23 @@ def _metadata(row) -> dict:
 def formula(meta: dict, lang: str) -> list:
     """Numerator and denominator (or the single variable) with their sources."""
 
-    def ref(part: dict | None) -> str:
-        return f"{part.get('variable')} ({part.get('source')})" if isinstance(part, dict) else "–"
+    def series(part: list | dict | None) -> str:
+        """A series: one {source, variable}, or several (editions in separate files)."""
+        refs = [part] if isinstance(part, dict) else part or []
+        return " ; ".join(f"{r.get('variable')} ({r.get('source')})" for r in refs) or "–"
 
     items = []
     if meta.get("numerator") or meta.get("denominator"):
         items += [
-            html.Li(labelled("sheet_numerator", ref(meta.get("numerator")), lang)),
-            html.Li(labelled("sheet_denominator", ref(meta.get("denominator")), lang)),
+            html.Li(labelled("sheet_numerator", series(meta.get("numerator")), lang)),
+            html.Li(labelled("sheet_denominator", series(meta.get("denominator")), lang)),
         ]
-        if meta.get("scale") not in (None, 1, 1.0):
-            items.append(html.Li(f"× {format_number(meta['scale'], lang)}"))
     elif meta.get("variable"):
-        items.append(html.Li(labelled("sheet_variable", f"{ref(meta.get('variable'))} — {meta.get('kind', '')}", lang)))
+        items.append(
+            html.Li(labelled("sheet_variable", f"{series(meta.get('variable'))} — {meta.get('kind', '')}", lang))
+        )
+    if items and meta.get("scale") not in (None, 1, 1.0):
+        items.append(html.Li(f"× {format_number(meta['scale'], lang, decimals=6)}"))
     return [html.Ul(items)] if items else ["–"]
 
 
