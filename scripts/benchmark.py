@@ -216,9 +216,17 @@ def main() -> None:
         naive = measure_naive_path(folder / "b0.duckdb", args.switches)
         db_bytes = (folder / "b0.duckdb").stat().st_size
         published = measure_publish(folder / "b0.duckdb", folder / "site")
+        mirror = Path(__file__).resolve().parents[2] / "shared" / "opendata"
+        mirrored = (
+            run_measured(["build", "--mirror", str(mirror), "--db", str(folder / "m.duckdb")])
+            if mirror.is_dir()
+            else None
+        )
     print(f"build --offline     median {statistics.median(times):.2f} s over {args.runs} runs (min {min(times):.2f} s)")
     print(f"build peak memory   {peak:.0f} MiB (RSS of the build process)")
     print(f"database size       {db_bytes / 1e6:.1f} MB")
+    if mirrored:
+        print(f"build --mirror      {mirrored[0]:.2f} s, peak {mirrored[1]:.0f} MiB (../shared/opendata)")
     print(f"Gironde commune map, {args.switches} switches of indicator or year (server side, Flask test client):")
     print(f"{'':22}{'Patch (app)':>14}{'naive px':>14}")
     rows = [

@@ -54,6 +54,13 @@ RP_EMPLOI_ROWS = [  # 2025 code list: 33409 is already part of 33008
     "33008;300;350;210;245",
     "33063;170000;180000;110000;120000,5",
 ]
+HISTORIQUE = "www.insee.fr/fr/statistiques/fichier/7632565/base-cc-serie-historique-2020_csv.zip"
+HISTORIQUE_ROWS = [  # 2023 code list: 33409 is still separate; SYNTHETIC values
+    "CODGEO;P20_POP;P14_POP;P09_POP;P20_LOG;P14_LOG;P09_LOG;P20_LOGVAC;P14_LOGVAC;P09_LOGVAC;"
+    "P20_RSECOCC;P14_RSECOCC;P09_RSECOCC;SUPERF",
+    "33008;520;510;500;260;255;240;13;15;20;10;10;10;12.5",
+    "33409;85;84;80;40;40;38;2;2;4;1;1;1;3.1",
+]
 FILOSOFI_ROWS = [  # blank = secret
     "CODGEO;NBMENFISC19;MED19;TP6019;TP60AGE119;TP60TOL219;PIMP19;PPSOC19;RD19",
     "33063;1000;23000;16;;25;60;6;4.5",
@@ -70,6 +77,7 @@ def write_synthetic_mirror(root: Path) -> Path:
         FILOSOFI: ("cc_filosofi_2019_COM.CSV", FILOSOFI_ROWS),
         RP_AGE: ("base-cc-evol-struct-pop-2022.CSV", RP_AGE_ROWS),
         RP_EMPLOI: ("base-cc-emploi-pop-active-2022.CSV", RP_EMPLOI_ROWS),
+        HISTORIQUE: ("base-cc-serie-historique-2020.CSV", HISTORIQUE_ROWS),
     }
     for path, (member, lines) in files.items():
         target = root / path
@@ -113,6 +121,12 @@ def test_mirror_over_http_harmonises_and_aggregates(tmp_path, catalogue, serve_f
     assert employment[("commune", "33008", 2016)] == (pytest.approx(70.0), "ok")
     assert employment[("commune", "33063", 2022)][0] == pytest.approx(120000.5 / 180000 * 100)  # comma decimal
     assert values(db, "indice_vieillissement")[("commune", "33008", 2022)] == (pytest.approx(125.0), "ok")
+    # Historical series (2023 code list) and comparateur (2021) make one series, 33409 carried.
+    vacancy = values(db, "part_logements_vacants")
+    assert vacancy[("commune", "33008", 2009)] == (pytest.approx(24 / 278 * 100), "ok")
+    assert vacancy[("commune", "33008", 2018)] == (pytest.approx(33 / 290 * 100), "ok")  # comparateur
+    assert vacancy[("commune", "33008", 2020)] == (pytest.approx(15 / 300 * 100), "ok")
+    assert ("commune", "33409", 2020) not in vacancy
     poverty = values(db, "taux_pauvrete")
     assert poverty[("commune", "33063", 2019)] == (16.0, "ok")
     assert poverty[("commune", "33002", 2019)] == (None, "secret")
