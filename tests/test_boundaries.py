@@ -101,3 +101,22 @@ def test_outlines_that_miss_communes_are_not_used(tmp_path, serve_folder, offlin
     outcome = next(s for s in report.sources if s.source_id == "ign_contours_2018")
     assert "not used: no outline for 533 commune(s)" in outcome.detail
     assert geometries(db)[("commune", "33063")].equals(geometries(offline_db)[("commune", "33063")])
+
+
+def test_the_shipped_catalogue_takes_outlines_from_geo_api(tmp_path, shared_opendata, serve_folder, catalogue):
+    """geo.api.gouv.fr answers with the same `code`/`nom` properties: real IGN outlines served
+    at its address go through the shipped declaration, dissolved into the 2025 communes."""
+    source = catalogue.source(catalogue.boundaries)
+    address = source.download_url("33").removeprefix("https://")
+    mirror = tmp_path / "mirror"
+    (mirror / address).parent.mkdir(parents=True)
+    (mirror / address).write_bytes((shared_opendata / GIRONDE_2018).read_bytes())
+    report = build(catalogue, tmp_path / "itdd.duckdb", mirror=serve_folder(mirror), cache_dir=tmp_path / "c")
+    outcome = next(s for s in report.sources if s.source_id == source.id)
+    assert outcome.status == "downloaded" and "538 features dissolved into 534 communes" in outcome.detail
+
+
+def test_without_outlines_the_snapshot_keeps_its_own(tmp_path, serve_folder, catalogue, offline_db):
+    report = build(catalogue, tmp_path / "itdd.duckdb", mirror=serve_folder(tmp_path), cache_dir=tmp_path / "c")
+    assert next(s for s in report.sources if s.source_id == catalogue.boundaries).status == "failed"
+    assert geometries(tmp_path / "itdd.duckdb") == geometries(offline_db)
