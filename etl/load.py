@@ -14,6 +14,7 @@ import pyogrio
 import shapely
 
 from etl.catalogue import Source
+from etl.sql import literal, quote
 
 
 class LoadError(Exception):
@@ -70,20 +71,12 @@ def _load_csv(con: duckdb.DuckDBPyConnection, source: Source, path: Path) -> Non
 def _load_json_lines(con: duckdb.DuckDBPyConnection, source: Source, path: Path) -> None:
     # The rows of a JSON API, one object per line (etl.extract). Every key of any row becomes
     # a text column, so that "2023" and 2023, 623.861 and "623.861" read alike.
-    rows = f"read_json_objects({_text(str(path))}, format = 'newline_delimited')"
+    rows = f"read_json_objects({literal(str(path))}, format = 'newline_delimited')"
     keys = [k for (k,) in con.execute(f"SELECT DISTINCT unnest(json_keys(json)) FROM {rows} ORDER BY 1").fetchall()]
     if not keys:
         raise ValueError("no JSON object with keys")
-    columns = ", ".join(f"json_extract_string(json, {_text('$.' + json.dumps(k))}) AS {_identifier(k)}" for k in keys)
+    columns = ", ".join(f"json_extract_string(json, {literal('$.' + json.dumps(k))}) AS {quote(k)}" for k in keys)
     con.execute(f"CREATE OR REPLACE TABLE {raw_table(source)} AS SELECT {columns} FROM {rows}")
-
-
-def _text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def _identifier(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _load_geojson(con: duckdb.DuckDBPyConnection, source: Source, path: Path) -> None:

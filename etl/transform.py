@@ -16,6 +16,7 @@ import duckdb
 
 from etl.catalogue import Column, Source
 from etl.load import raw_table
+from etl.sql import literal, quote
 
 log = logging.getLogger(__name__)
 
@@ -33,10 +34,6 @@ CASE WHEN count(*) FILTER (WHERE value IS NULL) = 0 AND bool_and(status = 'ok') 
      ELSE 'missing' END"""
 
 
-def quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
-
-
 def _number(expr: str) -> str:
     # Producers write decimals with a comma or a point; blanks and masks become NULL.
     return f"TRY_CAST(replace(trim({expr}), ',', '.') AS DOUBLE)"
@@ -47,15 +44,11 @@ def _year(expr: str) -> str:
     return f"TRY_CAST(left(trim({expr}), 4) AS INTEGER)"
 
 
-def _literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def _where(spec: Column) -> str:
     clauses = ["true"]
     for column, wanted in spec.where.items():
         values = [wanted] if isinstance(wanted, str) else wanted
-        clauses.append(f"trim({quote(column)}) IN ({', '.join(_literal(v) for v in values)})")
+        clauses.append(f"trim({quote(column)}) IN ({', '.join(literal(v) for v in values)})")
     return " AND ".join(clauses)
 
 
@@ -66,7 +59,7 @@ def tidy(con: duckdb.DuckDBPyConnection, source: Source) -> None:
     key = " || ".join(f"trim({quote(k)})" for k in source.keys)
     level = _level(source)
     status_col = f"coalesce({quote(source.status_column)}, 'ok')" if source.status_column else "'ok'"
-    blank = _literal(source.blank)
+    blank = literal(source.blank)
     for variable, spec in source.variables.items():
         if isinstance(spec, Column):  # long file: filter rows, sum duplicates per (code, year)
             number = _number(quote(spec.column))
@@ -102,11 +95,11 @@ def tidy(con: duckdb.DuckDBPyConnection, source: Source) -> None:
 def _level(source: Source) -> str:
     """The level of each row; NULL for a code of `level_values` we do not read (it is dropped)."""
     if not source.level_column:
-        return _literal(source.level.value)
+        return literal(source.level.value)
     column = f"trim({quote(source.level_column)})"
     if not source.level_values:
         return column
-    cases = " ".join(f"WHEN {_literal(code)} THEN {_literal(lv.value)}" for code, lv in source.level_values.items())
+    cases = " ".join(f"WHEN {literal(code)} THEN {literal(lv.value)}" for code, lv in source.level_values.items())
     return f"CASE {column} {cases} END"
 
 
