@@ -190,3 +190,15 @@ def test_publish_without_a_database_is_a_clear_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["publish", "--db", str(tmp_path / "none.duckdb"), "--out", str(tmp_path / "o")])
     assert result.exit_code == 1 and "itdd build" in result.output and "Traceback" not in result.output
     assert not (tmp_path / "o").exists()
+
+
+def test_base_url_makes_the_catalogue_links_absolute(offline_db: Path, tmp_path: Path) -> None:
+    rdflib = pytest.importorskip("rdflib")
+    from etl.publish import Writer, write_open_data
+
+    with duckdb.connect(str(offline_db), read_only=True) as con:
+        write_open_data(con, Writer(tmp_path), "https://data.example.fr/itdd/")
+    graph = rdflib.Graph().parse(tmp_path / "catalogue.jsonld", format="json-ld")  # no publicID needed
+    urls = {str(o) for o in graph.objects(None, rdflib.URIRef("http://www.w3.org/ns/dcat#downloadURL"))}
+    assert "https://data.example.fr/itdd/donnees/population.csv" in urls
+    assert all(url.startswith("https://data.example.fr/itdd/donnees/") for url in urls)
