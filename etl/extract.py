@@ -140,46 +140,49 @@ def fetch(
             headers["If-Modified-Since"] = cached["last_modified"]
     tmp = cache.staging(url)
     try:
-        with tmp.open("wb") as out, _progress() as bar:
-            sink = _Sink(out, bar, bar.add_task(source_id, total=None))
-            if records:
-                _write_pages(sink, url, http, mirror, records, next_page)
-                validators = {}  # a page's ETag says nothing of the whole
-            else:
-                response = http.get(address, headers=headers, stream=True, timeout=TIMEOUT_SECONDS)
-                if response.status_code == 304 and cached:
-                    log.info("%s: not modified since %s, using the cache", source_id, cached["fetched_at"])
-                    return last_download(source_id, url, cache)
-                response.raise_for_status()
-                bar.update(sink.task, total=int(response.headers.get("Content-Length") or 0) or None)
-                for chunk in response.iter_content(CHUNK):
-                    sink.write(chunk)
-                validators = {
-                    "etag": response.headers.get("ETag"),
-                    "last_modified": response.headers.get("Last-Modified"),
-                }
-    except requests.HTTPError as e:
-        failed = e.response.url or address  # with pages, the page that failed
-        raise DownloadError(source_id, failed, f"HTTP {e.response.status_code} {e.response.reason}") from None
-    except requests.RequestException as e:
-        raise DownloadError(source_id, address, _reason(e)) from None
-    except PageError as e:
-        raise DownloadError(source_id, e.address, e.reason) from None
-    except OSError as e:  # file:// mirror: missing file, unreadable folder
-        raise DownloadError(source_id, address, e.strerror or str(e)) from None
-    if sink.size == 0:
-        raise DownloadError(source_id, address, "the API returned no rows" if records else "empty response")
-    meta = {
-        "url": url,
-        "address": address,
-        "sha256": sink.digest.hexdigest(),
-        "bytes": sink.size,
-        "fetched_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        **validators,
-    }
-    name = (Path(urlsplit(url).path).name or "download") + (".jsonl" if records else "")
-    path = cache.store(url, tmp, name, meta)
-    return Download(source_id, url, path, meta["sha256"], sink.size, meta["fetched_at"], from_cache=False)
+        try:
+            with tmp.open("wb") as out, _progress() as bar:
+                sink = _Sink(out, bar, bar.add_task(source_id, total=None))
+                if records:
+                    _write_pages(sink, url, http, mirror, records, next_page)
+                    validators = {}  # a page's ETag says nothing of the whole
+                else:
+                    response = http.get(address, headers=headers, stream=True, timeout=TIMEOUT_SECONDS)
+                    if response.status_code == 304 and cached:
+                        log.info("%s: not modified since %s, using the cache", source_id, cached["fetched_at"])
+                        return last_download(source_id, url, cache)
+                    response.raise_for_status()
+                    bar.update(sink.task, total=int(response.headers.get("Content-Length") or 0) or None)
+                    for chunk in response.iter_content(CHUNK):
+                        sink.write(chunk)
+                    validators = {
+                        "etag": response.headers.get("ETag"),
+                        "last_modified": response.headers.get("Last-Modified"),
+                    }
+        except requests.HTTPError as e:
+            failed = e.response.url or address  # with pages, the page that failed
+            raise DownloadError(source_id, failed, f"HTTP {e.response.status_code} {e.response.reason}") from None
+        except requests.RequestException as e:
+            raise DownloadError(source_id, address, _reason(e)) from None
+        except PageError as e:
+            raise DownloadError(source_id, e.address, e.reason) from None
+        except OSError as e:  # file:// mirror: missing file, unreadable folder
+            raise DownloadError(source_id, address, e.strerror or str(e)) from None
+        if sink.size == 0:
+            raise DownloadError(source_id, address, "the API returned no rows" if records else "empty response")
+        meta = {
+            "url": url,
+            "address": address,
+            "sha256": sink.digest.hexdigest(),
+            "bytes": sink.size,
+            "fetched_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            **validators,
+        }
+        name = (Path(urlsplit(url).path).name or "download") + (".jsonl" if records else "")
+        path = cache.store(url, tmp, name, meta)
+        return Download(source_id, url, path, meta["sha256"], sink.size, meta["fetched_at"], from_cache=False)
+    finally:  # a failed download leaves nothing half-written (after a store, tmp is gone)
+        tmp.unlink(missing_ok=True)
 
 
 class PageError(Exception):

@@ -225,6 +225,7 @@ def test_an_api_page_that_fails_names_the_page(tmp_path, serve_folder) -> None:
         fetch("ore", ORE_FIRST, Cache(tmp_path / "cache"), session(retries=0), base, "results", "next")
     assert failure.value.url == ORE_SECOND and "HTTP 404" in failure.value.reason
     assert not list((tmp_path / "cache").rglob("*.jsonl"))  # nothing half-written is kept
+    assert not list((tmp_path / "cache").rglob(".partial"))
 
 
 def test_api_pages_that_are_not_rows_are_refused(tmp_path, serve_folder) -> None:
