@@ -7,8 +7,6 @@ failed or interrupted build leaves the previous one untouched.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import os
 import time
@@ -19,14 +17,15 @@ import duckdb
 import pandas as pd
 
 from etl.catalogue import Catalogue, Source
-from etl.extract import Cache, Download, DownloadError, fetch, last_download, session
+from etl.embedded import EXTRACT_DIR, extract_download, snapshot_download
+from etl.extract import Cache, DownloadError, fetch, last_download, session
 from etl.geography import load_geography, replace_commune_geometries, shapes_from_raw
-from etl.indicators import compute_indicators
+from etl.indicators import compute_indicators, record_gaps
 from etl.load import LoadError, load_raw, raw_table
-from etl.paths import snapshot_file
 from etl.progress import assess_progress
 from etl.transform import (
     OBSERVATIONS_DDL,
+    DuplicateKeyError,
     code_mapping,
     fill_absent_with_zero,
     harmonise,
@@ -61,6 +60,7 @@ OUTPUT_TABLES = (
     "provenance",
     "indicators",
     "build_sources",
+    "indicator_gaps",
 )
 
 
@@ -108,13 +108,13 @@ def build(
         _create_provenance(con)
         http, cache = session(), Cache(cache_dir)
         for source in catalogue.sources:
-            if source.snapshot is None and offline:
-                report.sources.append(SourceReport(source.id, "skipped", "--offline: downloaded sources are not used"))
+            if offline and source.url and extract_download(source, territory) is None:
+                report.sources.append(SourceReport(source.id, "skipped", "--offline: no embedded extract of this file"))
                 continue
             try:
-                report.sources.append(_add_source(con, source, http, cache, mirror, territory))
+                report.sources.append(_add_source(con, source, http, cache, mirror, territory, offline))
             except (DownloadError, LoadError) as e:
-                if strict or source.snapshot is not None:  # a broken embedded file is our bug: stop
+                if strict or source.snapshot is not None or offline:  # a broken embedded file is our bug: stop
                     raise
                 _drop_source(con, source)
                 report.sources.append(SourceReport(source.id, "failed", str(e)))
@@ -132,6 +132,7 @@ def build(
             _use_boundaries(con, catalogue.source(catalogue.boundaries), territory, report)
         _record_sources(con, report.sources)
         compute_indicators(con, catalogue)
+        record_gaps(con, catalogue)  # why a declared level has no value
         assess_progress(con, catalogue)  # indicator_progress, indicator_status, progress_summary
         _write_catalogue(con, catalogue, territory)
         report.counts = {
@@ -151,12 +152,21 @@ def build(
 
 
 def _add_source(
-    con: duckdb.DuckDBPyConnection, source: Source, http, cache: Cache, mirror: str | None, territory: str
+    con: duckdb.DuckDBPyConnection,
+    source: Source,
+    http,
+    cache: Cache,
+    mirror: str | None,
+    territory: str,
+    offline: bool,
 ) -> SourceReport:
     """Fetch (or take the embedded file), load and tidy one source; record its provenance."""
     if source.snapshot is not None:
-        got = _snapshot_download(source)
+        got = snapshot_download(source)
         outcome = SourceReport(source.id, "embedded", got.path.name)
+    elif offline:
+        got = extract_download(source, territory)
+        outcome = SourceReport(source.id, "embedded", f"data/{EXTRACT_DIR}/{got.path.name}")
     else:
         url = source.download_url(territory)
         try:
@@ -170,7 +180,7 @@ def _add_source(
     try:
         rows = load_raw(con, source, got.path)
         tidy(con, source)
-    except duckdb.Error as e:
+    except (duckdb.Error, DuplicateKeyError) as e:
         raise LoadError(source.id, got.path, str(e).splitlines()[0]) from None
     con.execute(
         "INSERT INTO provenance VALUES (?, ?, ?, ?, ?, ?)",
@@ -208,15 +218,6 @@ def _create_provenance(con: duckdb.DuckDBPyConnection) -> None:
         source_id VARCHAR, url VARCHAR, fetched_at VARCHAR, sha256 VARCHAR, bytes BIGINT, rows BIGINT)""")
 
 
-def _snapshot_download(source: Source) -> Download:
-    """An embedded file, described like a download: the packages it was built from, their date."""
-    meta = json.loads(snapshot_file("snapshot/provenance.json").read_text())
-    path = snapshot_file(source.snapshot)
-    data = path.read_bytes()
-    origin = f"data/{source.snapshot} (built from {meta['built_from']})"
-    return Download(source.id, origin, path, hashlib.sha256(data).hexdigest(), len(data), meta["snapshot_date"], False)
-
-
 def _write_catalogue(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, territory: str) -> None:
     indicators = pd.DataFrame(
         [
@@ -229,11 +230,11 @@ def _write_catalogue(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, terri
                 "polarity": i.polarity,
                 "kind": i.kind,
                 "levels": ",".join(level.value for level in i.levels),
-                "sources": ",".join(dict.fromkeys(r.source for r in i.refs())),
+                "sources": ",".join(catalogue.source_ids(i)),
                 "definition_fr": i.definition.fr,
                 "definition_en": i.definition.en,
                 "limits_fr": i.limits.fr if i.limits else None,
-                "metadata": i.model_dump_json(exclude_none=True),
+                "metadata": catalogue.newest_first(i).model_dump_json(exclude_none=True),
             }
             for i in catalogue.indicators
         ]
@@ -246,6 +247,10 @@ def _write_catalogue(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, terri
                 "title": s.title,
                 "url": s.download_url(territory) or s.page,
                 "licence": s.licence,
+                "edition": s.edition,
+                # the layout was checked on a real file (its sha256), or only read from others' code
+                "verified_sha256": s.verified.sha256 if s.verified else None,
+                "from_snapshot": s.snapshot is not None,  # a file of ours, built from registry packages
             }
             for s in catalogue.sources
         ]

@@ -42,11 +42,40 @@ class Text(Strict):
     en: str | None = None
 
 
-class Column(Strict):
-    """A value read from a long file: one column, on the rows that match `where`, summed."""
+class Member(Strict):
+    """A file inside a zip and the level of its rows; `code` replaces the file's own code
+    where it is not ours (INSEE's METRO file codes France métropolitaine as "1")."""
 
-    column: str
+    level: Level
+    code: str | None = None
+
+
+def _member_from_level(value: object) -> object:
+    return {"level": value} if isinstance(value, str) else value
+
+
+Status = Literal["missing", "secret"]
+# Columns added to a raw table read from several members: each row's level and fixed code.
+MEMBER_LEVEL, MEMBER_CODE = "_itdd_level", "_itdd_code"
+
+
+class Verified(Strict):
+    """The layout was checked on a real file: its sha256, and where that file is described."""
+
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    file: str
+
+
+class Column(Strict):
+    """A value read from a long file: one column (or several, added), on the rows that match
+    `where`, summed."""
+
+    column: str | list[str]
     where: dict[str, str | list[str]] = Field(default_factory=dict)
+
+    @property
+    def columns(self) -> list[str]:
+        return [self.column] if isinstance(self.column, str) else self.column
 
 
 class Source(Strict):
@@ -60,7 +89,13 @@ class Source(Strict):
     url: str | None = None
     snapshot: str | None = None
     format: Literal["csv", "xlsx", "geojson", "json"]
-    member: str | None = None  # the file inside a zip
+    # The producer's edition, as precisely as known ("2022-06-27", "2021"): where two sources of
+    # one series give the same territory and year, the newer edition wins.
+    edition: str | None = Field(default=None, pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$")
+    verified: Verified | None = None  # None: the layout was read from others' code, not a real file
+    member: str | None = None  # the file inside a zip (matched ignoring case: INSEE changed it at one URL)
+    # Several files inside a zip, each with its level: {cc_filosofi_2018_EPCI-geo2021.CSV: epci}.
+    members: dict[str, Annotated[Member, BeforeValidator(_member_from_level)]] = Field(default_factory=dict)
     records: str | None = None  # json: the key of each page's list of rows
     next_page: str | None = None  # json: the key of the next page's URL (a paginated API)
     sheet: str | None = None  # xlsx
@@ -75,10 +110,16 @@ class Source(Strict):
     level_values: dict[str, Level] = Field(default_factory=dict)
     year_column: str | None = None  # long files: the year of each row
     status_column: str | None = None
-    blank: Literal["missing", "secret"] = "missing"  # what an empty cell means
+    blank: Status = "missing"  # what an empty cell means
+    # What the producer's other non-numeric cells mean: {s: secret, nd: missing}. Any other
+    # text is kept as missing, with a warning.
+    markers: dict[str, Status] = Field(default_factory=dict)
     # What a commune absent from a year of the file means: `missing`, or `zero` for a
     # register that lists only the communes that have something (organic farms, say).
     absent: Literal["missing", "zero"] = "missing"
+    # Years whose values lack a known part (an operator that published no rows that year),
+    # with the reason: their values are flagged `incomplete`.
+    incomplete_years: dict[int, str] = Field(default_factory=dict)
     code_list: int | None = None  # COG vintage of the codes; None = varies by row
     # Wide files: variable -> {COLUMN: year} (null year: does not change with time).
     # Long files (with year_column): variable -> {column: COLUMN, where: {COLUMN: value}}.
@@ -102,6 +143,10 @@ class Source(Strict):
         unknown = [v for v in self.non_additive if v not in self.variables]
         if unknown:
             raise ValueError(f"non_additive names unknown variable(s): {', '.join(unknown)}")
+        if self.member and self.members:
+            raise ValueError("give `member` (one file of the zip) or `members` (several, with their levels), not both")
+        if self.members and self.level_column:
+            raise ValueError("with `members`, each file's level is given there: drop `level_column`")
         if self.level_values and not self.level_column:
             raise ValueError("`level_values` maps the codes of `level_column`: give it")
         long = [v for v, spec in self.variables.items() if isinstance(spec, Column)]
@@ -120,8 +165,9 @@ class Source(Strict):
     def columns(self) -> set[str]:
         """Every column this source reads."""
         wanted = set(self.keys) | {self.year_column, self.level_column, self.status_column} - {None}
+        wanted |= {MEMBER_LEVEL, MEMBER_CODE} if self.members else set()
         for spec in self.variables.values():
-            wanted |= {spec.column, *spec.where} if isinstance(spec, Column) else set(spec)
+            wanted |= {*spec.columns, *spec.where} if isinstance(spec, Column) else set(spec)
         return wanted
 
 
@@ -204,7 +250,8 @@ class Normalisation(Strict):
 
 def _as_series(value: object) -> object:
     """One {source, variable}, or a list of them: the years of one series published in
-    several files (an edition per file); where two give the same year, the first listed wins."""
+    several files (an edition per file); where two give the same year, the newer edition wins
+    (`Catalogue.newest_first`)."""
     return [value] if isinstance(value, dict) else value
 
 
@@ -276,6 +323,23 @@ class Catalogue(Strict):
 
     def source(self, source_id: str) -> Source:
         return next(s for s in self.sources if s.id == source_id)
+
+    def source_ids(self, indicator: Indicator) -> list[str]:
+        """The sources an indicator's values come from; a composite's are its components'."""
+        refs = [r.source for r in self.newest_first(indicator).refs()]
+        refs += [s for c in indicator.component_specs() for s in self.source_ids(self.indicator(c.id))]
+        return list(dict.fromkeys(refs))
+
+    def newest_first(self, indicator: Indicator) -> Indicator:
+        """The indicator with each series' sources newest edition first (undated last, ties in
+        the listed order): where two give the same territory and year, the first wins."""
+        editions = {s.id: s.edition or "" for s in self.sources}  # ISO text sorts as dates
+
+        def ordered(series: list[VariableRef] | None) -> list[VariableRef] | None:
+            return None if series is None else sorted(series, key=lambda r: editions[r.source], reverse=True)
+
+        fields = ("variable", "numerator", "denominator")
+        return indicator.model_copy(update={f: ordered(getattr(indicator, f)) for f in fields})
 
     def indicator(self, indicator_id: str) -> Indicator:
         return next(i for i in self.indicators if i.id == indicator_id)

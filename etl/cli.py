@@ -70,7 +70,7 @@ def indicators(catalogue: CatalogueOption = None) -> None:
     cat = _catalogue(catalogue)
     table = Table("id", "label", "finality", "unit", "levels", "source (licence)")
     for i in cat.indicators:
-        sources = ", ".join(f"{s} ({cat.source(s).licence})" for s in dict.fromkeys(r.source for r in i.refs()))
+        sources = ", ".join(f"{s} ({cat.source(s).licence})" for s in cat.source_ids(i))
         table.add_row(i.id, i.label.fr, i.finality.value, i.unit, ", ".join(lv.value for lv in i.levels), sources)
     console.print(table)
 
@@ -117,6 +117,8 @@ def build(
         )
 
 
+# A layout read from others' code, never checked on a real file (the words of the indicator sheet).
+LAYOUT_UNVERIFIED = "[yellow]format non vérifié sur un fichier réel[/yellow]"
 STATUS_STYLE = {"failed": "red", "cached": "yellow", "skipped": "dim", "downloaded": "green", "unchanged": "green"}
 
 
@@ -137,11 +139,16 @@ def sources(db: DbOption = None, catalogue: CatalogueOption = None) -> None:
                 SELECT b.source_id, b.status, b.detail, p.fetched_at FROM build_sources b
                 LEFT JOIN provenance p USING (source_id)""").fetchall()
         built = {r[0]: r[1:] for r in rows}
-    table = Table("id", "producer", "url", "licence", "last fetch", "status", title=f"Sources in {target}")
+    table = Table(
+        "id", "producer", "url", "licence", "edition", "layout", "last fetch", "status", title=f"Sources in {target}"
+    )
     for s in cat.sources:
         status, detail, fetched_at = built.get(s.id, ("not built", "", None))
         shown = _styled(status) + (f": {detail}" if status in ("failed", "cached") else "")
-        table.add_row(s.id, s.producer, s.url or f"data/{s.snapshot}", s.licence, fetched_at or "", shown)
+        layout = LAYOUT_UNVERIFIED if s.url and not s.verified else "verified" if s.url else "embedded"
+        table.add_row(
+            s.id, s.producer, s.url or f"data/{s.snapshot}", s.licence, s.edition or "", layout, fetched_at or "", shown
+        )
     console.print(table)
 
 

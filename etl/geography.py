@@ -18,6 +18,9 @@ from etl.paths import snapshot_file
 log = logging.getLogger(__name__)
 
 FRANCE = ("france", "FR", "France")
+# INSEE publishes some figures for metropolitan France only (Filosofi's METRO file): a
+# territory of its own, so that such a value is never shown as France's.
+METROPOLITAN_FRANCE = ("france", "METRO", "France métropolitaine")
 # Display geometry: coverage simplification tolerance and coordinate grid, in degrees.
 SIMPLIFY_TOLERANCE = 0.0015
 COORDINATE_GRID = 1e-4
@@ -44,15 +47,17 @@ def load_geography(con: duckdb.DuckDBPyConnection, territory: str) -> None:
         )
     region = departement["parent"].iloc[0]
 
+    countries = [FRANCE] + ([METROPOLITAN_FRANCE] if not territory.startswith("97") else [])
     territories = pd.concat(
         [
             communes.assign(level="commune")[["level", "code", "name"]],
             epcis.assign(level="epci")[["level", "code", "name"]],
             areas[["level", "code", "name"]],
-            pd.DataFrame([FRANCE], columns=["level", "code", "name"]),
+            pd.DataFrame(countries, columns=["level", "code", "name"]),
         ],
         ignore_index=True,
     )
+    metropolitan = communes[~communes["departement"].str.startswith("97")]
     links = pd.concat(
         [
             _links(communes[communes["epci"] != ""], "commune", "epci", "epci"),
@@ -72,6 +77,16 @@ def load_geography(con: duckdb.DuckDBPyConnection, territory: str) -> None:
                 ],
                 columns=["child_level", "child_code", "parent_level", "parent_code"],
             ),
+            *(
+                _links(frame.assign(metro="METRO"), level, "france", "metro")
+                for level, frame in (
+                    ("commune", metropolitan),
+                    ("epci", epcis[epcis["code"].isin(metropolitan["epci"])]),
+                    ("departement", pd.DataFrame({"code": [territory]})),
+                    ("region", pd.DataFrame({"code": [region]})),
+                )
+                if len(countries) > 1
+            ),
         ],
         ignore_index=True,
     )[["child_level", "child_code", "parent_level", "parent_code"]]
@@ -81,6 +96,9 @@ def load_geography(con: duckdb.DuckDBPyConnection, territory: str) -> None:
     con.register("links_df", links)
     con.execute("CREATE OR REPLACE TABLE territories AS SELECT level, code, name FROM territories_df")
     con.execute("CREATE OR REPLACE TABLE territory_links AS SELECT * FROM links_df")
+    departements = read_snapshot_csv("departements.csv")  # every département of France, for national sums
+    con.register("departements_df", departements)
+    con.execute("CREATE OR REPLACE TABLE france_departements AS SELECT code, name, region FROM departements_df")
     changes = read_snapshot_csv("commune_changes.csv")
     con.register("changes_df", changes)
     con.execute("CREATE OR REPLACE TABLE commune_changes AS SELECT * FROM changes_df")

@@ -16,9 +16,11 @@ from __future__ import annotations
 import logging
 
 import duckdb
+import pandas as pd
 
-from etl.catalogue import Catalogue, Indicator, VariableRef
+from etl.catalogue import Catalogue, Indicator, Level, VariableRef
 from etl.composite import compute_composite
+from etl.sql import literal
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +54,7 @@ CASE WHEN bool_and(present AND status = 'ok') THEN 'ok'
 
 def _rows(series: list[VariableRef] | VariableRef | None, level_filter: str) -> str:
     """The values of a series: the union of its sources; for a territory and year given by
-    several, the first listed wins."""
+    several, the first listed wins (`compute_indicators` lists the newest edition first)."""
     if series is None:
         return (
             "SELECT NULL::VARCHAR AS level, NULL::VARCHAR AS code, NULL::INTEGER AS year, "
@@ -207,7 +209,7 @@ def compute_indicators(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> 
         if indicator.kind == "composite":
             compute_composite(con, catalogue, indicator)  # its components come earlier in the catalogue
             continue
-        _pairs(con, indicator, catalogue.coverage_population)
+        _pairs(con, catalogue.newest_first(indicator), catalogue.coverage_population)
         levels = ", ".join(f"'{lvl.value}'" for lvl in indicator.levels)
         con.execute(
             f"""INSERT INTO indicator_values
@@ -221,3 +223,60 @@ def compute_indicators(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> 
             SELECT ?, * FROM _coverage WHERE level IN ({levels}) AND year IS NOT NULL ORDER BY ALL""",
             [indicator.id],
         )
+
+
+# Why a declared level of an indicator has no value, in the order the reasons are tried.
+GAP_REASONS = ("withheld", "source_not_loaded", "not_published", "national_file_not_loaded", "no_value")
+
+
+def record_gaps(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> None:
+    """`indicator_gaps(indicator_id, level, reason, sources)`: each declared level of an
+    indicator without any value, and why (`GAP_REASONS`), so that pages say why rather than "–":
+
+    - `withheld`: the producer's values there are all secret;
+    - `source_not_loaded`: a source of the indicator failed or was skipped in this build (`sources`);
+    - `not_published`: the producer publishes no value at this level (medians, rates);
+    - `national_file_not_loaded`: région and France sums need a national file (the build's
+      files cover only its territory);
+    - `no_value`: none of the above (a composite missing a component, say).
+    """
+    declared = pd.DataFrame(
+        [
+            {
+                "indicator_id": i.id,
+                "level": level.value,
+                "kind": i.kind,
+                "sources": sorted({r.source for r in i.refs()}),
+                "order": n,
+            }
+            for n, i in enumerate(catalogue.indicators)
+            for level in i.levels
+        ]
+    )
+    con.register("_declared", declared)
+    con.execute(f"""
+        CREATE OR REPLACE TABLE indicator_gaps AS
+        WITH found AS (
+            SELECT indicator_id, level, count(value) AS values, count(*) FILTER (WHERE status = 'secret') AS secrets
+            FROM indicator_values GROUP BY ALL
+        ),
+        unloaded AS (
+            SELECT d.indicator_id, d.level, list(b.source_id ORDER BY b.source_id) AS sources
+            FROM _declared d, unnest(d.sources) AS s(source_id)
+            JOIN build_sources b ON b.source_id = s.source_id AND b.status IN ('failed', 'skipped')
+            GROUP BY ALL
+        )
+        SELECT d.indicator_id, d.level,
+               CASE WHEN coalesce(f.secrets, 0) > 0 THEN 'withheld'
+                    WHEN u.sources IS NOT NULL THEN 'source_not_loaded'
+                    WHEN d.kind = 'published' THEN 'not_published'
+                    WHEN d.level IN ('region', 'france') THEN 'national_file_not_loaded'
+                    ELSE 'no_value' END AS reason,
+               u.sources
+        FROM _declared d
+        LEFT JOIN found f USING (indicator_id, level)
+        LEFT JOIN unloaded u USING (indicator_id, level)
+        WHERE coalesce(f.values, 0) = 0
+        ORDER BY d."order", list_position([{", ".join(literal(lv.value) for lv in Level)}], d.level)
+    """)
+    con.unregister("_declared")

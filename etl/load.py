@@ -13,7 +13,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from etl.catalogue import Source
+from etl.catalogue import MEMBER_CODE, MEMBER_LEVEL, Source
 from etl.sql import literal, quote
 
 
@@ -29,9 +29,11 @@ def raw_table(source: Source) -> str:
 def load_raw(con: duckdb.DuckDBPyConnection, source: Source, path: Path) -> int:
     """Create `raw_<source>` from the file at `path`; return its row count."""
     with tempfile.TemporaryDirectory() as tmp:
-        file = _unzip_member(source, path, Path(tmp)) if source.member else path
+        file = _unzip_member(source, path, source.member, Path(tmp)) if source.member else path
         try:
-            if source.format == "xlsx":
+            if source.members:
+                _load_members(con, source, path, Path(tmp))
+            elif source.format == "xlsx":
                 _load_xlsx(con, source, file)
             elif source.format == "geojson":
                 _load_geojson(con, source, file)
@@ -49,23 +51,45 @@ def load_raw(con: duckdb.DuckDBPyConnection, source: Source, path: Path) -> int:
     return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
 
 
-def _unzip_member(source: Source, path: Path, folder: Path) -> Path:
+def _unzip_member(source: Source, path: Path, member: str, folder: Path) -> Path:
+    """Extract `member`, its name matched ignoring case: INSEE republished one URL with
+    `.csv` members where it had `.CSV` ones."""
     try:
         with zipfile.ZipFile(path) as zf:
             names = zf.namelist()
-            if source.member not in names:
-                raise LoadError(source.id, path, f"no member '{source.member}' in the zip; it has: {', '.join(names)}")
-            return Path(zf.extract(source.member, folder))
+            found = [n for n in names if n.casefold() == member.casefold()]
+            if len(found) != 1:
+                problem = "no member" if not found else f"{len(found)} members named like"
+                raise LoadError(source.id, path, f"{problem} '{member}' in the zip; it has: {', '.join(names)}")
+            return Path(zf.extract(found[0], folder))
     except zipfile.BadZipFile:
         raise LoadError(source.id, path, "not a zip file") from None
 
 
-def _load_csv(con: duckdb.DuckDBPyConnection, source: Source, path: Path) -> None:
-    con.execute(
-        f"CREATE OR REPLACE TABLE {raw_table(source)} AS SELECT * FROM read_csv(?, delim = ?, header = true, "
-        "all_varchar = true, quote = '\"', encoding = ?)",
-        [str(path), source.separator, source.encoding],
+def _load_members(con: duckdb.DuckDBPyConnection, source: Source, path: Path, folder: Path) -> None:
+    """One raw table from several CSV members of a zip (one per level), by column name,
+    each row tagged with its member's level and fixed code."""
+    parts = []
+    for n, (name, member) in enumerate(source.members.items()):
+        file = _unzip_member(source, path, name, folder / str(n))
+        code = literal(member.code) if member.code else "NULL::VARCHAR"
+        parts.append(
+            f"SELECT *, {literal(member.level.value)} AS {quote(MEMBER_LEVEL)}, {code} AS {quote(MEMBER_CODE)} "
+            f"FROM {_read_csv(source, file)}"
+        )
+    con.execute(f"CREATE OR REPLACE TABLE {raw_table(source)} AS {' UNION ALL BY NAME '.join(parts)}")
+
+
+def _read_csv(source: Source, path: Path) -> str:
+    # Every cell as text: decimal marks, markers and codes with leading zeros are read later.
+    return (
+        f"read_csv({literal(str(path))}, delim = {literal(source.separator)}, header = true, all_varchar = true, "
+        f"quote = '\"', encoding = {literal(source.encoding)})"
     )
+
+
+def _load_csv(con: duckdb.DuckDBPyConnection, source: Source, path: Path) -> None:
+    con.execute(f"CREATE OR REPLACE TABLE {raw_table(source)} AS SELECT * FROM {_read_csv(source, path)}")
 
 
 def _load_json_lines(con: duckdb.DuckDBPyConnection, source: Source, path: Path) -> None:

@@ -14,7 +14,7 @@ import logging
 
 import duckdb
 
-from etl.catalogue import Column, Source
+from etl.catalogue import MEMBER_CODE, MEMBER_LEVEL, Column, Source
 from etl.load import raw_table
 from etl.sql import literal, quote
 
@@ -35,8 +35,20 @@ CASE WHEN count(*) FILTER (WHERE value IS NULL) = 0 AND bool_and(status = 'ok') 
 
 
 def _number(expr: str) -> str:
-    # Producers write decimals with a comma or a point; blanks and masks become NULL.
-    return f"TRY_CAST(replace(trim({expr}), ',', '.') AS DOUBLE)"
+    # Producers write decimals with a comma or a point; blanks, markers, NaN and infinities become NULL.
+    number = f"TRY_CAST(replace(trim({expr}), ',', '.') AS DOUBLE)"
+    return f"(CASE WHEN isfinite({number}) THEN {number} END)"
+
+
+def _cell_status(source: Source, column: str, ok: str) -> str:
+    """The status of one cell: `ok` for a number, else what the producer's blank or marker
+    means (`blank`, `markers`); any other text is missing (and warned about)."""
+    cell = f"trim({quote(column)})"
+    secret = [m for m, status in source.markers.items() if status == "secret"]
+    return f"""CASE WHEN {_number(quote(column))} IS NOT NULL THEN {ok}
+        WHEN coalesce({cell}, '') = '' THEN {literal(source.blank)}
+        WHEN {cell} IN ({", ".join(literal(m) for m in secret) or "NULL"}) THEN 'secret'
+        ELSE 'missing' END"""
 
 
 def _year(expr: str) -> str:
@@ -57,21 +69,23 @@ def tidy(con: duckdb.DuckDBPyConnection, source: Source) -> None:
     con.execute(OBSERVATIONS_DDL)
     raw = raw_table(source)
     key = " || ".join(f"trim({quote(k)})" for k in source.keys)
+    if source.members:  # a member may fix the code of its rows (METRO's "1")
+        key = f"coalesce({quote(MEMBER_CODE)}, {key})"
     level = _level(source)
     status_col = f"coalesce({quote(source.status_column)}, 'ok')" if source.status_column else "'ok'"
-    blank = literal(source.blank)
     for variable, spec in source.variables.items():
-        if isinstance(spec, Column):  # long file: filter rows, sum duplicates per (code, year)
-            number = _number(quote(spec.column))
-            _warn_not_numbers(con, source, raw, spec.column, _where(spec))
+        if isinstance(spec, Column):  # long file: filter rows, sum duplicates (and columns) per (code, year)
+            rows = " UNION ALL ".join(
+                f"""SELECT {level} AS level, {key} AS code, {_year(quote(source.year_column))} AS year,
+                           {_number(quote(column))} AS value, {_cell_status(source, column, status_col)} AS status
+                    FROM {raw} WHERE {_where(spec)}"""
+                for column in spec.columns
+            )
+            for column in spec.columns:
+                _warn_not_numbers(con, source, raw, column, _where(spec))
             con.execute(
-                f"""INSERT INTO observations
-                SELECT ?, ?, level, code, year, sum(value), {SUM_STATUS}
-                FROM (SELECT {level} AS level, {key} AS code, {_year(quote(source.year_column))} AS year,
-                             {number} AS value,
-                             CASE WHEN {number} IS NULL THEN {blank} ELSE {status_col} END AS status
-                      FROM {raw} WHERE {_where(spec)})
-                GROUP BY level, code, year""",
+                f"""INSERT INTO observations SELECT ?, ?, level, code, year, sum(value), {SUM_STATUS}
+                FROM ({rows}) GROUP BY level, code, year""",
                 [source.id, variable],
             )
             continue
@@ -85,15 +99,46 @@ def tidy(con: duckdb.DuckDBPyConnection, source: Source) -> None:
             _warn_not_numbers(con, source, raw, column, "true")
             con.execute(
                 f"""INSERT INTO observations
-                SELECT ?, ?, {level}, {key}, {year_sql}, {number},
-                       CASE WHEN {number} IS NULL THEN {blank} ELSE {status_col} END
+                SELECT ?, ?, {level}, {key}, {year_sql}, {number}, {_cell_status(source, column, status_col)}
                 FROM {raw}""",
                 [source.id, variable],
             )
+    _refuse_duplicates(con, source)
+    if source.incomplete_years:
+        con.execute(
+            "UPDATE observations SET status = 'incomplete' WHERE source_id = ? AND status = 'ok' AND year IN "
+            "(SELECT unnest(?))",
+            [source.id, list(source.incomplete_years)],
+        )
+
+
+class DuplicateKeyError(ValueError):
+    """A territory given twice for one year in a file that should give it once."""
+
+
+def _refuse_duplicates(con: duckdb.DuckDBPyConnection, source: Source) -> None:
+    """A key appears once in a wide file: a repeated row is an error, never summed.
+    (Long files list parts, one row per operator or sector, which are summed by design.)"""
+    wide = [v for v, spec in source.variables.items() if not isinstance(spec, Column)]
+    if not wide:
+        return
+    found = con.execute(
+        """SELECT level, code, year, count(*) FROM observations
+        WHERE source_id = ? AND variable = ? AND level IS NOT NULL
+        GROUP BY ALL HAVING count(*) > 1 ORDER BY ALL LIMIT 3""",
+        [source.id, wide[0]],
+    ).fetchall()
+    if found:
+        listed = ", ".join(
+            f"{level} {code}" + (f" ({year})" if year else "") + f" ×{n}" for level, code, year, n in found
+        )
+        raise DuplicateKeyError(f"the same territory appears more than once: {listed}")
 
 
 def _level(source: Source) -> str:
     """The level of each row; NULL for a code of `level_values` we do not read (it is dropped)."""
+    if source.members:
+        return quote(MEMBER_LEVEL)
     if not source.level_column:
         return literal(source.level.value)
     column = f"trim({quote(source.level_column)})"
@@ -104,15 +149,15 @@ def _level(source: Source) -> str:
 
 
 def _warn_not_numbers(con: duckdb.DuckDBPyConnection, source: Source, raw: str, column: str, where: str) -> None:
+    """Say when cells are neither numbers, blanks nor the source's declared markers."""
     col = quote(column)
+    markers = ", ".join(literal(m) for m in source.markers) or "NULL"
     count, example = con.execute(
-        f"SELECT count(*), any_value({col}) FROM {raw} "
-        f"WHERE {where} AND trim(coalesce({col}, '')) <> '' AND {_number(col)} IS NULL"
+        f"SELECT count(*), any_value({col}) FROM {raw} WHERE {where} AND trim(coalesce({col}, '')) <> '' "
+        f"AND trim({col}) NOT IN ({markers}) AND {_number(col)} IS NULL"
     ).fetchone()
     if count:
-        log.warning(
-            "%s.%s: %d value(s) are not numbers (e.g. %r), kept as %s", source.id, column, count, example, source.blank
-        )
+        log.warning("%s.%s: %d value(s) are not numbers (e.g. %r), kept as missing", source.id, column, count, example)
 
 
 def code_map(changes: list[tuple[str, str]]) -> dict[str, str]:
@@ -166,6 +211,62 @@ def code_mapping(con: duckdb.DuckDBPyConnection, vintage: int | None) -> dict[st
     return {old: code for _, old, code in _code_maps(con, {vintage})}
 
 
+# Paris, Lyon and Marseille: some national files list their arrondissements municipaux
+# beside the city itself, which must then not be counted twice.
+ARRONDISSEMENTS = """(code BETWEEN '75101' AND '75120' OR code BETWEEN '69381' AND '69389'
+                      OR code BETWEEN '13201' AND '13216')"""
+CITY_OF_ARRONDISSEMENT = "CASE left(code, 2) WHEN '75' THEN '75056' WHEN '69' THEN '69123' ELSE '13055' END"
+DEPARTEMENT_OF_COMMUNE = "CASE WHEN code LIKE '97%' THEN left(code, 3) ELSE left(code, 2) END"
+
+
+def national_totals(con: duckdb.DuckDBPyConnection) -> None:
+    """Add to `observations` the région, France and France métropolitaine sums of national
+    files: a région's sum where a source covers every one of its départements, France's where
+    it covers all of them (`france_departements`: metropolitan and overseas, as INSEE counts
+    France). A département is covered by its own row, else by its communes' rows (by code:
+    communes merge within a département, so no harmonisation is needed). A level the producer
+    publishes keeps the producer's value; medians and rates (non-additive) are never summed.
+    """
+    additive = "(o.source_id, o.variable) NOT IN (SELECT source_id, variable FROM _non_additive)"
+    con.execute("CREATE TABLE IF NOT EXISTS france_departements (code VARCHAR, name VARCHAR, region VARCHAR)")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _national AS
+        WITH communes AS (
+            SELECT o.source_id, o.variable, o.year, o.value, o.status, {DEPARTEMENT_OF_COMMUNE} AS departement
+            FROM observations o
+            WHERE o.level = 'commune' AND {additive}
+              AND NOT ({ARRONDISSEMENTS} AND EXISTS (
+                  SELECT 1 FROM observations c WHERE c.source_id = o.source_id AND c.variable = o.variable
+                    AND c.year IS NOT DISTINCT FROM o.year AND c.level = 'commune'
+                    AND c.code = {CITY_OF_ARRONDISSEMENT.replace("code", "o.code")}))
+        ),
+        departements AS (
+            SELECT o.source_id, o.variable, o.year, o.value, o.status, o.code AS departement
+            FROM observations o WHERE o.level = 'departement' AND {additive}
+            UNION ALL
+            SELECT source_id, variable, year, sum(value) AS value, {SUM_STATUS} AS status, departement
+            FROM communes c
+            WHERE NOT EXISTS (SELECT 1 FROM observations d WHERE d.level = 'departement' AND d.source_id = c.source_id
+                              AND d.variable = c.variable AND d.year IS NOT DISTINCT FROM c.year)
+            GROUP BY source_id, variable, year, departement
+        ),
+        areas AS (
+            SELECT code AS departement, 'region' AS level, region AS area FROM france_departements
+            UNION ALL SELECT code, 'france', 'FR' FROM france_departements
+            UNION ALL SELECT code, 'france', 'METRO' FROM france_departements WHERE code NOT LIKE '97%'
+        )
+        SELECT d.source_id, d.variable, a.level, a.area AS code, d.year, sum(d.value) AS value, {SUM_STATUS} AS status
+        FROM departements d JOIN areas a USING (departement)
+        GROUP BY d.source_id, d.variable, a.level, a.area, d.year
+        HAVING count(DISTINCT d.departement) = (SELECT count(*) FROM areas b WHERE b.level = a.level AND b.area = a.area)
+    """)
+    con.execute("""
+        INSERT INTO observations
+        SELECT * FROM _national n
+        WHERE NOT EXISTS (SELECT 1 FROM observations o WHERE o.source_id = n.source_id AND o.variable = n.variable
+                          AND o.level = n.level AND o.code = n.code AND o.year IS NOT DISTINCT FROM n.year)""")
+
+
 def harmonise(
     con: duckdb.DuckDBPyConnection,
     non_additive: list[tuple[str, str]] = (),
@@ -191,6 +292,7 @@ def harmonise(
     con.execute("CREATE OR REPLACE TEMP TABLE _non_additive (source_id VARCHAR, variable VARCHAR)")
     if non_additive:
         con.executemany("INSERT INTO _non_additive VALUES (?, ?)", list(non_additive))
+    national_totals(con)
     con.execute(f"""
         CREATE OR REPLACE TABLE obs AS
         WITH carried AS (

@@ -213,6 +213,13 @@ def build(territory: str, work: Path, out: Path) -> None:
         [("departement", dep["code"], dep["nom"], dep["region"]), ("region", reg["code"], reg["nom"], "")],
         columns=["level", "code", "name", "parent"],
     ).to_csv(out / "areas.csv", index=False)
+    # Every département of France (metropolitan and overseas; the package also lists the
+    # overseas collectivities, each as its own "région": left out) with its région: how a
+    # national file's communes add up to régions and to France.
+    pd.DataFrame(
+        [(d["code"], d["nom"], d["region"]) for d in departements if d["region"] != d["code"]],
+        columns=["code", "name", "region"],
+    ).sort_values("code").to_csv(out / "departements.csv", index=False)
     changes[changes["new_code"].isin(codes)].sort_values(["new_code", "old_code"]).to_csv(
         out / "commune_changes.csv", index=False
     )

@@ -1,5 +1,6 @@
 """The build from the embedded Gironde snapshot: real figures, checked against INSEE's."""
 
+import hashlib
 import json
 
 import pandas as pd
@@ -24,7 +25,11 @@ def value(query, indicator, level, code, year):
 
 def test_territories_and_geometries(query):
     counts = dict(query("SELECT level, count(*) FROM territories GROUP BY level"))
-    assert counts == {"commune": 536, "epci": 28, "departement": 1, "region": 1, "france": 1}
+    assert counts == {"commune": 536, "epci": 28, "departement": 1, "region": 1, "france": 2}
+    assert query("SELECT code, name FROM territories WHERE level = 'france' ORDER BY code") == [
+        ("FR", "France"),
+        ("METRO", "France métropolitaine"),  # INSEE's own level, never shown as France
+    ]
     gironde = query("SELECT count(*) FROM territory_links WHERE parent_level = 'departement' AND parent_code = '33'")
     assert gironde == [(534,)]
     geometries = dict(query("SELECT level, count(*) FROM geometries WHERE geojson LIKE '{\"type\":%' GROUP BY level"))
@@ -33,7 +38,9 @@ def test_territories_and_geometries(query):
 
 def test_population_years_and_levels(query):
     years = query("SELECT DISTINCT year FROM indicator_values WHERE indicator_id = 'population' ORDER BY year")
-    assert [y for (y,) in years] == [2016, 2019, 2020, 2021, 2022, 2023]
+    # legal populations (snapshot) and the census populations of the comparateur's two editions
+    assert [y for (y,) in years] == [2012, 2013, 2016, 2017, 2018, 2019, 2020, 2021, 2022, 2023]
+    assert value(query, "population", "commune", "33063", 2018) == (257068, "ok")  # P18_POP
     per_level = dict(
         query(
             "SELECT level, count(DISTINCT code) FROM indicator_values WHERE indicator_id = 'population' "
@@ -99,8 +106,28 @@ def test_2016_gaps_are_flagged_not_hidden(query):
 
 def test_provenance_names_every_embedded_source(query):
     rows = query("SELECT source_id, url, sha256, rows FROM provenance ORDER BY source_id")
-    assert [r[0] for r in rows] == ["populations_legales", "surfaces_ign"]
-    assert all(len(r[2]) == 64 and r[3] > 0 and "decoupage-administratif" in r[1] for r in rows)
+    snapshot = [r for r in rows if r[0] in ("populations_legales", "surfaces_ign")]
+    assert len(snapshot) == 2 and all("decoupage-administratif" in r[1] for r in snapshot)
+    manifest = json.loads((data_dir() / "extract" / "manifest.json").read_text())
+    extracted = {f["source_id"]: f for f in manifest["files"]}
+    assert {r[0] for r in rows} == {"populations_legales", "surfaces_ign", *extracted}
+    for source_id, url, sha256, count in rows:
+        assert len(sha256) == 64 and count > 0
+        if source_id in extracted:  # the official URL, and the bytes of the embedded copy
+            assert url == extracted[source_id]["url"] and url.startswith("https://")
+            assert (
+                sha256
+                == hashlib.sha256((data_dir() / "extract" / extracted[source_id]["file"]).read_bytes()).hexdigest()
+            )
+
+
+def test_embedded_extract_is_small_and_described():
+    manifest = json.loads((data_dir() / "extract" / "manifest.json").read_text())
+    files = {f["file"] for f in manifest["files"]}
+    on_disk = {p.name for p in (data_dir() / "extract").iterdir()} - {"manifest.json"}
+    assert files == on_disk
+    assert sum((data_dir() / "extract" / f).stat().st_size for f in files) < 1_000_000
+    assert all(f["national"].startswith("MANIFEST §") and f["derived"] for f in manifest["files"])
 
 
 def test_snapshot_provenance_lists_packages_and_checks():

@@ -61,11 +61,11 @@ HISTORIQUE_ROWS = [  # 2023 code list: 33409 is still separate; SYNTHETIC values
     "33008;520;510;500;260;255;240;13;15;20;10;10;10;12.5",
     "33409;85;84;80;40;40;38;2;2;4;1;1;1;3.1",
 ]
-FILOSOFI_ROWS = [  # blank = secret
-    "CODGEO;NBMENFISC19;MED19;TP6019;TP60AGE119;TP60TOL219;PIMP19;PPSOC19;RD19",
-    "33063;1000;23000;16;;25;60;6;4.5",
-    "33002;400;20000;;;;;;",
-]
+FILOSOFI_HEADER = "CODGEO;NBMENFISC19;MED19;TP6019;TP60AGE119;TP60TOL219;PIMP19;PPSOC19;RD19"
+FILOSOFI_MEMBERS = {  # INSEE's June 2022 release: one member per level, `s` = secret
+    "cc_filosofi_2019_COM.csv": [FILOSOFI_HEADER, "33063;1000;23000;16;s;25;60;6;4,5", "33002;400;20000;s;s;s;s;s;s"],
+    **{f"cc_filosofi_2019_{level}.csv": [FILOSOFI_HEADER] for level in ("EPCI", "DEP", "REG", "METRO")},
+}
 
 
 def write_synthetic_mirror(root: Path) -> Path:
@@ -74,16 +74,16 @@ def write_synthetic_mirror(root: Path) -> Path:
             "base_cc_comparateur.CSV",
             [COMPARATEUR_COLUMNS, *(f"{c};{r}" for c, r in COMPARATEUR_ROWS.items())],
         ),
-        FILOSOFI: ("cc_filosofi_2019_COM.CSV", FILOSOFI_ROWS),
         RP_AGE: ("base-cc-evol-struct-pop-2022.CSV", RP_AGE_ROWS),
         RP_EMPLOI: ("base-cc-emploi-pop-active-2022.CSV", RP_EMPLOI_ROWS),
         HISTORIQUE: ("base-cc-serie-historique-2020.CSV", HISTORIQUE_ROWS),
     }
-    for path, (member, lines) in files.items():
+    for path, members in [*((p, {m: lines}) for p, (m, lines) in files.items()), (FILOSOFI, FILOSOFI_MEMBERS)]:
         target = root / path
         target.parent.mkdir(parents=True, exist_ok=True)
         with zipfile.ZipFile(target, "w") as zf:
-            zf.writestr(member, "\r\n".join(lines) + "\r\n")
+            for member, lines in members.items():
+                zf.writestr(member, "\r\n".join(lines) + "\r\n")
     (root / HISTORY).parent.mkdir(parents=True)
     (root / HISTORY).write_text("\n".join(HISTORY_ROWS) + "\n", encoding="utf-8")
     return root
@@ -250,7 +250,7 @@ def test_killing_a_build_leaves_the_previous_database_readable(tmp_path, serve_f
         build_process.kill()
     assert db.read_bytes() == before
     with duckdb.connect(str(db), read_only=True) as con:
-        assert con.execute("SELECT count(*) FROM territories").fetchone()[0] == 567
+        assert con.execute("SELECT count(*) FROM territories").fetchone()[0] == 568
 
 
 def test_real_insee_files_from_the_shared_mirror(tmp_path, catalogue, serve_folder, shared_opendata):
@@ -270,10 +270,10 @@ def test_real_insee_files_from_the_shared_mirror(tmp_path, catalogue, serve_fold
         ).fetchone()
         coverage = con.execute(
             "SELECT members, members_with_data FROM indicator_coverage WHERE indicator_id = 'taux_chomage_15_64' "
-            "AND code = '243301371'"
+            "AND code = '243301371' AND year = 2018"
         ).fetchone()
         withheld = con.execute(
-            "SELECT count(*) FROM raw_insee_filosofi_2019 WHERE trim(coalesce(TP6019, '')) = '' "
+            "SELECT count(*) FROM raw_insee_filosofi_2019 WHERE TP6019 = 's' AND _itdd_level = 'commune' "
             "AND CODGEO NOT IN ('33008', '33409')"
         ).fetchone()[0]
     assert pop == (584,)
@@ -281,10 +281,9 @@ def test_real_insee_files_from_the_shared_mirror(tmp_path, catalogue, serve_fold
 
     poverty = values(db, "taux_pauvrete")
     assert poverty[("commune", "33063", 2019)] == (16.0, "ok")
-    secret = [k for k, (v, status) in poverty.items() if status == "secret"]
+    secret = [k for k, (v, status) in poverty.items() if status == "secret" and k[2] == 2019]
     assert all(poverty[k][0] is None for k in secret)
-    # every blank in INSEE's file is a secret, but for 33409 and 33008, merged since
-    assert len(secret) == withheld
-    # a median or rate of merged communes is not carried, and no level above is invented
+    # every `s` in INSEE's 2019 commune file is a secret, but for 33409 and 33008, merged since
+    assert len(secret) == withheld > 300
+    # a median or rate of merged communes is not carried
     assert values(db, "revenu_median")[("commune", "33008", 2019)] == (None, "missing")
-    assert {level for level, _, _ in poverty} == {"commune"}

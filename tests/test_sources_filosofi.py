@@ -1,9 +1,10 @@
-"""Filosofi across editions (issue #3): the 2019 commune file (wide) and the 2021 file
-(long, one row per territory and measure, communes, EPCI and départements) make one
-series; the 2023 edition (new method) is a separate series. Producer values are used at
-every level they exist, never aggregated.
+"""Filosofi across editions (issues #3, #11): the 2019 file (wide, one member per level,
+in INSEE's June 2022 release format) and the 2021 file (long, one row per territory and
+measure) make one series; the 2023 edition (new method) is a separate series. Producer
+values are used at every level they exist, never aggregated.
 
-INSEE's layouts (`;`, CODGEO or GEO as text, blank = withheld); VALUES ARE SYNTHETIC.
+INSEE's layouts (`;`, CODGEO or GEO as text, `s` or blank = withheld); VALUES ARE SYNTHETIC.
+The real files are read in tests/test_real_trends.py.
 """
 
 from __future__ import annotations
@@ -24,14 +25,20 @@ FILOSOFI_2019 = "www.insee.fr/fr/statistiques/fichier/6036902/base-cc-filosofi-2
 FILOSOFI_2021 = "www.insee.fr/fr/statistiques/fichier/7756729/base-cc-filosofi-2021-geo2025_csv.zip"
 FILOSOFI_2023 = "www.insee.fr/fr/statistiques/fichier/8984752/FILOSOFI_CC_csv.zip"
 LONG_HEADER = "GEO;GEO_OBJECT;FILOSOFI_MEASURE;UNIT_MEASURE;UNIT_MULT;CONF_STATUS;OBS_STATUS;TIME_PERIOD;OBS_VALUE"
+WIDE_2019 = "CODGEO;NBMENFISC19;MED19;TP6019;TP60AGE119;TP60TOL219;PIMP19;PPSOC19;RD19"
+# The June 2022 release of 2019: one lower-case member per level, LF, decimal comma, `s` = secret
+FILES_2019 = {
+    "cc_filosofi_2019_COM.csv": [WIDE_2019, "33063;1000;23000;16;s;25;60;6;4,5", "33002;400;20000;s;s;s;s;s;nd"],
+    "cc_filosofi_2019_EPCI.csv": [WIDE_2019, "243300316;9000;22900;14,2;s;24;58;5;4"],
+    "cc_filosofi_2019_DEP.csv": [WIDE_2019, "33;700000;22600;12,6;22;23;60;5,5;3,2"],
+    "cc_filosofi_2019_REG.csv": [
+        WIDE_2019,
+        "75;2700000;21500;13,4;23;26;54;5,7;3",
+        "11;5000000;24000;15,5;19;25;69;4,6;4,4",
+    ],
+    "cc_filosofi_2019_METRO.csv": [WIDE_2019, "1;27900000;21900;14,5;22;27;57;5,8;3,4"],
+}
 FILES = {
-    FILOSOFI_2019: (
-        "cc_filosofi_2019_COM.CSV",
-        [
-            "CODGEO;NBMENFISC19;MED19;TP6019;TP60AGE119;TP60TOL219;PIMP19;PPSOC19;RD19",
-            "33063;1000;23000;16;;25;60;6;4.5",
-        ],
-    ),
     FILOSOFI_2021: (
         "DS_FILOSOFI_CC_data.csv",
         [
@@ -54,11 +61,12 @@ FILES = {
 @pytest.fixture(scope="module")
 def filosofi_db(tmp_path_factory, serve_folder) -> Path:
     folder = tmp_path_factory.mktemp("filosofi")
-    for path, (member, lines) in FILES.items():
+    for path, members in [*((p, {m: lines}) for p, (m, lines) in FILES.items()), (FILOSOFI_2019, FILES_2019)]:
         target = folder / "mirror" / path
         target.parent.mkdir(parents=True, exist_ok=True)
         with zipfile.ZipFile(target, "w") as zf:
-            zf.writestr(member, "\r\n".join(lines) + "\r\n")
+            for member, lines in members.items():
+                zf.writestr(member, "\n".join(lines) + "\n")
     db = folder / "itdd.duckdb"
     build(load_catalogue(ROOT / "indicators.yaml"), db, mirror=serve_folder(folder / "mirror"), cache_dir=folder / "c")
     return db
@@ -82,12 +90,18 @@ def series(filosofi_db):
 def test_two_editions_with_one_method_make_one_series(series) -> None:
     assert series("taux_pauvrete", "commune", "33063") == {2019: (16.0, "ok"), 2021: (15.5, "ok")}
     assert series("revenu_median", "commune", "33063") == {2019: (23000.0, "ok"), 2021: (24500.0, "ok")}
-    assert series("taux_pauvrete", "commune", "33002")[2021] == (None, "secret")
+    assert series("taux_pauvrete", "commune", "33002") == {2019: (None, "secret"), 2021: (None, "secret")}
+    assert series("rapport_interdecile", "commune", "33063")[2019] == (4.5, "ok")  # decimal comma
+    assert series("rapport_interdecile", "commune", "33002")[2019] == (None, "missing")  # `nd`: not available
 
 
 def test_producer_values_at_every_level_they_exist_never_aggregated(series, filosofi_db) -> None:
-    assert series("taux_pauvrete", "epci", "243300316") == {2021: (14.1, "ok")}  # 2019: no EPCI file
-    assert series("taux_pauvrete", "departement", "33") == {2021: (13.2, "ok")}
+    assert series("taux_pauvrete", "epci", "243300316") == {2019: (14.2, "ok"), 2021: (14.1, "ok")}
+    assert series("taux_pauvrete", "departement", "33") == {2019: (12.6, "ok"), 2021: (13.2, "ok")}
+    assert series("taux_pauvrete", "region", "75") == {2019: (13.4, "ok")}  # the long file's REG is not read
+    # INSEE's METRO file (code "1") is France métropolitaine, never France
+    assert series("taux_pauvrete", "france", "METRO") == {2019: (14.5, "ok")}
+    assert series("taux_pauvrete", "france", "FR") == {}
     with duckdb.connect(str(filosofi_db), read_only=True) as con:
         levels = {
             lv
@@ -113,6 +127,8 @@ def test_the_new_method_is_a_new_series(series, filosofi_db) -> None:
 
 def test_losing_one_edition_does_not_lose_the_indicator(catalogue) -> None:
     poverty = catalogue.indicator("taux_pauvrete")
-    assert not poverty.needs_any_of({"insee_filosofi_2021"})
-    assert poverty.needs_any_of({"insee_filosofi_2019", "insee_filosofi_2021"})
-    assert catalogue.indicator("conso_energie_par_habitant").needs_any_of({"populations_legales"})
+    assert not poverty.needs_any_of({"insee_filosofi_2021", "insee_filosofi_2019"})
+    assert poverty.needs_any_of({r.source for r in poverty.refs()})
+    energy = catalogue.indicator("conso_energie_par_habitant")
+    assert not energy.needs_any_of({"populations_legales"})  # the census populations fill in
+    assert energy.needs_any_of({"populations_legales", "insee_comparateur", "insee_comparateur_2017"})

@@ -74,7 +74,7 @@ def built(tmp_path_factory, shared_opendata, serve_folder) -> Path:
     db = folder / "itdd.duckdb"
     report = build(catalogue, db, mirror=serve_folder(shared_opendata), cache_dir=folder / "cache")
     statuses = {s.source_id: s.status for s in report.sources}
-    assert statuses["insee_mouvements_communes"] == "failed"  # not in the mirror: the snapshot's history serves
+    assert statuses["insee_mouvements_communes"] == "downloaded"  # INSEE's history, now in the mirror (§13)
     assert statuses["insee_pop_2022"] == "downloaded"
     assert statuses["insee_pop_2022_dep"] == "unchanged"  # same workbook: a conditional request, 304
     return db
