@@ -119,7 +119,10 @@ def explanation(row, unit: str | None, lang: str, labels: dict | None = None, wi
     key = category_key(category)
     name = f"{category_label(key, lang, labels)}{colon(lang)}" if with_label else ""
     if key == "unable_to_assess":
-        return _capital(f"{name}{reasons_text(row.reason, lang) or t('reason_unknown', lang)}")
+        why = reasons_text(row.reason, lang) or t("reason_unknown", lang)
+        if "fewer_than_two_points" in str(row.reason):  # say what would bring a verdict
+            why += ("\u202f; " if lang == "fr" else "; ") + t("unlock_fewer_than_two_points", lang)
+        return _capital(f"{name}{why}")
     cagr = getattr(row, "cagr", None)
     years = {"base": _year(row.base_year), "last": _year(row.last_year)}
     if is_missing(cagr):

@@ -177,7 +177,8 @@ LEVEL_ORDER = tuple(level.value for level in Level)  # commune up to France
 
 
 def reference_territories(con: duckdb.DuckDBPyConnection, level: str, code: str) -> pd.DataFrame:
-    """The enclosing EPCI, département and France of a territory, where they exist.
+    """The enclosing EPCI, département, région and France (and France métropolitaine, which
+    some producers publish instead) of a territory, where they exist.
 
     An EPCI's département is the one of most of its member communes.
     """
@@ -185,7 +186,7 @@ def reference_territories(con: duckdb.DuckDBPyConnection, level: str, code: str)
         """
         WITH parents AS (
             SELECT parent_level AS level, parent_code AS code FROM territory_links
-            WHERE child_level = $1 AND child_code = $2 AND parent_level IN ('epci', 'departement', 'france')
+            WHERE child_level = $1 AND child_code = $2 AND parent_level IN ('epci', 'departement', 'region', 'france')
             UNION
             SELECT * FROM (
                 SELECT d.parent_level, d.parent_code FROM territory_links AS m
@@ -198,7 +199,7 @@ def reference_territories(con: duckdb.DuckDBPyConnection, level: str, code: str)
         )
         SELECT p.level, p.code, coalesce(t.name, p.code) AS name
         FROM parents AS p LEFT JOIN territories AS t USING (level, code)
-        ORDER BY list_position(['epci', 'departement', 'france'], p.level)
+        ORDER BY list_position(['epci', 'departement', 'region', 'france'], p.level), p.code = 'METRO'
         """,
         [level, code],
     ).df()
@@ -253,15 +254,22 @@ def indicator_table(con: duckdb.DuckDBPyConnection, indicator_id: str) -> pd.Dat
 
 
 def all_sources(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Every declared source with its latest fetch (NULL when it did not go into the build)."""
+    """Every declared source with its latest fetch (NULL when it did not go into the build),
+    its edition and whether its layout was checked on a real file (`verified`)."""
     return con.execute(
         """
-        SELECT s.source_id, s.producer, s.title, s.url, s.licence,
-               max(p.fetched_at) AS fetched_at
+        SELECT s.source_id, s.producer, s.title, s.url, s.licence, max(p.fetched_at) AS fetched_at,
+               s.edition, s.verified_sha256 IS NOT NULL OR s.from_snapshot AS verified
         FROM sources AS s LEFT JOIN provenance AS p USING (source_id)
         GROUP BY ALL ORDER BY s.source_id
         """
     ).df()
+
+
+def indicator_gaps(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], tuple[str, list[str]]]:
+    """{(indicator_id, level): (reason, sources not loaded)} for declared levels without any value."""
+    rows = con.execute("SELECT indicator_id, level, reason, sources FROM indicator_gaps").fetchall()
+    return {(i, lv): (reason, list(sources or [])) for i, lv, reason, sources in rows}
 
 
 class Database:

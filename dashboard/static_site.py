@@ -160,6 +160,8 @@ class Renderer:
                 f"<a{_attributes({**props, 'href': relative_link(props.get('href', '/'), self.page)})}>{children}</a>"
             )
         if kind == "Graph":
+            if not (props.get("figure") or {}).get("data"):
+                return ""  # no chart with empty axes: the page says why beside it
             self.has_figures = True
             return figure_html(props["id"], props.get("figure") or {}, props.get("config"), props.get("className"))
         return ""  # stores, locations and server-driven controls

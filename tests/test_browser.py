@@ -219,6 +219,7 @@ def test_map_switches_year_and_indicator_without_resending_geometry(driver, serv
     # Indicator: pick another one in the dropdown.
     before = state["z"]
     driver.find_element("id", "indicateur").click()
+    _wait(driver, lambda d: _css(d, "input.dash-dropdown-search"))[0].send_keys("Densité")  # a long list: type
     option = _wait(driver, lambda d: [o for o in _css(d, "[role=option]") if "Densité" in o.text])[0]
     option.click()
     state = _wait_for_map(driver, lambda s: "Densité" in s["caption"])
@@ -278,14 +279,45 @@ def test_portrait_and_territory_search(driver, server_url: str) -> None:
 
 def test_indicator_sheet_with_chosen_territories(driver, server_url: str) -> None:
     _open(driver, server_url + "/indicateur/population?territoires=commune:33063", "#trend .main-svg")
+    # Bordeaux and its references: its EPCI, the département, the région and France
     _wait(
-        driver, lambda d: d.execute_script("return document.querySelector('#trend .js-plotly-plot').data.length") == 2
+        driver, lambda d: d.execute_script("return document.querySelector('#trend .js-plotly-plot').data.length") == 5
     )
     page = driver.find_element("id", "main").text
     assert "Licence Ouverte" in page and "Dernière mise à jour" in page
     rows = [r.text for r in _css(driver, "#trend-table tbody tr")]
-    assert any(r.startswith("Gironde") for r in rows) and any(r.startswith("Bordeaux") for r in rows)
+    for name in ("Bordeaux Métropole", "Gironde", "Nouvelle-Aquitaine", "France", "Bordeaux"):
+        assert any(r.startswith(name) for r in rows), name
     _check_page(driver, "indicator")
+
+
+def test_poverty_sheet_shows_real_trends_references_and_verdicts(driver, server_url: str) -> None:
+    _open(driver, server_url + "/indicateur/taux_pauvrete?territoires=commune:33063", "#trend .main-svg")
+    rows = {r.text.split(" ")[0]: r.text for r in _css(driver, "#trend-table tbody tr")}
+    assert "16 %" in rows["Bordeaux"].replace("\u202f", " ") and "17 %" in rows["Bordeaux"].replace("\u202f", " ")
+    assert any(r.startswith("France métropolitaine") for r in rows.values())  # named so, never "France"
+    progress = driver.find_element("css selector", ".sheet-progress").text
+    assert "Bordeaux" in progress and "Détérioration" in progress
+    assert "la plus récente l'emporte" in driver.find_element("id", "main").text
+    _check_page(driver, "sheet_poverty_bordeaux")
+
+
+def test_indicator_without_data_says_why_and_draws_no_chart(driver, server_url: str) -> None:
+    _open(driver, server_url + "/indicateur/surface_bio", ".no-data-box")
+    assert not _css(driver, "#trend")  # no empty axes
+    why = driver.find_element("css selector", ".no-data-box").text
+    assert "source non téléchargée dans cette construction (agence_bio_communes)" in why
+    assert "format non vérifié sur un fichier réel" in driver.find_element("id", "main").text
+    _check_page(driver, "sheet_no_data")
+
+
+def test_portrait_of_bordeaux_with_real_trends(driver, server_url: str) -> None:
+    _open(driver, server_url + "/territoire/commune/33063", "#progress-summary")
+    main = driver.find_element("tag name", "main").text
+    for words in ("Niveau de vie médian", "24 870", "France métropolitaine", "Nouvelle-Aquitaine", "Détérioration",
+                  "non calculée : fichier national non chargé", "Sans valeur pour ce territoire"):  # fmt: skip
+        assert words in main.replace("\u202f", " "), words
+    _check_page(driver, "portrait_bordeaux")
 
 
 def test_language_switch_keeps_the_view(driver, server_url: str) -> None:

@@ -152,6 +152,7 @@ def test_explanations_in_plain_words() -> None:
     unable = _row(category="unable_to_assess", reason="fewer_than_two_points,secret")
     assert assessment.explanation(unable, "%", "fr") == (
         "Évaluation impossible\u00a0: moins de deux années de données, valeurs couvertes par le secret statistique"
+        "\u202f; une seconde année de données permettra de conclure"  # what would bring a verdict
     )
     assert assessment.explanation(unable, "%", "fr", with_label=False).startswith("Moins de deux")
     achieved = _row(category="target_achieved", last_year=2023, last_value=0.9, target_value=1.0, target_year=2030,

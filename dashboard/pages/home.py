@@ -9,6 +9,7 @@ from dashboard import assessment, queries
 from dashboard.chrome import label, search_box, shell, territory_link, territory_search, text
 from dashboard.context import db
 from dashboard.formatting import format_value, trend_sentence
+from dashboard.gaps import gap_reason, gap_text
 from dashboard.i18n import FINALITIES, finality_label, normalise_lang, t, with_query
 from dashboard.search import search_indicators
 
@@ -58,8 +59,9 @@ def headline(
     return cards
 
 
-def catalogue_sections(catalogue: pd.DataFrame, lang: str) -> list:
-    """The catalogue grouped by the five finalities (unknown finalities last)."""
+def catalogue_sections(catalogue: pd.DataFrame, lang: str, gaps: dict | None = None) -> list:
+    """The catalogue grouped by the five finalities (unknown finalities last); an indicator
+    without values says why (`gaps`: the build's reason at its first level)."""
     order = {f: i for i, f in enumerate(FINALITIES)}
     sections = []
     for finality, rows in sorted(catalogue.groupby("finality", dropna=False), key=lambda g: order.get(g[0], 99)):
@@ -69,7 +71,7 @@ def catalogue_sections(catalogue: pd.DataFrame, lang: str) -> list:
             extra = (
                 [" — ", dcc.Link(t("see_map", lang), href=with_query("/carte", lang, indicateur=row.indicator_id))]
                 if row.has_values
-                else [html.Span(f" ({t('no_data_yet', lang)})", className="muted")]
+                else [html.Span(f" ({why_empty(row, gaps or {}, lang)})", className="muted")]
             )
             items.append(html.Li([link, *extra]))
         sections.append(
@@ -81,12 +83,17 @@ def catalogue_sections(catalogue: pd.DataFrame, lang: str) -> list:
     return sections
 
 
-def filtered_catalogue(catalogue: pd.DataFrame, query: str | None, lang: str) -> list:
+def why_empty(row, gaps: dict, lang: str) -> str:
+    levels = [lv for lv in text(row.levels).split(",") if lv]
+    return gap_text(*gap_reason(gaps, row.indicator_id, levels[0], levels), lang) if levels else t("no_data_yet", lang)
+
+
+def filtered_catalogue(catalogue: pd.DataFrame, query: str | None, lang: str, gaps: dict | None = None) -> list:
     """The catalogue sections of the indicators matching `query` (all when empty)."""
     found = search_indicators(catalogue, query or "")
     if found.empty:
         return [html.P(t("home_no_match", lang, text=query))]
-    return catalogue_sections(found, lang)
+    return catalogue_sections(found, lang, gaps)
 
 
 def largest_territories(values: pd.DataFrame, territories: pd.DataFrame) -> pd.DataFrame:
@@ -144,7 +151,7 @@ def layout(lang: str = "fr", q: str = "", **params) -> html.Div:
         ),
         html.H2(t("home_catalogue", lang)),
         *search_box("indicator-search", t("home_search", lang), t("home_search_placeholder", lang), query),
-        html.Div(filtered_catalogue(catalogue, query, lang), id="catalogue"),
+        html.Div(filtered_catalogue(catalogue, query, lang, database.run(queries.indicator_gaps)), id="catalogue"),
     ]
     return shell(lang, params, children, "home")
 
@@ -157,4 +164,5 @@ def register_callbacks(app) -> None:
         prevent_initial_call=True,
     )
     def _filter(query, lang):
-        return filtered_catalogue(db().run(queries.catalogue), query, lang)
+        database = db()
+        return filtered_catalogue(database.run(queries.catalogue), query, lang, database.run(queries.indicator_gaps))

@@ -11,7 +11,8 @@ from dashboard import assessment, figures, queries
 from dashboard.chrome import data_table, label, not_found, shell, source_item, text
 from dashboard.context import db
 from dashboard.formatting import format_number, format_value, is_missing
-from dashboard.i18n import finality_label, labelled, normalise_lang, t, with_query
+from dashboard.gaps import gap_reason, gap_text
+from dashboard.i18n import colon, finality_label, labelled, normalise_lang, t, with_query
 from dashboard.search import nearest
 
 PATH_TEMPLATE = "/indicateur/<indicator_id>"
@@ -45,6 +46,7 @@ def formula(meta: dict, lang: str) -> list:
         return " ; ".join(f"{r.get('variable')} ({r.get('source')})" for r in refs) or "–"
 
     items = []
+    several = any(isinstance(meta.get(k), list) and len(meta[k]) > 1 for k in ("variable", "numerator", "denominator"))
     if meta.get("numerator") or meta.get("denominator"):
         items += [
             html.Li(labelled("sheet_numerator", series(meta.get("numerator")), lang)),
@@ -56,6 +58,8 @@ def formula(meta: dict, lang: str) -> list:
         )
     if items and meta.get("scale") not in (None, 1, 1.0):
         items.append(html.Li(f"× {format_number(meta['scale'], lang, decimals=6)}"))
+    if several:  # the series are stored newest edition first (etl.catalogue.Catalogue.newest_first)
+        items.append(html.Li(t("sheet_newest_wins", lang)))
     return [html.Ul(items)] if items else ["–"]
 
 
@@ -64,7 +68,12 @@ def sources_block(source_ids: str, sources: pd.DataFrame, lang: str) -> list:
     items = []
     for r in sources[sources["source_id"].isin(wanted)].itertuples():
         updated = text(r.fetched_at)[:10] or t("sheet_not_built", lang)  # the date of the ISO timestamp
-        items.append(html.Li([*source_item(r, lang), f" — {labelled('sheet_updated', updated, lang)}"]))
+        notes = [f" — {labelled('sheet_updated', updated, lang)}"]
+        if text(r.edition):
+            notes.append(f" — {labelled('sheet_edition', r.edition, lang)}")
+        if r.verified is False:
+            notes.append(html.Span(f" — {t('sheet_unverified', lang)}", className="unverified"))
+        items.append(html.Li([*source_item(r, lang), *notes]))
     return [html.Ul(items)] if items else ["–"]
 
 
@@ -79,12 +88,31 @@ def series_table(series: pd.DataFrame, unit: str | None, lang: str, caption: str
     return data_table([t("col_name", lang), *(str(y) for y in years)], rows, caption, "trend-table")
 
 
-def trend_view(database, indicator_id: str, keys: list[str], row, lang: str) -> tuple[dict, html.Table]:
-    territories = database.run(queries.list_territories)
-    base = [(lv, c) for lv, c in zip(territories["level"], territories["code"], strict=True) if lv == BASE_LEVEL]
+def references(database, keys: list[str]) -> list[tuple[str, str]]:
+    """The territories drawn besides the chosen ones: the first chosen territory's EPCI,
+    département, région and France (or France métropolitaine); without a choice, the
+    build's département and what encloses it."""
     chosen = parse_selection(",".join(keys))
-    series = database.run(queries.indicator_series, indicator_id, list(dict.fromkeys(base + chosen)))
-    order = {key: i for i, key in enumerate(dict.fromkeys(base + chosen))}  # the département first
+    if chosen:
+        level, code = chosen[0]
+    else:
+        territories = database.run(queries.list_territories)
+        level, code = next(((lv, c) for lv, c in zip(territories["level"], territories["code"], strict=True)
+                            if lv == BASE_LEVEL), (None, None))  # fmt: skip
+        if level is None:
+            return []
+    refs = database.run(queries.reference_territories, level, code)
+    return ([] if chosen else [(level, code)]) + list(zip(refs["level"], refs["code"], strict=True))
+
+
+def trend_view(database, indicator_id: str, keys: list[str], row, lang: str) -> tuple[dict | None, html.Div]:
+    """The trend chart and its table; no chart, but why, when nothing has a value."""
+    chosen = parse_selection(",".join(keys))
+    drawn = list(dict.fromkeys(references(database, keys) + chosen))
+    series = database.run(queries.indicator_series, indicator_id, drawn)
+    if series["value"].isna().all():  # no chart with empty axes: say why, or where values are
+        return None, no_data(database, indicator_id, row, lang) if not row.has_values else html.P(t("sheet_pick", lang))
+    order = {key: i for i, key in enumerate(drawn)}  # the references first, from the widest
     series["_order"] = [order.get(key, 99) for key in zip(series["level"], series["code"], strict=True)]
     series = series.sort_values(["_order", "year"], kind="stable").drop(columns="_order")
     unit = text(row.unit) or None
@@ -93,11 +121,25 @@ def trend_view(database, indicator_id: str, keys: list[str], row, lang: str) -> 
     return figure, series_table(series, unit, lang, t("sheet_trend", lang))
 
 
+def no_data(database, indicator_id: str, row, lang: str) -> html.Div:
+    """Why the chart is not drawn: the reason at each declared level (levels sharing one, together)."""
+    gaps = database.run(queries.indicator_gaps)
+    levels = [lv for lv in text(row.levels).split(",") if lv]
+    by_reason: dict[str, list[str]] = {}
+    for lv in levels:
+        by_reason.setdefault(gap_text(*gap_reason(gaps, indicator_id, lv, levels), lang), []).append(lv)
+    items = [
+        html.Li(f"{', '.join(t(f'level_{lv}', lang) for lv in lvs)}{colon(lang)}{why}")
+        for why, lvs in by_reason.items()
+    ]
+    return html.Div([html.P(t("sheet_no_data", lang), className="no-data"), html.Ul(items)], className="no-data-box")
+
+
 def progress_block(database, indicator_id: str, keys: list[str], row, lang: str) -> html.Div | None:
     """Each drawn territory's progress badge and explanation (None when the build has no progress)."""
     territories = database.run(queries.list_territories)
     names = {(r.level, r.code): r.name for r in territories.itertuples()}
-    wanted = [(lv, c) for lv, c in names if lv == BASE_LEVEL] + parse_selection(",".join(keys))
+    wanted = references(database, keys) + parse_selection(",".join(keys))
     with database.connect() as con:
         if not queries.table_exists(con, "indicator_progress"):
             return None
@@ -243,9 +285,9 @@ def layout(indicator_id: str | None = None, lang: str = "fr", territoires: str |
                 " — ",
                 html.A(t("download_csv", lang), href=f"/telecharger/{indicator_id}.csv", className="download"),
             ]
-            if row.has_values
-            else t("no_data_yet", lang)
-        ),
+        )
+        if row.has_values
+        else None,
         html.H2(t("sheet_trend", lang)),
         html.Div(
             [
@@ -259,12 +301,20 @@ def layout(indicator_id: str | None = None, lang: str = "fr", territoires: str |
                 ),
             ],
             className="control no-print",
-        ),
-        dcc.Graph(id="trend", figure=figure, config={"displayModeBar": False}),
+        )
+        if row.has_values
+        else None,
+        dcc.Graph(id="trend", figure=figure or {}, config={"displayModeBar": False}, style=graph_style(figure))
+        if row.has_values
+        else None,
         html.Div(table, id="trend-table-box"),
         html.Div(territory_blocks(database, indicator_id, selection, row, lang), id="sheet-territory-box"),
     ]
     return shell(lang, params, children, "sheet")
+
+
+def graph_style(figure: dict | None) -> dict | None:
+    return {"display": "none"} if figure is None else None
 
 
 def _options(database, indicator_id: str) -> list[dict]:
@@ -276,6 +326,7 @@ def _options(database, indicator_id: str) -> list[dict]:
 def register_callbacks(app) -> None:
     @app.callback(
         Output("trend", "figure"),
+        Output("trend", "style"),
         Output("trend-table-box", "children"),
         Output("sheet-url", "search"),
         Output("sheet-territories", "value"),
@@ -292,4 +343,11 @@ def register_callbacks(app) -> None:
         keys = list(keys or [])[:MAX_TERRITORIES]
         figure, table = trend_view(database, indicator_id, keys, row, lang)
         blocks = territory_blocks(database, indicator_id, keys, row, lang)
-        return figure, table, with_query("", lang, territoires=selection_param(keys)), keys, blocks
+        return (
+            figure or {},
+            graph_style(figure),
+            table,
+            with_query("", lang, territoires=selection_param(keys)),
+            keys,
+            blocks,
+        )

@@ -9,27 +9,59 @@ from dashboard import assessment, figures, queries
 from dashboard.chrome import label, not_found, scroll_region, shell, territory_link, territory_search, text
 from dashboard.context import db
 from dashboard.formatting import format_number, format_value, is_missing, trend_words
+from dashboard.gaps import gap_cell, gap_reason, gap_text
 from dashboard.i18n import FINALITIES, colon, finality_label, normalise_lang, t, with_query
 from dashboard.search import nearest
 
 PATH_TEMPLATE = "/territoire/<level>/<code>"
 
 
+def reference_columns(refs: pd.DataFrame) -> list[list]:
+    """One column per enclosing level; France's column holds France then France métropolitaine,
+    which some producers publish instead (the cell then names it)."""
+    columns: dict[str, list] = {}
+    for ref in refs.itertuples():
+        columns.setdefault(ref.level, []).append(ref)
+    return list(columns.values())
+
+
+def reference_cell(row, column: list, points: dict, last_year: int, status: dict, gaps: dict, lang: str) -> html.Td:
+    """The first reference of the column with values: its value (same year as the territory's,
+    else its latest, with the year) and the position against it; else why it has none."""
+    unit = text(row.unit) or None
+    ref = next((r for r in column if points.get((r.level, r.code))), None)
+    if ref is None:
+        levels = text(row.levels).split(",")
+        return html.Td(gap_cell(*gap_reason(gaps, row.indicator_id, column[0].level, levels), lang), className="num")
+    ref_points = points[(ref.level, ref.code)]
+    shown_year = last_year if last_year in ref_points else max(ref_points)
+    parts: list = [format_value(ref_points[shown_year][0], unit, lang)]
+    if shown_year != last_year:  # the reference has no value that year: say which year is shown
+        parts.append(f" ({shown_year})")
+    if ref is not column[0]:  # France métropolitaine, never passed off as France
+        parts += [html.Br(), html.Span(ref.name, className="muted")]
+    position = status.get((row.indicator_id, last_year, ref.level, ref.code)) if shown_year == last_year else None
+    marker = assessment.position_text(position, lang)
+    return html.Td([*parts, *([html.Br(), *marker] if marker else [])], className="num")
+
+
 def indicator_row(
     row,
     series: pd.DataFrame,
-    refs: pd.DataFrame,
+    columns: list[list],
     progress: dict | None,
     lang: str,
     key: str = "",
     status: dict | None = None,
     labels: dict | None = None,
+    gaps: dict | None = None,
 ) -> html.Tr | None:
     """One table row: latest value, sparkline, trend in words, reference values with the
     position against each (status), progress badge and its explanation.
 
     `progress` maps indicator ids to rows of indicator_progress (None: the build has none);
-    `status` maps (indicator_id, year, reference level, reference code) to a position."""
+    `status` maps (indicator_id, year, reference level, reference code) to a position;
+    `gaps` maps (indicator_id, level) to why a level has no value."""
     unit = text(row.unit) or None
     points: dict[tuple[str, str], dict[int, tuple[float, str]]] = {}  # plain Python: a portrait has 100s of rows
     own_key = None
@@ -59,21 +91,8 @@ def indicator_row(
                 html.Div(trend_words([(y, v) for y, (v, _) in own], unit, lang), className="trend-sentence"),
             ]
         ),
+        *(reference_cell(row, column, points, last_year, status or {}, gaps or {}, lang) for column in columns),
     ]
-    for ref in refs.itertuples():
-        ref_points = points.get((ref.level, ref.code))
-        if not ref_points:
-            cells.append(html.Td("–", className="num"))
-            continue
-        shown_year = last_year if last_year in ref_points else max(ref_points)
-        ref_text = format_value(ref_points[shown_year][0], unit, lang)
-        if shown_year != last_year:  # the reference has no value that year: say which year is shown
-            ref_text += f" ({shown_year})"
-            position = None
-        else:
-            position = (status or {}).get((row.indicator_id, last_year, ref.level, ref.code))
-        marker = assessment.position_text(position, lang)
-        cells.append(html.Td([ref_text, *([html.Br(), *marker] if marker else [])], className="num"))
     if progress is not None:
         cells.append(
             html.Td(assessment.progress_cell(progress.get(row.indicator_id), unit, lang, labels), className="progress")
@@ -81,25 +100,53 @@ def indicator_row(
     return html.Tr(cells)
 
 
+def without_values(rows, values: pd.DataFrame, level: str, gaps: dict, lang: str) -> html.Div | None:
+    """The indicators of a finality with no value for this territory, each with why."""
+    items = []
+    for row in rows:
+        own = values[values["is_self"] & (values["indicator_id"] == row.indicator_id)]
+        if own["value"].notna().any():
+            continue
+        reason, sources = gap_reason(gaps, row.indicator_id, level, text(row.levels).split(","), set(own["status"]))
+        link = dcc.Link(label(row, lang), href=with_query(f"/indicateur/{row.indicator_id}", lang))
+        items.append(html.Li([link, f"{colon(lang)}{gap_text(reason, sources, lang)}"]))
+    if not items:
+        return None
+    return html.Div([html.H3(t("no_value_here", lang)), html.Ul(items)], className="without-values")
+
+
 def summary_table(summary: pd.DataFrame, lang: str, labels: dict | None = None) -> html.Section | None:
     """Per finality, how many indicators in each category: the one-glance answer."""
     if summary.empty:
         return None
     present = set(summary["category"])
-    categories = [c for c in assessment.CATEGORIES if c in present]
+    # The judged categories, their total, then the indicators that could not be assessed: the
+    # total counts only what was assessed, so the row agrees with itself.
+    judged = [c for c in assessment.CATEGORIES if c in present and c != "unable_to_assess"]
+    unassessed = ["unable_to_assess"] if "unable_to_assess" in present else []
     order = {f: i for i, f in enumerate(FINALITIES)}
     counts = summary.pivot_table(index="finality", columns="category", values="indicators", aggfunc="sum")
+
+    def cell(n) -> html.Td:
+        return html.Td("–" if pd.isna(n) or not n else str(int(n)), className="num")
+
     rows = []
     for finality in sorted(counts.index, key=lambda f: order.get(f, 99)):
-        cells = [html.Th(finality_label(text(finality), lang), scope="row")]
-        for c in categories:
-            n = counts.loc[finality].get(c)
-            cells.append(html.Td("–" if pd.isna(n) else str(int(n)), className="num"))
-        cells.append(html.Td(str(int(counts.loc[finality].sum())), className="num"))
-        rows.append(html.Tr(cells))
+        found = counts.loc[finality]
+        rows.append(
+            html.Tr(
+                [
+                    html.Th(finality_label(text(finality), lang), scope="row"),
+                    *(cell(found.get(c)) for c in judged),
+                    cell(sum(0 if pd.isna(found.get(c)) else found.get(c) for c in judged)),
+                    *(cell(found.get(c)) for c in unassessed),
+                ]
+            )
+        )
     header = [html.Th(t("sheet_finality", lang), scope="col")]
-    header += [html.Th(assessment.badge(c, lang, labels), scope="col") for c in categories]
+    header += [html.Th(assessment.badge(c, lang, labels), scope="col") for c in judged]
     header.append(html.Th(t("summary_total", lang), scope="col"))
+    header += [html.Th(assessment.badge(c, lang, labels), scope="col") for c in unassessed]
     return html.Section(
         [
             html.H2(t("summary_title", lang)),
@@ -199,28 +246,28 @@ def layout(level: str | None = None, code: str | None = None, lang: str = "fr", 
         for r in status_df.itertuples()
         if not pd.isna(r.position)
     }
+    gaps = database.run(queries.indicator_gaps)
+    columns = reference_columns(refs)
     order = {f: i for i, f in enumerate(FINALITIES)}
     sections = []
     by_indicator = dict(tuple(values.groupby("indicator_id", sort=False)))
     for finality, rows in sorted(catalogue.groupby("finality", dropna=False), key=lambda g: order.get(g[0], 99)):
         body = [
             indicator_row(
-                r,
-                by_indicator[r.indicator_id],
-                refs,
-                progress,
-                lang,
-                f"{level}:{code}",
-                status,
-                labels,
+                r, by_indicator[r.indicator_id], columns, progress, lang, f"{level}:{code}", status, labels, gaps
             )  # fmt: skip
             for r in rows.itertuples()
             if r.indicator_id in by_indicator
         ]
         body = [b for b in body if b is not None]
+        missing = without_values(list(rows.itertuples()), values, level, gaps, lang)
         if not body:
+            if missing is not None:
+                sections.append(
+                    html.Section([html.H2(finality_label(text(finality), lang)), missing], className="finality")
+                )
             continue
-        headers = [t("map_indicator", lang), t("latest", lang), t("trend", lang), *refs["name"]]
+        headers = [t("map_indicator", lang), t("latest", lang), t("trend", lang), *(c[0].name for c in columns)]
         if progress is not None:
             headers.append(t("progress", lang))
         own = values[values["is_self"] & values["indicator_id"].isin(rows["indicator_id"])]
@@ -240,6 +287,7 @@ def layout(level: str | None = None, code: str | None = None, lang: str = "fr", 
                         finality_label(text(finality), lang),
                     ),
                     years_table(own, catalogue, lang),
+                    missing,
                 ],
                 className="finality",
             )
