@@ -6,7 +6,7 @@ on every switch). Bytes are HTTP response bodies; times are server side.
 
 Usage: python scripts/benchmark.py [--runs 3] [--switches 50]
 
-Figures are for the embedded Gironde snapshot (534 communes + 2), on this machine.
+Figures are for the embedded Gironde data (534 communes + 2: snapshot and extract), on this machine.
 """
 
 from __future__ import annotations

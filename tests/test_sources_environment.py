@@ -23,7 +23,8 @@ pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# --- Cerema, millésime 2025 (COG 2025): comma, UTF-8 with a BOM, m², one row per commune.
+# --- Cerema, millésime 2025 (COG 2025): comma, UTF-8 with a BOM, LF, m² written as floats, one
+# row per commune: what is known of the real file (shared/opendata MANIFEST, "What could not be found").
 CEREMA = "www.data.gouv.fr/fr/datasets/r/b258feec-f8ff-4e0a-93b3-baf1fe46ef66"
 YEARS = range(2011, 2025)
 DESTINATIONS = ("act", "hab", "mix", "rou", "fer", "inc")
@@ -48,7 +49,8 @@ def cerema_row(code: str, name: str, epci: str, habitat_m2: int, activity_m2: in
     total = (habitat_m2 + activity_m2) * len(YEARS)
     totals = [total, activity_m2 * len(YEARS), habitat_m2 * len(YEARS), 0, 0, 0, 0]
     identity = [code, name, "75", "Nouvelle-Aquitaine", "33", "Gironde", epci, "EPCI synthétique", "SCoT"]
-    return ",".join(str(v) for v in [*identity, *annual, *totals, 1000, 1100, 1200, 10_000_000, 1.23])
+    areas = [f"{float(v)}" for v in [*annual, *totals]]  # written as floats, `7351.0`, as the real file
+    return ",".join(str(v) for v in [*identity, *areas, 1000, 1100, 1200, 10_000_000, 1.23])
 
 
 CEREMA_ROWS = [  # 33063 Bordeaux: 60,000 m² a year (6 ha); 33281 Mérignac: 40,000 m² (4 ha)
@@ -116,7 +118,7 @@ CITEPA_ROWS = [
 
 def write_environment_mirror(root: Path, pages: tuple[list, list] = (ORE_PAGE_1, ORE_PAGE_2)) -> Path:
     texts = {
-        CEREMA: "\ufeff" + "\r\n".join([cerema_header(), *CEREMA_ROWS]) + "\r\n",
+        CEREMA: "\ufeff" + "\n".join([cerema_header(), *CEREMA_ROWS]) + "\n",
         AGENCE_BIO: "\n".join(AGENCE_BIO_ROWS) + "\n",
         AGRESTE_SAU: "\n".join(AGRESTE_SAU_ROWS) + "\n",
         CITEPA: "\n".join(CITEPA_ROWS) + "\n",
