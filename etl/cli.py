@@ -139,9 +139,10 @@ def sources(db: DbOption = None, catalogue: CatalogueOption = None) -> None:
                 SELECT b.source_id, b.status, b.detail, p.fetched_at FROM build_sources b
                 LEFT JOIN provenance p USING (source_id)""").fetchall()
         built = {r[0]: r[1:] for r in rows}
-    table = Table(
-        "id", "producer", "url", "licence", "edition", "layout", "last fetch", "status", title=f"Sources in {target}"
-    )
+    table = Table("id", "producer", "url", "licence", "edition", title=f"Sources in {target}")
+    table.add_column("layout", no_wrap=True)  # words people search for: never broken across lines
+    table.add_column("last fetch")
+    table.add_column("status")
     for s in cat.sources:
         status, detail, fetched_at = built.get(s.id, ("not built", "", None))
         shown = _styled(status) + (f": {detail}" if status in ("failed", "cached") else "")

@@ -206,6 +206,7 @@ def test_cli_summarises_failed_sources_and_strict_exits_1(tmp_path, serve_folder
     listing = run_cli("sources", "--db", str(db), cache=tmp_path / "cache")
     assert listing.returncode == 0
     assert "insee_comparateur" in listing.stdout and "failed: " in listing.stdout and "embedded" in listing.stdout
+    assert "format non vérifié sur un fichier réel" in listing.stdout and "verified" in listing.stdout
 
 
 class StallingHandler(http.server.SimpleHTTPRequestHandler):

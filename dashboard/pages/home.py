@@ -20,10 +20,12 @@ N_HEADLINE = 8
 
 
 def headline_indicators(catalogue: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
-    """The key indicators of the strip: with a value, judged ones (with a polarity) and longer series first."""
+    """The key indicators of the strip: with a value, judged ones (with a polarity, not rates of
+    change, which the method never judges) and longer series first."""
     years = values.dropna(subset=["value"]).groupby("indicator_id")["year"].nunique()
     ranked = catalogue[catalogue["indicator_id"].isin(years.index)].assign(
-        _judged=lambda df: df["polarity"].notna(), _years=lambda df: df["indicator_id"].map(years)
+        _judged=lambda df: df["polarity"].notna() & (df["kind"] != "change_rate"),
+        _years=lambda df: df["indicator_id"].map(years),
     )
     ranked = ranked.sort_values(["_judged", "_years"], ascending=False, kind="stable")
     return ranked.head(N_HEADLINE).drop(columns=["_judged", "_years"])
