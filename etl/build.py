@@ -18,20 +18,21 @@ import pandas as pd
 
 from etl.catalogue import Catalogue, Source
 from etl.embedded import EXTRACT_DIR, extract_download, snapshot_download
-from etl.extract import Cache, DownloadError, fetch, last_download, session
+from etl.extract import Cache, Download, DownloadError, fetch, last_download, session
 from etl.geography import load_geography, replace_commune_geometries, shapes_from_raw
 from etl.indicators import compute_indicators, record_gaps
 from etl.load import LoadError, load_raw, raw_table
+from etl.lock import build_lock
 from etl.progress import assess_progress
 from etl.transform import (
     OBSERVATIONS_DDL,
-    DuplicateKeyError,
     code_mapping,
     fill_absent_with_zero,
     harmonise,
     history_from_insee,
     tidy,
 )
+from etl.validate import SourceRejected, check_source
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +79,8 @@ def database_problem(db_path: Path) -> str | None:
 
 
 def staging_path(db_path: Path) -> Path:
-    return db_path.with_name(f".{db_path.name}.building")
+    """The file a build writes before swapping it in: its own, named with its PID."""
+    return db_path.with_name(f".{db_path.name}.{os.getpid()}.building")
 
 
 def build(
@@ -90,18 +92,34 @@ def build(
     territory: str | None = None,
     strict: bool = False,
     cache_dir: Path,
+    lock_timeout: float = 30.0,
 ) -> BuildReport:
-    """Build `db_path` from the catalogue's sources.
+    """Build `db_path` from the catalogue's sources, holding its build lock.
 
     A downloaded source that fails falls back to its last cached download, else is
     reported as failed and its indicators have no values; `strict` makes it fatal.
     """
     started = time.perf_counter()
-    report = BuildReport(db_path)
     db_path.parent.mkdir(parents=True, exist_ok=True)
+    with build_lock(db_path, lock_timeout):
+        for stale in db_path.parent.glob(f".{db_path.name}.*.building*"):  # left by a killed build
+            stale.unlink()
+        report = _build(catalogue, db_path, offline, mirror, territory or catalogue.territory, strict, cache_dir)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _build(
+    catalogue: Catalogue,
+    db_path: Path,
+    offline: bool,
+    mirror: str | None,
+    territory: str,
+    strict: bool,
+    cache_dir: Path,
+) -> BuildReport:
+    report = BuildReport(db_path)
     staging = staging_path(db_path)
-    staging.unlink(missing_ok=True)  # left over by an interrupted build
-    territory = territory or catalogue.territory
     con = duckdb.connect(str(staging))
     try:
         load_geography(con, territory)
@@ -147,7 +165,6 @@ def build(
         staging.unlink(missing_ok=True)
         Path(f"{staging}.wal").unlink(missing_ok=True)
         raise
-    report.seconds = time.perf_counter() - started
     return report
 
 
@@ -160,33 +177,48 @@ def _add_source(
     territory: str,
     offline: bool,
 ) -> SourceReport:
-    """Fetch (or take the embedded file), load and tidy one source; record its provenance."""
+    """Fetch (or take the embedded file), load, tidy and validate one source; record its
+    provenance. A new download enters the cache only once valid; a download that fails, or
+    a file that breaks a rule, falls back to the last good cached copy."""
     if source.snapshot is not None:
         got = snapshot_download(source)
-        outcome = SourceReport(source.id, "embedded", got.path.name)
-    elif offline:
+        load_source(con, source, got, territory)
+        return SourceReport(source.id, "embedded", got.path.name)
+    if offline:
         got = extract_download(source, territory)
-        outcome = SourceReport(source.id, "embedded", f"data/{EXTRACT_DIR}/{got.path.name}")
-    else:
-        url = source.download_url(territory)
-        try:
-            got = fetch(source.id, url, cache, http, mirror, source.records, source.next_page)
-            outcome = SourceReport(source.id, "unchanged" if got.from_cache else "downloaded", got.url)
-        except DownloadError as e:
-            got = last_download(source.id, url, cache)
-            if got is None:
-                raise
-            outcome = SourceReport(source.id, "cached", f"{e.reason}; using the copy downloaded {got.fetched_at}")
+        load_source(con, source, got, territory)
+        return SourceReport(source.id, "embedded", f"data/{EXTRACT_DIR}/{got.path.name}")
+    url = source.download_url(territory)
+    got = None
+    try:
+        got = fetch(source.id, url, cache, http, mirror, source.records, source.next_page, source.max_bytes)
+        load_source(con, source, got, territory)
+    except (DownloadError, LoadError) as e:
+        if got is not None:
+            cache.discard(got)
+        _drop_source(con, source)
+        previous = last_download(source.id, url, cache)
+        if previous is None:
+            raise
+        load_source(con, source, previous, territory)  # validated when it was kept
+        reason = e.reason if isinstance(e, DownloadError) else str(e)
+        return SourceReport(source.id, "cached", f"{reason}; using the copy downloaded {previous.fetched_at}")
+    cache.keep(got)
+    return SourceReport(source.id, "unchanged" if got.from_cache else "downloaded", got.url)
+
+
+def load_source(con: duckdb.DuckDBPyConnection, source: Source, got: Download, territory: str) -> None:
+    """Load, tidy and validate one file of `source`; record its provenance (LoadError if it breaks a rule)."""
     try:
         rows = load_raw(con, source, got.path)
         tidy(con, source)
-    except (duckdb.Error, DuplicateKeyError) as e:
+        check_source(con, source, territory)
+    except (duckdb.Error, SourceRejected) as e:
         raise LoadError(source.id, got.path, str(e).splitlines()[0]) from None
     con.execute(
         "INSERT INTO provenance VALUES (?, ?, ?, ?, ?, ?)",
         [source.id, got.url, got.fetched_at, got.sha256, got.bytes, rows],
     )
-    return outcome
 
 
 def _drop_source(con: duckdb.DuckDBPyConnection, source: Source) -> None:

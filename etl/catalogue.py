@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Annotated, Literal
 
 import yaml
@@ -34,7 +34,8 @@ class Finality(StrEnum):
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # No NaN or infinity anywhere in the catalogue: a scale of `.nan` or `1e400` is an error.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Text(Strict):
@@ -86,8 +87,9 @@ class Source(Strict):
     title: str
     licence: str
     page: str | None = None  # the producer's page for people; never fetched
-    url: str | None = None
-    snapshot: str | None = None
+    # Downloaded over http(s) only: a local file is read through `--mirror`, never named here.
+    url: str | None = Field(default=None, pattern=r"^https?://")
+    snapshot: str | None = None  # a file under data/, named relative to it (see _consistent)
     format: Literal["csv", "xlsx", "geojson", "json"]
     # The producer's edition, as precisely as known ("2022-06-27", "2021"): where two sources of
     # one series give the same territory and year, the newer edition wins.
@@ -126,6 +128,13 @@ class Source(Strict):
     variables: dict[str, Column | dict[str, int | None]]
     # Variables that cannot be summed (medians, rates): merged communes get no value.
     non_additive: list[str] = Field(default_factory=list)
+    # Validation (etl.validate): values are not negative but for `signed` variables, and lie
+    # within `bounds` where declared; the file gives at least `min_coverage` of the territory's
+    # communes; no download or zip member is larger than `max_bytes`.
+    signed: list[str] = Field(default_factory=list)
+    bounds: dict[str, tuple[float, float]] = Field(default_factory=dict)
+    min_coverage: float = Field(default=0.9, ge=0, le=1)
+    max_bytes: int = Field(default=1_000_000_000, gt=0)
 
     @model_validator(mode="after")
     def _consistent(self) -> Source:
@@ -134,15 +143,20 @@ class Source(Strict):
             raise ValueError(f"variable names are lower-case words with underscores: {', '.join(bad)}")
         if (self.url is None) == (self.snapshot is None):
             raise ValueError("give exactly one of `url` (downloaded) or `snapshot` (file in data/)")
+        if self.snapshot and (PurePosixPath(self.snapshot).is_absolute() or ".." in PurePosixPath(self.snapshot).parts):
+            raise ValueError("`snapshot` names a file under data/: no absolute path, no `..`")
         if self.format == "xlsx" and not self.sheet:
             raise ValueError("format xlsx needs `sheet`, the worksheet to read")
         if (self.format == "json") != (self.records is not None):
             raise ValueError("`records` (the key of each page's rows) goes with format json, and json needs it")
         if self.next_page and self.format != "json":
             raise ValueError("`next_page` is for a paginated JSON API (format json)")
-        unknown = [v for v in self.non_additive if v not in self.variables]
-        if unknown:
-            raise ValueError(f"non_additive names unknown variable(s): {', '.join(unknown)}")
+        for field in ("non_additive", "signed", "bounds"):
+            unknown = [v for v in getattr(self, field) if v not in self.variables]
+            if unknown:
+                raise ValueError(f"{field} names unknown variable(s): {', '.join(unknown)}")
+        if any(low > high for low, high in self.bounds.values()):
+            raise ValueError("bounds are [lowest, highest]")
         if self.member and self.members:
             raise ValueError("give `member` (one file of the zip) or `members` (several, with their levels), not both")
         if self.members and self.level_column:
@@ -181,10 +195,10 @@ class Target(Strict):
     against the value of `reference_year`, or the mean of `reference_period`)."""
 
     value: float | None = None
-    change_percent: float | None = None  # e.g. -50: half the reference value
+    change_percent: float | None = Field(default=None, ge=-100, le=1000)  # e.g. -50: half the reference value
     reference_year: int | None = None
     reference_period: tuple[int, int] | None = None  # inclusive years, compared on their mean
-    year: int
+    year: int = Field(ge=1990, le=2100)
     basis: str  # the law or plan that sets it
 
     @model_validator(mode="after")
@@ -269,7 +283,7 @@ class Indicator(Strict):
     variable: Series | None = None  # count, change_rate, published
     numerator: Series | None = None  # ratio
     denominator: Series | None = None  # ratio
-    scale: float = 1.0
+    scale: float = Field(default=1.0, gt=0)  # m² to ha is 0.0001; 0 or less would erase or negate values
     # composite: indicator ids, or {id, weight, polarity}
     components: list[Annotated[Component, BeforeValidator(_component_from_id)]] = Field(default_factory=list)
     normalisation: Normalisation | None = None  # composite
@@ -369,7 +383,7 @@ def _validate_items(kind: str, model: type[Strict], items: object, errors: list[
         return []
     valid = []
     for n, item in enumerate(items):
-        name = item.get("id") if isinstance(item, dict) else None
+        name = item.get("id") if isinstance(item, dict) and isinstance(item.get("id"), str) else None
         prefix = f"{kind}[{n}] ({name})" if name else f"{kind}[{n}]"
         try:
             valid.append(model.model_validate(item))
@@ -379,8 +393,11 @@ def _validate_items(kind: str, model: type[Strict], items: object, errors: list[
 
 
 def _declared_ids(items: object) -> list[str]:
-    """Ids as written, valid entries or not, so one mistake is not reported twice."""
-    return [i["id"] for i in items if isinstance(i, dict) and "id" in i] if isinstance(items, list) else []
+    """Ids as written, valid entries or not, so one mistake is not reported twice (an id that
+    is not text is reported by the entry's own validation)."""
+    if not isinstance(items, list):
+        return []
+    return [i["id"] for i in items if isinstance(i, dict) and isinstance(i.get("id"), str)]
 
 
 def _cross_check(raw: dict, sources: list[Source], indicators: list[Indicator], errors: list[str]) -> None:
@@ -445,6 +462,10 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         seen = set()
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
+            if not isinstance(key, str | int | float | bool) and key is not None:
+                raise yaml.constructor.ConstructorError(
+                    None, None, "a key must be a plain word or number, not a list or a mapping", key_node.start_mark
+                )
             if key in seen:
                 raise yaml.constructor.ConstructorError(
                     None, None, f"key '{key}' appears twice in the same mapping", key_node.start_mark
@@ -458,6 +479,8 @@ def load_catalogue(path: Path) -> Catalogue:
         raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506 (safe loader)
     except OSError as e:
         raise CatalogueError(path, [f"cannot read the file: {e.strerror}"]) from None
+    except UnicodeDecodeError as e:
+        raise CatalogueError(path, [f"not UTF-8 text: byte {e.object[e.start]:#04x} at position {e.start}"]) from None
     except yaml.YAMLError as e:
         raise CatalogueError(path, [f"not valid YAML: {e}"]) from None
     return parse_catalogue(raw, path)

@@ -20,6 +20,7 @@ from etl.catalogue import Catalogue, CatalogueError, load_catalogue
 from etl.extract import DownloadError
 from etl.geography import GeographyError
 from etl.load import LoadError
+from etl.lock import BuildLocked
 from etl.paths import default_cache, default_catalogue, default_db
 
 app = typer.Typer(
@@ -87,15 +88,25 @@ def build(
     ] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Fail if any source cannot be fetched or read")] = False,
     catalogue: CatalogueOption = None,
+    wait: Annotated[
+        float, typer.Option("--wait", help="Seconds to wait for another build of the same file to finish")
+    ] = 30.0,
 ) -> None:
     """Build the database (atomically: a failed build keeps the previous one)."""
     cat = _catalogue(catalogue)
     target = db or default_db()
     try:
         report = run_build(
-            cat, target, offline=offline, mirror=mirror, territory=territory, strict=strict, cache_dir=default_cache()
+            cat,
+            target,
+            offline=offline,
+            mirror=mirror,
+            territory=territory,
+            strict=strict,
+            cache_dir=default_cache(),
+            lock_timeout=wait,
         )
-    except (DownloadError, LoadError, GeographyError, OSError, duckdb.Error) as e:
+    except (DownloadError, LoadError, GeographyError, BuildLocked, OSError, duckdb.Error) as e:
         err.print(f"[red]Build failed[/red]: {e}", highlight=False)
         err.print(f"The previous database, if any, is unchanged: {target}", highlight=False)
         raise typer.Exit(1) from None
@@ -200,7 +211,7 @@ def serve(
     target = db or default_db()
     if not target.exists():
         console.print(f"No database at {target}: building it from the embedded snapshot (offline) first.")
-        build(db=target, offline=True, mirror=None, territory=None, catalogue=catalogue)
+        build(db=target, offline=True, mirror=None, territory=None, catalogue=catalogue, wait=30.0)
     problem = database_problem(target)
     if problem:
         err.print(f"[red]Cannot serve {target}[/red]: {problem}", highlight=False)

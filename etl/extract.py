@@ -13,11 +13,12 @@ rows are stored as one JSON-lines file, cached and hashed like any download.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote, urlsplit
@@ -49,6 +50,9 @@ class Download:
     bytes: int
     fetched_at: str
     from_cache: bool
+    # A new download waits beside the cache until it is validated (`Cache.keep`), so that a
+    # bad file (an HTML page served with HTTP 200) never replaces the last good copy.
+    pending: dict | None = None
 
 
 def mirrored(url: str, mirror: str | None) -> str:
@@ -91,27 +95,53 @@ class Cache:
     def path(self, url: str, meta: dict) -> Path:
         return self._dir(url) / meta["file"]
 
-    def store(self, url: str, tmp: Path, name: str, meta: dict) -> Path:
-        folder = self._dir(url)
-        target = folder / name
-        os.replace(tmp, target)
-        (folder / "meta.json").write_text(json.dumps({**meta, "file": name}, indent=1))
-        return target
+    def keep(self, download: Download) -> Download:
+        """Make a validated pending download the cached copy of its URL."""
+        if download.pending is None:
+            return download
+        folder, meta = self._dir(download.url), download.pending
+        target = folder / meta["file"]
+        os.replace(download.path, target)
+        download.path.parent.rmdir()
+        staged = folder / f".meta.{os.getpid()}.json"
+        staged.write_text(json.dumps(meta, indent=1))
+        os.replace(staged, folder / "meta.json")  # never a half-written meta.json
+        return replace(download, path=target, pending=None)
 
-    def staging(self, url: str) -> Path:
+    @staticmethod
+    def discard(download: Download) -> None:
+        if download.pending is not None:
+            download.path.unlink(missing_ok=True)
+            download.path.parent.rmdir()
+            Cache.remove_if_empty(download.path.parent.parent)
+
+    @staticmethod
+    def remove_if_empty(folder: Path) -> None:
+        with contextlib.suppress(OSError):  # not empty: a cached copy or another build's file
+            folder.rmdir()
+
+    def staging(self, url: str, suffix: str) -> Path:
+        """A path of this process beside the cached copy (two builds never share one)."""
         folder = self._dir(url)
         folder.mkdir(parents=True, exist_ok=True)
-        return folder / ".partial"
+        return folder / f".{suffix}.{os.getpid()}"
+
+
+class TooLarge(Exception):
+    pass
 
 
 class _Sink:
-    """The file being downloaded: written, hashed and counted, with a progress bar."""
+    """The file being downloaded: written, hashed and counted, with a progress bar; stopped
+    past `limit` bytes."""
 
-    def __init__(self, out, bar: Progress, task) -> None:
-        self.out, self.bar, self.task = out, bar, task
+    def __init__(self, out, bar: Progress, task, limit: int | None = None) -> None:
+        self.out, self.bar, self.task, self.limit = out, bar, task, limit
         self.digest, self.size = hashlib.sha256(), 0
 
     def write(self, data: bytes) -> None:
+        if self.limit is not None and self.size + len(data) > self.limit:
+            raise TooLarge(f"larger than {self.limit:,} bytes (the source's max_bytes)")
         self.out.write(data)
         self.digest.update(data)
         self.size += len(data)
@@ -126,6 +156,7 @@ def fetch(
     mirror: str | None = None,
     records: str | None = None,
     next_page: str | None = None,
+    max_bytes: int | None = None,
 ) -> Download:
     """Download `url` (or its mirror copy) into the cache and return what was stored.
 
@@ -138,11 +169,11 @@ def fetch(
             headers["If-None-Match"] = cached["etag"]
         if cached.get("last_modified"):
             headers["If-Modified-Since"] = cached["last_modified"]
-    tmp = cache.staging(url)
+    tmp = cache.staging(url, "partial")
     try:
         try:
             with tmp.open("wb") as out, _progress() as bar:
-                sink = _Sink(out, bar, bar.add_task(source_id, total=None))
+                sink = _Sink(out, bar, bar.add_task(source_id, total=None), max_bytes)
                 if records:
                     _write_pages(sink, url, http, mirror, records, next_page)
                     validators = {}  # a page's ETag says nothing of the whole
@@ -166,6 +197,8 @@ def fetch(
             raise DownloadError(source_id, address, _reason(e)) from None
         except PageError as e:
             raise DownloadError(source_id, e.address, e.reason) from None
+        except TooLarge as e:
+            raise DownloadError(source_id, address, str(e)) from None
         except OSError as e:  # file:// mirror: missing file, unreadable folder
             raise DownloadError(source_id, address, e.strerror or str(e)) from None
         if sink.size == 0:
@@ -179,10 +212,15 @@ def fetch(
             **validators,
         }
         name = (Path(urlsplit(url).path).name or "download") + (".jsonl" if records else "")
-        path = cache.store(url, tmp, name, meta)
-        return Download(source_id, url, path, meta["sha256"], sink.size, meta["fetched_at"], from_cache=False)
-    finally:  # a failed download leaves nothing half-written (after a store, tmp is gone)
+        pending = cache.staging(url, "pending") / name  # its own name, for messages
+        pending.parent.mkdir(exist_ok=True)
+        os.replace(tmp, pending)
+        return Download(
+            source_id, url, pending, meta["sha256"], sink.size, meta["fetched_at"], False, {**meta, "file": name}
+        )
+    finally:  # a failed download leaves nothing half-written (once pending, tmp is gone)
         tmp.unlink(missing_ok=True)
+        Cache.remove_if_empty(tmp.parent)
 
 
 class PageError(Exception):

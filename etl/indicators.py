@@ -44,6 +44,11 @@ CASE WHEN n.value IS NOT NULL AND {d_present} THEN
      WHEN n.status = 'secret' {d_secret} THEN 'secret'
      ELSE 'missing' END"""
 
+# A commune enters a ratio's sums only with a usable denominator: a zero denominator under a
+# non-zero numerator (a corrupt row) would inflate its EPCI's rate; it is left out, and the
+# aggregate is flagged incomplete.
+CONSISTENT_DENOMINATOR = "AND d.value IS NOT NULL AND (d.value > 0 OR n.value = 0)"
+
 # Status of an aggregate over member rows with a `present` flag.
 AGGREGATE_STATUS = """
 CASE WHEN bool_and(present AND status = 'ok') THEN 'ok'
@@ -104,7 +109,7 @@ def _pairs(con: duckdb.DuckDBPyConnection, indicator: Indicator, population: Var
         WITH n AS ({_rows(numerator, AT_COMMUNES)}), d AS ({_rows(denominator, AT_COMMUNES)}),
              years AS (SELECT DISTINCT year FROM n{years_with_denominator})
         SELECT t.code, y.year, n.value AS numerator, d.value AS denominator, {status} AS status,
-               n.value IS NOT NULL {"AND d.value IS NOT NULL" if ratio else ""} AS present
+               n.value IS NOT NULL {CONSISTENT_DENOMINATOR if ratio else ""} AS present
         FROM territories t CROSS JOIN years y
         LEFT JOIN n ON n.code = t.code AND n.year IS NOT DISTINCT FROM y.year
         LEFT JOIN d ON d.code = t.code AND (d.year = y.year OR d.year IS NULL)

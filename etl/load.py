@@ -61,6 +61,9 @@ def _unzip_member(source: Source, path: Path, member: str, folder: Path) -> Path
             if len(found) != 1:
                 problem = "no member" if not found else f"{len(found)} members named like"
                 raise LoadError(source.id, path, f"{problem} '{member}' in the zip; it has: {', '.join(names)}")
+            size = zf.getinfo(found[0]).file_size
+            if size > source.max_bytes:  # checked before a byte is written: no decompression bomb
+                raise LoadError(source.id, path, f"member '{found[0]}' holds {size:,} bytes, over max_bytes")
             return Path(zf.extract(found[0], folder))
     except zipfile.BadZipFile:
         raise LoadError(source.id, path, "not a zip file") from None

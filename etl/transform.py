@@ -103,36 +103,12 @@ def tidy(con: duckdb.DuckDBPyConnection, source: Source) -> None:
                 FROM {raw}""",
                 [source.id, variable],
             )
-    _refuse_duplicates(con, source)
     if source.incomplete_years:
         con.execute(
             "UPDATE observations SET status = 'incomplete' WHERE source_id = ? AND status = 'ok' AND year IN "
             "(SELECT unnest(?))",
             [source.id, list(source.incomplete_years)],
         )
-
-
-class DuplicateKeyError(ValueError):
-    """A territory given twice for one year in a file that should give it once."""
-
-
-def _refuse_duplicates(con: duckdb.DuckDBPyConnection, source: Source) -> None:
-    """A key appears once in a wide file: a repeated row is an error, never summed.
-    (Long files list parts, one row per operator or sector, which are summed by design.)"""
-    wide = [v for v, spec in source.variables.items() if not isinstance(spec, Column)]
-    if not wide:
-        return
-    found = con.execute(
-        """SELECT level, code, year, count(*) FROM observations
-        WHERE source_id = ? AND variable = ? AND level IS NOT NULL
-        GROUP BY ALL HAVING count(*) > 1 ORDER BY ALL LIMIT 3""",
-        [source.id, wide[0]],
-    ).fetchall()
-    if found:
-        listed = ", ".join(
-            f"{level} {code}" + (f" ({year})" if year else "") + f" ×{n}" for level, code, year, n in found
-        )
-        raise DuplicateKeyError(f"the same territory appears more than once: {listed}")
 
 
 def _level(source: Source) -> str:

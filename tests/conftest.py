@@ -24,6 +24,16 @@ def catalogue():
 
 
 @pytest.fixture(scope="session")
+def few_rows_catalogue(catalogue):
+    """The shipped catalogue for hand-made files of a few communes (SYNTHETIC values): the
+    coverage rule (a file must give 90 % of the territory's communes) is lifted, every other
+    rule holds. tests/test_validation.py checks the coverage rule itself."""
+    return catalogue.model_copy(
+        update={"sources": [s.model_copy(update={"min_coverage": 0.0}) for s in catalogue.sources]}
+    )
+
+
+@pytest.fixture(scope="session")
 def offline_db(tmp_path_factory, catalogue) -> Path:
     """The database built from the embedded snapshot, once per test session."""
     folder = tmp_path_factory.mktemp("offline")

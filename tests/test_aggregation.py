@@ -307,3 +307,24 @@ def test_a_split_after_the_code_list_is_flagged_not_apportioned(con):
     assert rows["C"] == (None, "missing") and rows["B"] == (30.0, "ok")
     harmonise(con, vintages={"synthetic": 2023})  # a source drawn after the split is fine
     assert con.execute("SELECT value FROM obs WHERE code = 'C'").fetchone() == (70.0,)
+
+
+def test_a_zero_denominator_under_a_non_zero_numerator_is_left_out_of_the_sums(con):
+    """A corrupt row (3 jobless in a commune of 0 people) would inflate its EPCI's rate."""
+    add(
+        con,
+        "people",
+        [("commune", "A", 2020, 100, "ok"), ("commune", "B", 2020, 0, "ok"), ("commune", "C", 2020, 50, "ok")],
+    )
+    add(
+        con,
+        "jobless",
+        [("commune", "A", 2020, 10, "ok"), ("commune", "B", 2020, 3, "ok"), ("commune", "C", 2020, 0, "ok")],
+    )
+    harmonise(con)
+    compute_indicators(con, CATALOGUE)
+    rate = values(con, "rate")
+    assert rate[("commune", "B", 2020)] == (None, "missing")
+    assert rate[("epci", "E1", 2020)] == (pytest.approx(10.0), "incomplete")  # 10 / 100, not 13 / 100
+    assert rate[("departement", "D", 2020)] == (pytest.approx(10 / 150 * 100), "incomplete")
+    assert rate[("epci", "E2", 2020)] == (0.0, "ok")  # 0 of 50: a real zero, kept

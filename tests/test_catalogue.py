@@ -141,3 +141,39 @@ def test_a_url_names_the_territory(catalogue) -> None:
     assert "{territory}" in ore.url
     assert "qs=code_departement:40&" in ore.download_url("40")
     assert catalogue.source("insee_comparateur").download_url("40") == catalogue.source("insee_comparateur").url
+
+
+BAD_CATALOGUES = sorted((Path(__file__).parent / "fixtures" / "bad_catalogues").glob("*.yaml"))
+
+
+def expected_message(path: Path) -> str:
+    """The first line of each broken catalogue says what `itdd check` must report."""
+    first = path.read_bytes().split(b"\n", 1)[0].decode("ascii")
+    assert first.startswith("# expect: "), path.name
+    return first.removeprefix("# expect: ")
+
+
+def test_the_corpus_of_broken_catalogues_is_large():
+    assert len(BAD_CATALOGUES) >= 40
+
+
+@pytest.mark.parametrize("path", BAD_CATALOGUES, ids=lambda p: p.stem)
+def test_each_broken_catalogue_gets_its_precise_message(path):
+    with pytest.raises(CatalogueError) as caught:
+        load_catalogue(path)
+    assert any(expected_message(path) in error for error in caught.value.errors), caught.value.errors
+
+
+def test_broken_catalogues_stop_the_cli_cleanly_and_touch_nothing(tmp_path, offline_db):
+    db = tmp_path / "itdd.duckdb"
+    db.write_bytes(offline_db.read_bytes())
+    before = db.read_bytes()
+    runner = CliRunner()
+    for path in BAD_CATALOGUES:
+        checked = runner.invoke(app, ["check", "--catalogue", str(path)])
+        assert checked.exit_code == 1 and expected_message(path) in checked.output, (path.name, checked.output)
+        built = runner.invoke(app, ["build", "--offline", "--db", str(db), "--catalogue", str(path)])
+        assert built.exit_code == 1 and "Traceback" not in built.output, path.name
+        assert not isinstance(built.exception, Exception) or isinstance(built.exception, SystemExit), path.name
+    assert db.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["itdd.duckdb"]  # no staging file left

@@ -97,10 +97,10 @@ def values(db: Path, indicator: str) -> dict:
     return {(lv, code, year): (value, status) for lv, code, year, value, status in rows}
 
 
-def test_mirror_over_http_harmonises_and_aggregates(tmp_path, catalogue, serve_folder):
+def test_mirror_over_http_harmonises_and_aggregates(tmp_path, few_rows_catalogue, serve_folder):
     base = serve_folder(write_synthetic_mirror(tmp_path / "mirror"))
     db = tmp_path / "itdd.duckdb"
-    report = build(catalogue, db, mirror=base, cache_dir=tmp_path / "cache")
+    report = build(few_rows_catalogue, db, mirror=base, cache_dir=tmp_path / "cache")
     assert {s.source_id: s.status for s in report.sources}["insee_comparateur"] == "downloaded"
     rate = values(db, "taux_chomage_15_64")
     # INSEE's history carries 33409 (Saint-Genis-du-Bois) into 33008: (20 + 5) / (200 + 50)
@@ -133,10 +133,10 @@ def test_mirror_over_http_harmonises_and_aggregates(tmp_path, catalogue, serve_f
     assert poverty[("commune", "33003", 2019)] == (None, "missing")  # not in the file at all
 
 
-def test_folder_mirror_takes_the_same_path(tmp_path, catalogue):
+def test_folder_mirror_takes_the_same_path(tmp_path, few_rows_catalogue):
     mirror = write_synthetic_mirror(tmp_path / "mirror")
     db = tmp_path / "itdd.duckdb"
-    build(catalogue, db, mirror=str(mirror), cache_dir=tmp_path / "cache")
+    build(few_rows_catalogue, db, mirror=str(mirror), cache_dir=tmp_path / "cache")
     assert values(db, "taux_chomage_15_64")[("commune", "33063", 2018)] == (None, "missing")
     assert values(db, "taux_chomage_15_64")[("commune", "33008", 2018)] == (pytest.approx(10.0), "ok")
 
@@ -164,15 +164,17 @@ def test_strict_makes_a_failure_fatal_and_keeps_the_previous_database(tmp_path, 
     assert not any(p.name.endswith(".building") for p in tmp_path.iterdir())
 
 
-def test_an_unreachable_source_falls_back_to_its_last_download(tmp_path, catalogue, serve_folder):
+def test_an_unreachable_source_falls_back_to_its_last_download(tmp_path, few_rows_catalogue, serve_folder):
     cache = tmp_path / "cache"
     build(
-        catalogue,
+        few_rows_catalogue,
         tmp_path / "first.duckdb",
         mirror=serve_folder(write_synthetic_mirror(tmp_path / "m")),
         cache_dir=cache,
     )
-    report = build(catalogue, tmp_path / "second.duckdb", mirror=serve_folder(tmp_path / "empty"), cache_dir=cache)
+    report = build(
+        few_rows_catalogue, tmp_path / "second.duckdb", mirror=serve_folder(tmp_path / "empty"), cache_dir=cache
+    )
     outcome = next(s for s in report.sources if s.source_id == "insee_comparateur")
     assert (
         outcome.status == "cached" and "HTTP 404" in outcome.detail and "using the copy downloaded 20" in outcome.detail
@@ -238,7 +240,7 @@ def test_killing_a_build_leaves_the_previous_database_readable(tmp_path, serve_f
         stderr=subprocess.DEVNULL,
     )
     try:
-        staging = tmp_path / ".itdd.duckdb.building"
+        staging = tmp_path / f".itdd.duckdb.{build_process.pid}.building"  # its own staging file
         deadline = time.monotonic() + 30
         while not staging.exists() and time.monotonic() < deadline:
             time.sleep(0.05)

@@ -16,7 +16,6 @@ import duckdb
 import pytest
 
 from etl.build import build
-from etl.catalogue import load_catalogue
 from etl.extract import Cache, DownloadError, fetch, mirrored, session
 
 pytestmark = pytest.mark.integration
@@ -134,11 +133,11 @@ def write_environment_mirror(root: Path, pages: tuple[list, list] = (ORE_PAGE_1,
 
 
 @pytest.fixture(scope="module")
-def environment_db(tmp_path_factory, serve_folder) -> tuple[Path, object]:
+def environment_db(tmp_path_factory, serve_folder, few_rows_catalogue) -> tuple[Path, object]:
     folder = tmp_path_factory.mktemp("environment")
     base = serve_folder(write_environment_mirror(folder / "mirror"))
     db = folder / "itdd.duckdb"
-    report = build(load_catalogue(ROOT / "indicators.yaml"), db, mirror=base, cache_dir=folder / "cache")
+    report = build(few_rows_catalogue, db, mirror=base, cache_dir=folder / "cache")
     return db, report
 
 
@@ -227,7 +226,7 @@ def test_an_api_page_that_fails_names_the_page(tmp_path, serve_folder) -> None:
         fetch("ore", ORE_FIRST, Cache(tmp_path / "cache"), session(retries=0), base, "results", "next")
     assert failure.value.url == ORE_SECOND and "HTTP 404" in failure.value.reason
     assert not list((tmp_path / "cache").rglob("*.jsonl"))  # nothing half-written is kept
-    assert not list((tmp_path / "cache").rglob(".partial"))
+    assert [p.name for p in (tmp_path / "cache").rglob("*")] == []  # nor any partial or pending file
 
 
 def test_api_pages_that_are_not_rows_are_refused(tmp_path, serve_folder) -> None:

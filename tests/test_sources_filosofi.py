@@ -16,7 +16,6 @@ import duckdb
 import pytest
 
 from etl.build import build
-from etl.catalogue import load_catalogue
 
 pytestmark = pytest.mark.integration
 
@@ -59,7 +58,7 @@ FILES = {
 
 
 @pytest.fixture(scope="module")
-def filosofi_db(tmp_path_factory, serve_folder) -> Path:
+def filosofi_db(tmp_path_factory, serve_folder, few_rows_catalogue) -> Path:
     folder = tmp_path_factory.mktemp("filosofi")
     for path, members in [*((p, {m: lines}) for p, (m, lines) in FILES.items()), (FILOSOFI_2019, FILES_2019)]:
         target = folder / "mirror" / path
@@ -68,7 +67,7 @@ def filosofi_db(tmp_path_factory, serve_folder) -> Path:
             for member, lines in members.items():
                 zf.writestr(member, "\n".join(lines) + "\n")
     db = folder / "itdd.duckdb"
-    build(load_catalogue(ROOT / "indicators.yaml"), db, mirror=serve_folder(folder / "mirror"), cache_dir=folder / "c")
+    build(few_rows_catalogue, db, mirror=serve_folder(folder / "mirror"), cache_dir=folder / "c")
     return db
 
 
