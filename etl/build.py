@@ -23,6 +23,8 @@ from etl.geography import load_geography, replace_commune_geometries, shapes_fro
 from etl.indicators import compute_indicators, record_gaps
 from etl.load import LoadError, load_raw, raw_table
 from etl.lock import build_lock
+from etl.peers import assess_peers
+from etl.policy import PolicySettings, evaluate_policies
 from etl.progress import assess_progress
 from etl.transform import (
     OBSERVATIONS_DDL,
@@ -93,6 +95,7 @@ def build(
     strict: bool = False,
     cache_dir: Path,
     lock_timeout: float = 30.0,
+    policies: PolicySettings | None = None,
 ) -> BuildReport:
     """Build `db_path` from the catalogue's sources, holding its build lock.
 
@@ -104,7 +107,9 @@ def build(
     with build_lock(db_path, lock_timeout):
         for stale in db_path.parent.glob(f".{db_path.name}.*.building*"):  # left by a killed build
             stale.unlink()
-        report = _build(catalogue, db_path, offline, mirror, territory or catalogue.territory, strict, cache_dir)
+        report = _build(
+            catalogue, db_path, offline, mirror, territory or catalogue.territory, strict, cache_dir, policies
+        )
     report.seconds = time.perf_counter() - started
     return report
 
@@ -117,6 +122,7 @@ def _build(
     territory: str,
     strict: bool,
     cache_dir: Path,
+    policies: PolicySettings | None,
 ) -> BuildReport:
     report = BuildReport(db_path)
     staging = staging_path(db_path)
@@ -152,6 +158,8 @@ def _build(
         compute_indicators(con, catalogue)
         record_gaps(con, catalogue)  # why a declared level has no value
         assess_progress(con, catalogue)  # indicator_progress, indicator_status, progress_summary
+        assess_peers(con, catalogue)  # territory_peers, indicator_peer_comparison
+        evaluate_policies(con, policies)  # policy_effects, policy_series, policy_weights
         _write_catalogue(con, catalogue, territory)
         report.counts = {
             table: con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]

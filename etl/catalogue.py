@@ -235,6 +235,32 @@ class ProgressSettings(Strict):
     tolerance: Tolerance = Tolerance(relative=0.05)
 
 
+class PeerFeature(Strict):
+    """One characteristic that makes territories comparable: an indicator's value in `year`
+    (or the latest year before it that the level has), `log`-transformed for sizes."""
+
+    indicator: str = Field(pattern=NAME.pattern)
+    year: int = Field(ge=1990, le=2100)
+    transform: Literal["log"] | None = None
+    weight: float = Field(default=1.0, gt=0)
+
+
+class PeerSettings(Strict):
+    """Comparable territories (etl.peers): the `k` nearest of the same level within the build,
+    on standardised features; a comparison needs at least `min_peers` peers with data."""
+
+    k: int = Field(default=10, ge=1, le=50)
+    min_peers: int = Field(default=5, ge=1)
+    levels: list[Level] = Field(default_factory=lambda: [Level.commune, Level.epci])
+    features: list[PeerFeature] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _enough(self) -> PeerSettings:
+        if self.min_peers > self.k:
+            raise ValueError("min_peers cannot exceed k")
+        return self
+
+
 class IndicatorProgress(Strict):
     base_year: int | None = None
     natural_limit: float | None = None  # e.g. 100 for a share that cannot exceed 100 %
@@ -332,6 +358,7 @@ class Catalogue(Strict):
     # A geojson source of commune outlines (`key`: the code property), in any code list.
     boundaries: str | None = None
     progress: ProgressSettings = ProgressSettings()  # base year and tolerance for every indicator
+    peers: PeerSettings | None = None  # comparable territories; none: no peer comparison
     sources: list[Source]
     indicators: list[Indicator]
 
@@ -445,6 +472,9 @@ def parse_catalogue(raw: object, path: Path) -> Catalogue:
             errors.append(f"commune_history: unknown source '{catalogue.commune_history}'")
         if catalogue.boundaries and getattr(by_id.get(catalogue.boundaries), "format", None) != "geojson":
             errors.append(f"boundaries: '{catalogue.boundaries}' is not a declared geojson source")
+        for feature in catalogue.peers.features if catalogue.peers else []:
+            if feature.indicator not in {i.id for i in indicators}:
+                errors.append(f"peers.features: unknown indicator '{feature.indicator}'")
         ref = catalogue.coverage_population
         if ref and not any(s.id == ref.source and ref.variable in s.variables for s in sources):
             errors.append(f"coverage_population: no variable '{ref.variable}' in a source '{ref.source}'")

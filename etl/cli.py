@@ -21,7 +21,8 @@ from etl.extract import DownloadError
 from etl.geography import GeographyError
 from etl.load import LoadError
 from etl.lock import BuildLocked
-from etl.paths import default_cache, default_catalogue, default_db
+from etl.paths import default_cache, default_catalogue, default_db, default_policies
+from etl.policy import PolicyError, load_policies
 
 app = typer.Typer(
     help="itdd: territorial sustainable-development indicators.", no_args_is_help=True, pretty_exceptions_enable=False
@@ -91,10 +92,19 @@ def build(
     wait: Annotated[
         float, typer.Option("--wait", help="Seconds to wait for another build of the same file to finish")
     ] = 30.0,
+    policies: Annotated[
+        Path | None,
+        typer.Option("--policies", help="Policies to evaluate [default: $ITDD_POLICIES, ./policies.yaml]"),
+    ] = None,
 ) -> None:
     """Build the database (atomically: a failed build keeps the previous one)."""
     cat = _catalogue(catalogue)
     target = db or default_db()
+    try:
+        declared = load_policies(policies or default_policies()) if (policies or default_policies()) else None
+    except PolicyError as e:
+        err.print(f"[red]Build failed[/red]: {e}", highlight=False)
+        raise typer.Exit(1) from None
     try:
         report = run_build(
             cat,
@@ -105,6 +115,7 @@ def build(
             strict=strict,
             cache_dir=default_cache(),
             lock_timeout=wait,
+            policies=declared,
         )
     except (DownloadError, LoadError, GeographyError, BuildLocked, OSError, duckdb.Error) as e:
         err.print(f"[red]Build failed[/red]: {e}", highlight=False)
@@ -211,7 +222,7 @@ def serve(
     target = db or default_db()
     if not target.exists():
         console.print(f"No database at {target}: building it from the embedded snapshot (offline) first.")
-        build(db=target, offline=True, mirror=None, territory=None, catalogue=catalogue, wait=30.0)
+        build(db=target, offline=True, mirror=None, territory=None, catalogue=catalogue, wait=30.0, policies=None)
     problem = database_problem(target)
     if problem:
         err.print(f"[red]Cannot serve {target}[/red]: {problem}", highlight=False)

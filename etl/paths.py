@@ -33,3 +33,11 @@ def default_db() -> Path:
 
 def default_cache() -> Path:
     return Path(os.environ.get("ITDD_CACHE") or platformdirs.user_cache_dir("itdd"))
+
+
+def default_policies() -> Path | None:
+    """`policies.yaml` (the user's, none shipped): $ITDD_POLICIES, else the one in the current folder."""
+    if os.environ.get("ITDD_POLICIES"):
+        return Path(os.environ["ITDD_POLICIES"])
+    local = Path("policies.yaml")
+    return local if local.is_file() else None
