@@ -450,3 +450,47 @@ def composite_contributions(con: duckdb.DuckDBPyConnection, indicator_id: str, l
         """,
         [indicator_id, level, code],
     ).df()
+
+
+def peer_comparisons(con: duckdb.DuckDBPyConnection, level: str, code: str) -> dict:
+    """{indicator_id: row of indicator_peer_comparison} for one territory."""
+    rows = con.execute("SELECT * FROM indicator_peer_comparison WHERE level = ? AND code = ?", [level, code]).df()
+    return {r.indicator_id: r for r in rows.itertuples()}
+
+
+def territory_peers(con: duckdb.DuckDBPyConnection, level: str, code: str) -> pd.DataFrame:
+    """A territory's comparable territories, nearest first, with names."""
+    return con.execute(
+        """SELECT p.peer_code AS code, coalesce(t.name, p.peer_code) AS name, p.rank, p.distance
+        FROM territory_peers p LEFT JOIN territories t ON t.level = p.level AND t.code = p.peer_code
+        WHERE p.level = ? AND p.code = ? ORDER BY p.rank""",
+        [level, code],
+    ).df()
+
+
+def peer_features(con: duckdb.DuckDBPyConnection, level: str) -> pd.DataFrame:
+    """The features the peers of a level were chosen on (used or not), with the indicators' labels."""
+    return con.execute(
+        """SELECT f.indicator_id, f.year, f.used, i.label_fr, i.label_en FROM peer_features f
+        LEFT JOIN indicators i USING (indicator_id) WHERE f.level = ? ORDER BY f.indicator_id""",
+        [level],
+    ).df()
+
+
+def policies_of(con: duckdb.DuckDBPyConnection, level: str, code: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The declared policies of a territory (policy_effects rows) and their series."""
+    effects = con.execute(
+        "SELECT * FROM policy_effects WHERE level = ? AND code = ? ORDER BY policy_id, indicator_id", [level, code]
+    ).df()
+    series = con.execute(
+        """SELECT s.* FROM policy_series s JOIN policy_effects e USING (policy_id, indicator_id)
+        WHERE e.level = ? AND e.code = ? ORDER BY s.policy_id, s.indicator_id, s.year""",
+        [level, code],
+    ).df()
+    return effects, series
+
+
+def peer_settings(con: duckdb.DuckDBPyConnection) -> dict:
+    """How many peers a territory has, and how many with data a comparison needs (0 without peers)."""
+    row = con.execute("SELECT k, min_peers FROM peer_settings").fetchone()
+    return {"k": row[0], "min_peers": row[1]} if row else {"k": 0, "min_peers": 0}

@@ -64,6 +64,8 @@ OUTPUT_TABLES = (
     "indicators",
     "build_sources",
     "indicator_gaps",
+    "indicator_peer_comparison",
+    "policy_effects",
 )
 
 

@@ -35,7 +35,8 @@ USABLE = ("ok", "incomplete")
 PEERS_DDL = """
 CREATE OR REPLACE TABLE territory_peers (level VARCHAR, code VARCHAR, peer_code VARCHAR, rank INTEGER, distance DOUBLE);
 CREATE OR REPLACE TABLE peer_features (level VARCHAR, indicator_id VARCHAR, year INTEGER, transform VARCHAR,
-                                       weight DOUBLE, used BOOLEAN, territories INTEGER)"""
+                                       weight DOUBLE, used BOOLEAN, territories INTEGER);
+CREATE OR REPLACE TABLE peer_settings (k INTEGER, min_peers INTEGER)"""
 
 
 def feature_table(con: duckdb.DuckDBPyConnection, settings: PeerSettings) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -98,6 +99,7 @@ def assess_peers(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> None:
     settings = catalogue.peers
     if settings is None:
         return
+    con.execute("INSERT INTO peer_settings VALUES (?, ?)", [settings.k, settings.min_peers])
     values, description = feature_table(con, settings)
     con.register("_peer_features", description)
     con.execute("INSERT INTO peer_features SELECT * FROM _peer_features ORDER BY ALL")

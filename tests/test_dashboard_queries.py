@@ -15,6 +15,8 @@ import pandas as pd
 import pytest
 
 from dashboard import queries
+from etl.peers import COMPARISON_DDL, PEERS_DDL
+from etl.policy import POLICY_DDL
 
 SCHEMA = """
 CREATE TABLE territories(level VARCHAR, code VARCHAR, name VARCHAR);
@@ -46,6 +48,8 @@ def make_synthetic_db(path: Path, synth_pop_2023: float = 1234567.8) -> Path:
     path.unlink(missing_ok=True)
     con = duckdb.connect(str(path))
     con.execute(SCHEMA)
+    for ddl in (PEERS_DDL, COMPARISON_DDL, POLICY_DDL):  # the build's own declarations, empty here
+        con.execute(ddl)
     for i, code in enumerate(CODES):
         con.execute("INSERT INTO territories VALUES ('commune', ?, ?)", [code, f"Synthville {i + 1}"])
         con.execute("INSERT INTO territory_links VALUES ('commune', ?, 'epci', 'SYNEPCI')", [code])

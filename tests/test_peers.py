@@ -187,3 +187,27 @@ def test_a_poor_fit_before_the_start_draws_no_conclusion(tmp_path):
         "SELECT verdict, reason, p_value, rmse_pre FROM policy_effects"
     ).fetchall()
     assert (verdict, reason, p) == ("not_evaluated", "poor_fit", None) and rmse > 1
+
+
+# --- on the portrait ---------------------------------------------------------------------------------
+
+
+def test_the_portrait_names_the_peers_and_gives_a_peer_verdict_for_every_trend(offline_db, q):
+    from test_dashboard_pages import as_text
+
+    from dashboard.app import create_app
+    from dashboard.pages import territoire
+
+    app = create_app(offline_db)
+    with app.server.test_request_context():
+        text = as_text(territoire.layout(level="commune", code="33063"))
+    for (name,) in q("SELECT t.name FROM territory_peers p JOIN territories t ON t.level = 'commune' "
+                     "AND t.code = p.peer_code WHERE p.level = 'commune' AND p.code = '33063'"):  # fmt: skip
+        assert name in text
+    assert "parmi ceux de cette base (Gironde)" in text  # a Gironde build compares Gironde communes, and says so
+    judged = q(
+        "SELECT count(*) FROM indicator_peer_comparison WHERE level = 'commune' AND code = '33063' "
+        "AND verdict IN ('better', 'similar', 'worse')"
+    )[0][0]
+    shown = sum(text.count(t) for t in ("Mieux que les territoires", "Dans la norme des", "Moins bien que les"))
+    assert shown == judged > 5

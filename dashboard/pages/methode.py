@@ -80,6 +80,25 @@ PROSE = {
             "contribution d'une composante est sa part de l'indice, en points. Un territoire auquel il manque "
             "une composante n'a pas d'indice (pas de repondération)."
         ),
+        "peers": "Territoires comparables",
+        "peers_text": (
+            "Pour chaque commune et intercommunalité, les territoires comparables sont les {k} plus proches du même "
+            "niveau, dans cette base, selon des caractéristiques ramenées à la même échelle (écart à la moyenne "
+            "divisé par l'écart type) : {features}. Un territoire auquel il manque une caractéristique n'a pas de "
+            "territoires comparables (aucune valeur n'est imputée). L'évolution annuelle moyenne d'un territoire "
+            "est comparée à celle de ses territoires comparables sur les mêmes années : au-delà du quart le plus "
+            "favorable, « mieux » ; en deçà du quart le moins favorable, « moins bien » ; entre les deux, « dans "
+            "la norme ». Avec moins de {min_peers} territoires comparables ayant des données, pas de comparaison."
+        ),
+        "policies": "Effet d'une politique",
+        "policies_text": (
+            "Pour une politique déclarée (territoire, année de début, indicateurs visés, sens attendu), un contrôle "
+            "synthétique reproduit l'évolution du territoire avant le début par une moyenne pondérée de ses "
+            "territoires comparables (poids positifs, de somme 1). L'effet est l'écart moyen entre le territoire et "
+            "ce contrôle depuis le début ; sa force se juge en refaisant le calcul pour chaque territoire comparable "
+            "comme s'il avait eu la politique (placebos). Il faut au moins 3 années avant et 2 depuis le début, et "
+            "un contrôle qui suit bien le territoire avant : sinon, pas de conclusion."
+        ),
         "source": "Source de la méthode : Open SDG, « Progress status » (Statistique Canada).",
     },
     "en": {
@@ -130,6 +149,24 @@ PROSE = {
             "100 × Σ weight × score / Σ weight; a component's contribution is its share of the index, in points. "
             "A territory missing a component gets no index (no reweighting)."
         ),
+        "peers": "Comparable territories",
+        "peers_text": (
+            "For each commune and intercommunality, the comparable territories are the {k} nearest of the same level "
+            "in this database, on characteristics brought to one scale (distance from the mean over the standard "
+            "deviation): {features}. A territory missing a characteristic has no comparable territories (no value is "
+            "imputed). A territory's compound annual growth is compared with its comparable territories' over the "
+            "same years: beyond the most favourable quarter, 'better'; below the least favourable quarter, 'worse'; "
+            "between, 'in line'. With fewer than {min_peers} comparable territories with data, no comparison."
+        ),
+        "policies": "A policy's effect",
+        "policies_text": (
+            "For a declared policy (territory, start year, indicators aimed at, expected direction), a synthetic "
+            "control reproduces the territory's trend before the start with a weighted mean of its comparable "
+            "territories (non-negative weights summing to 1). The effect is the mean gap between the territory and "
+            "this control from the start on; its strength is judged by redoing the fit for each comparable territory "
+            "as if it had had the policy (placebos). At least 3 years before and 2 since the start are needed, and a "
+            "control that tracks the territory well before: otherwise no conclusion."
+        ),
         "source": "Source of the method: Open SDG, 'Progress status' (Statistics Canada).",
     },
 }
@@ -148,6 +185,17 @@ def category_rows(categories, lang: str) -> list[html.Tr]:
             )
         )
     return rows
+
+
+def peer_settings(lang: str) -> dict:
+    """The build's peer settings, for the prose: how many, on what (`peer_features`)."""
+    features = db().run(queries.peer_features, "commune")
+    used = features[features["used"]] if not features.empty else features
+    words = ", ".join(
+        f"{text(getattr(r, f'label_{lang}', None)) or text(r.label_fr)} ({int(r.year)})" for r in used.itertuples()
+    )
+    settings = db().run(queries.peer_settings)
+    return {"k": settings["k"], "min_peers": settings["min_peers"], "features": words.lower() or "–"}
 
 
 def layout(lang: str = "fr", **params) -> html.Div:
@@ -201,6 +249,10 @@ def layout(lang: str = "fr", **params) -> html.Div:
         html.P(prose["status_text"]),
         html.H2(prose["composite"], id="composite"),
         html.P(prose["composite_text"]),
+        html.H2(prose["peers"], id="peers"),
+        html.P(prose["peers_text"].format(**peer_settings(lang))),
+        html.H2(prose["policies"], id="policies"),
+        html.P(prose["policies_text"]),
         html.P(prose["source"], className="muted"),
     ]
     return shell(lang, params, children, "method")

@@ -6,11 +6,21 @@ import pandas as pd
 from dash import Input, Output, dcc, html
 
 from dashboard import assessment, figures, queries
-from dashboard.chrome import label, not_found, scroll_region, shell, territory_link, territory_search, text
+from dashboard.chrome import (
+    data_table,
+    label,
+    not_found,
+    scroll_region,
+    shell,
+    territory_link,
+    territory_search,
+    text,
+)
 from dashboard.context import db
 from dashboard.formatting import format_number, format_value, is_missing, trend_words
 from dashboard.gaps import gap_cell, gap_reason, gap_text
 from dashboard.i18n import FINALITIES, colon, finality_label, normalise_lang, t, with_query
+from dashboard.peers import peer_line, policy_figure, policy_sentence
 from dashboard.search import nearest
 
 PATH_TEMPLATE = "/territoire/<level>/<code>"
@@ -55,13 +65,15 @@ def indicator_row(
     status: dict | None = None,
     labels: dict | None = None,
     gaps: dict | None = None,
+    peers: dict | None = None,
 ) -> html.Tr | None:
     """One table row: latest value, sparkline, trend in words, reference values with the
     position against each (status), progress badge and its explanation.
 
     `progress` maps indicator ids to rows of indicator_progress (None: the build has none);
     `status` maps (indicator_id, year, reference level, reference code) to a position;
-    `gaps` maps (indicator_id, level) to why a level has no value."""
+    `gaps` maps (indicator_id, level) to why a level has no value; `peers` indicator ids to
+    rows of indicator_peer_comparison."""
     unit = text(row.unit) or None
     points: dict[tuple[str, str], dict[int, tuple[float, str]]] = {}  # plain Python: a portrait has 100s of rows
     own_key = None
@@ -84,9 +96,11 @@ def indicator_row(
             dcc.Link(label(row, lang), href=with_query(f"/indicateur/{row.indicator_id}", lang, territoires=key)),
             scope="row",
         ),
-        html.Td([html.Strong(value), html.Br(), html.Span(str(last_year), className="muted")]),
-        html.Td(
+        html.Td(  # one column for the value and its trend: the references and verdicts need the room
             [
+                html.Strong(value),
+                " ",
+                html.Span(str(last_year), className="muted"),
                 html.Img(src=spark, alt=alt, className="sparkline") if spark else None,
                 html.Div(trend_words([(y, v) for y, (v, _) in own], unit, lang), className="trend-sentence"),
             ]
@@ -95,7 +109,13 @@ def indicator_row(
     ]
     if progress is not None:
         cells.append(
-            html.Td(assessment.progress_cell(progress.get(row.indicator_id), unit, lang, labels), className="progress")
+            html.Td(
+                [
+                    *assessment.progress_cell(progress.get(row.indicator_id), unit, lang, labels),
+                    peer_line((peers or {}).get(row.indicator_id), lang),
+                ],
+                className="progress",
+            )
         )
     return html.Tr(cells)
 
@@ -113,6 +133,67 @@ def without_values(rows, values: pd.DataFrame, level: str, gaps: dict, lang: str
     if not items:
         return None
     return html.Div([html.H3(t("no_value_here", lang)), html.Ul(items)], className="without-values")
+
+
+def peers_section(database, level: str, code: str, name: str, lang: str) -> html.Section | None:
+    """The territory's comparable territories, named and linked, and what they were chosen on."""
+    features = database.run(queries.peer_features, level)
+    if features.empty:
+        return None  # peers are not computed at this level
+    used = features[features["used"]]
+    words = ", ".join(text(getattr(r, f"label_{lang}", None)) or text(r.label_fr) for r in used.itertuples()).lower()
+    peers = database.run(queries.territory_peers, level, code)
+    if peers.empty:
+        return html.Section([html.H2(t("peers_title", lang)), html.P(t("peers_none", lang, name=name, features=words))])
+    scope = ", ".join(database.run(queries.list_territories).query("level == 'departement'")["name"])
+    links = [
+        part
+        for i, r in enumerate(peers.itertuples())
+        for part in ([", "] if i else []) + [territory_link(level, r.code, r.name, lang)]
+    ]
+    return html.Section(
+        [
+            html.H2(t("peers_title", lang)),
+            html.P(t("peers_intro", lang, n=len(peers), name=name, features=words, scope=scope), className="muted"),
+            html.P(links, className="peer-list"),
+        ],
+        id="peers",
+    )
+
+
+def policies_section(database, level: str, code: str, name: str, catalogue: pd.DataFrame, lang: str):
+    """Each declared policy of the territory: the sentence, and the territory against its
+    synthetic control with the start of the policy (chart and table)."""
+    effects, series = database.run(queries.policies_of, level, code)
+    if effects.empty:
+        return None
+    rows = {r.indicator_id: r for r in catalogue.itertuples()}
+    blocks = [html.H2(t("policy_title", lang))]
+    for effect in effects.itertuples():
+        row = rows.get(effect.indicator_id)
+        label_text = label(row, lang) if row is not None else effect.indicator_id
+        unit = text(row.unit) if row is not None else None
+        blocks += [
+            html.H3(f"{effect.name} — {label_text}"),
+            html.P(policy_sentence(effect, unit, name, label_text, lang), className="policy-sentence"),
+        ]
+        own = series[(series["policy_id"] == effect.policy_id) & (series["indicator_id"] == effect.indicator_id)]
+        if own.empty:
+            continue
+        names = (name, t("policy_synthetic", lang))
+        rows_of_table = [
+            [str(int(r.year)), format_value(r.actual, unit, lang), format_value(r.synthetic, unit, lang)]
+            for r in own.itertuples()
+        ]
+        blocks += [
+            dcc.Graph(
+                id=f"policy-{effect.policy_id}-{effect.indicator_id}",
+                figure=policy_figure(own, int(effect.start_year), unit, names, lang),
+                config={"displayModeBar": False},
+            ),
+            data_table([t("year", lang), *names], rows_of_table, f"{effect.name} — {label_text}"),
+        ]
+    return html.Section(blocks, id="policies")
 
 
 def summary_table(summary: pd.DataFrame, lang: str, labels: dict | None = None) -> html.Section | None:
@@ -247,6 +328,7 @@ def layout(level: str | None = None, code: str | None = None, lang: str = "fr", 
         if not pd.isna(r.position)
     }
     gaps = database.run(queries.indicator_gaps)
+    peer_rows = database.run(queries.peer_comparisons, level, code)
     columns = reference_columns(refs)
     order = {f: i for i, f in enumerate(FINALITIES)}
     sections = []
@@ -254,7 +336,16 @@ def layout(level: str | None = None, code: str | None = None, lang: str = "fr", 
     for finality, rows in sorted(catalogue.groupby("finality", dropna=False), key=lambda g: order.get(g[0], 99)):
         body = [
             indicator_row(
-                r, by_indicator[r.indicator_id], columns, progress, lang, f"{level}:{code}", status, labels, gaps
+                r,
+                by_indicator[r.indicator_id],
+                columns,
+                progress,
+                lang,
+                f"{level}:{code}",
+                status,
+                labels,
+                gaps,
+                peer_rows,
             )  # fmt: skip
             for r in rows.itertuples()
             if r.indicator_id in by_indicator
@@ -267,7 +358,7 @@ def layout(level: str | None = None, code: str | None = None, lang: str = "fr", 
                     html.Section([html.H2(finality_label(text(finality), lang)), missing], className="finality")
                 )
             continue
-        headers = [t("map_indicator", lang), t("latest", lang), t("trend", lang), *(c[0].name for c in columns)]
+        headers = [t("map_indicator", lang), t("latest_and_trend", lang), *(c[0].name for c in columns)]
         if progress is not None:
             headers.append(t("progress", lang))
         own = values[values["is_self"] & values["indicator_id"].isin(rows["indicator_id"])]
@@ -319,10 +410,12 @@ def layout(level: str | None = None, code: str | None = None, lang: str = "fr", 
         if progress is not None
         else None,
         territory_search(lang),
+        peers_section(database, level, code, name, lang),
         *(sections or [html.P(t("no_value", lang))]),
         html.P(f"* {t('incomplete_marker', lang)}", className="muted")
         if (values["is_self"] & (values["status"] == "incomplete")).any()
         else None,
+        policies_section(database, level, code, name, catalogue, lang),
     ]
     return shell(lang, params, children, "portrait")
 

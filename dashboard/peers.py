@@ -1,0 +1,103 @@
+"""Comparable territories and policies in words and charts (issue #17).
+
+Pure functions over rows of `indicator_peer_comparison`, `territory_peers` and
+`policy_effects` / `policy_series` (see queries); no database access.
+"""
+
+from __future__ import annotations
+
+from dash import html
+
+from dashboard.assessment import percent_a_year
+from dashboard.formatting import format_number, format_value, is_missing
+from dashboard.i18n import colon, t
+
+VERDICT_SYMBOL = {"better": "▲", "similar": "=", "worse": "▼", "not_comparable": "?"}
+
+
+def peer_sentence(row, lang: str) -> str:
+    """'Mieux que les territoires comparables : +2,5 %/an, contre +2,4 %/an en médiane (…)'."""
+    if row is None:
+        return ""
+    if row.verdict == "not_comparable":
+        return f"{t('peer_not_comparable', lang)}{colon(lang)}{t(f'peer_reason_{row.reason}', lang)}"
+    figures = t(
+        "peer_figures",
+        lang,
+        own=percent_a_year(row.cagr, lang),
+        median=percent_a_year(row.peer_median_cagr, lang),
+        n=int(row.peer_n),
+    )
+    label = t("peer_context", lang) if is_missing(row.verdict) else t(f"peer_{row.verdict}", lang)
+    return f"{label}{colon(lang)}{figures}"
+
+
+def peer_quartiles(row, lang: str) -> str:
+    """Where the middle half of the peers lie (a tooltip, and the sheet's words)."""
+    if row is None or row.verdict == "not_comparable":
+        return ""
+    q1, q3 = (percent_a_year(v, lang) for v in (row.peer_q1_cagr, row.peer_q3_cagr))
+    return t("peer_quartiles", lang, n=int(row.peer_n), q1=q1, q3=q3)
+
+
+def peer_line(row, lang: str) -> html.Div | None:
+    """The peer verdict under a progress badge: symbol (hidden from screen readers) and words."""
+    if row is None:
+        return None
+    symbol = VERDICT_SYMBOL.get(row.verdict, "◇")
+    return html.Div(
+        [html.Span(symbol, **{"aria-hidden": "true"}), " ", peer_sentence(row, lang)],
+        className=f"peer-verdict peer-{row.verdict or 'context'}",
+        title=peer_quartiles(row, lang) or None,
+    )
+
+
+def policy_sentence(row, unit: str | None, name: str, label: str, lang: str) -> str:
+    """In words a council understands, or why there is no number."""
+    if row.verdict == "not_evaluated":
+        return t(f"policy_reason_{row.reason}", lang, pre=int(row.pre_years), post=int(row.post_years))
+    direction = "policy_lower" if row.effect < 0 else "policy_higher"
+    return t(
+        "policy_effect",
+        lang,
+        year=int(row.start_year) - 1,
+        label=label.lower() if lang == "fr" else label,
+        name=name,
+        gap=t(direction, lang, amount=format_value(abs(row.effect), unit, lang)),
+        as_good=int(row.as_good),
+        donors=int(row.donors),
+        p=format_number(row.p_value, lang, decimals=2),
+        verdict=t(f"policy_verdict_{row.verdict}", lang),
+    )
+
+
+def policy_figure(series, start_year: int, unit: str | None, names: tuple[str, str], lang: str) -> dict:
+    """The territory and its synthetic control by year, with the start of the policy."""
+    lines = [
+        {"type": "scatter", "mode": "lines+markers", "name": name, "x": series["year"].tolist(),
+         "y": series[column].round(4).tolist(), **({"line": {"dash": "dot"}} if column == "synthetic" else {})}
+        for name, column in zip(names, ("actual", "synthetic"), strict=True)
+    ]  # fmt: skip
+    return {
+        "data": lines,
+        "layout": {
+            "height": 320,
+            "margin": {"l": 10, "r": 10, "t": 10, "b": 40},
+            "separators": (", " if lang == "fr" else ".,").replace(" ", "\u202f"),
+            "yaxis": {"title": {"text": unit or ""}, "automargin": True},
+            "xaxis": {"dtick": 1, "tickformat": "d"},
+            "shapes": [
+                {
+                    "type": "line",
+                    "x0": start_year - 0.5,
+                    "x1": start_year - 0.5,
+                    "yref": "paper",
+                    "y0": 0,
+                    "y1": 1,
+                    "line": {"dash": "dash", "color": "#000"},
+                }
+            ],  # fmt: skip
+            "legend": {"orientation": "h", "y": -0.2},
+            "plot_bgcolor": "white",
+        },
+    }
