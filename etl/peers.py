@@ -39,11 +39,13 @@ CREATE OR REPLACE TABLE peer_features (level VARCHAR, indicator_id VARCHAR, year
 CREATE OR REPLACE TABLE peer_settings (k INTEGER, min_peers INTEGER)"""
 
 
-def feature_table(con: duckdb.DuckDBPyConnection, settings: PeerSettings) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per level: (values, description). `values` has one row per territory with every used
-    feature (standardised and weighted columns); `description` records each feature's year,
-    whether it was used, and how many territories had it."""
-    rows, described = [], []
+def feature_table(
+    con: duckdb.DuckDBPyConnection, settings: PeerSettings
+) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """({level: values}, description). Each level's `values` has one row per territory (indexed
+    by code) with every feature used at that level (standardised and weighted columns);
+    `description` records each feature's year, whether it was used, and how many territories had it."""
+    levels, described = {}, []
     for level in settings.levels:
         columns = {}
         for f in settings.features:
@@ -65,12 +67,11 @@ def feature_table(con: duckdb.DuckDBPyConnection, settings: PeerSettings) -> tup
             if used:  # z-score, weighted: each feature counts by its weight in the squared distance
                 columns[f.indicator] = (values - values.mean()) / values.std(ddof=0) * np.sqrt(f.weight)
         if columns:
-            frame = pd.DataFrame(columns).dropna().sort_index()  # a territory missing a feature gets no peers
-            rows.append(frame.assign(level=level.value).reset_index(names="code"))
+            levels[level.value] = pd.DataFrame(columns).dropna().sort_index()  # missing a feature: no peers
     description = pd.DataFrame(
         described, columns=["level", "indicator_id", "year", "transform", "weight", "used", "territories"]
     )
-    return (pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=["level", "code"])), description
+    return levels, description
 
 
 def nearest(codes: list[str], matrix: np.ndarray, k: int) -> pd.DataFrame:
@@ -104,9 +105,8 @@ def assess_peers(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> None:
     con.register("_peer_features", description)
     con.execute("INSERT INTO peer_features SELECT * FROM _peer_features ORDER BY ALL")
     con.unregister("_peer_features")
-    for level, frame in values.groupby("level"):
-        features = [c for c in frame.columns if c not in ("level", "code")]
-        found = nearest(frame["code"].tolist(), frame[features].to_numpy(float), settings.k).assign(level=level)
+    for level, frame in values.items():
+        found = nearest(frame.index.tolist(), frame.to_numpy(float), settings.k).assign(level=level)
         con.register("_peers", found)
         con.execute(
             "INSERT INTO territory_peers SELECT level, code, peer_code, rank, distance FROM _peers ORDER BY ALL"
@@ -118,7 +118,7 @@ def assess_peers(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> None:
             "SELECT coalesce(verdict, 'context'), count(*) FROM indicator_peer_comparison GROUP BY 1"
         ).fetchall()
     )
-    log.info("peers: %d territories with a group; comparisons %s", len(values), counts)
+    log.info("peers: %d territories with a group; comparisons %s", sum(map(len, values.values())), counts)
 
 
 COMPARISON_DDL = """
