@@ -131,11 +131,14 @@ def composite_frame(
         picked["contribution"] = 100 * picked["weight"] * picked["normalised"]
         picked["usable"] = picked["available"] & picked["normalised"].notna()
 
+        # Boolean columns reduced with built-in `any`: a Python lambda per group is 300x slower.
+        picked["is_incomplete"] = picked["status"] == "incomplete"
+        picked["is_secret"] = picked["status"] == "secret"
         per_territory = picked.groupby(["code", "index_year"]).agg(
             complete=("usable", "all"),
             value=("contribution", "sum"),
-            incomplete=("status", lambda s: (s == "incomplete").any()),
-            secret=("status", lambda s: (s == "secret").any()),
+            incomplete=("is_incomplete", "any"),
+            secret=("is_secret", "any"),
         )
         status = np.where(
             per_territory["complete"],

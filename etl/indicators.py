@@ -134,7 +134,7 @@ def _pairs(con: duckdb.DuckDBPyConnection, indicator: Indicator, population: Var
         if indicator.kind != "published":
             sides[name] += f"""
             UNION ALL
-            SELECT l.parent_level, l.parent_code, c.year, sum(c.value), {AGGREGATE_STATUS.replace("present", "c.value IS NOT NULL")}
+            SELECT l.parent_level, l.parent_code, c.year, fsum(c.value), {AGGREGATE_STATUS.replace("present", "c.value IS NOT NULL")}
             FROM territory_links l JOIN ({_rows(ref, AT_COMMUNES)}) c ON c.code = l.child_code
             WHERE l.child_level = 'commune' AND l.parent_level IN {AGGREGATED_LEVELS}
               AND l.parent_level NOT IN (SELECT level FROM ({_rows(ref, ABOVE_COMMUNES)}))
@@ -160,23 +160,27 @@ def _aggregate(con: duckdb.DuckDBPyConnection, levels: list[str], population: Va
     """)
     con.execute(f"""
         INSERT INTO _pairs
-        SELECT level, code, year, sum(numerator) FILTER (WHERE present),
-               sum(denominator) FILTER (WHERE present), {AGGREGATE_STATUS}
+        SELECT level, code, year, fsum(numerator) FILTER (WHERE present),
+               fsum(denominator) FILTER (WHERE present), {AGGREGATE_STATUS}
         FROM _members GROUP BY level, code, year
     """)
-    # Population weights: each commune's population in the nearest year with one.
-    weights = (
-        f"""(SELECT p.value FROM ({_rows(population, AT_COMMUNES)}) p WHERE p.code = m.commune
-             ORDER BY abs(p.year - coalesce(m.year, p.year)), p.year DESC LIMIT 1)"""
-        if population
-        else "NULL"
-    )
+    # Population weights: each commune's population in the nearest year with one (the later of
+    # two as near), joined once for all members rather than looked up member by member.
+    populations = _rows(population, AT_COMMUNES) if population else _rows(None, AT_COMMUNES)
     con.execute(f"""
         INSERT INTO _coverage
-        SELECT level, code, year, count(*), count(*) FILTER (WHERE present),
-               sum(weight) FILTER (WHERE present) / nullif(sum(weight), 0)
-        FROM (SELECT m.*, {weights} AS weight FROM _members m)
-        GROUP BY level, code, year
+        WITH weights AS (
+            SELECT m.level, m.code, m.commune, m.year, p.value AS weight
+            FROM (SELECT DISTINCT level, code, commune, year FROM _members) m
+            JOIN ({populations}) p ON p.code = m.commune
+            QUALIFY row_number() OVER (PARTITION BY m.level, m.code, m.commune, m.year
+                                       ORDER BY abs(p.year - coalesce(m.year, p.year)), p.year DESC) = 1
+        )
+        SELECT m.level, m.code, m.year, count(*), count(*) FILTER (WHERE m.present),
+               fsum(w.weight) FILTER (WHERE m.present) / nullif(fsum(w.weight), 0)
+        FROM _members m LEFT JOIN weights w
+          ON w.level = m.level AND w.code = m.code AND w.commune = m.commune AND w.year IS NOT DISTINCT FROM m.year
+        GROUP BY m.level, m.code, m.year
     """)
 
 

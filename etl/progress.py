@@ -428,12 +428,16 @@ def assess_progress(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> Non
     """Write `indicator_progress`, `indicator_status`, `progress_summary` and `progress_categories`."""
     ensure_composite_tables(con)  # present even when the catalogue has no composite
     rules = rules_frame({i.id: rule_for(i, catalogue) for i in catalogue.indicators})
-    points = con.execute("SELECT indicator_id, level, code, year, value, status FROM indicator_values").df()
-    result = assess_frame(points, rules)
     con.execute(PROGRESS_DDL)
-    con.register("_progress_df", result)
-    con.execute(f"INSERT INTO indicator_progress SELECT {', '.join(OUTPUT_COLUMNS)} FROM _progress_df ORDER BY ALL")
-    con.unregister("_progress_df")
+    for indicator_id in rules.index:  # one indicator at a time: memory bounded by the largest, not the sum
+        points = con.execute(
+            "SELECT indicator_id, level, code, year, value, status FROM indicator_values WHERE indicator_id = ?",
+            [indicator_id],
+        ).df()
+        con.register("_progress_df", assess_frame(points, rules.loc[[indicator_id]]))
+        con.execute(f"INSERT INTO indicator_progress SELECT {', '.join(OUTPUT_COLUMNS)} FROM _progress_df")
+        con.unregister("_progress_df")
+    con.execute("CREATE OR REPLACE TABLE indicator_progress AS SELECT * FROM indicator_progress ORDER BY ALL")
     _status(con, catalogue)
     _summary(con, catalogue)
     _categories(con)

@@ -26,6 +26,9 @@ CREATE TABLE IF NOT EXISTS observations (
     year INTEGER, value DOUBLE, status VARCHAR
 )"""
 
+# Sums use `fsum` (compensated summation): DuckDB adds in parallel, in no fixed order, and a
+# plain `sum` of the same doubles can differ in its last digit from one build to the next.
+
 # The status of a sum over parts: complete only if every part is there.
 SUM_STATUS = """
 CASE WHEN count(*) FILTER (WHERE value IS NULL) = 0 AND bool_and(status = 'ok') THEN 'ok'
@@ -84,7 +87,7 @@ def tidy(con: duckdb.DuckDBPyConnection, source: Source) -> None:
             for column in spec.columns:
                 _warn_not_numbers(con, source, raw, column, _where(spec))
             con.execute(
-                f"""INSERT INTO observations SELECT ?, ?, level, code, year, sum(value), {SUM_STATUS}
+                f"""INSERT INTO observations SELECT ?, ?, level, code, year, fsum(value), {SUM_STATUS}
                 FROM ({rows}) GROUP BY level, code, year""",
                 [source.id, variable],
             )
@@ -220,7 +223,7 @@ def national_totals(con: duckdb.DuckDBPyConnection) -> None:
             SELECT o.source_id, o.variable, o.year, o.value, o.status, o.code AS departement
             FROM observations o WHERE o.level = 'departement' AND {additive}
             UNION ALL
-            SELECT source_id, variable, year, sum(value) AS value, {SUM_STATUS} AS status, departement
+            SELECT source_id, variable, year, fsum(value) AS value, {SUM_STATUS} AS status, departement
             FROM communes c
             WHERE NOT EXISTS (SELECT 1 FROM observations d WHERE d.level = 'departement' AND d.source_id = c.source_id
                               AND d.variable = c.variable AND d.year IS NOT DISTINCT FROM c.year)
@@ -231,7 +234,7 @@ def national_totals(con: duckdb.DuckDBPyConnection) -> None:
             UNION ALL SELECT code, 'france', 'FR' FROM france_departements
             UNION ALL SELECT code, 'france', 'METRO' FROM france_departements WHERE code NOT LIKE '97%'
         )
-        SELECT d.source_id, d.variable, a.level, a.area AS code, d.year, sum(d.value) AS value, {SUM_STATUS} AS status
+        SELECT d.source_id, d.variable, a.level, a.area AS code, d.year, fsum(d.value) AS value, {SUM_STATUS} AS status
         FROM departements d JOIN areas a USING (departement)
         GROUP BY d.source_id, d.variable, a.level, a.area, d.year
         HAVING count(DISTINCT d.departement) = (SELECT count(*) FROM areas b WHERE b.level = a.level AND b.area = a.area)
@@ -273,7 +276,7 @@ def harmonise(
         CREATE OR REPLACE TABLE obs AS
         WITH carried AS (
             SELECT o.source_id, o.variable, coalesce(m.code, o.code) AS code, o.year,
-                   sum(o.value) AS value, {SUM_STATUS} AS status, count(*) AS parts, any_value(v.vintage) AS vintage
+                   fsum(o.value) AS value, {SUM_STATUS} AS status, count(*) AS parts, any_value(v.vintage) AS vintage
             FROM observations o JOIN _vintage v USING (source_id)
             LEFT JOIN code_map m ON m.old_code = o.code AND m.vintage IS NOT DISTINCT FROM v.vintage
             WHERE o.level = 'commune'

@@ -3,6 +3,7 @@
 import hashlib
 import json
 
+import duckdb
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -174,3 +175,17 @@ def test_build_into_an_impossible_folder_is_a_clear_error(tmp_path):
     result = CliRunner().invoke(app, ["build", "--offline", "--db", str(blocker / "sub" / "x.duckdb")])
     assert result.exit_code == 1
     assert "Build failed" in result.output and "Traceback" not in result.output
+
+
+def test_two_builds_give_the_same_values_to_the_last_digit(tmp_path, offline_db, catalogue):
+    """Sums are compensated (fsum), so DuckDB's parallel order does not change a last digit."""
+    from etl.build import build
+
+    build(catalogue, tmp_path / "again.duckdb", offline=True, cache_dir=tmp_path / "cache")
+    tables = ("indicator_values", "indicator_progress", "indicator_status", "territory_peers", "composite_components")
+    for table in tables:
+        rows = []
+        for db in (offline_db, tmp_path / "again.duckdb"):
+            with duckdb.connect(str(db), read_only=True) as con:
+                rows.append(con.execute(f"SELECT * FROM {table} ORDER BY ALL").fetchall())
+        assert rows[0] == rows[1], table
