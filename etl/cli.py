@@ -22,6 +22,7 @@ from etl.geography import GeographyError
 from etl.load import LoadError
 from etl.lock import BuildLocked
 from etl.paths import default_cache, default_catalogue, default_db
+from etl.territory import TerritoryError
 
 app = typer.Typer(
     help="itdd: territorial sustainable-development indicators.", no_args_is_help=True, pretty_exceptions_enable=False
@@ -84,7 +85,11 @@ def build(
         str | None, typer.Option("--mirror", help="Read https://HOST/PATH from BASE/HOST/PATH (folder or URL)")
     ] = None,
     territory: Annotated[
-        str | None, typer.Option("--territory", help="Département code [default: catalogue's]")
+        str | None,
+        typer.Option(
+            "--territory",
+            help="A département (40, 2A, 971), a région as R and its code (R75), or FR [default: catalogue's]",
+        ),
     ] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Fail if any source cannot be fetched or read")] = False,
     catalogue: CatalogueOption = None,
@@ -106,7 +111,7 @@ def build(
             cache_dir=default_cache(),
             lock_timeout=wait,
         )
-    except (DownloadError, LoadError, GeographyError, BuildLocked, OSError, duckdb.Error) as e:
+    except (DownloadError, LoadError, GeographyError, TerritoryError, BuildLocked, OSError, duckdb.Error) as e:
         err.print(f"[red]Build failed[/red]: {e}", highlight=False)
         err.print(f"The previous database, if any, is unchanged: {target}", highlight=False)
         raise typer.Exit(1) from None
