@@ -214,7 +214,7 @@ def _try_source(run: _Run, source: Source, backbone: bool = False) -> SourceRepo
     build: values would land on the wrong communes. One that cannot be had is reported like
     any other, and `_require_backbone` says whether the build can do without it."""
     if source.snapshot is not None and not run.snapshot_serves:
-        return SourceReport(source.id, "skipped", f"the embedded snapshot covers {_embedded_label()} only")
+        return SourceReport(source.id, "skipped", "the embedded snapshot serves another territory")
     if run.offline and source.url and not _embedded_copies(run, source):
         return SourceReport(source.id, "skipped", "--offline: no embedded copy of this file for this territory")
     try:

@@ -1,0 +1,164 @@
+"""Producers' files in their exact layouts, for territories made up in tests and benchmarks.
+
+Each writer puts one file where `--mirror` looks for it (the official URL's host and path,
+taken from the catalogue) in the layout the shipped declaration reads: data.gouv.fr's copy of
+INSEE's COG (`communes.csv`) and legal populations (`donnees_communes.csv`), INSEE's EPCI
+workbook (zipped xlsx, four title lines, labels, codes), INSEE's history of changes (every
+field quoted), the comparateur (zipped CSV, CRLF) and geo.api.gouv.fr's outlines (GeoJSON,
+`surface` in hectares). The values are whatever the caller gives: SYNTHETIC in every use
+here, and named so.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from openpyxl import Workbook
+
+from etl.catalogue import Catalogue
+
+COG_HEADER = "TYPECOM,COM,REG,DEP,CTCD,ARR,TNCC,NCC,NCCENR,LIBELLE,CAN,COMPARENT"
+POPULATION_HEADER = "REG;Région;DEP;CODARR;CODCAN;CODCOM;COM;Commune;PMUN;PCAP;PTOT"
+HISTORY_HEADER = (
+    "MOD,DATE_EFF,TYPECOM_AV,COM_AV,TNCC_AV,NCC_AV,NCCENR_AV,LIBELLE_AV,"
+    "TYPECOM_AP,COM_AP,TNCC_AP,NCC_AP,NCCENR_AP,LIBELLE_AP"
+)
+EPCI_TITLE = [
+    "Intercommunalité et Métropole",
+    None,
+    "Mise en ligne le 18/03/2024",
+    "Source(s) : Insee, Code officiel géographique",
+]
+
+
+@dataclass
+class Commune:
+    """One commune of a made-up territory (every value SYNTHETIC)."""
+
+    code: str
+    name: str
+    departement: str
+    region: str
+    epci: str | None  # its EPCI on 1 January 2024
+    populations: dict[int, int] = field(default_factory=dict)  # legal population by year
+    merged_into: str | None = None  # merged on 1 January 2025: absent from the 2025 code list
+    square: tuple[float, float] = (0.0, 0.0)  # lower-left corner of its outline, 0.01° a side
+
+
+def mirror_file(mirror: Path, url: str) -> Path:
+    parts = urlsplit(url)
+    target = mirror / (parts.netloc + parts.path + (f"?{parts.query}" if parts.query else ""))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return target
+
+
+def _url(catalogue: Catalogue, source_id: str, departement: str | None = None) -> str:
+    source = catalogue.source(source_id)
+    return source.download_urls([departement])[0] if departement else source.url
+
+
+def write_cog_communes(mirror: Path, catalogue: Catalogue, communes: list[Commune], extra_rows: tuple = ()) -> None:
+    """data.gouv.fr's copy of v_commune_2025: `,`, CRLF, no quotes; `extra_rows` as written."""
+    rows = [
+        f"COM,{c.code},{c.region},{c.departement},,,0,{c.name.upper()},{c.name},{c.name},,"
+        if not c.merged_into
+        else f"COMD,{c.code},,,,,0,{c.name.upper()},{c.name},{c.name},,{c.merged_into}"  # as INSEE lists them
+        for c in communes
+    ]
+    text = "\r\n".join([COG_HEADER, *rows, *extra_rows]) + "\r\n"
+    mirror_file(mirror, _url(catalogue, "insee_cog_communes")).write_text(text, encoding="utf-8")
+
+
+def write_legal_populations(mirror: Path, catalogue: Catalogue, year: int, communes: list[Commune]) -> None:
+    """data.gouv.fr's donnees_communes.csv of one edition: `;`, CRLF; communes with a population that year."""
+    rows = [
+        f"{c.region};Région synthétique;{c.departement};1;01;{c.code[-3:]};{c.code};{c.name};{c.populations[year]};0;"
+        f"{c.populations[year]}"
+        for c in communes
+        if year in c.populations
+    ]
+    text = "\r\n".join([POPULATION_HEADER, *rows]) + "\r\n"
+    url = _url(catalogue, f"insee_populations_legales_{year}")
+    mirror_file(mirror, url).write_text(text, encoding="utf-8")
+
+
+def write_epci_composition(mirror: Path, catalogue: Catalogue, communes: list[Commune], names: dict[str, str]) -> None:
+    """INSEE's EPCI workbook of 1 January 2024 in its zip: sheets EPCI and Composition_communale."""
+    book = Workbook()
+    epci_sheet = book.active
+    epci_sheet.title = "EPCI"
+    members = [c for c in communes if c.epci]
+    for title in EPCI_TITLE:
+        epci_sheet.append([title])
+    epci_sheet.append(["EPCI - Métropole", "Libellé de l'EPCI / Métropole", "Nature d'EPCI", "Nombre communes"])
+    epci_sheet.append(["EPCI", "LIBEPCI", "NATURE_EPCI", "NB_COM"])
+    for code, name in names.items():
+        epci_sheet.append([code, name, "CC", sum(c.epci == code for c in members)])
+    composition = book.create_sheet("Composition_communale")
+    for title in EPCI_TITLE:
+        composition.append([title])
+    composition.append(
+        ["Code géographique", "Libellé géographique", "EPCI - Métropole", "Libellé de l'EPCI / Métropole"]
+        + ["Département", "Région"]
+    )
+    composition.append(["CODGEO", "LIBGEO", "EPCI", "LIBEPCI", "DEP", "REG"])
+    for c in communes:
+        composition.append(
+            [c.code, c.name, c.epci or "ZZZZZZZZZ", names.get(c.epci, "Sans EPCI"), c.departement, c.region]
+        )
+    workbook = io.BytesIO()
+    book.save(workbook)
+    source = catalogue.source("insee_epci_2024")
+    with zipfile.ZipFile(mirror_file(mirror, source.url), "w") as zf:
+        zf.writestr(source.member, workbook.getvalue())
+
+
+def write_commune_history(mirror: Path, catalogue: Catalogue, communes: list[Commune]) -> None:
+    """INSEE's v_mvt_commune_2025 (every field quoted, LF): the mergers of 1 January 2025."""
+    by_code = {c.code: c for c in communes}
+    rows = []
+    for c in communes:
+        if c.merged_into:
+            new = by_code[c.merged_into]
+            rows.append(
+                ["32", "2025-01-01", "COM", c.code, "0", c.name.upper(), c.name, c.name]
+                + ["COM", new.code, "0", new.name.upper(), new.name, new.name]
+            )
+    lines = [HISTORY_HEADER] + [",".join(f'"{v}"' for v in row) for row in rows]
+    mirror_file(mirror, _url(catalogue, "insee_mouvements_communes")).write_text("\n".join(lines) + "\n")
+
+
+def write_outlines(mirror: Path, catalogue: Catalogue, departement: str, communes: list[Commune]) -> None:
+    """geo.api.gouv.fr's answer for one département: a square per commune, `surface` in hectares."""
+    features = []
+    for c in communes:
+        if c.departement != departement or c.merged_into:
+            continue
+        x, y = c.square
+        ring = [[x, y], [x + 0.01, y], [x + 0.01, y + 0.01], [x, y + 0.01], [x, y]]
+        features.append(
+            {
+                "type": "Feature",
+                "properties": {"code": c.code, "nom": c.name, "surface": 100},  # SYNTHETIC: 1 km² each
+                "geometry": {"type": "Polygon", "coordinates": [ring]},
+            }
+        )
+    url = _url(catalogue, "geo_api_communes", departement)
+    mirror_file(mirror, url).write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+
+
+def write_comparateur(mirror: Path, catalogue: Catalogue, values: dict[str, dict[str, float]]) -> None:
+    """The comparateur (census 2018 edition), zipped, `;`, CRLF: every column the catalogue
+    reads; a column the caller gives no value for is 1."""
+    source = catalogue.source("insee_comparateur")
+    columns = sorted(source.columns() - {"CODGEO"})
+    lines = [";".join(["CODGEO", *columns])]
+    for code, given in values.items():
+        lines.append(";".join([code, *(f"{given.get(col, 1):g}" for col in columns)]))
+    with zipfile.ZipFile(mirror_file(mirror, source.url), "w") as zf:
+        zf.writestr(source.member, "\r\n".join(lines) + "\r\n")
