@@ -176,6 +176,10 @@ def publish(
     base_url: Annotated[
         str | None, typer.Option("--base-url", help="Public address of the folder, for absolute links in the catalogue")
     ] = None,
+    publisher: Annotated[
+        str | None,
+        typer.Option("--publisher", help='Who publishes the data, e.g. "Département des Landes" [default: itdd]'),
+    ] = None,
 ) -> None:
     """Publish the open data (CSV, Parquet, GeoJSON, datapackage.json, DCAT catalogue) and the static site."""
     from dashboard.static_site import write_site  # Dash is only imported when rendering the site
@@ -190,7 +194,7 @@ def publish(
     try:
         with staged_folder(out) as folder, Progress(console=err, transient=True) as progress:
             with duckdb.connect(str(target), read_only=True) as con:
-                package = write_open_data(con, Writer(folder), base_url)
+                package = write_open_data(con, Writer(folder), base_url, publisher)
             task = progress.add_task("Pages", total=None)
             pages = write_site(target, folder, lambda done, total: progress.update(task, completed=done, total=total))
     except (PublishError, OSError, duckdb.Error) as e:

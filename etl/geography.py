@@ -231,8 +231,9 @@ def _write_territories(con: duckdb.DuckDBPyConnection, territory: Territory) -> 
         [france_code, metro_code],
     )
     con.execute(
-        "CREATE OR REPLACE TABLE build_territory AS SELECT ? AS level, ? AS code, ? AS name, ? AS spelling",
-        [territory.level, territory.code, territory.name, territory.spelling],
+        "CREATE OR REPLACE TABLE build_territory AS "
+        "SELECT ? AS level, ? AS code, ? AS name, ? AS spelling, ?::INTEGER AS tncc",
+        [territory.level, territory.code, territory.name, territory.spelling, territory.tncc],
     )
 
 

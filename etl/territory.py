@@ -22,6 +22,7 @@ FRANCE = ("france", "FR", "France")
 # territory of its own, so that such a value is never shown as France's.
 METROPOLITAN_FRANCE = ("france", "METRO", "France métropolitaine")
 REGION_PREFIX = "R"  # `R75`: région codes are two digits, like many département codes
+FRANCE_TNCC = 3  # "la France"
 
 
 class TerritoryError(Exception):
@@ -38,6 +39,7 @@ class Territory:
     code: str  # 40 | 75 | FR
     name: str
     departements: tuple[str, ...]  # the départements it covers
+    tncc: int = 0  # INSEE's article type of the name: 3 "la Gironde", 4 "les Landes", 0 "Paris"
 
     @property
     def spelling(self) -> str:
@@ -53,7 +55,7 @@ class Territory:
 
 @functools.cache
 def national_lists() -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(départements: code, name, region; régions: code, name) of France."""
+    """(départements: code, name, region, tncc; régions: code, name, tncc) of France."""
 
     def read(name: str) -> pd.DataFrame:
         return pd.read_csv(snapshot_file(f"snapshot/{name}"), dtype=str, keep_default_na=False)
@@ -66,14 +68,14 @@ def parse_territory(text: str) -> Territory:
     departements, regions = national_lists()
     wanted = text.strip().upper()
     if wanted == "FR":
-        return Territory(*FRANCE, tuple(departements["code"]))
+        return Territory(*FRANCE, tuple(departements["code"]), FRANCE_TNCC)
     if wanted.startswith(REGION_PREFIX) and wanted[1:] in set(regions["code"]):
-        code = wanted[1:]
-        name = regions.loc[regions["code"] == code, "name"].iloc[0]
-        return Territory("region", code, name, tuple(departements.loc[departements["region"] == code, "code"]))
+        row = regions[regions["code"] == wanted[1:]].iloc[0]
+        members = tuple(departements.loc[departements["region"] == row["code"], "code"])
+        return Territory("region", row["code"], row["name"], members, int(row["tncc"]))
     if wanted in set(departements["code"]):
-        name = departements.loc[departements["code"] == wanted, "name"].iloc[0]
-        return Territory("departement", wanted, name, (wanted,))
+        row = departements[departements["code"] == wanted].iloc[0]
+        return Territory("departement", wanted, row["name"], (wanted,), int(row["tncc"]))
     raise TerritoryError(
         f"unknown territory '{text}': give a département code (01 … 95, 2A, 2B, 971 … 976), a région as "
         f"{REGION_PREFIX} and its code ({', '.join(REGION_PREFIX + c for c in regions['code'])}), or FR for France"

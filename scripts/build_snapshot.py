@@ -214,12 +214,14 @@ def build(territory: str, work: Path, out: Path) -> None:
     # overseas collectivities, each as its own "région": left out) with its région: how a
     # national file's communes add up to régions and to France, and the codes `--territory` takes.
     france = [d for d in departements if d["region"] != d["code"]]
-    pd.DataFrame([(d["code"], d["nom"], d["region"]) for d in france], columns=["code", "name", "region"]).sort_values(
-        "code"
-    ).to_csv(out / "departements.csv", index=False)
+    # `tncc`: INSEE's article type of the name (the package's `typeLiaison`): 3 "la Gironde", 4 "les Landes"…
     pd.DataFrame(
-        [(r["code"], r["nom"]) for r in regions if any(d["region"] == r["code"] for d in france)],
-        columns=["code", "name"],
+        [(d["code"], d["nom"], d["region"], d["typeLiaison"]) for d in france],
+        columns=["code", "name", "region", "tncc"],
+    ).sort_values("code").to_csv(out / "departements.csv", index=False)
+    pd.DataFrame(
+        [(r["code"], r["nom"], r["typeLiaison"]) for r in regions if any(d["region"] == r["code"] for d in france)],
+        columns=["code", "name", "tncc"],
     ).sort_values("code").to_csv(out / "regions.csv", index=False)
     dep = next(d for d in departements if d["code"] == territory)
     reg = next(r for r in regions if r["code"] == dep["region"])

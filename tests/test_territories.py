@@ -263,3 +263,57 @@ def test_the_real_cog_2024_file_is_refused_as_2025(tmp_path, catalogue, serve_fo
         target.write_bytes((shared_opendata / relative).read_bytes())
     with pytest.raises(LoadError, match=r"33409, 33008, 2025-01-01"):
         build(catalogue, tmp_path / "x.duckdb", mirror=serve_folder(mirror), territory="33", cache_dir=tmp_path / "c")
+
+
+# --- pages and published metadata name the build's territory -------------------------------------
+
+
+def test_the_pages_name_the_territory_of_the_database(corse_du_sud):
+    from dashboard.app import create_app
+    from dashboard.pages import home, indicateur, methode
+
+    app = create_app(corse_du_sud[0])
+    client = app.server.test_client()
+    with app.server.test_request_context():
+        french, english = str(home.layout(lang="fr")), str(home.layout(lang="en"))
+        sheet = str(indicateur.layout(indicator_id="population", lang="fr"))
+        method = str(methode.layout(lang="fr"))
+    # which départements the national sums count: the région's population sums its two
+    assert "insee_populations_legales_2023 (population)" in method and "2 / 2" in method
+    assert "La Corse-du-Sud en bref" in french and "le département de la Corse-du-Sud." in french
+    assert "Corse-du-Sud at a glance" in english
+    assert "Synthétique-Alpha" in french  # the quick links: its own communes
+    assert "Corse-du-Sud" in sheet and "Corse" in sheet  # without a choice, the build's territory and its région
+    served = client.get("/carte").get_data(as_text=True)
+    assert "<title>Corse-du-Sud — itdd — indicateurs territoriaux de développement durable</title>" in served
+    assert 'property="og:title" content="Carte — Corse-du-Sud — itdd' in served  # the router's title too
+    for text in (french, english, sheet, client.get("/").get_data(as_text=True)):
+        assert "Gironde" not in text and "Bordeaux" not in text and "33063" not in text
+
+
+def test_publish_names_the_territory_and_its_publisher(corse_du_sud, tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from etl.cli import app
+
+    out = tmp_path / "site"
+    args = ["publish", "--db", str(corse_du_sud[0]), "--out", str(out), "--publisher", "Collectivité de Corse"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    package = json.loads((out / "datapackage.json").read_text(encoding="utf-8"))
+    assert package["title"] == "Indicateurs territoriaux de développement durable — Corse-du-Sud"
+    assert package["itdd:territory"] == {"level": "departement", "code": "2A", "name": "Corse-du-Sud"}
+    assert package["contributors"] == [{"title": "Collectivité de Corse", "role": "publisher"}]
+    catalogue = json.loads((out / "catalogue.jsonld").read_text(encoding="utf-8"))
+    assert catalogue["dct:title"]["@value"].endswith(" — Corse-du-Sud")
+    assert catalogue["dct:publisher"]["foaf:name"] == "Collectivité de Corse"
+    assert catalogue["dct:spatial"]["skos:prefLabel"]["@value"] == "Corse-du-Sud"
+    population = next(d for d in catalogue["dcat:dataset"] if d["dct:identifier"] == "population")
+    assert population["dct:title"]["@value"] == "Population municipale — Corse-du-Sud"
+    assert population["dct:spatial"] == catalogue["dct:spatial"]
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert "<title>Corse-du-Sud — itdd" in index and "La Corse-du-Sud en bref" in index
+    leaks = [p.name for p in out.rglob("*") if p.is_file() and b"Gironde" in p.read_bytes()]
+    assert leaks == []
