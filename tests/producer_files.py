@@ -162,3 +162,51 @@ def write_comparateur(mirror: Path, catalogue: Catalogue, values: dict[str, dict
         lines.append(";".join([code, *(f"{given.get(col, 1):g}" for col in columns)]))
     with zipfile.ZipFile(mirror_file(mirror, source.url), "w") as zf:
         zf.writestr(source.member, "\r\n".join(lines) + "\r\n")
+
+
+def write_mirror(
+    mirror: Path, catalogue: Catalogue, communes: list[Commune], epci_names: dict[str, str], comparateur: dict
+) -> Path:
+    """Every file above for `communes`: referential, history, populations, outlines (a file per
+    département) and the comparateur."""
+    write_cog_communes(mirror, catalogue, communes)
+    write_epci_composition(mirror, catalogue, communes, epci_names)
+    write_commune_history(mirror, catalogue, communes)
+    for year in (2021, 2022, 2023):
+        write_legal_populations(mirror, catalogue, year, communes)
+    for departement in sorted({c.departement for c in communes}):
+        write_outlines(mirror, catalogue, departement, communes)
+    write_comparateur(mirror, catalogue, comparateur)
+    return mirror
+
+
+def synthetic_communes(departements: list[tuple[str, str]], per_departement: int) -> tuple[list[Commune], dict]:
+    """A made-up France (SYNTHETIC names and values) over real département codes
+    [(département, région)]: `per_departement` communes each (99 at most overseas, whose codes
+    have two digits), EPCI of about 25 communes, the last one of each département also taking
+    the first commune of the next (straddling), and commune 002 of each merged into 001 in
+    2025. Returns the communes and the EPCI names."""
+    communes, names = [], {}
+    for d, (departement, region) in enumerate(departements):
+        count = min(per_departement, 99) if departement.startswith("97") else per_departement
+        width = 5 - len(departement)
+        for n in range(1, count + 1):
+            code = f"{departement}{n:0{width}d}"
+            epci = f"2{d:04d}{(n - 1) // 25:04d}"
+            names.setdefault(epci, f"EPCI synthétique {epci}")
+            population = 200 + (n * 7919 + d * 104729) % 5000
+            merged = f"{departement}{1:0{width}d}" if n == 2 else None
+            years = {2021: population, 2022: population + n % 7}
+            if not merged:  # the 2023 legal populations are in the 2025 code list
+                years[2023] = population + n % 11
+            square = (-5 + (n % 60) * 0.012, 41 + d * 0.09 + (n // 60) * 0.012)
+            communes.append(Commune(code, f"Synthétique {code}", departement, region, epci, years, merged, square))
+    # Straddling: each département's first commune joins the previous département's last EPCI.
+    by_departement = {}
+    for c in communes:
+        by_departement.setdefault(c.departement, []).append(c)
+    ordered = [by_departement[d] for d, _ in departements]
+    for previous, current in zip(ordered, ordered[1:], strict=False):
+        current[0].epci = previous[-1].epci
+    used = {c.epci for c in communes}
+    return communes, {e: n for e, n in names.items() if e in used}

@@ -13,16 +13,9 @@ import sys
 from pathlib import Path
 
 import duckdb
+import producer_files
 import pytest
-from producer_files import (
-    Commune,
-    write_cog_communes,
-    write_commune_history,
-    write_comparateur,
-    write_epci_composition,
-    write_legal_populations,
-    write_outlines,
-)
+from producer_files import Commune, write_cog_communes
 
 from etl.build import build
 from etl.load import LoadError
@@ -66,17 +59,8 @@ UNEMPLOYMENT = {  # SYNTHETIC
 
 
 def write_mirror(root: Path, catalogue, communes=COMMUNES) -> Path:
-    write_cog_communes(root, catalogue, communes)
-    write_epci_composition(root, catalogue, communes, EPCI_NAMES)
-    write_commune_history(root, catalogue, communes)
-    for year in (2021, 2022, 2023):
-        write_legal_populations(root, catalogue, year, communes)
-    for departement in ("2A", "2B"):
-        write_outlines(root, catalogue, departement, communes)
-    write_comparateur(
-        root, catalogue, {code: {"P18_CHOM1564": u, "P18_ACT1564": a} for code, (u, a) in UNEMPLOYMENT.items()}
-    )
-    return root
+    comparateur = {code: {"P18_CHOM1564": u, "P18_ACT1564": a} for code, (u, a) in UNEMPLOYMENT.items()}
+    return producer_files.write_mirror(root, catalogue, communes, EPCI_NAMES, comparateur)
 
 
 @pytest.fixture(scope="module")
