@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from openpyxl import Workbook
 
 from etl.catalogue import Catalogue
+from etl.territory import national_lists
 
 COG_HEADER = "TYPECOM,COM,REG,DEP,CTCD,ARR,TNCC,NCC,NCCENR,LIBELLE,CAN,COMPARENT"
 POPULATION_HEADER = "REG;Région;DEP;CODARR;CODCAN;CODCOM;COM;Commune;PMUN;PCAP;PTOT"
@@ -76,15 +77,36 @@ def write_cog_communes(mirror: Path, catalogue: Catalogue, communes: list[Commun
 
 def write_legal_populations(mirror: Path, catalogue: Catalogue, year: int, communes: list[Commune]) -> None:
     """data.gouv.fr's donnees_communes.csv of one edition: `;`, CRLF; communes with a population that year."""
-    rows = [
-        f"{c.region};Région synthétique;{c.departement};1;01;{c.code[-3:]};{c.code};{c.name};{c.populations[year]};0;"
-        f"{c.populations[year]}"
+    regions = dict(national_lists()[1][["code", "name"]].itertuples(index=False))
+    rows = [  # arrondissement, canton, population counted apart and total: not known here, left empty
+        f"{c.region};{regions[c.region]};{c.departement};;;{c.code[-3:]};{c.code};{c.name};{c.populations[year]};;"
         for c in communes
         if year in c.populations
     ]
     text = "\r\n".join([POPULATION_HEADER, *rows]) + "\r\n"
     url = _url(catalogue, f"insee_populations_legales_{year}")
     mirror_file(mirror, url).write_text(text, encoding="utf-8")
+
+
+def write_legal_populations_xlsx(mirror: Path, catalogue: Catalogue, year: int, communes: list[Commune]) -> None:
+    """INSEE's ensemble.xlsx: sheet Communes, seven title and source lines, the header on row 8,
+    the commune code split into département and commune."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Communes"
+    for line in ["Recensement de la population", f"Populations légales {year}", None, None, None, None, None]:
+        sheet.append([line])
+    sheet.append(
+        ["Code région", "Nom de la région", "Code département", "Code arrondissement", "Code canton"]
+        + ["Code commune", "Nom de la commune", "Population municipale", "Population comptée à part"]
+        + ["Population totale"]
+    )
+    regions = dict(national_lists()[1][["code", "name"]].itertuples(index=False))
+    for c in communes:
+        if year in c.populations:
+            local = c.code[len(c.departement) :]
+            sheet.append([c.region, regions[c.region], c.departement, None, None, local, c.name, c.populations[year]])
+    book.save(mirror_file(mirror, _url(catalogue, f"insee_populations_legales_{year}")))
 
 
 def write_epci_composition(mirror: Path, catalogue: Catalogue, communes: list[Commune], names: dict[str, str]) -> None:
@@ -118,17 +140,21 @@ def write_epci_composition(mirror: Path, catalogue: Catalogue, communes: list[Co
         zf.writestr(source.member, workbook.getvalue())
 
 
-def write_commune_history(mirror: Path, catalogue: Catalogue, communes: list[Commune]) -> None:
-    """INSEE's v_mvt_commune_2025 (every field quoted, LF): the mergers of 1 January 2025."""
-    by_code = {c.code: c for c in communes}
+def write_commune_history(
+    mirror: Path, catalogue: Catalogue, communes: list[Commune], earlier: list[tuple[str, str, str]] = ()
+) -> None:
+    """INSEE's v_mvt_commune_2025 (every field quoted, LF): the mergers of 1 January 2025, and
+    `earlier` ones (old code, new code, date) as communes nouvelles (MOD 32); names the history
+    gives only where the commune is known here."""
+    names = {c.code: c.name for c in communes}
+    events = [(c.code, c.merged_into, "2025-01-01") for c in communes if c.merged_into] + list(earlier)
     rows = []
-    for c in communes:
-        if c.merged_into:
-            new = by_code[c.merged_into]
-            rows.append(
-                ["32", "2025-01-01", "COM", c.code, "0", c.name.upper(), c.name, c.name]
-                + ["COM", new.code, "0", new.name.upper(), new.name, new.name]
-            )
+    for old, new, date in events:
+        old_name, new_name = names.get(old, ""), names.get(new, "")
+        rows.append(
+            ["32", date, "COM", old, "0", old_name.upper(), old_name, old_name]
+            + ["COM", new, "0", new_name.upper(), new_name, new_name]
+        )
     lines = [HISTORY_HEADER] + [",".join(f'"{v}"' for v in row) for row in rows]
     mirror_file(mirror, _url(catalogue, "insee_mouvements_communes")).write_text("\n".join(lines) + "\n")
 

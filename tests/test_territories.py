@@ -13,12 +13,14 @@ import sys
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import producer_files
 import pytest
 from producer_files import Commune, write_cog_communes
 
 from etl.build import build
 from etl.load import LoadError
+from etl.paths import data_dir
 from etl.territory import TerritoryError, parse_territory
 
 pytestmark = pytest.mark.integration
@@ -145,22 +147,26 @@ def test_density_and_outlines_come_from_the_departements_of_the_build(q):
     assert drawn == {"commune": 5, "epci": 2, "departement": 1}
 
 
-def test_nothing_of_gironde_leaks_into_another_build(q):
-    """Codes, names and titles: nothing of the embedded territory in another one's database."""
-    for table, column in [
-        ("territories", "code"),
-        ("territory_links", "child_code"),
-        ("territory_links", "parent_code"),
-        ("indicator_values", "code"),
-        ("obs", "code"),
-        ("geometries", "code"),
-    ]:
-        assert q(f"SELECT count(*) FROM {table} WHERE {column} LIKE '33%' OR {column} LIKE '24%'") == [(0,)], table
-    words = ("Gironde", "Bordeaux", "Dordogne", "Nouvelle-Aquitaine", "département 33")
+def nothing_of_gironde(q) -> None:
+    """Codes, names and titles: nothing of the embedded territory (Gironde, its EPCI and their
+    Dordogne members) in another one's database."""
+    epci = list(pd.read_csv(data_dir() / "snapshot" / "epci.csv", dtype=str)["code"])
+    gironde = "((level = 'commune' AND (code LIKE '33%' OR code LIKE '24%')) OR (level = 'departement' AND code IN ('33', '24')) OR (level = 'epci' AND code IN (SELECT unnest(?::VARCHAR[]))))"
+    for table in ("territories", "indicator_values", "obs", "geometries"):
+        assert q(f"SELECT count(*) FROM {table} WHERE {gironde}", epci) == [(0,)], table
+    for side in ("child", "parent"):
+        links = gironde.replace("level", f"{side}_level").replace("code", f"{side}_code")
+        assert q(f"SELECT count(*) FROM territory_links WHERE {links}", epci) == [(0,)], side
+    words = ("Gironde", "Bordeaux", "Dordogne", "département 33")
     for table in ("territories", "sources", "build_sources", "provenance", "indicators", "build_territory"):
         text = str(q(f"SELECT * FROM {table}"))
         assert not [w for w in words if w in text], table
     assert q("SELECT count(*) FROM provenance WHERE url LIKE '%/33/%' OR url LIKE '%:33&%'") == [(0,)]
+
+
+def test_nothing_of_gironde_leaks_into_another_build(q):
+    nothing_of_gironde(q)
+    assert "Nouvelle-Aquitaine" not in str(q("SELECT * FROM territories"))
 
 
 def test_a_region_is_built_with_all_its_departements(tmp_path, catalogue, mirror):
