@@ -21,7 +21,7 @@ from producer_files import Commune, write_cog_communes
 from etl.build import build
 from etl.load import LoadError
 from etl.paths import data_dir
-from etl.territory import TerritoryError, parse_territory
+from etl.territory import TerritoryError, national_lists, parse_territory
 
 pytestmark = pytest.mark.integration
 
@@ -307,3 +307,38 @@ def test_publish_names_the_territory_and_its_publisher(corse_du_sud, tmp_path):
     assert "<title>Corse-du-Sud — itdd" in index and "La Corse-du-Sud en bref" in index
     leaks = [p.name for p in out.rglob("*") if p.is_file() and b"Gironde" in p.read_bytes()]
     assert leaks == []
+
+
+def test_france_is_its_101_departements_and_says_which_a_file_lacks(tmp_path, catalogue, serve_folder):
+    """A made-up France (SYNTHETIC): three communes a département, 002 merged into 001 in 2025;
+    the 2023 legal populations leave out Mayotte, as INSEE's do."""
+    departements, _ = national_lists()
+    communes, epci = producer_files.synthetic_communes(
+        list(departements[["code", "region"]].itertuples(index=False)), 3
+    )
+    mirror = producer_files.write_mirror(tmp_path / "mirror", catalogue, communes, epci, {})
+    without_mayotte = [c for c in communes if c.departement != "976"]
+    producer_files.write_legal_populations(mirror, catalogue, 2023, without_mayotte)
+    db = tmp_path / "fr.duckdb"
+    build(catalogue, db, mirror=serve_folder(mirror), territory="FR", cache_dir=tmp_path / "cache")
+    kept = [c for c in communes if not c.merged_into]
+    metropolitan = sum(c.populations[2023] for c in kept if not c.departement.startswith("97"))
+    overseas_but_mayotte = sum(c.populations[2023] for c in kept if c.departement[:3] in ("971", "972", "973", "974"))
+    with duckdb.connect(str(db), read_only=True) as con:
+        values = dict(
+            ((code, year), (value, status))
+            for code, year, value, status in con.execute(
+                "SELECT code, year, value, status FROM indicator_values WHERE indicator_id = 'population' "
+                "AND level IN ('france', 'region')"
+            ).fetchall()
+        )
+        scope = con.execute(
+            "SELECT code, departements, expected, missing FROM national_scope "
+            "WHERE source_id = 'insee_populations_legales_2023' AND level = 'france'"
+        ).fetchall()
+        levels = dict(con.execute("SELECT level, count(*) FROM territories GROUP BY level").fetchall())
+    assert levels == {"commune": 101 * 2, "epci": 101, "departement": 101, "region": 18, "france": 2}
+    assert values[("FR", 2023)] == (metropolitan + overseas_but_mayotte, "incomplete")  # without Mayotte
+    assert values[("METRO", 2023)] == (metropolitan, "ok")  # France métropolitaine, its 96 départements
+    assert ("06", 2023) not in values and values[("06", 2022)][1] == "ok"  # Mayotte's région: its file only
+    assert sorted(scope) == [("FR", 100, 101, ["976"]), ("METRO", 96, 96, [])]
