@@ -293,8 +293,9 @@ def _licence(name: str) -> dict:
 
 
 def _sources_of(row, sources: pd.DataFrame) -> pd.DataFrame:
+    """The indicator's sources, once each (a source fetched per département has several downloads)."""
     wanted = [s for s in str(row.sources or "").split(",") if s]
-    return sources[sources["source_id"].isin(wanted)]
+    return sources[sources["source_id"].isin(wanted)].drop_duplicates("source_id")
 
 
 def _description(row) -> str:
@@ -368,7 +369,10 @@ def datapackage(
         "itdd:territory": {"level": territory.level, "code": territory.code, "name": territory.name},
         "contributors": [{"title": publisher or DEFAULT_PUBLISHER, "role": "publisher"}],
         "licenses": [_licence(PUBLISHED_LICENCE)],
-        "sources": [{"title": f"{s.producer} — {s.title}", "path": s.url} for s in sources.itertuples()],
+        "sources": [
+            {"title": f"{s.producer} — {s.title}", "path": s.url}
+            for s in sources.drop_duplicates("source_id").itertuples()
+        ],
         "itdd:provenance": [
             {
                 "source_id": s.source_id,
