@@ -166,8 +166,27 @@ def resolve_territory(
            OR r.epci IN (SELECT epci FROM inside WHERE epci IS NOT NULL)""",
         [wanted],
     )
+    _check_members(con)
     _write_territories(con, territory)
     return [d for (d,) in con.execute("SELECT DISTINCT departement FROM _communes ORDER BY 1").fetchall()]
+
+
+def _check_members(con: duckdb.DuckDBPyConnection) -> None:
+    """An EPCI of the build whose member no file places in a département (a commune list
+    restricted to the territory beside a national EPCI file) would be summed without it."""
+    lost = con.execute("""
+        SELECT DISTINCT r.epci, coalesce(m.code, r.code) AS commune, r.source_id
+        FROM referential_rows r JOIN _ranks k USING (source_id)
+        LEFT JOIN _ref_map m ON m.vintage = k.vintage AND m.old_code = r.code
+        WHERE r.level = 'commune' AND r.epci IN (SELECT epci FROM _communes)
+          AND coalesce(m.code, r.code) NOT IN (SELECT code FROM referential)
+        ORDER BY ALL LIMIT 10""").fetchall()
+    if lost:
+        shown = "; ".join(f"{commune} in EPCI {epci} ({source})" for epci, commune, source in lost)
+        raise GeographyError(
+            f"EPCI member(s) that no referential file lists as a commune of the reference code list: {shown}. "
+            "The commune list must hold every member of the territory's EPCI, outside ones included"
+        )
 
 
 def _absent_message(con: duckdb.DuckDBPyConnection, territory: Territory, absent: list[str], sources) -> str:

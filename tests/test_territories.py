@@ -19,6 +19,7 @@ import pytest
 from producer_files import Commune, write_cog_communes
 
 from etl.build import build
+from etl.geography import GeographyError
 from etl.load import LoadError
 from etl.paths import data_dir
 from etl.territory import TerritoryError, national_lists, parse_territory
@@ -342,3 +343,12 @@ def test_france_is_its_101_departements_and_says_which_a_file_lacks(tmp_path, ca
     assert values[("METRO", 2023)] == (metropolitan, "ok")  # France métropolitaine, its 96 départements
     assert ("06", 2023) not in values and values[("06", 2022)][1] == "ok"  # Mayotte's région: its file only
     assert sorted(scope) == [("FR", 100, 101, ["976"]), ("METRO", 96, 96, [])]
+
+
+def test_an_epci_member_missing_from_the_commune_list_is_refused(tmp_path, catalogue, serve_folder):
+    """The commune list restricted to Corse-du-Sud beside an EPCI file that has 2B001: the EPCI
+    would be summed without its Haute-Corse member."""
+    mirror = write_mirror(tmp_path / "mirror", catalogue)
+    write_cog_communes(mirror, catalogue, [c for c in COMMUNES if c.departement == "2A"])
+    with pytest.raises(GeographyError, match=r"2B001 in EPCI 200000001 \(insee_epci_2024\)"):
+        build(catalogue, tmp_path / "x.duckdb", mirror=serve_folder(mirror), territory="2A", cache_dir=tmp_path / "c")
