@@ -196,9 +196,11 @@ def _absent_message(con: duckdb.DuckDBPyConnection, territory: Territory, absent
     ).fetchall()
     covers = "; ".join(f"{s} covers {', '.join(d[:8])}{' …' if len(d) > 8 else ''}" for s, d in found)
     shown = ", ".join(absent[:12]) + (" …" if len(absent) > 12 else "")
+    if not sources:
+        return f"no commune of {territory.label}: indicators.yaml names no `referential` source that could be read"
     return (
         f"no commune of département(s) {shown} in the referential files of {territory.label} "
-        f"({', '.join(s.id for s in sources) or 'none loaded'}): {covers or 'they hold no commune'}"
+        f"({', '.join(s.id for s in sources)}): {covers or 'they hold no commune'}"
     )
 
 
