@@ -15,6 +15,7 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import requests
 
 from etl.catalogue import Catalogue, Source
 from etl.embedded import EXTRACT_DIR, extract_download, extract_territory, snapshot_download, snapshot_territory
@@ -133,7 +134,7 @@ class _Run:
     offline: bool
     mirror: str | None
     strict: bool
-    http: object
+    http: requests.Session
     cache: Cache
     departements: list[str]  # where the build's communes lie: the files of a per-département URL to fetch
 
