@@ -8,6 +8,7 @@ the file again, so a rebuild (atomic swap) shows without a restart.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import dash
@@ -46,14 +47,24 @@ INDEX = """<!DOCTYPE html>
 </html>"""
 
 
+def page_title(prefix: str, territory: dict | None) -> str:
+    """`Carte — Landes — itdd — indicateurs…`: the page, the build's territory, the site."""
+    return f"{prefix}{territory['name'] + ' — ' if territory else ''}{TITLE}"
+
+
+def _titled(prefix: str = "") -> Callable[..., str]:
+    """A page title read from the database at each request (a rebuild may change territory)."""
+    return lambda **_path: page_title(prefix, db().run(queries.build_territory))
+
+
 def _register_pages(app: dash.Dash) -> None:
     pages = [
-        (home, {"path": home.PATH, "title": TITLE, "order": 0}),
-        (carte, {"path": carte.PATH, "title": f"Carte — {TITLE}", "order": 1}),
-        (territoire, {"path_template": territoire.PATH_TEMPLATE, "title": f"Portrait — {TITLE}"}),
-        (indicateur, {"path_template": indicateur.PATH_TEMPLATE, "title": f"Indicateur — {TITLE}"}),
-        (methode, {"path": methode.PATH, "title": f"Méthode — {TITLE}", "order": 2}),
-        (not_found_404, {"path": "/404", "title": f"Page introuvable — {TITLE}"}),
+        (home, {"path": home.PATH, "title": _titled(), "order": 0}),
+        (carte, {"path": carte.PATH, "title": _titled("Carte — "), "order": 1}),
+        (territoire, {"path_template": territoire.PATH_TEMPLATE, "title": _titled("Portrait — ")}),
+        (indicateur, {"path_template": indicateur.PATH_TEMPLATE, "title": _titled("Indicateur — ")}),
+        (methode, {"path": methode.PATH, "title": _titled("Méthode — "), "order": 2}),
+        (not_found_404, {"path": "/404", "title": _titled("Page introuvable — ")}),
     ]
     for module, options in pages:
         dash.register_page(module.__name__, layout=module.layout, **options)
@@ -98,9 +109,15 @@ def _register_downloads(app: dash.Dash) -> None:
         )
 
 
+class _App(dash.Dash):
+    def interpolate_index(self, **kwargs) -> str:
+        # The served page names the build's territory; the router then sets the page's own title.
+        return super().interpolate_index(**{**kwargs, "title": _titled()()})
+
+
 def create_app(db_path: Path) -> dash.Dash:
     """Build the Dash app over `db_path`; the file is only read when pages are served."""
-    app = dash.Dash(
+    app = _App(
         __name__,
         title=TITLE,
         use_pages=True,

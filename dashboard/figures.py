@@ -32,6 +32,7 @@ CLASS_METHODS = ("quantiles", "equal")
 N_CLASSES = 5
 MAP_HEIGHT = 560
 MAP_WIDTH = 720  # the width the initial zoom is fitted to
+FRANCE_VIEW = {"center": {"lon": 2.4, "lat": 46.6}, "zoom": 4.4}
 
 
 def class_breaks(values: pd.Series, method: str = "quantiles", n: int = N_CLASSES) -> list[float]:
@@ -167,8 +168,8 @@ def map_view(geojson: dict) -> dict:
 
     for feature in geojson.get("features", []):
         walk(feature["geometry"]["coordinates"])
-    if not lons:
-        return {"center": {"lon": -0.6, "lat": 44.85}, "zoom": 7.6}
+    if not lons:  # no outline at all: metropolitan France, whatever the territory
+        return FRANCE_VIEW
     west, east, south, north = min(lons), max(lons), min(lats), max(lats)
 
     def merc(lat: float) -> float:

@@ -48,16 +48,19 @@ TEXT: dict[str, dict[str, str]] = {
         "incomplete_marker": "valeur calculée sans certaines parties",
         "legend_incomplete": "Contour épais\u00a0: valeur calculée sans certaines parties",
         "no_data_yet": "pas encore de données",
-        "home_intro": "Les indicateurs de l'Agenda 21, classés par finalité, pour les communes, intercommunalités et le département de la Gironde.",
+        "home_intro": "Les indicateurs de l'Agenda 21, classés par finalité.",
+        "home_intro_departement": "Les indicateurs de l'Agenda 21, classés par finalité, pour les communes, les intercommunalités et le département {of_name}.",
+        "home_intro_region": "Les indicateurs de l'Agenda 21, classés par finalité, pour les communes, les intercommunalités, les départements et la région {of_name}.",
+        "home_intro_france": "Les indicateurs de l'Agenda 21, classés par finalité, pour les communes, les intercommunalités, les départements et les régions {of_name}.",
         "home_search": "Rechercher un indicateur",
         "home_search_placeholder": "ex. population, chômage…",
-        "home_headline": "La Gironde en bref",
+        "home_headline": "{the_name} en bref",
         "home_catalogue": "Catalogue des indicateurs",
         "home_all_indicators": "Tous les indicateurs de {name}",
         "home_territories": "Portraits de territoires",
         "home_no_match": "Aucun indicateur ne correspond à « {text} ».",
         "territory_search": "Rechercher un territoire (nom ou code)",
-        "territory_search_placeholder": "ex. St Medard, 33063",
+        "territory_search_placeholder": "nom, code INSEE ou SIREN",
         "territory_no_match": "Aucun territoire ne correspond à « {text} ».",
         "latest": "Dernière valeur",
         "latest_and_trend": "Dernière valeur et évolution",
@@ -179,16 +182,19 @@ TEXT: dict[str, dict[str, str]] = {
         "incomplete_marker": "value computed without some of its parts",
         "legend_incomplete": "Thick outline: value computed without some of its parts",
         "no_data_yet": "no data yet",
-        "home_intro": "Agenda 21 indicators, grouped by finality, for the municipalities, intermunicipalities and the département of Gironde.",
+        "home_intro": "Agenda 21 indicators, grouped by finality.",
+        "home_intro_departement": "Agenda 21 indicators, grouped by finality, for the municipalities, the intermunicipalities and the département of {name}.",
+        "home_intro_region": "Agenda 21 indicators, grouped by finality, for the municipalities, the intermunicipalities, the départements and the region of {name}.",
+        "home_intro_france": "Agenda 21 indicators, grouped by finality, for the municipalities, the intermunicipalities, the départements and the regions of {name}.",
         "home_search": "Search an indicator",
         "home_search_placeholder": "e.g. population, unemployment…",
-        "home_headline": "Gironde at a glance",
+        "home_headline": "{the_name} at a glance",
         "home_catalogue": "Indicator catalogue",
         "home_all_indicators": "Every indicator for {name}",
         "home_territories": "Territory portraits",
         "home_no_match": "No indicator matches “{text}”.",
         "territory_search": "Search a territory (name or code)",
-        "territory_search_placeholder": "e.g. St Medard, 33063",
+        "territory_search_placeholder": "name, INSEE code or SIREN",
         "territory_no_match": "No territory matches “{text}”.",
         "latest": "Latest value",
         "latest_and_trend": "Latest value and trend",
@@ -285,6 +291,30 @@ def t(key: str, lang: str, **values: object) -> str:
     """Translated text for `key`, formatted with `values`; French if missing in `lang`."""
     text = TEXT[normalise_lang(lang)].get(key) or TEXT[DEFAULT_LANG].get(key, key)
     return text.format(**values) if values else text
+
+
+# INSEE's article types (TNCC) of a name: (article, "of" form), as in "la Gironde", "des Landes".
+ARTICLES = {
+    0: ("", "de "),
+    1: ("", "d'"),
+    2: ("le ", "du "),
+    3: ("la ", "de la "),
+    4: ("les ", "des "),
+    5: ("l'", "de l'"),
+    6: ("aux ", "des "),
+    7: ("las ", "de las "),
+    8: ("los ", "de los "),
+}
+
+
+def place_names(name: str, tncc: int | None, lang: str) -> dict[str, str]:
+    """`name`, `the_name` (capitalised: "Les Landes", English "Landes") and `of_name`
+    ("des Landes", English "Landes") of a territory, for the texts that name it."""
+    if lang != "fr" or tncc is None:
+        return {"name": name, "the_name": name, "of_name": name}
+    article, of = ARTICLES.get(int(tncc), ("", "de "))
+    the_name = article + name
+    return {"name": name, "the_name": the_name[:1].upper() + the_name[1:], "of_name": of + name}
 
 
 def finality_label(finality: str | None, lang: str) -> str:

@@ -127,6 +127,36 @@ def list_territories(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return con.execute("SELECT level, code, name FROM territories ORDER BY level, name, code").df()
 
 
+def build_territory(con: duckdb.DuckDBPyConnection) -> dict | None:
+    """The territory the database was built for: level, code, name, tncc (INSEE's article
+    type). A build older than `build_territory` gives its first département (tncc unknown)."""
+    if table_exists(con, "build_territory"):
+        row = con.execute("SELECT level, code, name, tncc FROM build_territory").fetchone()
+    else:
+        row = con.execute(
+            "SELECT level, code, name, NULL FROM territories WHERE level = 'departement' ORDER BY code LIMIT 1"
+        ).fetchone()
+    return dict(zip(("level", "code", "name", "tncc"), row, strict=True)) if row else None
+
+
+def national_scope(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The région and France sums of national files: per source, variable and territory, the
+    years, the départements counted of those expected and the ones the file lacks."""
+    if not table_exists(con, "national_scope"):
+        columns = ["source_id", "variable", "level", "code", "name", "years", "departements", "expected", "missing"]
+        return pd.DataFrame(columns=columns)
+    return con.execute(
+        """
+        SELECT s.source_id, s.variable, s.level, s.code, t.name,
+               string_agg(DISTINCT s.year::VARCHAR, ', ' ORDER BY s.year::VARCHAR) AS years,
+               s.departements, s.expected, array_to_string(s.missing, ', ') AS missing
+        FROM national_scope AS s JOIN territories AS t ON t.level = s.level AND t.code = s.code
+        GROUP BY s.source_id, s.variable, s.level, s.code, t.name, s.departements, s.expected, s.missing
+        ORDER BY s.source_id, s.variable, list_position(['region', 'france'], s.level), s.code
+        """
+    ).df()
+
+
 def territory_name(con: duckdb.DuckDBPyConnection, level: str, code: str) -> str | None:
     row = con.execute("SELECT name FROM territories WHERE level = ? AND code = ?", [level, code]).fetchone()
     return row[0] if row else None

@@ -24,7 +24,7 @@ import plotly.io
 from dash import dcc, html
 
 from dashboard import assessment, figures, queries
-from dashboard.app import TITLE, create_app
+from dashboard.app import create_app, page_title
 from dashboard.chrome import label, scroll_region, shell
 from dashboard.context import CONFIG_KEY, db
 from dashboard.i18n import FINALITIES, t
@@ -372,9 +372,10 @@ def write_page(root: Path, page: str, layout, title: str) -> int:
 
 def pages(database) -> Iterator[tuple[str, Callable[[], object], str]]:
     """(site file, layout factory, title) of every page of the site."""
-    yield "index.html", lambda: home.layout(lang=LANG), TITLE
-    yield "methode.html", lambda: methode.layout(lang=LANG), f"Méthode — {TITLE}"
-    yield "territoires.html", lambda: territories_index(database), f"Territoires — {TITLE}"
+    territory = database.run(queries.build_territory)
+    yield "index.html", lambda: home.layout(lang=LANG), page_title("", territory)
+    yield "methode.html", lambda: methode.layout(lang=LANG), page_title("Méthode — ", territory)
+    yield "territoires.html", lambda: territories_index(database), page_title("Territoires — ", territory)
     for row in database.run(queries.catalogue).itertuples():
         page = f"indicateur/{row.indicator_id}.html"
 
@@ -383,7 +384,7 @@ def pages(database) -> Iterator[tuple[str, Callable[[], object], str]]:
             append_to_main(layout, [map_block(database, row.indicator_id, page) if row.has_values else None])
             return layout
 
-        yield page, sheet, f"{label(row, LANG)} — {TITLE}"
+        yield page, sheet, page_title(f"{label(row, LANG)} — ", territory)
     for r in database.run(queries.list_territories).itertuples():
         page = f"territoire/{r.level}/{r.code}.html"
 
@@ -394,7 +395,7 @@ def pages(database) -> Iterator[tuple[str, Callable[[], object], str]]:
             )
             return layout
 
-        yield page, portrait, f"{r.name} — {TITLE}"
+        yield page, portrait, page_title(f"{r.name} — ", territory)
 
 
 def write_site(db_path: Path, root: Path, progress: Callable[[int, int], None] | None = None) -> int:

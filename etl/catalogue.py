@@ -14,6 +14,8 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
+from etl.territory import TerritoryError, parse_territory
+
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -55,7 +57,21 @@ def _member_from_level(value: object) -> object:
     return {"level": value} if isinstance(value, str) else value
 
 
+class Attribute(StrEnum):
+    """What a referential source says of each commune (or EPCI) besides numbers: its name,
+    département, région, EPCI and EPCI name (see `Catalogue.referential`)."""
+
+    name = "name"
+    departement = "departement"
+    region = "region"
+    epci = "epci"
+    epci_name = "epci_name"
+
+
 Status = Literal["missing", "secret"]
+# `{departement}` in a URL: the file is fetched once per département of the build (an API
+# filtered by département), and the files are read as one.
+PER_DEPARTEMENT = "{departement}"
 # Columns added to a raw table read from several members: each row's level and fixed code.
 MEMBER_LEVEL, MEMBER_CODE = "_itdd_level", "_itdd_code"
 
@@ -128,6 +144,11 @@ class Source(Strict):
     variables: dict[str, Column | dict[str, int | None]]
     # Variables that cannot be summed (medians, rates): merged communes get no value.
     non_additive: list[str] = Field(default_factory=list)
+    # The producer's unit to the variable's: {surface_km2: 0.01} for an area published in hectares.
+    multiply: dict[str, Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
+    # A referential source (`Catalogue.referential`): the text column of each attribute,
+    # {name: LIBELLE, departement: DEP, region: REG}, read at the source's level.
+    attributes: dict[Attribute, str] = Field(default_factory=dict)
     # Validation (etl.validate): values are not negative but for `signed` variables, and lie
     # within `bounds` where declared; the file gives at least `min_coverage` of the territory's
     # communes; no download or zip member is larger than `max_bytes`.
@@ -151,7 +172,7 @@ class Source(Strict):
             raise ValueError("`records` (the key of each page's rows) goes with format json, and json needs it")
         if self.next_page and self.format != "json":
             raise ValueError("`next_page` is for a paginated JSON API (format json)")
-        for field in ("non_additive", "signed", "bounds"):
+        for field in ("non_additive", "signed", "bounds", "multiply"):
             unknown = [v for v in getattr(self, field) if v not in self.variables]
             if unknown:
                 raise ValueError(f"{field} names unknown variable(s): {', '.join(unknown)}")
@@ -168,9 +189,17 @@ class Source(Strict):
             raise ValueError(f"variables {', '.join(long)} read a long file: give `year_column`")
         return self
 
-    def download_url(self, territory: str) -> str:
-        """`url` for one territory: `{territory}` stands for its code (an API filtered by département)."""
-        return (self.url or "").replace("{territory}", territory)
+    @property
+    def per_departement(self) -> bool:
+        return PER_DEPARTEMENT in (self.url or "")
+
+    def download_urls(self, departements: list[str] | tuple[str, ...]) -> list[str]:
+        """The files to fetch: `url`, or one per département where it holds `{departement}`."""
+        if not self.url:
+            return []
+        if not self.per_departement:
+            return [self.url]
+        return [self.url.replace(PER_DEPARTEMENT, d) for d in departements]
 
     @property
     def keys(self) -> list[str]:
@@ -179,6 +208,7 @@ class Source(Strict):
     def columns(self) -> set[str]:
         """Every column this source reads."""
         wanted = set(self.keys) | {self.year_column, self.level_column, self.status_column} - {None}
+        wanted |= set(self.attributes.values())
         wanted |= {MEMBER_LEVEL, MEMBER_CODE} if self.members else set()
         for spec in self.variables.values():
             wanted |= {*spec.columns, *spec.where} if isinstance(spec, Column) else set(spec)
@@ -350,9 +380,15 @@ class Indicator(Strict):
 
 class Catalogue(Strict):
     reference_code_list: int
-    territory: str = "33"
-    # Population used to weigh the coverage of incomplete aggregates.
-    coverage_population: VariableRef | None = None
+    # The territory a build takes without --territory (`40`, `R75`, `FR`); without it, the
+    # territory of the embedded data.
+    territory: str | None = None
+    # The referential: sources giving the communes of the reference code list, their name,
+    # département, région and EPCI (`attributes`). For each commune and attribute, the first
+    # listed source that gives it wins.
+    referential: list[str] = Field(default_factory=list)
+    # Population used to weigh the coverage of incomplete aggregates (a series, newest edition first).
+    coverage_population: Series | None = None
     # A source in INSEE's v_mvt_commune layout; when it loads, it replaces the snapshot's history.
     commune_history: str | None = None
     # A geojson source of commune outlines (`key`: the code property), in any code list.
@@ -475,9 +511,26 @@ def parse_catalogue(raw: object, path: Path) -> Catalogue:
         for feature in catalogue.peers.features if catalogue.peers else []:
             if feature.indicator not in {i.id for i in indicators}:
                 errors.append(f"peers.features: unknown indicator '{feature.indicator}'")
-        ref = catalogue.coverage_population
-        if ref and not any(s.id == ref.source and ref.variable in s.variables for s in sources):
-            errors.append(f"coverage_population: no variable '{ref.variable}' in a source '{ref.source}'")
+        for ref in catalogue.coverage_population or []:
+            if not any(s.id == ref.source and ref.variable in s.variables for s in sources):
+                errors.append(f"coverage_population: no variable '{ref.variable}' in a source '{ref.source}'")
+        for source_id in catalogue.referential:
+            if source_id not in by_id:
+                errors.append(f"referential: unknown source '{source_id}'")
+            elif not by_id[source_id].attributes:
+                errors.append(f"referential: source '{source_id}' declares no `attributes` (name, departement…)")
+            elif Attribute.departement in by_id[source_id].attributes and (
+                by_id[source_id].code_list != catalogue.reference_code_list
+            ):  # the communes of the build are those of the reference code list
+                errors.append(
+                    f"referential: source '{source_id}' gives communes (departement) in code list "
+                    f"{by_id[source_id].code_list}, not the reference {catalogue.reference_code_list}"
+                )
+        if catalogue.territory is not None:
+            try:
+                parse_territory(catalogue.territory)
+            except TerritoryError as e:
+                errors.append(f"territory: {e}")
     except ValidationError as e:
         errors.extend(_describe("catalogue", e))
     if errors:

@@ -23,6 +23,7 @@ from etl.load import LoadError
 from etl.lock import BuildLocked
 from etl.paths import default_cache, default_catalogue, default_db, default_policies
 from etl.policy import PolicyError, load_policies
+from etl.territory import TerritoryError
 
 app = typer.Typer(
     help="itdd: territorial sustainable-development indicators.", no_args_is_help=True, pretty_exceptions_enable=False
@@ -85,7 +86,11 @@ def build(
         str | None, typer.Option("--mirror", help="Read https://HOST/PATH from BASE/HOST/PATH (folder or URL)")
     ] = None,
     territory: Annotated[
-        str | None, typer.Option("--territory", help="Département code [default: catalogue's]")
+        str | None,
+        typer.Option(
+            "--territory",
+            help="A département (40, 2A, 971), a région as R and its code (R75), or FR [default: catalogue's]",
+        ),
     ] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Fail if any source cannot be fetched or read")] = False,
     catalogue: CatalogueOption = None,
@@ -117,7 +122,7 @@ def build(
             lock_timeout=wait,
             policies=declared,
         )
-    except (DownloadError, LoadError, GeographyError, BuildLocked, OSError, duckdb.Error) as e:
+    except (DownloadError, LoadError, GeographyError, TerritoryError, BuildLocked, OSError, duckdb.Error) as e:
         err.print(f"[red]Build failed[/red]: {e}", highlight=False)
         err.print(f"The previous database, if any, is unchanged: {target}", highlight=False)
         raise typer.Exit(1) from None
@@ -182,6 +187,10 @@ def publish(
     base_url: Annotated[
         str | None, typer.Option("--base-url", help="Public address of the folder, for absolute links in the catalogue")
     ] = None,
+    publisher: Annotated[
+        str | None,
+        typer.Option("--publisher", help='Who publishes the data, e.g. "Département des Landes" [default: itdd]'),
+    ] = None,
 ) -> None:
     """Publish the open data (CSV, Parquet, GeoJSON, datapackage.json, DCAT catalogue) and the static site."""
     from dashboard.static_site import write_site  # Dash is only imported when rendering the site
@@ -196,7 +205,7 @@ def publish(
     try:
         with staged_folder(out) as folder, Progress(console=err, transient=True) as progress:
             with duckdb.connect(str(target), read_only=True) as con:
-                package = write_open_data(con, Writer(folder), base_url)
+                package = write_open_data(con, Writer(folder), base_url, publisher)
             task = progress.add_task("Pages", total=None)
             pages = write_site(target, folder, lambda done, total: progress.update(task, completed=done, total=total))
     except (PublishError, OSError, duckdb.Error) as e:

@@ -1,7 +1,15 @@
-"""The territorial backbone from the embedded snapshot: territories, links, geometries.
+"""The territorial backbone: communes, EPCI, départements, régions and France, and their outlines.
 
-The snapshot holds the reference code list (COG 2025) for one département plus the
-outside members of its EPCIs, so that every EPCI is built from all of its communes.
+It comes from the referential sources of `indicators.yaml` (`referential`: the communes of
+the reference code list with their name, département, région and EPCI), read like any
+source. For each commune and attribute, the first listed source that gives it wins, so an
+embedded file listed last fills only what the downloaded ones lack. A file in an older code
+list (INSEE's EPCI composition of 1 January 2024) is carried to the reference list with the
+history of changes.
+
+A build keeps its territory's communes and the outside members of their EPCIs (so that an
+EPCI is built from all of its communes), and every level above: EPCI, département, région,
+France (its 101 départements, `FR`) and France métropolitaine (`METRO`).
 """
 
 from __future__ import annotations
@@ -13,143 +21,261 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
+from etl.catalogue import Attribute, Source
+from etl.load import raw_table
 from etl.paths import snapshot_file
+from etl.sql import literal, quote
+from etl.territory import FRANCE, METROPOLITAN_FRANCE, Territory, national_lists
+from etl.transform import code_maps
 
 log = logging.getLogger(__name__)
 
-FRANCE = ("france", "FR", "France")
-# INSEE publishes some figures for metropolitan France only (Filosofi's METRO file): a
-# territory of its own, so that such a value is never shown as France's.
-METROPOLITAN_FRANCE = ("france", "METRO", "France métropolitaine")
 # Display geometry: coverage simplification tolerance and coordinate grid, in degrees.
 SIMPLIFY_TOLERANCE = 0.0015
 COORDINATE_GRID = 1e-4
+NO_EPCI = "ZZZZZZZZZ"  # INSEE's EPCI code for a commune that belongs to none (some islands)
+REFERENTIAL_DDL = f"""
+CREATE TABLE IF NOT EXISTS referential_rows (
+    source_id VARCHAR, level VARCHAR, code VARCHAR, {", ".join(f"{a.value} VARCHAR" for a in Attribute)}
+)"""
 
 
 class GeographyError(Exception):
     pass
 
 
-def read_snapshot_csv(name: str) -> pd.DataFrame:
-    return pd.read_csv(snapshot_file(f"snapshot/{name}"), dtype=str, keep_default_na=False)
-
-
-def load_geography(con: duckdb.DuckDBPyConnection, territory: str) -> None:
-    communes = read_snapshot_csv("communes.csv")
-    epcis = read_snapshot_csv("epci.csv")
-    areas = read_snapshot_csv("areas.csv")
-    departement = areas[(areas["level"] == "departement") & (areas["code"] == territory)]
-    if departement.empty:
-        covered = ", ".join(areas.loc[areas["level"] == "departement", "code"])
-        raise GeographyError(
-            f"the embedded snapshot covers département {covered}, not {territory}; "
-            "rebuild it with scripts/build_snapshot.py --territory " + territory
-        )
-    region = departement["parent"].iloc[0]
-
-    countries = [FRANCE] + ([METROPOLITAN_FRANCE] if not territory.startswith("97") else [])
-    territories = pd.concat(
-        [
-            communes.assign(level="commune")[["level", "code", "name"]],
-            epcis.assign(level="epci")[["level", "code", "name"]],
-            areas[["level", "code", "name"]],
-            pd.DataFrame(countries, columns=["level", "code", "name"]),
-        ],
-        ignore_index=True,
-    )
-    metropolitan = communes[~communes["departement"].str.startswith("97")]
-    links = pd.concat(
-        [
-            _links(communes[communes["epci"] != ""], "commune", "epci", "epci"),
-            _links(communes[communes["departement"] == territory], "commune", "departement", "departement"),
-            _links(communes, "commune", "region", "region"),
-            communes.assign(child_level="commune", parent_level="france", parent_code="FR").rename(
-                columns={"code": "child_code"}
-            ),
-            epcis.assign(child_level="epci", parent_level="france", parent_code="FR").rename(
-                columns={"code": "child_code"}
-            ),
-            pd.DataFrame(
-                [
-                    ("departement", territory, "region", region),
-                    ("departement", territory, "france", "FR"),
-                    ("region", region, "france", "FR"),
-                ],
-                columns=["child_level", "child_code", "parent_level", "parent_code"],
-            ),
-            *(
-                _links(frame.assign(metro="METRO"), level, "france", "metro")
-                for level, frame in (
-                    ("commune", metropolitan),
-                    ("epci", epcis[epcis["code"].isin(metropolitan["epci"])]),
-                    ("departement", pd.DataFrame({"code": [territory]})),
-                    ("region", pd.DataFrame({"code": [region]})),
-                )
-                if len(countries) > 1
-            ),
-        ],
-        ignore_index=True,
-    )[["child_level", "child_code", "parent_level", "parent_code"]]
-    _check_epci_membership(communes, epcis)
-
-    con.register("territories_df", territories)
-    con.register("links_df", links)
-    con.execute("CREATE OR REPLACE TABLE territories AS SELECT level, code, name FROM territories_df")
-    con.execute("CREATE OR REPLACE TABLE territory_links AS SELECT * FROM links_df")
-    departements = read_snapshot_csv("departements.csv")  # every département of France, for national sums
+def load_national_lists(con: duckdb.DuckDBPyConnection) -> None:
+    """`france_departements` (code, name, region) and `france_regions` (code, name)."""
+    departements, regions = national_lists()
     con.register("departements_df", departements)
+    con.register("regions_df", regions)
     con.execute("CREATE OR REPLACE TABLE france_departements AS SELECT code, name, region FROM departements_df")
-    changes = read_snapshot_csv("commune_changes.csv")
-    con.register("changes_df", changes)
-    con.execute("CREATE OR REPLACE TABLE commune_changes AS SELECT * FROM changes_df")
-    _load_geometries(con, communes, territory)
+    con.execute("CREATE OR REPLACE TABLE france_regions AS SELECT code, name FROM regions_df")
+    con.unregister("departements_df")
+    con.unregister("regions_df")
 
 
-def _links(df: pd.DataFrame, child: str, parent_level: str, parent_column: str) -> pd.DataFrame:
-    return pd.DataFrame(
-        {"child_level": child, "child_code": df["code"], "parent_level": parent_level, "parent_code": df[parent_column]}
+def load_embedded_history(con: duckdb.DuckDBPyConnection, covered: bool) -> None:
+    """`commune_changes`: the embedded history where the embedded data covers the build's
+    territory (INSEE's, once loaded, replaces it), else empty."""
+    con.execute(
+        "CREATE OR REPLACE TABLE commune_changes (old_code VARCHAR, new_code VARCHAR, date VARCHAR, event VARCHAR)"
+    )
+    if covered:
+        changes = pd.read_csv(snapshot_file("snapshot/commune_changes.csv"), dtype=str, keep_default_na=False)
+        con.register("changes_df", changes)
+        con.execute("INSERT INTO commune_changes SELECT old_code, new_code, date, event FROM changes_df")
+        con.unregister("changes_df")
+
+
+def tidy_attributes(con: duckdb.DuckDBPyConnection, source: Source, level_sql: str) -> None:
+    """Append the source's attributes to `referential_rows`, one row per (level, code)."""
+    con.execute(REFERENTIAL_DDL)
+    key = " || ".join(f"trim({quote(k)})" for k in source.keys)
+    values = []
+    for attribute in Attribute:
+        column = source.attributes.get(attribute)
+        cell = f"nullif(trim({quote(column)}), '')" if column else "NULL"
+        if attribute == Attribute.epci and column:
+            cell = f"nullif({cell}, {literal(NO_EPCI)})"
+        values.append(f"{cell} AS {attribute.value}")
+    con.execute(
+        f"""INSERT INTO referential_rows
+        SELECT * FROM (SELECT ? AS source_id, {level_sql} AS level, {key} AS code, {", ".join(values)}
+                       FROM {raw_table(source)}) WHERE level IS NOT NULL""",
+        [source.id],
     )
 
 
-def _check_epci_membership(communes: pd.DataFrame, epcis: pd.DataFrame) -> None:
-    present = communes[communes["epci"] != ""].groupby("epci").size()
-    for code, expected in zip(epcis["code"], epcis["member_count"].astype(int), strict=True):
-        if present.get(code, 0) != expected:
-            raise GeographyError(
-                f"EPCI {code} has {expected} member communes but the snapshot holds {present.get(code, 0)}"
-            )
+def drop_attributes(con: duckdb.DuckDBPyConnection, source_id: str) -> None:
+    con.execute(REFERENTIAL_DDL)
+    con.execute("DELETE FROM referential_rows WHERE source_id = ?", [source_id])
 
 
-def _load_geometries(con: duckdb.DuckDBPyConnection, communes: pd.DataFrame, territory: str) -> None:
-    shapes = gpd.read_file(snapshot_file("snapshot/communes.geojson"))
-    missing = set(communes["code"]) - set(shapes["code"])
-    if missing:
-        raise GeographyError(f"no geometry for commune(s) {', '.join(sorted(missing))}")
-    con.execute("CREATE OR REPLACE TABLE geometries (level VARCHAR, code VARCHAR, geojson VARCHAR)")
-    _write_communes(con, shapes)
-    _write_unions(con, territory)
+def resolve_territory(
+    con: duckdb.DuckDBPyConnection, territory: Territory, sources: list[Source], reference_code_list: int
+) -> list[str]:
+    """Build `territories`, `territory_links`, `referential` and `build_territory` from the
+    loaded referential sources (listed by precedence); return the départements the build's
+    communes lie in (its own, and those of the outside members of its EPCIs)."""
+    con.execute(REFERENTIAL_DDL)
+    ranks = pd.DataFrame(
+        [(s.id, n, s.code_list) for n, s in enumerate(sources)], columns=["source_id", "rank", "vintage"]
+    ).astype({"vintage": "Int64"})
+    con.register("_ranks_df", ranks)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _ranks AS SELECT source_id, rank, vintage::INTEGER AS vintage FROM _ranks_df"
+    )
+    con.unregister("_ranks_df")
+    reference = {
+        c
+        for (c,) in con.execute(
+            """SELECT DISTINCT code FROM referential_rows JOIN _ranks USING (source_id)
+            WHERE level = 'commune' AND departement IS NOT NULL"""
+        ).fetchall()
+    }
+    vintages = {s.code_list for s in sources if s.code_list != reference_code_list}
+    maps = code_maps(con, vintages, reference)
+    con.execute("CREATE OR REPLACE TEMP TABLE _ref_map (vintage INTEGER, old_code VARCHAR, code VARCHAR)")
+    if maps:
+        con.executemany("INSERT INTO _ref_map VALUES (?, ?, ?)", maps)
+    # Names, départements and régions from rows of the commune's own code; an EPCI may come
+    # from a predecessor's row in an older file (a commune nouvelle keeps its parts' EPCI).
+    con.execute("""
+        CREATE OR REPLACE TABLE referential AS
+        WITH carried AS (
+            SELECT r.*, k.rank, coalesce(m.code, r.code) AS commune, m.code IS NULL AS own
+            FROM referential_rows r JOIN _ranks k USING (source_id)
+            LEFT JOIN _ref_map m ON m.vintage = k.vintage AND m.old_code = r.code
+            WHERE r.level = 'commune'
+        )
+        SELECT commune AS code,
+               arg_min(name, rank) FILTER (WHERE own AND name IS NOT NULL) AS name,
+               arg_min(departement, rank) FILTER (WHERE own AND departement IS NOT NULL) AS departement,
+               arg_min(region, rank) FILTER (WHERE own AND region IS NOT NULL) AS region,
+               arg_min(epci, rank * 2 + (NOT own)::INTEGER) FILTER (WHERE epci IS NOT NULL) AS epci,
+               arg_min(source_id, rank) FILTER (WHERE own AND departement IS NOT NULL) AS source_id
+        FROM carried GROUP BY commune
+        HAVING departement IS NOT NULL
+    """)
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _epci_names AS
+        SELECT code, arg_min(name, rank) AS name FROM (
+            SELECT r.code, r.name, k.rank FROM referential_rows r JOIN _ranks k USING (source_id)
+            WHERE r.level = 'epci' AND r.name IS NOT NULL
+            UNION ALL
+            SELECT r.epci, r.epci_name, k.rank FROM referential_rows r JOIN _ranks k USING (source_id)
+            WHERE r.level = 'commune' AND r.epci IS NOT NULL AND r.epci_name IS NOT NULL
+        ) GROUP BY code""")
+    wanted = list(territory.departements)
+    absent = [
+        d
+        for (d,) in con.execute(
+            "SELECT unnest(?::VARCHAR[]) AS d EXCEPT SELECT departement FROM referential ORDER BY d", [wanted]
+        ).fetchall()
+    ]
+    if absent:
+        raise GeographyError(_absent_message(con, territory, absent, sources))
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE _communes AS
+        WITH inside AS (SELECT * FROM referential WHERE departement IN (SELECT unnest($1::VARCHAR[])))
+        SELECT r.*, r.departement IN (SELECT unnest($1::VARCHAR[])) AS inside,
+               coalesce(r.region, d.region) AS region_code
+        FROM referential r LEFT JOIN france_departements d ON d.code = r.departement
+        WHERE r.departement IN (SELECT unnest($1::VARCHAR[]))
+           OR r.epci IN (SELECT epci FROM inside WHERE epci IS NOT NULL)""",
+        [wanted],
+    )
+    _check_members(con)
+    _write_territories(con, territory)
+    return [d for (d,) in con.execute("SELECT DISTINCT departement FROM _communes ORDER BY 1").fetchall()]
 
 
-def _write_communes(con: duckdb.DuckDBPyConnection, shapes: gpd.GeoDataFrame) -> None:
-    con.executemany(
-        "INSERT INTO geometries VALUES ('commune', ?, ?)",
-        [(c, shapely.to_geojson(g)) for c, g in zip(shapes["code"], shapes.geometry, strict=True)],
+def _check_members(con: duckdb.DuckDBPyConnection) -> None:
+    """An EPCI of the build whose member no file places in a département (a commune list
+    restricted to the territory beside a national EPCI file) would be summed without it."""
+    lost = con.execute("""
+        SELECT DISTINCT r.epci, coalesce(m.code, r.code) AS commune, r.source_id
+        FROM referential_rows r JOIN _ranks k USING (source_id)
+        LEFT JOIN _ref_map m ON m.vintage = k.vintage AND m.old_code = r.code
+        WHERE r.level = 'commune' AND r.epci IN (SELECT epci FROM _communes)
+          AND coalesce(m.code, r.code) NOT IN (SELECT code FROM referential)
+        ORDER BY ALL LIMIT 10""").fetchall()
+    if lost:
+        shown = "; ".join(f"{commune} in EPCI {epci} ({source})" for epci, commune, source in lost)
+        raise GeographyError(
+            f"EPCI member(s) that no referential file lists as a commune of the reference code list: {shown}. "
+            "The commune list must hold every member of the territory's EPCI, outside ones included"
+        )
+
+
+def _absent_message(con: duckdb.DuckDBPyConnection, territory: Territory, absent: list[str], sources) -> str:
+    found = con.execute(
+        """SELECT source_id, list(DISTINCT departement ORDER BY departement) FROM referential_rows
+        WHERE level = 'commune' AND departement IS NOT NULL GROUP BY ALL"""
+    ).fetchall()
+    covers = "; ".join(f"{s} covers {', '.join(d[:8])}{' …' if len(d) > 8 else ''}" for s, d in found)
+    shown = ", ".join(absent[:12]) + (" …" if len(absent) > 12 else "")
+    if not sources:
+        return f"no commune of {territory.label}: indicators.yaml names no `referential` source that could be read"
+    return (
+        f"no commune of département(s) {shown} in the referential files of {territory.label} "
+        f"({', '.join(s.id for s in sources)}): {covers or 'they hold no commune'}"
     )
 
 
-def _write_unions(con: duckdb.DuckDBPyConnection, territory: str) -> None:
-    """EPCI and département outlines: unions of their communes' outlines."""
-    con.execute("DELETE FROM geometries WHERE level IN ('epci', 'departement')")
-    members = con.execute("""
-        SELECT l.parent_level, l.parent_code, g.geojson FROM territory_links l
-        JOIN geometries g ON g.level = 'commune' AND g.code = l.child_code
-        WHERE l.child_level = 'commune' AND l.parent_level IN ('epci', 'departement')""").df()
-    members["geometry"] = shapely.from_geojson(members["geojson"].to_numpy())
-    unions = members.groupby(["parent_level", "parent_code"]).geometry.apply(lambda g: shapely.union_all(g.to_numpy()))
-    con.executemany(
-        "INSERT INTO geometries VALUES (?, ?, ?)",
-        [(level, code, shapely.to_geojson(g)) for (level, code), g in unions.items()],
+def _write_territories(con: duckdb.DuckDBPyConnection, territory: Territory) -> None:
+    """`territories`, `territory_links` and `build_territory` from `_communes`."""
+    metro_code, metro_name = METROPOLITAN_FRANCE[1:]
+    france_code, france_name = FRANCE[1:]
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE _departements AS
+        SELECT d.code, d.name, d.region FROM france_departements d WHERE d.code IN (SELECT unnest(?::VARCHAR[]))""",
+        [list(territory.departements)],
     )
+    con.execute(
+        """CREATE OR REPLACE TABLE territories AS
+        SELECT 'commune' AS level, code, coalesce(name, code) AS name FROM _communes
+        UNION ALL
+        SELECT 'epci', e.code, coalesce(n.name, e.code) FROM (SELECT DISTINCT epci AS code FROM _communes
+            WHERE epci IN (SELECT epci FROM _communes WHERE inside)) e LEFT JOIN _epci_names n USING (code)
+        UNION ALL SELECT 'departement', code, name FROM _departements
+        UNION ALL SELECT 'region', code, name FROM france_regions WHERE code IN (SELECT region FROM _departements)
+        UNION ALL SELECT 'france', $1, $2
+        UNION ALL SELECT 'france', $3, $4 WHERE EXISTS (SELECT 1 FROM _departements WHERE code NOT LIKE '97%')
+        ORDER BY 1, 2""",
+        [france_code, france_name, metro_code, metro_name],
+    )
+    # Links to the levels of the build only; an outside member links to its EPCI, to its
+    # région if the build has it, and to France.
+    con.execute(
+        """CREATE OR REPLACE TABLE territory_links AS
+        WITH t AS (SELECT level, code FROM territories),
+        pairs AS (
+            SELECT 'commune' AS child_level, code AS child_code, 'epci' AS parent_level, epci AS parent_code FROM _communes
+            UNION ALL SELECT 'commune', code, 'departement', departement FROM _communes WHERE inside
+            UNION ALL SELECT 'commune', code, 'region', region_code FROM _communes
+            UNION ALL SELECT 'commune', code, 'france', $1 FROM _communes
+            UNION ALL SELECT 'commune', code, 'france', $2 FROM _communes WHERE departement NOT LIKE '97%'
+            UNION ALL SELECT DISTINCT 'epci', epci, 'france', $1 FROM _communes
+            UNION ALL SELECT DISTINCT 'epci', epci, 'france', $2 FROM _communes WHERE departement NOT LIKE '97%'
+            UNION ALL SELECT 'departement', code, 'region', region FROM _departements
+            UNION ALL SELECT 'departement', code, 'france', $1 FROM _departements
+            UNION ALL SELECT 'departement', code, 'france', $2 FROM _departements WHERE code NOT LIKE '97%'
+            UNION ALL SELECT DISTINCT 'region', region, 'france', $1 FROM _departements
+            UNION ALL SELECT DISTINCT 'region', region, 'france', $2 FROM _departements WHERE code NOT LIKE '97%'
+        )
+        SELECT DISTINCT p.* FROM pairs p
+        JOIN t c ON c.level = p.child_level AND c.code = p.child_code
+        JOIN t a ON a.level = p.parent_level AND a.code = p.parent_code
+        ORDER BY ALL""",
+        [france_code, metro_code],
+    )
+    con.execute(
+        "CREATE OR REPLACE TABLE build_territory AS "
+        "SELECT ? AS level, ? AS code, ? AS name, ? AS spelling, ?::INTEGER AS tncc",
+        [territory.level, territory.code, territory.name, territory.spelling, territory.tncc],
+    )
+
+
+def stale_codes(con: duckdb.DuckDBPyConnection, source: Source) -> list[tuple]:
+    """Codes a file in the code list of 1 January V should not have: communes the history of
+    changes ended on or before that date (merged, or moved to another code) and never re-established."""
+    if source.code_list is None:
+        return []
+    con.execute("CREATE TABLE IF NOT EXISTS commune_splits (date VARCHAR, code VARCHAR)")
+    return con.execute(
+        """SELECT r.code, c.new_code, c.date FROM referential_rows r
+        JOIN commune_changes c ON c.old_code = r.code AND c.date <= ? AND c.new_code <> r.code
+        WHERE r.source_id = ? AND r.level = 'commune'
+          AND NOT EXISTS (SELECT 1 FROM commune_splits s WHERE s.code = r.code AND s.date > c.date)
+          AND NOT EXISTS (SELECT 1 FROM commune_changes l WHERE l.new_code = r.code AND l.date > c.date)
+        ORDER BY c.date DESC, r.code LIMIT 10""",
+        [f"{source.code_list}-01-01", source.id],
+    ).fetchall()
+
+
+# --- outlines ----------------------------------------------------------------------------
 
 
 def dissolve_to_reference(shapes: gpd.GeoDataFrame, mapping: dict[str, str], reference: set[str]) -> gpd.GeoDataFrame:
@@ -172,24 +298,67 @@ def shapes_from_raw(con: duckdb.DuckDBPyConnection, raw: str, key: str) -> gpd.G
     )
 
 
-def replace_commune_geometries(
-    con: duckdb.DuckDBPyConnection, shapes: gpd.GeoDataFrame, mapping: dict[str, str], territory: str
-) -> str:
-    """Use downloaded outlines for the territory's communes; say what was done."""
-    wanted = {
+def embedded_outlines(codes: set[str]) -> gpd.GeoDataFrame:
+    """The snapshot's outlines (already simplified) of the given communes."""
+    shapes = gpd.read_file(snapshot_file("snapshot/communes.geojson"))
+    return shapes[shapes["code"].isin(codes)][["code", "geometry"]]
+
+
+def load_geometries(
+    con: duckdb.DuckDBPyConnection, embedded: bool, downloaded: gpd.GeoDataFrame | None, mapping: dict[str, str]
+) -> str | None:
+    """`geometries`: commune outlines, and EPCI and département outlines as their unions.
+
+    Downloaded outlines (in any code list, dissolved into the reference communes) are used
+    when they cover every commune of the territory, or when there is nothing else; otherwise
+    the embedded outlines are kept. Returns what was done with the downloaded ones."""
+    inside = {
         c
-        for (c,) in con.execute(
-            "SELECT child_code FROM territory_links WHERE parent_level = 'departement' AND parent_code = ?", [territory]
-        ).fetchall()
+        for (c,) in con.execute("SELECT child_code FROM territory_links WHERE parent_level = 'departement'").fetchall()
     }
-    dissolved = dissolve_to_reference(shapes, mapping, wanted)
-    missing = wanted - set(dissolved["code"])
-    if missing:
-        return f"not used: no outline for {len(missing)} commune(s) ({', '.join(sorted(missing)[:5])}…)"
-    dissolved = gpd.GeoDataFrame(
-        {"code": dissolved["code"]}, geometry=simplify_for_display(dissolved.geometry), crs="EPSG:4326"
+    communes = {c for (c,) in con.execute("SELECT code FROM territories WHERE level = 'commune'").fetchall()}
+    shapes = embedded_outlines(communes) if embedded else gpd.GeoDataFrame({"code": []}, geometry=[], crs="EPSG:4326")
+    note = None
+    if downloaded is not None:
+        dissolved = dissolve_to_reference(downloaded, mapping, communes)
+        dissolved = gpd.GeoDataFrame(
+            {"code": dissolved["code"]}, geometry=simplify_for_display(dissolved.geometry), crs="EPSG:4326"
+        )
+        lacking = inside - set(dissolved["code"])
+        if lacking and embedded:
+            note = f"not used: no outline for {len(lacking)} commune(s) ({', '.join(sorted(lacking)[:5])}…)"
+        else:
+            kept = shapes[~shapes["code"].isin(dissolved["code"])]
+            shapes = pd.concat([dissolved, kept], ignore_index=True)
+            note = (
+                f"outlines of {len(downloaded)} features dissolved into {len(set(dissolved['code']) & inside)} communes"
+            )
+            if lacking:
+                note += f"; no outline for {len(lacking)} commune(s) ({', '.join(sorted(lacking)[:5])}…)"
+    con.execute("CREATE OR REPLACE TABLE geometries (level VARCHAR, code VARCHAR, geojson VARCHAR)")
+    rows = [("commune", c, shapely.to_geojson(g)) for c, g in zip(shapes["code"], shapes.geometry, strict=True)]
+    if rows:
+        con.executemany("INSERT INTO geometries VALUES (?, ?, ?)", rows)
+    _write_unions(con)
+    return note
+
+
+def _write_unions(con: duckdb.DuckDBPyConnection) -> None:
+    """EPCI and département outlines: unions of their communes' outlines, drawn only when
+    every member has one (a partial outline would misplace the border)."""
+    members = con.execute("""
+        SELECT l.parent_level, l.parent_code, g.geojson FROM territory_links l
+        LEFT JOIN geometries g ON g.level = 'commune' AND g.code = l.child_code
+        WHERE l.child_level = 'commune' AND l.parent_level IN ('epci', 'departement')""").df()
+    if members.empty:
+        return
+    complete = members.groupby(["parent_level", "parent_code"])["geojson"].transform(lambda g: g.notna().all())
+    members = members[complete]
+    if members.empty:
+        return
+    members = members.assign(geometry=shapely.from_geojson(members["geojson"].to_numpy()))
+    unions = members.groupby(["parent_level", "parent_code"]).geometry.apply(lambda g: shapely.union_all(g.to_numpy()))
+    con.executemany(
+        "INSERT INTO geometries VALUES (?, ?, ?)",
+        [(level, code, shapely.to_geojson(g)) for (level, code), g in unions.items()],
     )
-    con.execute("DELETE FROM geometries WHERE level = 'commune' AND code IN (SELECT unnest(?))", [sorted(wanted)])
-    _write_communes(con, dissolved)
-    _write_unions(con, territory)
-    return f"outlines of {len(shapes)} features dissolved into {len(dissolved)} communes"

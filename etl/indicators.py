@@ -263,7 +263,9 @@ def record_gaps(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> None:
         ]
     )
     con.register("_declared", declared)
-    con.execute(f"""
+    embedded = [s.id for s in catalogue.sources if s.snapshot is not None]
+    con.execute(
+        f"""
         CREATE OR REPLACE TABLE indicator_gaps AS
         WITH found AS (
             SELECT indicator_id, level, count(value) AS values, count(*) FILTER (WHERE status = 'secret') AS secrets
@@ -273,6 +275,8 @@ def record_gaps(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> None:
             SELECT d.indicator_id, d.level, list(b.source_id ORDER BY b.source_id) AS sources
             FROM _declared d, unnest(d.sources) AS s(source_id)
             JOIN build_sources b ON b.source_id = s.source_id AND b.status IN ('failed', 'skipped')
+            -- an embedded file of another territory is not a source this build lacks
+            WHERE NOT (b.status = 'skipped' AND b.source_id IN (SELECT unnest(?::VARCHAR[])))
             GROUP BY ALL
         )
         SELECT d.indicator_id, d.level,
@@ -287,5 +291,7 @@ def record_gaps(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> None:
         LEFT JOIN unloaded u USING (indicator_id, level)
         WHERE coalesce(f.values, 0) = 0
         ORDER BY d."order", list_position([{", ".join(literal(lv.value) for lv in Level)}], d.level)
-    """)
+    """,
+        [embedded],
+    )
     con.unregister("_declared")

@@ -51,6 +51,25 @@ def load_raw(con: duckdb.DuckDBPyConnection, source: Source, path: Path) -> int:
     return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
 
 
+def load_raw_parts(con: duckdb.DuckDBPyConnection, source: Source, paths: list[Path]) -> int:
+    """`raw_<source>` from the files of a source fetched once per département, read as one."""
+    if len(paths) == 1:
+        return load_raw(con, source, paths[0])
+    table, parts = raw_table(source), []
+    try:
+        for n, path in enumerate(paths):
+            load_raw(con, source, path)
+            parts.append(f"{table}__part{n}")
+            con.execute(f"ALTER TABLE {table} RENAME TO {parts[-1]}")
+        con.execute(
+            f"CREATE OR REPLACE TABLE {table} AS {' UNION ALL BY NAME '.join(f'SELECT * FROM {p}' for p in parts)}"
+        )
+    finally:
+        for part in parts:
+            con.execute(f"DROP TABLE IF EXISTS {part}")
+    return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
 def _unzip_member(source: Source, path: Path, member: str, folder: Path) -> Path:
     """Extract `member`, its name matched ignoring case: INSEE republished one URL with
     `.csv` members where it had `.CSV` ones."""

@@ -8,6 +8,9 @@ Writes, into a folder:
   provenance, sizes and hashes);
 - `catalogue.jsonld`: a DCAT-AP catalogue for data.gouv.fr or a CKAN portal to harvest.
 
+Titles and the spatial coverage name the territory the database was built for
+(`build_territory`); the publisher is whoever `itdd publish --publisher` names.
+
 Nothing depends on the clock: the same database gives the same bytes. The folder is
 written beside the target and swapped in at the end (`staged_folder`).
 """
@@ -38,6 +41,9 @@ LICENCES = {  # licence as written in indicators.yaml -> SPDX id, URL
     "ODbL": ("ODbL-1.0", "https://opendatacommons.org/licenses/odbl/1-0/"),
 }
 PUBLISHED_LICENCE = "Licence Ouverte / Etalab 2.0"
+TITLE = "Indicateurs territoriaux de développement durable"
+DEFAULT_PUBLISHER = "itdd"  # without --publisher
+LEVEL_NAMES = {"departement": "département", "region": "région", "france": "pays"}
 FINALITY_THEMES = {  # finality -> EU data theme (DCAT-AP controlled vocabulary)
     "climat": "ENVI",
     "biodiversite": "ENVI",
@@ -208,8 +214,43 @@ def territories_geojson(con: duckdb.DuckDBPyConnection, level: str, indicator_id
     return {"type": "FeatureCollection", "features": features}
 
 
-def write_open_data(con: duckdb.DuckDBPyConnection, writer: Writer, base_url: str | None = None) -> dict:
+@dataclass(frozen=True)
+class Territory:
+    """The territory a database was built for."""
+
+    level: str
+    code: str
+    name: str
+
+    @property
+    def spatial(self) -> dict:
+        """DCAT's spatial coverage: the territory, named, with its INSEE code."""
+        return {
+            "@type": "dct:Location",
+            "skos:prefLabel": {"@value": self.name, "@language": "fr"},
+            "dct:identifier": f"{LEVEL_NAMES.get(self.level, self.level)} {self.code} (code officiel géographique)",
+        }
+
+
+def build_territory(con: duckdb.DuckDBPyConnection) -> Territory:
+    """`build_territory`, or for an older build its first département."""
+    exists = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'build_territory'")
+    sql = (
+        "SELECT level, code, name FROM build_territory"
+        if exists.fetchone()[0]
+        else "SELECT level, code, name FROM territories WHERE level = 'departement' ORDER BY code LIMIT 1"
+    )
+    row = con.execute(sql).fetchone()
+    if row is None:
+        raise PublishError("the database names no territory: run `itdd build` first")
+    return Territory(*row)
+
+
+def write_open_data(
+    con: duckdb.DuckDBPyConnection, writer: Writer, base_url: str | None = None, publisher: str | None = None
+) -> dict:
     """Every data file, then `datapackage.json` and `catalogue.jsonld`; returns the package."""
+    territory = build_territory(con)
     indicators = catalogue_rows(con)
     if indicators.empty:
         raise PublishError("the database has no indicator value to publish: run `itdd build` first")
@@ -228,9 +269,10 @@ def write_open_data(con: duckdb.DuckDBPyConnection, writer: Writer, base_url: st
     for level in levels:
         collection = territories_geojson(con, level, indicators["indicator_id"].tolist())
         writer.write_json(f"{DATA_DIR}/territoires-{level}.geojson", collection, indent=None)
-    package = datapackage(indicators, sources, tables, levels, writer.files)
+    package = datapackage(indicators, sources, tables, levels, writer.files, territory, publisher)
     writer.write_json("datapackage.json", package)
-    writer.write_json("catalogue.jsonld", dcat_catalogue(indicators, sources, tables, writer.files, base_url))
+    catalogue = dcat_catalogue(indicators, sources, tables, writer.files, base_url, territory, publisher)
+    writer.write_json("catalogue.jsonld", catalogue)
     return package
 
 
@@ -251,8 +293,9 @@ def _licence(name: str) -> dict:
 
 
 def _sources_of(row, sources: pd.DataFrame) -> pd.DataFrame:
+    """The indicator's sources, once each (a source fetched per département has several downloads)."""
     wanted = [s for s in str(row.sources or "").split(",") if s]
-    return sources[sources["source_id"].isin(wanted)]
+    return sources[sources["source_id"].isin(wanted)].drop_duplicates("source_id")
 
 
 def _description(row) -> str:
@@ -268,6 +311,8 @@ def datapackage(
     tables: dict[str, pd.DataFrame],
     levels: list[str],
     files: dict[str, Published],
+    territory: Territory,
+    publisher: str | None = None,
 ) -> dict:
     """The Frictionless Data Package describing every file written so far."""
     resources = []
@@ -314,14 +359,20 @@ def datapackage(
     return {
         "profile": "data-package",
         "name": "itdd-indicateurs",
-        "title": "Indicateurs territoriaux de développement durable",
+        "title": f"{TITLE} — {territory.name}",
         "description": (
-            "Indicateurs de développement durable par commune, EPCI, département, région et France, "
-            "calculés par itdd à partir des fichiers des producteurs (voir sources) ; les taux agrégés "
-            "sont des sommes de numérateurs sur des sommes de dénominateurs."
+            f"Indicateurs de développement durable de {territory.name} par commune, EPCI, département, région "
+            "et France, calculés par itdd à partir des fichiers des producteurs (voir sources) ; les taux agrégés "
+            "sont des sommes de numérateurs sur des sommes de dénominateurs. La France compte ses 101 "
+            "départements, jamais les collectivités d'outre-mer ; la France métropolitaine est nommée ainsi."
         ),
+        "itdd:territory": {"level": territory.level, "code": territory.code, "name": territory.name},
+        "contributors": [{"title": publisher or DEFAULT_PUBLISHER, "role": "publisher"}],
         "licenses": [_licence(PUBLISHED_LICENCE)],
-        "sources": [{"title": f"{s.producer} — {s.title}", "path": s.url} for s in sources.itertuples()],
+        "sources": [
+            {"title": f"{s.producer} — {s.title}", "path": s.url}
+            for s in sources.drop_duplicates("source_id").itertuples()
+        ],
         "itdd:provenance": [
             {
                 "source_id": s.source_id,
@@ -342,11 +393,16 @@ def dcat_catalogue(
     tables: dict[str, pd.DataFrame],
     files: dict[str, Published],
     base_url: str | None = None,
+    territory: Territory | None = None,
+    publisher: str | None = None,
 ) -> dict:
     """A DCAT-AP catalogue (JSON-LD): one dataset per indicator, its CSV and Parquet as distributions.
 
     IRIs are relative to the catalogue's own address unless `base_url` is given."""
     licence = {"@id": _licence(PUBLISHED_LICENCE)["path"]}
+    agent = {"@type": "foaf:Agent", "foaf:name": publisher or DEFAULT_PUBLISHER}
+    suffix = f" — {territory.name}" if territory else ""
+    spatial = {"dct:spatial": territory.spatial} if territory else {}
     datasets = []
     for row in indicators.itertuples():
         own = _sources_of(row, sources)
@@ -376,13 +432,15 @@ def dcat_catalogue(
             "@id": f"#{row.indicator_id}",
             "@type": "dcat:Dataset",
             "dct:identifier": row.indicator_id,
-            "dct:title": {"@value": _text(row.label_fr), "@language": "fr"},
+            "dct:title": {"@value": f"{_text(row.label_fr)}{suffix}", "@language": "fr"},
             "dct:description": {"@value": _description(row), "@language": "fr"},
             "dcat:keyword": [
                 {"@value": k, "@language": "fr"} for k in ("développement durable", "agenda 21", row.finality)
             ],
             "dcat:theme": {"@id": f"{EU}/data-theme/{FINALITY_THEMES.get(row.finality, 'SOCI')}"},
             "dct:license": licence,
+            "dct:publisher": agent,
+            **spatial,
             "dct:source": [{"@id": s.url} for s in own.itertuples() if s.url],
             "dcat:distribution": distributions,
         }
@@ -401,14 +459,15 @@ def dcat_catalogue(
         "@context": context,
         "@id": "catalogue.jsonld",
         "@type": "dcat:Catalog",
-        "dct:title": {"@value": "Indicateurs territoriaux de développement durable", "@language": "fr"},
+        "dct:title": {"@value": f"{TITLE}{suffix}", "@language": "fr"},
         "dct:description": {
             "@value": "Indicateurs de développement durable publiés avec itdd, avec leurs sources et leur méthode.",
             "@language": "fr",
         },
         "dct:language": {"@id": f"{EU}/language/FRA"},
         "dct:license": licence,
-        "dct:publisher": {"@type": "foaf:Agent", "foaf:name": "itdd"},
+        "dct:publisher": agent,
+        **spatial,
         "dcat:dataset": datasets,
     }
 

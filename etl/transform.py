@@ -74,13 +74,14 @@ def tidy(con: duckdb.DuckDBPyConnection, source: Source) -> None:
     key = " || ".join(f"trim({quote(k)})" for k in source.keys)
     if source.members:  # a member may fix the code of its rows (METRO's "1")
         key = f"coalesce({quote(MEMBER_CODE)}, {key})"
-    level = _level(source)
+    level = level_sql(source)
     status_col = f"coalesce({quote(source.status_column)}, 'ok')" if source.status_column else "'ok'"
     for variable, spec in source.variables.items():
+        factor = f" * {float(source.multiply[variable])!r}" if variable in source.multiply else ""
         if isinstance(spec, Column):  # long file: filter rows, sum duplicates (and columns) per (code, year)
             rows = " UNION ALL ".join(
                 f"""SELECT {level} AS level, {key} AS code, {_year(quote(source.year_column))} AS year,
-                           {_number(quote(column))} AS value, {_cell_status(source, column, status_col)} AS status
+                           {_number(quote(column))}{factor} AS value, {_cell_status(source, column, status_col)} AS status
                     FROM {raw} WHERE {_where(spec)}"""
                 for column in spec.columns
             )
@@ -93,7 +94,7 @@ def tidy(con: duckdb.DuckDBPyConnection, source: Source) -> None:
             )
             continue
         for column, year in spec.items():
-            number = _number(quote(column))
+            number = _number(quote(column)) + factor
             year_sql = (
                 f"{_year(quote(source.year_column))}"
                 if source.year_column
@@ -114,7 +115,7 @@ def tidy(con: duckdb.DuckDBPyConnection, source: Source) -> None:
         )
 
 
-def _level(source: Source) -> str:
+def level_sql(source: Source) -> str:
     """The level of each row; NULL for a code of `level_values` we do not read (it is dropped)."""
     if source.members:
         return quote(MEMBER_LEVEL)
@@ -172,11 +173,15 @@ def history_from_insee(con: duckdb.DuckDBPyConnection, raw: str) -> None:
         FROM {raw} WHERE trim(MOD) IN {SPLIT_EVENTS} AND TYPECOM_AV = 'COM' AND TYPECOM_AP = 'COM'""")
 
 
-def _code_maps(con: duckdb.DuckDBPyConnection, vintages: set[int | None]) -> list[tuple[int | None, str, str]]:
+def code_maps(
+    con: duckdb.DuckDBPyConnection, vintages: set[int | None], current: set[str] | None = None
+) -> list[tuple[int | None, str, str]]:
     """(vintage, old code, reference code): a source in the code list of 1 January V
-    only goes through the changes after that date; None goes through all of them."""
+    only goes through the changes after that date; None goes through all of them. `current`:
+    the communes of the reference list (default: the build's)."""
     changes = con.execute("SELECT old_code, new_code, date FROM commune_changes ORDER BY date").fetchall()
-    current = {c for (c,) in con.execute("SELECT code FROM territories WHERE level = 'commune'").fetchall()}
+    if current is None:
+        current = {c for (c,) in con.execute("SELECT code FROM territories WHERE level = 'commune'").fetchall()}
     rows = []
     for vintage in vintages:
         after = [(old, new) for old, new, date in changes if vintage is None or str(date) > f"{vintage}-01-01"]
@@ -187,7 +192,7 @@ def _code_maps(con: duckdb.DuckDBPyConnection, vintages: set[int | None]) -> lis
 
 def code_mapping(con: duckdb.DuckDBPyConnection, vintage: int | None) -> dict[str, str]:
     """old code -> reference code, for data in the code list of 1 January `vintage`."""
-    return {old: code for _, old, code in _code_maps(con, {vintage})}
+    return {old: code for _, old, code in code_maps(con, {vintage})}
 
 
 # Paris, Lyon and Marseille: some national files list their arrondissements municipaux
@@ -200,14 +205,22 @@ DEPARTEMENT_OF_COMMUNE = "CASE WHEN code LIKE '97%' THEN left(code, 3) ELSE left
 
 def national_totals(con: duckdb.DuckDBPyConnection) -> None:
     """Add to `observations` the région, France and France métropolitaine sums of national
-    files: a région's sum where a source covers every one of its départements, France's where
-    it covers all of them (`france_departements`: metropolitan and overseas, as INSEE counts
-    France). A département is covered by its own row, else by its communes' rows (by code:
-    communes merge within a département, so no harmonisation is needed). A level the producer
-    publishes keeps the producer's value; medians and rates (non-additive) are never summed.
+    files (`france_departements`: France is its 101 départements, metropolitan and overseas,
+    as INSEE counts it). A région's and France métropolitaine's sums need every one of their
+    départements. France's needs every metropolitan one: an overseas département the file
+    lacks (INSEE's legal populations leave out Mayotte) makes it `incomplete`, and
+    `national_scope` names the départements each sum lacks. A département is covered by its
+    own row, else by its communes' rows (by code: communes merge within a département, so no
+    harmonisation is needed). A level the producer publishes keeps the producer's value;
+    medians and rates (non-additive) are never summed.
     """
     additive = "(o.source_id, o.variable) NOT IN (SELECT source_id, variable FROM _non_additive)"
     con.execute("CREATE TABLE IF NOT EXISTS france_departements (code VARCHAR, name VARCHAR, region VARCHAR)")
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _areas AS
+        SELECT code AS departement, 'region' AS level, region AS area FROM france_departements
+        UNION ALL SELECT code, 'france', 'FR' FROM france_departements
+        UNION ALL SELECT code, 'france', 'METRO' FROM france_departements WHERE code NOT LIKE '97%'""")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _national AS
         WITH communes AS (
@@ -229,19 +242,34 @@ def national_totals(con: duckdb.DuckDBPyConnection) -> None:
                               AND d.variable = c.variable AND d.year IS NOT DISTINCT FROM c.year)
             GROUP BY source_id, variable, year, departement
         ),
-        areas AS (
-            SELECT code AS departement, 'region' AS level, region AS area FROM france_departements
-            UNION ALL SELECT code, 'france', 'FR' FROM france_departements
-            UNION ALL SELECT code, 'france', 'METRO' FROM france_departements WHERE code NOT LIKE '97%'
+        expected AS (
+            SELECT level, area, count(*) AS departements,
+                   count(*) FILTER (WHERE departement NOT LIKE '97%') AS metropolitan
+            FROM _areas GROUP BY ALL
+        ),
+        sums AS (
+            SELECT d.source_id, d.variable, a.level, a.area AS code, d.year, fsum(d.value) AS value,
+                   {SUM_STATUS} AS status, list(DISTINCT d.departement) AS present,
+                   count(DISTINCT d.departement) FILTER (WHERE d.departement NOT LIKE '97%') AS metropolitan
+            FROM departements d JOIN _areas a USING (departement)
+            GROUP BY d.source_id, d.variable, a.level, a.area, d.year
         )
-        SELECT d.source_id, d.variable, a.level, a.area AS code, d.year, fsum(d.value) AS value, {SUM_STATUS} AS status
-        FROM departements d JOIN areas a USING (departement)
-        GROUP BY d.source_id, d.variable, a.level, a.area, d.year
-        HAVING count(DISTINCT d.departement) = (SELECT count(*) FROM areas b WHERE b.level = a.level AND b.area = a.area)
+        SELECT s.source_id, s.variable, s.level, s.code, s.year, s.value, s.status, e.departements AS expected,
+               coalesce((SELECT list(b.departement ORDER BY b.departement) FROM _areas b
+                         WHERE b.level = s.level AND b.area = s.code AND NOT list_contains(s.present, b.departement)),
+                        []::VARCHAR[]) AS missing
+        FROM sums s JOIN expected e ON e.level = s.level AND e.area = s.code
+        WHERE len(s.present) = e.departements OR (s.code = 'FR' AND s.metropolitan = e.metropolitan)
     """)
     con.execute("""
+        CREATE OR REPLACE TABLE national_scope AS
+        SELECT source_id, variable, level, code, year, expected - len(missing) AS departements, expected, missing
+        FROM _national ORDER BY ALL""")
+    con.execute("""
         INSERT INTO observations
-        SELECT * FROM _national n
+        SELECT source_id, variable, level, code, year, value,
+               CASE WHEN len(missing) > 0 AND status = 'ok' THEN 'incomplete' ELSE status END
+        FROM _national n
         WHERE NOT EXISTS (SELECT 1 FROM observations o WHERE o.source_id = n.source_id AND o.variable = n.variable
                           AND o.level = n.level AND o.code = n.code AND o.year IS NOT DISTINCT FROM n.year)""")
 
@@ -265,7 +293,7 @@ def harmonise(
     sources = {s for (s,) in con.execute("SELECT DISTINCT source_id FROM observations").fetchall()}
     if sources:
         con.executemany("INSERT INTO _vintage VALUES (?, ?)", [(s, vintages.get(s)) for s in sources])
-    maps = _code_maps(con, {vintages.get(s) for s in sources})
+    maps = code_maps(con, {vintages.get(s) for s in sources})
     if maps:
         con.executemany("INSERT INTO code_map VALUES (?, ?, ?)", maps)
     con.execute("CREATE OR REPLACE TEMP TABLE _non_additive (source_id VARCHAR, variable VARCHAR)")

@@ -1,12 +1,18 @@
-"""Benchmark: build time, peak memory, the Gironde commune map (bytes and callback time) and `itdd publish`.
+"""Benchmark: build time and peak memory for a département, a région and France, the commune
+map (bytes and callback time) and `itdd publish`.
 
 The map figures compare the app's path (geometry sent once, then `Patch`es of
 values) with the naive one (a fresh `px.choropleth_map` with the full GeoJSON
 on every switch). Bytes are HTTP response bodies; times are server side.
 
-Usage: python scripts/benchmark.py [--runs 3] [--switches 50]
+The territory builds run `itdd build --mirror --territory` over made-up inputs in the
+producers' layouts (tests/producer_files.py; SYNTHETIC names and values): a région-sized
+one (R75, about 4,500 communes) and a France-sized one (FR, about 35,000), beside the
+embedded Gironde (534 communes + 2). This only shows they run; it sets no target.
 
-Figures are for the embedded Gironde data (534 communes + 2: snapshot and extract), on this machine.
+Usage: python scripts/benchmark.py [--runs 3] [--switches 50] [--territories-only]
+
+Figures are for this machine.
 """
 
 from __future__ import annotations
@@ -20,12 +26,16 @@ import tempfile
 import time
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parent.parent
+# (territory, communes per département): about 4,500 and 35,000 communes
+SYNTHETIC_BUILDS = (("R75", 375), ("FR", 360))
 
-def run_measured(args: list[str]) -> tuple[float, float]:
+
+def run_measured(args: list[str], env: dict | None = None) -> tuple[float, float]:
     """Run `python -m etl.cli ARGS`; its wall time in s and its own peak RSS in MiB."""
     started = time.perf_counter()
     child = subprocess.Popen(
-        [sys.executable, "-m", "etl.cli", *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        [sys.executable, "-m", "etl.cli", *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env
     )
     _, status, usage = os.wait4(child.pid, 0)
     elapsed = time.perf_counter() - started
@@ -38,6 +48,40 @@ def measure_builds(folder: Path, runs: int) -> tuple[list[float], float]:
     """Wall time of `itdd build --offline` in a fresh process, and its peak RSS in MiB."""
     measured = [run_measured(["build", "--offline", "--db", str(folder / f"b{n}.duckdb")]) for n in range(runs)]
     return [t for t, _ in measured], max(peak for _, peak in measured)
+
+
+def synthetic_mirror(folder: Path, territory: str, per_departement: int) -> tuple[int, int]:
+    """Write a made-up input for `territory` (SYNTHETIC values) in the producers' layouts;
+    returns its communes (after the 2025 mergers) and EPCI."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from producer_files import synthetic_communes, write_mirror
+
+    from etl.catalogue import load_catalogue
+    from etl.territory import national_lists, parse_territory
+
+    catalogue = load_catalogue(ROOT / "indicators.yaml")
+    departements, _ = national_lists()
+    chosen = set(parse_territory(territory).departements)
+    pairs = [(d.code, d.region) for d in departements.itertuples() if d.code in chosen]
+    communes, epci = synthetic_communes(pairs, per_departement)
+    census = {c.code: {"P18_CHOM1564": 10 + n % 50, "P18_ACT1564": 200 + n % 300} for n, c in enumerate(communes)}
+    write_mirror(folder, catalogue, communes, epci, census)
+    return sum(not c.merged_into for c in communes), len(epci)
+
+
+def measure_territories(folder: Path) -> list[tuple[str, int, int, float, float]]:
+    """(territory, communes, EPCI, seconds, peak MiB) of `itdd build --mirror --territory` over
+    each synthetic input, after the offline build of the embedded département."""
+    env = {**os.environ, "ITDD_CACHE": str(folder / "cache")}
+    seconds, peak = run_measured(["build", "--offline", "--db", str(folder / "departement.duckdb")], env)
+    rows = [("33 (embedded)", 534, 28, seconds, peak)]
+    for territory, per_departement in SYNTHETIC_BUILDS:
+        mirror = folder / f"mirror-{territory}"
+        communes, epci = synthetic_mirror(mirror, territory, per_departement)
+        db = folder / f"{territory}.duckdb"
+        seconds, peak = run_measured(["build", "--mirror", str(mirror), "--territory", territory, "--db", str(db)], env)
+        rows.append((territory, communes, epci, seconds, peak))
+    return rows
 
 
 def measure_publish(db: Path, out: Path) -> dict:
@@ -208,7 +252,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--switches", type=int, default=50)
+    parser.add_argument("--territories-only", action="store_true", help="only the builds of each size of territory")
     args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        territories = measure_territories(Path(tmp))
+    print("build of a territory (synthetic inputs: SYNTHETIC values in the producers' layouts, via --mirror):")
+    print(f"{'territory':16}{'communes':>10}{'EPCI':>7}{'time':>10}{'peak RSS':>12}")
+    for territory, communes, epci, seconds, peak_mib in territories:
+        print(f"{territory:16}{communes:>10,}{epci:>7,}{seconds:>8.1f} s{peak_mib:>8.0f} MiB")
+    if args.territories_only:
+        return
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         times, peak = measure_builds(folder, args.runs)

@@ -1,7 +1,7 @@
 """Rebuild the embedded extract in data/extract/ from the shared mirror of producers' files.
 
 The extract holds, for each downloaded source of indicators.yaml that the mirror has, the
-Gironde rows of the producer's file, in the producer's own format, so that
+territory's rows of the producer's file (the mirror's: Gironde), in the producer's own format, so that
 `itdd build --offline` runs the very adapters a download runs. Each file keeps its
 producer's bytes line for line:
 
@@ -29,29 +29,40 @@ from datetime import date
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import pandas as pd
-
 from etl.catalogue import Level, Source, load_catalogue
 from etl.embedded import EXTRACT_DIR, MANIFEST
 from etl.paths import data_dir
+from etl.territory import national_lists, parse_territory
 
 log = logging.getLogger("build_extract")
 ROOT = Path(__file__).resolve().parent.parent
 ZIP_DATE = (2026, 1, 1, 0, 0, 0)  # fixed member dates: the same inputs give the same bytes
 
-# The producer's national file behind each mirror file, as ../shared/opendata/MANIFEST.md
-# gives it (section, and sha256 of the national member, abbreviated there for some).
+# The producer's national file behind each mirror file (keyed by the last three parts of
+# its URL), as ../shared/opendata/MANIFEST.md gives it (section, and sha256 of the national
+# member, abbreviated there for some).
 ORIGINS = {
-    "v_mvt_commune_2025.csv": ("§13", "data.gouv.fr's copy 2475ef09…61c, INSEE's quoting re-applied"),
-    "base_cc_comparateur_csv.zip": ("§1", "base_cc_comparateur.CSV 5d9ebf51eae366cfec4819516d7196a9b4a1be33b7d578d533cabdba562d7ad3"),
-    "base-comparateur-2017_CSV.zip": ("§9", "base_cc_comparateur.CSV 643dcf3b4d19e5a5149b88d518bd8578ee69a456e1005c8102f648cf0ac7dbe8"),
-    "base-cc-filosofi-2018_CSV_geo2021.zip": ("§10", "COM a35508d2…3eb08, EPCI d4a6806c…c2c5, DEP 72da04ae…b08; REG and METRO whole"),
-    "base-cc-filosofi-2019_CSV.zip": ("§2 (replaced)", "zip 30c03621a161276dcb5f4362244f1b5af21f5ca99956cc1924c8d2c7c7014a1a; COM 2743b584…68e6, EPCI 142a172b…f535, DEP ffc36133…c8d2"),
-    "base-cc-filosofi-2020_CSV.zip": ("§11", "cc_filosofi_2020_COM.csv 0696a30e392414f347570668fafcda5ca4d1ed3b024d8d93430d1d3f61819ab6"),
-    "base-cc-filosofi-2021-geo2023-histo_CSV.zip": ("§12", "cc_filosofi_2021_COM.csv 145d3b90d0720e5e011fccdc05f72be500e4cca4dc077add14d28cfa77b86eef"),
-    "csv": ("§15", "3ea7a14c5dc797cd4d18534d092b1c67995754b672f1957eb9eab231bb1783c8"),
-    "csv?delimiter=%2C": ("§16", "dd81a7ed6e7abb6306fcc49242c9e56bf88a84a6f44ffce9bc688a92efdb0f4d"),
+    "fichier/8377162/v_mvt_commune_2025.csv": ("§13", "data.gouv.fr's copy 2475ef09…61c, INSEE's quoting re-applied"),
+    "db0e5280feb8df10b5b84c7b5414e507a901bc15/sources/communes.csv": ("§14", "data.gouv.fr's copy of v_commune_2025 (national sha256 not given)"),
+    "f50febe3321d04de6bc4cfd176aa4efed436165f/sources/donnees_communes.csv": ("§14", "data.gouv.fr's PL2023 (national sha256 not given)"),
+    "3017ac94638d5d7069e7178ba7de6587737819d7/sources/donnees_communes.csv": ("§14", "data.gouv.fr's PL2022 (national sha256 not given)"),
+    "8c08172e54be5e5abf3eb781fe5a645c08fe4329/sources/donnees_communes.csv": ("§14", "data.gouv.fr's PL2021 (national sha256 not given)"),
+    "fichier/2510634/epci_au_01-01-2024.zip": ("§7", "EPCI_au_01-01-2024.xlsx 6919225cf46d926952560df82eb77d84696412334537325997e488885df45e25"),
+    "fichier/6011070/ensemble.xlsx": ("§4", "58b23f613757728dd1f3c1cfd4b41848b867418014a8358eb4b25ec91c030b40"),
+    "fichier/2521169/base_cc_comparateur_csv.zip": ("§1", "base_cc_comparateur.CSV 5d9ebf51eae366cfec4819516d7196a9b4a1be33b7d578d533cabdba562d7ad3"),
+    "fichier/2521169/base-comparateur-2017_CSV.zip": ("§9", "base_cc_comparateur.CSV 643dcf3b4d19e5a5149b88d518bd8578ee69a456e1005c8102f648cf0ac7dbe8"),
+    "fichier/5009236/base-cc-filosofi-2018_CSV_geo2021.zip": ("§10", "COM a35508d2…3eb08, EPCI d4a6806c…c2c5, DEP 72da04ae…b08; REG and METRO whole"),
+    "fichier/6036902/base-cc-filosofi-2019_CSV.zip": ("§2 (replaced)", "zip 30c03621a161276dcb5f4362244f1b5af21f5ca99956cc1924c8d2c7c7014a1a; COM 2743b584…68e6, EPCI 142a172b…f535, DEP ffc36133…c8d2"),
+    "fichier/6692392/base-cc-filosofi-2020_CSV.zip": ("§11", "cc_filosofi_2020_COM.csv 0696a30e392414f347570668fafcda5ca4d1ed3b024d8d93430d1d3f61819ab6"),
+    "fichier/7756729/base-cc-filosofi-2021-geo2023-histo_CSV.zip": ("§12", "cc_filosofi_2021_COM.csv 145d3b90d0720e5e011fccdc05f72be500e4cca4dc077add14d28cfa77b86eef"),
+    "conso-elec-gaz-annuelle-par-secteur-dactivite-agregee-departement/exports/csv": ("§15", "3ea7a14c5dc797cd4d18534d092b1c67995754b672f1957eb9eab231bb1783c8"),
+    "production-electrique-par-filiere-a-la-maille-departement/exports/csv?delimiter=%2C": ("§16", "dd81a7ed6e7abb6306fcc49242c9e56bf88a84a6f44ffce9bc688a92efdb0f4d"),
 }  # fmt: skip
+
+
+def origin_key(url: str) -> str:
+    parts = urlsplit(url)
+    return "/".join(parts.path.split("/")[-3:]) + (f"?{parts.query}" if parts.query else "")
 
 
 def mirror_path(mirror: Path, url: str) -> Path:
@@ -95,8 +106,9 @@ def main() -> None:
     parser.add_argument("--mirror", type=Path, default=ROOT.parent / "shared" / "opendata")
     args = parser.parse_args()
     catalogue = load_catalogue(ROOT / "indicators.yaml")
-    areas = pd.read_csv(data_dir() / "snapshot" / "areas.csv", dtype=str)
-    region = areas.loc[(areas["level"] == "departement") & (areas["code"] == catalogue.territory), "parent"].iloc[0]
+    territory = parse_territory(catalogue.territory)
+    departements, _ = national_lists()
+    region = departements.loc[departements["code"] == territory.departements[0], "region"].iloc[0]
     folder = data_dir() / EXTRACT_DIR
     for old in folder.glob("*"):
         old.unlink()
@@ -105,20 +117,19 @@ def main() -> None:
     for source in catalogue.sources:
         if not source.url:
             continue
-        url = source.download_url(catalogue.territory)
+        urls = source.download_urls(territory.departements)
+        url = urls[0]
         original = mirror_path(args.mirror, url)
-        if not original.is_file():
+        if len(urls) != 1 or not original.is_file():
             log.info("%s: not in the mirror", source.id)
             continue
         target = folder / file_name(source, url)
-        if zipfile.is_zipfile(original):
+        if source.member or source.members:  # an xlsx is a zip too, but read whole
             derived = f"members kept: {', '.join(trimmed_zip(source, original, target, region))}"
         else:
             target.write_bytes(original.read_bytes())
             derived = "copied as it is"
-        section, national = ORIGINS[
-            Path(urlsplit(url).path).name + (f"?{urlsplit(url).query}" if urlsplit(url).query else "")
-        ]
+        section, national = ORIGINS[origin_key(url)]
         files.append(
             {
                 "source_id": source.id,
@@ -134,8 +145,8 @@ def main() -> None:
         log.info("%s: %s (%d bytes)", source.id, target.name, target.stat().st_size)
     manifest = {
         "extracted": date.today().isoformat(),
-        "territory": catalogue.territory,
-        "from": "../shared/opendata, real producer files restricted to Gironde rows (see its MANIFEST.md)",
+        "territory": territory.spelling,
+        "from": f"../shared/opendata, real producer files restricted to the rows of {territory.label} (see its MANIFEST.md)",
         "files": files,
     }
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")

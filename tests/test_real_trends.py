@@ -212,7 +212,7 @@ def test_verified_layouts_name_the_real_file_they_were_checked_on(catalogue, sha
     verified = [s for s in catalogue.sources if s.verified]
     assert len(verified) >= 9
     for source in verified:
-        path = mirror_file(shared_opendata, source.download_url(catalogue.territory))
+        path = mirror_file(shared_opendata, source.download_urls([catalogue.territory])[0])
         assert hashlib.sha256(path.read_bytes()).hexdigest() == source.verified.sha256, source.id
     unverified = {s.id for s in catalogue.sources if s.url and not s.verified}
     assert {"cerema_conso_naf", "ore_conso_elec_gaz", "agence_bio_communes", "insee_filosofi_2021"} <= unverified

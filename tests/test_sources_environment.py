@@ -67,6 +67,12 @@ ORE_FIRST = (
     "&select=annee,code_commune,filiere,code_grand_secteur,conso_totale_mwh,nb_sites"
 )
 ORE_SECOND = ORE_FIRST + "&after=2%2C33063"
+# Dordogne's page: the build also fetches the département of the outside members of its EPCIs.
+ORE_DORDOGNE = ORE_FIRST.replace("code_departement:33", "code_departement:24")
+ORE_PAGE_DORDOGNE = [
+    {"annee": "2022", "code_commune": "24335", "filiere": "Electricité", "code_grand_secteur": "RESIDENTIEL",
+     "conso_totale_mwh": 9000, "nb_sites": 1500},
+]  # fmt: skip
 ORE_PAGE_1 = [
     {"annee": "2022", "code_commune": "33063", "filiere": "Electricité", "code_grand_secteur": "RESIDENTIEL",
      "conso_totale_mwh": 500000.5, "nb_sites": 150000},
@@ -126,6 +132,7 @@ def write_environment_mirror(root: Path, pages: tuple[list, list] = (ORE_PAGE_1,
     total = len(first) + len(second)
     texts[ORE_FIRST.removeprefix("https://")] = json.dumps({"total": total, "results": first, "next": ORE_SECOND})
     texts[ORE_SECOND.removeprefix("https://")] = json.dumps({"total": total, "results": second})
+    texts[ORE_DORDOGNE.removeprefix("https://")] = json.dumps({"total": 1, "results": ORE_PAGE_DORDOGNE})
     for path, text in texts.items():
         (root / path).parent.mkdir(parents=True, exist_ok=True)
         (root / path).write_text(text, encoding="utf-8")  # the '?' of a query is part of the name
@@ -196,6 +203,9 @@ def test_ore_pages_summed_over_operators_and_sectors(value) -> None:
     # Mérignac: a masked part makes the sum a lower bound, flagged, never complete.
     merignac, status = value("conso_energie_par_habitant", "commune", "33281", 2022)
     assert status == "incomplete" and merignac is not None
+    # Dordogne's page gives Port-Sainte-Foy-et-Ponchapt, the outside member of CC du Pays Foyen
+    foy, status = value("conso_energie_residentielle_par_habitant", "commune", "24335", 2022)
+    assert status == "ok" and foy == pytest.approx(9000 / 2_515, rel=1e-9)  # its 2022 legal population
 
 
 def test_organic_share_counts_absent_communes_as_zero(value) -> None:

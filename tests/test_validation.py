@@ -24,7 +24,6 @@ import yaml
 
 from etl.build import _create_provenance, _drop_source, build, load_source
 from etl.extract import Cache, Download
-from etl.geography import load_geography
 from etl.load import LoadError
 from etl.lock import build_lock
 from etl.paths import data_dir
@@ -42,10 +41,13 @@ GOOD = {  # the corpus's well-formed files, each source's control
 
 
 @pytest.fixture(scope="module")
-def territory_con():
+def territory_con(offline_db):
     """Gironde's communes and links, as a build sees them before its sources."""
     con = duckdb.connect()
-    load_geography(con, "33")
+    con.execute(f"ATTACH '{offline_db}' AS built (READ_ONLY)")
+    for table in ("territories", "territory_links", "commune_changes", "france_departements"):
+        con.execute(f"CREATE TABLE {table} AS SELECT * FROM built.{table}")
+    con.execute("DETACH built")
     _create_provenance(con)
     yield con
     con.close()
@@ -67,7 +69,7 @@ def load_case(case: dict, con, folder: Path, catalogue) -> None:
     if "max_bytes" in case:
         source = source.model_copy(update={"max_bytes": case["max_bytes"]})
     path = payload(case, folder)
-    got = Download(source.id, source.download_url("33"), path, "0" * 64, path.stat().st_size, "2026-01-01", False)
+    got = Download(source.id, source.download_urls(["33"])[0], path, "0" * 64, path.stat().st_size, "2026-01-01", False)
     try:
         load_source(con, source, got, "33")
     finally:

@@ -1,4 +1,4 @@
-"""`/`: the catalogue by finality, an indicator search, Gironde's headline strip, territory links."""
+"""`/`: the catalogue by finality, an indicator search, the build territory's headline strip, territory links."""
 
 from __future__ import annotations
 
@@ -10,11 +10,10 @@ from dashboard.chrome import label, search_box, shell, territory_link, territory
 from dashboard.context import db
 from dashboard.formatting import format_value, trend_sentence
 from dashboard.gaps import gap_reason, gap_text
-from dashboard.i18n import FINALITIES, finality_label, normalise_lang, t, with_query
+from dashboard.i18n import FINALITIES, finality_label, normalise_lang, place_names, t, with_query
 from dashboard.search import search_indicators
 
 PATH = "/"
-HEADLINE_LEVEL = "departement"
 N_LARGEST = 6
 N_HEADLINE = 8
 
@@ -113,13 +112,15 @@ def layout(lang: str = "fr", q: str = "", **params) -> html.Div:
     database = db()
     catalogue = database.run(queries.catalogue)
     territories = database.run(queries.list_territories)
-    heads = territories[territories["level"] == HEADLINE_LEVEL]
-    children = [html.H1(t("site_title", lang)), html.P(t("home_intro", lang))]
-    if not heads.empty:
-        head = heads.iloc[0]
-        values = database.run(queries.territory_values, [(HEADLINE_LEVEL, head["code"])])
+    head = database.run(queries.build_territory)  # the territory the database was built for
+    names = place_names(head["name"], head["tncc"], lang) if head else {}
+    intro = t(f"home_intro_{head['level']}", lang, **names) if head else t("home_intro", lang)
+    children = [html.H1(t("site_title", lang)), html.P(intro)]
+    if head:
+        level, code = head["level"], head["code"]
+        values = database.run(queries.territory_values, [(level, code)])
         with database.connect() as con:
-            assessed = queries.progress_rows(con, HEADLINE_LEVEL, head["code"])
+            assessed = queries.progress_rows(con, level, code)
             progress = (
                 {r.indicator_id: r for r in assessed.itertuples()}
                 if queries.table_exists(con, "indicator_progress")
@@ -127,13 +128,9 @@ def layout(lang: str = "fr", q: str = "", **params) -> html.Div:
             )
             labels = assessment.labels_from(queries.progress_labels(con))
         children += [
-            html.H2(
-                [t("home_headline", lang), " — ", territory_link(HEADLINE_LEVEL, head["code"], head["name"], lang)]
-            ),
+            html.H2([t("home_headline", lang, **names), " — ", territory_link(level, code, head["name"], lang)]),
             html.Ul(headline(catalogue, values, lang, progress, labels), className="headline"),
-            html.P(
-                territory_link(HEADLINE_LEVEL, head["code"], t("home_all_indicators", lang, name=head["name"]), lang)
-            ),
+            html.P(territory_link(level, code, t("home_all_indicators", lang, name=head["name"]), lang)),
         ]
     counts = catalogue[(catalogue["kind"] == "count") & catalogue["has_values"]]
     quick = pd.DataFrame()

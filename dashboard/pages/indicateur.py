@@ -17,7 +17,6 @@ from dashboard.search import nearest
 
 PATH_TEMPLATE = "/indicateur/<indicator_id>"
 MAX_TERRITORIES = 8
-BASE_LEVEL = "departement"  # always drawn: the département against the chosen territories
 
 
 def parse_selection(value: str | None) -> list[tuple[str, str]]:
@@ -91,16 +90,15 @@ def series_table(series: pd.DataFrame, unit: str | None, lang: str, caption: str
 def references(database, keys: list[str]) -> list[tuple[str, str]]:
     """The territories drawn besides the chosen ones: the first chosen territory's EPCI,
     département, région and France (or France métropolitaine); without a choice, the
-    build's département and what encloses it."""
+    build's territory and what encloses it."""
     chosen = parse_selection(",".join(keys))
     if chosen:
         level, code = chosen[0]
     else:
-        territories = database.run(queries.list_territories)
-        level, code = next(((lv, c) for lv, c in zip(territories["level"], territories["code"], strict=True)
-                            if lv == BASE_LEVEL), (None, None))  # fmt: skip
-        if level is None:
+        built = database.run(queries.build_territory)
+        if built is None:
             return []
+        level, code = built["level"], built["code"]
     refs = database.run(queries.reference_territories, level, code)
     return ([] if chosen else [(level, code)]) + list(zip(refs["level"], refs["code"], strict=True))
 

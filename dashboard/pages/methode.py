@@ -71,6 +71,22 @@ PROSE = {
             "sens souhaité. Les effectifs (qui croissent avec la taille) et les indices composites ne sont pas "
             "comparés."
         ),
+        "france": "La France et la France métropolitaine",
+        "france_text": (
+            "La France compte ses 101 départements, métropole et outre-mer (Guadeloupe, Martinique, Guyane, "
+            "La Réunion, Mayotte), comme l'Insee la compte ; jamais les collectivités d'outre-mer (Polynésie "
+            "française, Nouvelle-Calédonie…). Sa valeur est celle du producteur, ou la somme d'un fichier "
+            "national : il y faut tous les départements métropolitains, et la valeur est marquée incomplète "
+            "quand un département d'outre-mer manque au fichier (les populations légales de l'Insee ne couvrent "
+            "pas Mayotte). Une région n'est sommée que si tous ses départements y sont. Quand le producteur ne "
+            "publie que la France métropolitaine (96 départements), la valeur porte ce nom, jamais « France »."
+        ),
+        "france_table": "Sommes nationales de cette base : départements comptés",
+        "col_source": "Source (variable)",
+        "col_territory": "Territoire",
+        "col_years": "Années",
+        "col_departements": "Départements comptés",
+        "col_missing": "Départements absents du fichier",
         "composite": "Indices composites",
         "composite_text": (
             "Chaque composante est normalisée min-max sur les territoires du même niveau : (v − min) / (max − "
@@ -141,6 +157,22 @@ PROSE = {
             "tolerance); otherwise 'better' or 'worse' given the desired direction. Counts (which grow with "
             "size) and composite indices are not compared."
         ),
+        "france": "France and metropolitan France",
+        "france_text": (
+            "France is its 101 départements, metropolitan and overseas (Guadeloupe, Martinique, Guyane, "
+            "La Réunion, Mayotte), as INSEE counts it; never the overseas collectivities (French Polynesia, "
+            "New Caledonia…). Its value is the producer's, or the sum of a national file: every metropolitan "
+            "département must be there, and the value is flagged incomplete when the file lacks an overseas "
+            "département (INSEE's legal populations do not cover Mayotte). A region is summed only when all its "
+            "départements are there. Where the producer publishes metropolitan France only (96 départements), "
+            "the value bears that name, never 'France'."
+        ),
+        "france_table": "National sums of this database: départements counted",
+        "col_source": "Source (variable)",
+        "col_territory": "Territory",
+        "col_years": "Years",
+        "col_departements": "Départements counted",
+        "col_missing": "Départements missing from the file",
         "composite": "Composite indices",
         "composite_text": (
             "Each component is scaled min-max over the territories of the same level: (v − min) / (max − min), "
@@ -198,6 +230,34 @@ def peer_settings(lang: str) -> dict:
     return {"k": settings["k"], "min_peers": settings["min_peers"], "features": words.lower() or "–"}
 
 
+def national_table(scope, prose: dict) -> list:
+    """Which départements each national sum of the build counts (`national_scope`)."""
+    if scope.empty:
+        return []
+    head = ["col_source", "col_territory", "col_years", "col_departements", "col_missing"]
+    rows = [
+        html.Tr(
+            [
+                html.Td(f"{r.source_id} ({r.variable})"),
+                html.Td(r.name),
+                html.Td(r.years),
+                html.Td(f"{r.departements} / {r.expected}"),
+                html.Td(r.missing or "–"),
+            ]
+        )
+        for r in scope.itertuples()
+    ]
+    table = html.Table(
+        [
+            html.Caption(prose["france_table"]),
+            html.Thead(html.Tr([html.Th(prose[key], scope="col") for key in head])),
+            html.Tbody(rows),
+        ],
+        className="data-table",
+    )
+    return [scroll_region(table, prose["france_table"])]
+
+
 def layout(lang: str = "fr", **params) -> html.Div:
     lang = normalise_lang(lang)
     params = {**params, "lang": lang}
@@ -247,6 +307,9 @@ def layout(lang: str = "fr", **params) -> html.Div:
         ),
         html.H2(prose["status"], id="status"),
         html.P(prose["status_text"]),
+        html.H2(prose["france"], id="france"),
+        html.P(prose["france_text"]),
+        *national_table(db().run(queries.national_scope), prose),
         html.H2(prose["composite"], id="composite"),
         html.P(prose["composite_text"]),
         html.H2(prose["peers"], id="peers"),
