@@ -13,6 +13,7 @@ from dashboard.context import db
 from dashboard.formatting import format_number, format_value, is_missing
 from dashboard.gaps import gap_reason, gap_text
 from dashboard.i18n import colon, finality_label, labelled, normalise_lang, t, with_query
+from dashboard.peers import peer_line
 from dashboard.search import nearest
 
 PATH_TEMPLATE = "/indicateur/<indicator_id>"
@@ -146,10 +147,18 @@ def progress_block(database, indicator_id: str, keys: list[str], row, lang: str)
             (lv, c): next(queries.progress_rows(con, lv, c, indicator_id).itertuples(), None)
             for lv, c in dict.fromkeys(wanted)
         }
+        peers = {key: queries.peer_comparisons(con, *key).get(indicator_id) for key in rows}
     unit = text(row.unit) or None
     # Only territories assessed for this indicator (the département has no row for a commune-only index).
     items = [
-        html.Li([html.Strong(names.get(key, key[1])), " ", *assessment.progress_cell(found, unit, lang, labels)])
+        html.Li(
+            [
+                html.Strong(names.get(key, key[1])),
+                " ",
+                *assessment.progress_cell(found, unit, lang, labels),
+                peer_line(peers[key], lang),  # and against territories like it
+            ]
+        )
         for key, found in rows.items()
         if found is not None
     ]
