@@ -133,7 +133,11 @@ def sources(db: DbOption = None, catalogue: CatalogueOption = None) -> None:
     cat = _catalogue(catalogue)
     target = db or default_db()
     built = {}
-    if target.exists() and not database_problem(target):
+    if target.exists():
+        problem = database_problem(target)
+        if problem:
+            err.print(f"[red]Cannot read {target}[/red]: {problem}", highlight=False)
+            raise typer.Exit(1)
         with duckdb.connect(str(target), read_only=True) as con:
             rows = con.execute("""
                 SELECT b.source_id, b.status, b.detail, p.fetched_at FROM build_sources b
