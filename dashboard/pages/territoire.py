@@ -224,6 +224,11 @@ def _not_found(lang: str, params: dict, level: str, code: str) -> html.Div:
     return not_found(lang, params, t("nf_territory", lang, value=f"{level}/{code}"), links)
 
 
+def found(database, level: str | None = None, code: str | None = None, **_params) -> bool:
+    """Whether the territory exists (else the not-found page, HTTP 404)."""
+    return level in queries.LEVEL_ORDER and database.run(queries.territory_name, level, code) is not None
+
+
 def layout(level: str | None = None, code: str | None = None, lang: str = "fr", **params) -> html.Div:
     lang = normalise_lang(lang)
     params = {**params, "lang": lang}
