@@ -2,8 +2,9 @@
 
 `create_app` registers the pages of `dashboard/pages/` and their callbacks, the CSV
 downloads and the HTTP hardening (`dashboard.hardening`); nothing reads the database
-before a page is served, and every request opens the file again, so a rebuild (atomic
-swap) shows without a restart.
+before a page is served. Each request reads one version of the file from start to end
+(`dashboard.context`), and the next request after a rebuild (atomic swap) reads the new
+one, without a restart.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from dash import Input, Output, State, html
 from flask import Response, abort, request
 
 from dashboard import assessment, chrome, hardening, queries
-from dashboard.context import CONFIG_KEY, db
+from dashboard.context import CONFIG_KEY, db, release_database
 from dashboard.i18n import normalise_lang, t
 from dashboard.inputs import search_text
 from dashboard.pages import carte, home, indicateur, methode, not_found_404, territoire
@@ -168,6 +169,7 @@ def create_app(db_path: Path) -> dash.Dash:
     _register_shared_callbacks(app)
     _register_downloads(app)
     hardening.install(app, page_found)
+    app.server.teardown_appcontext(release_database)
     app.layout = html.Div(dash.page_container)
     return app
 

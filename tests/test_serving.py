@@ -1,0 +1,148 @@
+"""Serving: one version of the database per request while rebuilds swap the file in.
+
+The live tests run a server on 127.0.0.1 (port 0) and stop by themselves (bounded in
+requests and time).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import requests
+from test_browser import serve_dashboard
+from test_dashboard_queries import make_synthetic_db
+
+from dashboard.app import create_app
+from dashboard.context import CONFIG_KEY, db
+from dashboard.hardening import callback_key, callback_request
+from dashboard.queries import Database
+
+VALUE_2023 = "SELECT value FROM indicator_values WHERE indicator_id = 'synth_pop' AND code = 'SYN01' AND year = 2023"
+
+
+def _value(database: Database) -> float:
+    return database.run(lambda con: con.execute(VALUE_2023).fetchone()[0])
+
+
+def test_a_pinned_version_outlives_a_swap_and_closes_with_its_last_user(tmp_path: Path) -> None:
+    path = make_synthetic_db(tmp_path / "itdd.duckdb")
+    database = Database(path)
+    before = database.pinned()
+    assert _value(before) == 1234567.8
+    os.replace(make_synthetic_db(tmp_path / "rebuilt.duckdb", synth_pop_2023=42.0), path)  # as `itdd build` does
+    after = database.pinned()
+    assert _value(after) == 42.0 and _value(database) == 42.0
+    # The request that started before the swap still reads its own version: nothing closed under it.
+    assert _value(before) == 1234567.8 and database.open_versions() == 2
+    before.release()
+    assert database.open_versions() == 1  # the replaced version is closed once its last user is done
+    after.release()
+    assert database.open_versions() == 1 and _value(database) == 42.0  # the current one stays open
+
+
+def test_each_request_reads_one_version(tmp_path: Path) -> None:
+    path = make_synthetic_db(tmp_path / "itdd.duckdb")
+    app = create_app(path)
+    with app.server.test_request_context():
+        first = db()
+        assert db() is first and _value(db()) == 1234567.8
+        os.replace(make_synthetic_db(tmp_path / "rebuilt.duckdb", synth_pop_2023=42.0), path)
+        assert _value(db()) == 1234567.8  # the same request: the same file to the end
+    with app.server.test_request_context():
+        assert _value(db()) == 42.0  # the next request: the new file
+    assert app.server.config[CONFIG_KEY].open_versions() == 1
+
+
+def _versions(offline_db: Path, folder: Path, count: int) -> list[Path]:
+    """Copies of the build, each with Bordeaux renamed "Bordeaux vN", as successive rebuilds."""
+    copies = []
+    for n in range(1, count + 1):
+        copy = folder / f"build{n}.duckdb"
+        shutil.copyfile(offline_db, copy)
+        with duckdb.connect(str(copy)) as rw:
+            rw.execute("UPDATE territories SET name = ? WHERE level = 'commune' AND code = '33063'", [f"Bordeaux v{n}"])
+        copies.append(copy)
+    return copies
+
+
+def _mixed_requests(app) -> list[tuple[str, str, dict | None]]:
+    """A portrait, a map page, a map switch, a table sort, a search and a CSV: (method, path, json body)."""
+    callbacks = app.callback_map
+    router = callback_key(callbacks, "_pages_content.children")
+    switch = callback_key(callbacks, "map.figure")
+    table = callback_key(callbacks, "map-table-body.children")
+    view = {"indicator": "population", "level": "commune", "year": 2022, "classes": "quantiles", "colour": "valeur"}
+    sort = {"col": "value", "type": "sort"}
+    controls = {"indicateur.value": "densite_population", "niveau.value": "commune", "annee.value": 2021}
+    return [
+        ("POST", "/_dash-update-component", callback_request(
+            callbacks, router, {"_pages_location.pathname": "/territoire/commune/33063", "_pages_location.search": ""})),
+        ("POST", "/_dash-update-component", callback_request(
+            callbacks, router, {"_pages_location.pathname": "/carte", "_pages_location.search": "?niveau=epci"})),
+        ("POST", "/_dash-update-component", callback_request(
+            callbacks, switch, {**controls, "classes.value": "quantiles", "couleur.value": "valeur",
+                                "map-level.data": "commune", "lang.data": "fr"}, "annee.value")),
+        ("POST", "/_dash-update-component", callback_request(
+            callbacks, table, {"map-view.data": view, '{"col":["ALL"],"type":"sort"}.n_clicks': [{"id": sort, "value": 1}],
+                               "table-state.data": {"sort": "rank", "desc": False, "page": 0}, "lang.data": "fr"},
+            '{"col":"value","type":"sort"}.n_clicks')),
+        ("POST", "/_dash-update-component", callback_request(
+            callbacks, callback_key(callbacks, "territory-results.children"),
+            {"territory-search.value": "bord", "lang.data": "fr"})),
+        ("GET", "/telecharger/population.csv?niveau=epci", None),
+    ]  # fmt: skip
+
+
+def test_rebuilds_while_serving_fail_no_request(offline_db: Path, tmp_path: Path) -> None:
+    """Six rebuilds swapped in during a loop of 240 requests from 6 clients: every request answers 200."""
+    path = tmp_path / "itdd.duckdb"
+    shutil.copyfile(offline_db, path)
+    builds = _versions(offline_db, tmp_path, 6)
+    app = create_app(path)
+    app.server.test_client().get("/")  # Dash registers its page router on the first request
+    mix = _mixed_requests(app)
+    total, swap_every, deadline = 240, 35, time.monotonic() + 90
+    done, statuses, errors = [0], [], []
+    lock = threading.Lock()
+
+    def client(base: str, worker: int) -> None:
+        with requests.Session() as session:
+            n = worker
+            while time.monotonic() < deadline:
+                with lock:
+                    if done[0] >= total:
+                        return
+                    done[0] += 1
+                method, url, body = mix[n % len(mix)]
+                n += 1
+                try:
+                    response = session.request(method, base + url, json=body, timeout=30)
+                    statuses.append(response.status_code)
+                except requests.RequestException as e:
+                    errors.append(repr(e))
+
+    def swapper() -> None:
+        for n, build in enumerate(builds, start=1):
+            while done[0] < n * swap_every and time.monotonic() < deadline:
+                time.sleep(0.01)
+            os.replace(build, path)  # the atomic swap of `itdd build`
+
+    with contextmanager(serve_dashboard)(path, app) as base:
+        swapping = threading.Thread(target=swapper)
+        swapping.start()
+        with ThreadPoolExecutor(6) as pool:
+            list(pool.map(lambda worker: client(base, worker), range(6)))
+        swapping.join()
+        last = requests.post(base + "/_dash-update-component", json=mix[0][2], timeout=30)
+    assert not errors, errors[:3]
+    assert len(statuses) == total and set(statuses) == {200}, {s: statuses.count(s) for s in set(statuses)}
+    assert not any(b.exists() for b in builds), "not every rebuild was swapped in during the loop"
+    assert "Bordeaux v6" in last.text  # the last rebuild is served
+    assert app.server.config[CONFIG_KEY].open_versions() == 1  # the replaced versions were closed
