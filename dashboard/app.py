@@ -172,9 +172,3 @@ def create_app(db_path: Path) -> dash.Dash:
     app.server.teardown_appcontext(release_database)
     app.layout = html.Div(dash.page_container)
     return app
-
-
-def serve(db_path: Path, host: str = "127.0.0.1", port: int = 8050) -> None:
-    """Run the development server (read-only over `db_path`)."""
-    log.info("serving %s on http://%s:%d/", db_path, host, port)
-    create_app(Path(db_path)).run(host=host, port=port, debug=False)

@@ -198,9 +198,14 @@ def serve(
     db: DbOption = None,
     host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port")] = 8050,
+    workers: Annotated[int, typer.Option(min=1, help="gunicorn worker processes")] = 2,
+    threads: Annotated[int, typer.Option(min=1, help="Threads per worker")] = 4,
+    dev: Annotated[
+        bool, typer.Option("--dev", help="Flask's development server (one process) instead of gunicorn")
+    ] = False,
     catalogue: CatalogueOption = None,
 ) -> None:
-    """Serve the dashboard; builds the database from the snapshot first if it is missing."""
+    """Serve the dashboard (gunicorn); builds the database from the snapshot first if it is missing."""
     target = db or default_db()
     if not target.exists():
         console.print(f"No database at {target}: building it from the embedded snapshot (offline) first.")
@@ -209,10 +214,10 @@ def serve(
     if problem:
         err.print(f"[red]Cannot serve {target}[/red]: {problem}", highlight=False)
         raise typer.Exit(1)
-    from dashboard.app import serve as serve_app  # Dash is only imported when serving
+    from dashboard.serving import serve as serve_app  # Dash is only imported when serving
 
     console.print(f"Serving {target} on http://{host}:{port}/")
-    serve_app(target, host=host, port=port)
+    serve_app(target, host=host, port=port, workers=workers, threads=threads, dev=dev)
 
 
 if __name__ == "__main__":

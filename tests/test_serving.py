@@ -1,4 +1,5 @@
-"""Serving: one version of the database per request while rebuilds swap the file in.
+"""Serving: one version of the database per request while rebuilds swap the file in, the
+security headers, and `itdd serve` with gunicorn and with the development server.
 
 The live tests run a server on 127.0.0.1 (port 0) and stop by themselves (bounded in
 requests and time).
@@ -8,6 +9,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
+import socket
+import subprocess
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -15,13 +20,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
+import pytest
 import requests
 from test_browser import serve_dashboard
 from test_dashboard_queries import make_synthetic_db
 
 from dashboard.app import create_app
 from dashboard.context import CONFIG_KEY, db
-from dashboard.hardening import callback_key, callback_request
+from dashboard.hardening import SECURITY_HEADERS, callback_key, callback_request
 from dashboard.queries import Database
 
 VALUE_2023 = "SELECT value FROM indicator_values WHERE indicator_id = 'synth_pop' AND code = 'SYN01' AND year = 2023"
@@ -146,3 +152,74 @@ def test_rebuilds_while_serving_fail_no_request(offline_db: Path, tmp_path: Path
     assert not any(b.exists() for b in builds), "not every rebuild was swapped in during the loop"
     assert "Bordeaux v6" in last.text  # the last rebuild is served
     assert app.server.config[CONFIG_KEY].open_versions() == 1  # the replaced versions were closed
+
+
+def test_security_headers_on_every_response(offline_db: Path) -> None:
+    client = create_app(offline_db).server.test_client()
+    for response in (
+        client.get("/"),
+        client.get("/nulle-part"),
+        client.get("/_dash-layout"),
+        client.get("/assets/style.css"),
+        client.get("/telecharger/population.csv?niveau=departement"),
+        client.post("/_dash-update-component", json=None),
+    ):
+        for header, value in SECURITY_HEADERS.items():
+            assert response.headers.get(header) == value, (response.request.path, header)
+    csp = SECURITY_HEADERS["Content-Security-Policy"]
+    assert "frame-ancestors 'self'" in csp and "object-src 'none'" in csp
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _serve(args: list[str], port: int, timeout: float = 60) -> subprocess.Popen:
+    """`itdd serve ARGS` on 127.0.0.1:`port`, once it answers."""
+    child = subprocess.Popen(
+        [sys.executable, "-m", "etl.cli", "serve", "--host", "127.0.0.1", "--port", str(port), *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if child.poll() is not None:
+            raise AssertionError(f"itdd serve exited: {child.stderr.read().decode()[-2000:]}")
+        try:
+            requests.get(f"http://127.0.0.1:{port}/_dash-layout", timeout=5)
+            return child
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    _stop(child)
+    raise AssertionError("itdd serve did not answer in time")
+
+
+def _stop(child: subprocess.Popen) -> int:
+    os.killpg(child.pid, signal.SIGTERM)
+    try:
+        return child.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(child.pid, signal.SIGKILL)
+        return child.wait()
+
+
+@pytest.mark.parametrize("mode", [["--workers", "2", "--threads", "2"], ["--dev"]], ids=["gunicorn", "dev"])
+def test_itdd_serve_answers_with_headers_and_no_server_version(offline_db: Path, mode: list[str]) -> None:
+    port = _free_port()
+    child = _serve(["--db", str(offline_db), *mode], port)
+    try:
+        page = requests.get(f"http://127.0.0.1:{port}/carte", timeout=30)
+        missing = requests.get(f"http://127.0.0.1:{port}/nulle-part", timeout=30)
+        csv = requests.get(f"http://127.0.0.1:{port}/telecharger/population.csv?niveau=departement", timeout=30)
+    finally:
+        _stop(child)
+    assert page.status_code == 200 and "_dash-renderer" in page.text
+    assert missing.status_code == 404 and csv.status_code == 200
+    server = page.headers.get("Server", "")
+    assert server in ("gunicorn", "Werkzeug"), server  # the name at most, never a version
+    assert (server == "gunicorn") == (mode[0] == "--workers")
+    assert page.headers["X-Content-Type-Options"] == "nosniff"
+    assert "frame-ancestors 'self'" in page.headers["Content-Security-Policy"]
