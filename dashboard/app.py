@@ -20,6 +20,7 @@ from dash import Input, Output, State, html
 from flask import Response, abort, request
 
 from dashboard import assessment, chrome, hardening, queries
+from dashboard.caching import install_cache
 from dashboard.context import CONFIG_KEY, db, release_database
 from dashboard.i18n import normalise_lang, t
 from dashboard.inputs import search_text
@@ -154,8 +155,11 @@ def _register_downloads(app: dash.Dash) -> None:
         )
 
 
-def create_app(db_path: Path) -> dash.Dash:
-    """Build the Dash app over `db_path`; the file is only read when pages are served."""
+def create_app(db_path: Path, cache: bool = True) -> dash.Dash:
+    """Build the Dash app over `db_path`; the file is only read when pages are served.
+
+    `cache` keeps the answers of callbacks and downloads per version of the file (`dashboard.caching`).
+    """
     app = dash.Dash(
         __name__,
         title=TITLE,
@@ -168,6 +172,8 @@ def create_app(db_path: Path) -> dash.Dash:
     _register_pages(app)
     _register_shared_callbacks(app)
     _register_downloads(app)
+    if cache:  # first: its answers are kept after the hardening's headers and status are set
+        install_cache(app, lambda: db().version)
     hardening.install(app, page_found)
     app.server.teardown_appcontext(release_database)
     app.layout = html.Div(dash.page_container)

@@ -26,10 +26,11 @@ class QuietRequestHandler(WSGIRequestHandler):
         return "Werkzeug"
 
 
-def serve_development(db_path: Path, host: str, port: int) -> None:
+def serve_development(db_path: Path, host: str, port: int, cache: bool = True) -> None:
     """Flask's development server (one process, a thread per request)."""
     log.info("serving %s on http://%s:%d/ (development server)", db_path, host, port)
-    create_app(Path(db_path)).run(host=host, port=port, debug=False, request_handler=QuietRequestHandler)
+    app = create_app(Path(db_path), cache=cache)
+    app.run(host=host, port=port, debug=False, request_handler=QuietRequestHandler)
 
 
 def bind_address(host: str, port: int) -> str:
@@ -52,7 +53,7 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict:
     }
 
 
-def serve_gunicorn(db_path: Path, host: str, port: int, workers: int, threads: int) -> None:
+def serve_gunicorn(db_path: Path, host: str, port: int, workers: int, threads: int, cache: bool = True) -> None:
     """gunicorn with `workers` processes of `threads` threads each; stops on SIGINT or SIGTERM."""
     from gunicorn.app.base import BaseApplication
 
@@ -68,7 +69,7 @@ def serve_gunicorn(db_path: Path, host: str, port: int, workers: int, threads: i
                 self.cfg.set("control_socket_disable", True)
 
         def load(self):
-            return create_app(Path(db_path)).server
+            return create_app(Path(db_path), cache=cache).server
 
     log.info("serving %s on http://%s:%d/ (gunicorn, %d workers × %d threads)", db_path, host, port, workers, threads)
     Application().run()
@@ -89,12 +90,13 @@ def serve(
     workers: int = DEFAULT_WORKERS,
     threads: int = DEFAULT_THREADS,
     dev: bool = False,
+    cache: bool = True,
 ) -> None:
-    """Serve the dashboard over `db_path` (read-only) until interrupted."""
+    """Serve the dashboard over `db_path` (read-only) until interrupted; `cache`: see `dashboard.caching`."""
     if dev:
-        serve_development(db_path, host, port)
+        serve_development(db_path, host, port, cache)
     elif not gunicorn_available():
         log.warning("gunicorn is not available on %s: serving with the development server", sys.platform)
-        serve_development(db_path, host, port)
+        serve_development(db_path, host, port, cache)
     else:
-        serve_gunicorn(db_path, host, port, workers, threads)
+        serve_gunicorn(db_path, host, port, workers, threads, cache)

@@ -203,6 +203,9 @@ def serve(
     dev: Annotated[
         bool, typer.Option("--dev", help="Flask's development server (one process) instead of gunicorn")
     ] = False,
+    cache: Annotated[
+        bool, typer.Option("--cache/--no-cache", help="Keep callback and download answers per database version")
+    ] = True,
     catalogue: CatalogueOption = None,
 ) -> None:
     """Serve the dashboard (gunicorn); builds the database from the snapshot first if it is missing."""
@@ -217,7 +220,7 @@ def serve(
     from dashboard.serving import serve as serve_app  # Dash is only imported when serving
 
     console.print(f"Serving {target} on http://{host}:{port}/")
-    serve_app(target, host=host, port=port, workers=workers, threads=threads, dev=dev)
+    serve_app(target, host=host, port=port, workers=workers, threads=threads, dev=dev, cache=cache)
 
 
 if __name__ == "__main__":

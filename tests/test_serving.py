@@ -223,3 +223,35 @@ def test_itdd_serve_answers_with_headers_and_no_server_version(offline_db: Path,
     assert (server == "gunicorn") == (mode[0] == "--workers")
     assert page.headers["X-Content-Type-Options"] == "nosniff"
     assert "frame-ancestors 'self'" in page.headers["Content-Security-Policy"]
+
+
+def _switch_body(app) -> dict:
+    values = {"indicateur.value": "population", "niveau.value": "commune", "annee.value": 2021,
+              "classes.value": "quantiles", "couleur.value": "valeur", "map-level.data": "commune", "lang.data": "fr"}  # fmt: skip
+    return callback_request(app.callback_map, callback_key(app.callback_map, "map.figure"), values, "annee.value")
+
+
+@pytest.mark.parametrize("cache", [True, False])
+def test_answers_are_kept_per_version_of_the_file(offline_db: Path, tmp_path: Path, monkeypatch, cache: bool) -> None:
+    from dashboard.pages import carte
+
+    path = tmp_path / "itdd.duckdb"
+    shutil.copyfile(offline_db, path)
+    app = create_app(path, cache=cache)
+    client = app.server.test_client()
+    calls = []
+    switch = carte.switch
+    monkeypatch.setattr(carte, "switch", lambda *args: calls.append(args) or switch(*args))
+    first = client.post("/_dash-update-component", json=_switch_body(app))
+    again = client.post("/_dash-update-component", json=_switch_body(app))
+    assert first.status_code == again.status_code == 200 and first.data == again.data
+    assert len(calls) == (1 if cache else 2)
+    csv = "/telecharger/population.csv?niveau=commune&annee=2023"
+    assert "Bordeaux," in client.get(csv).text
+    (rebuilt,) = _versions(offline_db, tmp_path, 1)
+    os.replace(rebuilt, path)  # a new version: nothing kept from the previous one is served
+    assert "Bordeaux v1," in client.get(csv).text
+    client.post("/_dash-update-component", json=_switch_body(app))
+    assert len(calls) == (2 if cache else 3)
+    assert client.get("/telecharger/population.csv?annee=1789").status_code == 404  # errors are never kept
+    assert again.headers["X-Content-Type-Options"] == "nosniff"  # headers on answers from the cache too
