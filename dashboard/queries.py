@@ -365,8 +365,6 @@ class Database:
         """A copy that reads the current version until `release()`; not for use by several threads at once."""
         pinned = copy.copy(self)
         pinned._pin = self._versions.acquire()
-        with self._versions.lock:
-            pinned._cursor = pinned._pin.cursor()
         return pinned
 
     def release(self) -> None:
@@ -375,7 +373,8 @@ class Database:
             return
         pin, cursor = self._pin, self._cursor
         self._pin = self._cursor = None
-        cursor.close()
+        if cursor is not None:
+            cursor.close()
         self._versions.release(pin)
 
     def open_versions(self) -> int:
@@ -391,6 +390,9 @@ class Database:
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
         if self._pin is not None:
+            if self._cursor is None:  # on first use: a request answered from the response cache needs none
+                with self._versions.lock:
+                    self._cursor = self._pin.cursor()
             yield self._cursor
             return
         version = self._versions.acquire()

@@ -45,7 +45,9 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict:
         "threads": threads,
         "timeout": TIMEOUT,
         "graceful_timeout": 10,
-        "keepalive": 5,
+        # Longer than a visitor's pause between two clicks: a browser reusing a connection the
+        # server has just closed sees an error (the benchmark's think time is 2-5 s).
+        "keepalive": 75,
         # The app is built once, before the workers fork (it reads no file until a request).
         "preload_app": True,
         "proc_name": "itdd",
