@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -300,11 +301,35 @@ class _Version:
         self.users = 0
         self.retired = False  # a newer version was opened: close when the last user is done
         self.geojson: dict[str, dict] = {}
+        self.results = _Results()
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         cursor = self.con.cursor()
         cursor.execute(f"USE {ATTACHED}")  # a cursor does not inherit the connection's USE
         return cursor
+
+
+class _Results:
+    """Results of the small catalogue queries (`KEPT_QUERIES`) on one version of the file, the
+    least recently used dropped beyond `size`: their arguments may come from any request."""
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self.found: OrderedDict = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: tuple) -> tuple[bool, object]:
+        with self.lock:
+            if key not in self.found:
+                return False, None
+            self.found.move_to_end(key)
+            return True, self.found[key]
+
+    def put(self, key: tuple, value: object) -> None:
+        with self.lock:
+            self.found[key] = value
+            if len(self.found) > self.size:
+                self.found.popitem(last=False)
 
 
 class _Versions:
@@ -419,9 +444,21 @@ class Database:
         return self.run(list_sources)
 
     def run(self, query, *args):
-        """Run one of this module's query functions on a read-only connection (the pinned one, if any)."""
-        with self.connect() as con:
-            return query(con, *args)
+        """Run one of this module's query functions on a read-only connection (the pinned one, if any).
+
+        The file does not change within a version: a pinned copy keeps the results of the small
+        catalogue queries (`KEPT_QUERIES`) for the version, and gives each caller its own copy.
+        """
+        key = (query.__name__, args)
+        if self._pin is None or query not in KEPT_QUERIES or not _hashable(key):
+            with self.connect() as con:
+                return query(con, *args)
+        hit, found = self._pin.results.get(key)
+        if not hit:
+            with self.connect() as con:
+                found = query(con, *args)
+            self._pin.results.put(key, found)
+        return found.copy() if isinstance(found, pd.DataFrame) else copy.deepcopy(found)
 
     def geojson(self, level: str = "commune") -> dict:
         """Geometries of a level, parsed once per version of the file."""
@@ -544,3 +581,20 @@ def composite_contributions(con: duckdb.DuckDBPyConnection, indicator_id: str, l
         """,
         [indicator_id, level, code],
     ).df()
+
+
+# Small results that many requests ask for again: kept per version of the file by `Database.run`.
+KEPT_QUERIES = frozenset(
+    {
+        list_indicators, catalogue, list_territories, list_sources, all_sources, indicator_gaps, geometry_levels,
+        indicator_levels, available_years, table_exists, progress_labels, territory_name, reference_territories,
+    }
+)  # fmt: skip
+
+
+def _hashable(key: tuple) -> bool:
+    try:
+        hash(key)
+    except TypeError:
+        return False
+    return True

@@ -255,3 +255,25 @@ def test_answers_are_kept_per_version_of_the_file(offline_db: Path, tmp_path: Pa
     assert len(calls) == (2 if cache else 3)
     assert client.get("/telecharger/population.csv?annee=1789").status_code == 404  # errors are never kept
     assert again.headers["X-Content-Type-Options"] == "nosniff"  # headers on answers from the cache too
+
+
+def test_small_query_results_are_kept_per_version_as_copies(tmp_path: Path) -> None:
+    from dashboard import queries
+
+    path = make_synthetic_db(tmp_path / "itdd.duckdb")
+    database = Database(path)
+    pinned = database.pinned()
+    first = pinned.run(queries.list_territories)
+    first["name"] = "changed by a caller"
+    assert pinned.run(queries.list_territories)["name"].tolist()[0] == "Synthville 1"  # each caller its own copy
+    with duckdb.connect(str(make_synthetic_db(tmp_path / "rebuilt.duckdb"))) as rw:
+        rw.execute("UPDATE territories SET name = 'Renamed' WHERE code = 'SYN01'")
+    os.replace(tmp_path / "rebuilt.duckdb", path)
+    assert pinned.run(queries.territory_name, "commune", "SYN01") == "Synthville 1"  # the request's version
+    pinned.release()
+    fresh = database.pinned()
+    assert fresh.run(queries.territory_name, "commune", "SYN01") == "Renamed"  # a new version: nothing kept
+    for n in range(400):  # arguments from requests: the kept results stay bounded
+        fresh.run(queries.territory_name, "commune", f"X{n}")
+    assert len(fresh._pin.results.found) == fresh._pin.results.size
+    fresh.release()

@@ -91,11 +91,10 @@ def url_params(view: dict) -> dict:
 
 
 def state_for(database, view: dict, lang: str) -> dict:
-    with database.connect() as con:
-        values = queries.map_values(con, view["indicator"], view["level"], view["year"])
-        has_progress = queries.table_exists(con, "indicator_progress")
-        progress = queries.progress_rows(con, view["level"], None, view["indicator"])
-        labels = assessment.labels_from(queries.progress_labels(con))
+    values = database.run(queries.map_values, view["indicator"], view["level"], view["year"])
+    has_progress = database.run(queries.table_exists, "indicator_progress")
+    progress = database.run(queries.progress_rows, view["level"], None, view["indicator"])
+    labels = assessment.labels_from(database.run(queries.progress_labels))
     state = figures.map_state(values, view["unit"], view["polarity"], lang, view["classes"])
     if not has_progress:
         return state
