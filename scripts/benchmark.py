@@ -10,8 +10,9 @@ Usage: python scripts/benchmark.py [--runs 3] [--switches 50]
 pages, map switches (through `_dash-update-component`, with the table they update), table
 sorts, portraits and CSV downloads, for 60 s on `itdd serve --workers 2` (gunicorn), then the
 same while `itdd build` swaps a new file in 5 times: p50, p95, p99, errors, server memory; then
-closed-loop throughput at 1, 10 and 50 clients against the development server and gunicorn.
-Traffic goes only to 127.0.0.1; every phase stops by itself.
+closed-loop throughput at 1, 10 and 50 clients against the development server and gunicorn
+(and, with `--compare-with DIR`, another checkout's own `itdd serve`: `git archive main | tar
+-x -C DIR` gives today's). Traffic goes only to 127.0.0.1; every phase stops by itself.
 
 Figures are for the embedded Gironde data (534 communes + 2: snapshot and extract), on this machine.
 """
@@ -255,21 +256,27 @@ def tree_memory_mib(pid: int) -> float:
 
 
 class Server:
-    """`itdd serve ARGS` on a free port of 127.0.0.1, in its own process group; stopped on exit."""
+    """`itdd serve ARGS` on a free port of 127.0.0.1, in its own process group; stopped on exit.
 
-    def __init__(self, db: Path, *args: str) -> None:
-        self.db, self.args, self.port = db, args, _free_port()
+    `tree`: another checkout whose own code serves (its folder comes first on the import path).
+    """
+
+    def __init__(self, db: Path, *args: str, tree: Path | None = None) -> None:
+        self.db, self.args, self.port, self.tree = db, args, _free_port(), tree
         self.base = f"http://127.0.0.1:{self.port}"
 
     def __enter__(self) -> Server:
         import requests
 
         command = [sys.executable, "-m", "etl.cli", "serve", "--db", str(self.db), "--host", "127.0.0.1"]
+        env = {**os.environ, "PYTHONPATH": str(self.tree)} if self.tree else None
         self.process = subprocess.Popen(
             [*command, "--port", str(self.port), *self.args],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
+            cwd=self.tree,  # `python -m` looks in the working folder first
+            env=env,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -315,6 +322,10 @@ class Site:
             self.territories = con.execute(
                 "SELECT level, code FROM territories WHERE level IN ('commune', 'epci') ORDER BY ALL"
             ).fetchall()
+            # The map view the browser keeps (carte._public) carries each indicator's unit and polarity.
+            self.meta = {
+                i: (u, p) for i, u, p in con.execute("SELECT indicator_id, unit, polarity FROM indicators").fetchall()
+            }
         self.years = {indicator: years for indicator, years in rows}
         app = create_app(db)
         app.server.test_client().get("/")  # Dash registers its page router on the first request
@@ -340,6 +351,7 @@ class Sample:
     action: str
     status: int | str  # an HTTP status, or the exception's name
     ms: float
+    detail: str = ""  # the exception's message
 
 
 class User:
@@ -359,13 +371,16 @@ class User:
             response = self.session.request(method, self.base + path, json=body, timeout=REQUEST_TIMEOUT)
             status = response.status_code
         except Exception as e:  # noqa: BLE001 (any failure is an error of the run, counted)
-            response, status = None, type(e).__name__
-        self.samples.append(Sample(action, status, (time.perf_counter() - started) * 1000))
+            response, status, detail = None, type(e).__name__, str(e)[:200]
+        else:
+            detail = "" if status in (200, 204) else f"{method} {path}"
+        self.samples.append(Sample(action, status, (time.perf_counter() - started) * 1000, detail))
         return response if status in (200, 204) else None
 
     def _view(self) -> dict:
+        unit, polarity = self.site.meta[self.indicator]
         return {"indicator": self.indicator, "level": "commune", "year": self.year, "classes": "quantiles",
-                "colour": "valeur"}  # fmt: skip
+                "colour": "valeur", "unit": unit, "polarity": polarity}  # fmt: skip
 
     def act(self) -> None:
         action = self.rng.choices(list(MIX), weights=list(MIX.values()))[0]
@@ -470,6 +485,7 @@ def load_summary(run: dict) -> dict:
         "p99": percentile(ms, 99),
         "errors": len(errors),
         "error_kinds": dict(Counter(str(s.status) for s in errors)),
+        "first_error": errors[0].detail if errors else "",
         "memory_peak": run["memory_peak"],
         "memory_end": run["memory_end"],
         "by_action": {
@@ -482,8 +498,8 @@ def load_summary(run: dict) -> dict:
     }
 
 
-def rebuilds(db: Path, count: int, cache: Path):
-    """`count` runs of `itdd build --offline --db DB`, spread over the run: each swaps a new file in."""
+def rebuilds(db: Path, count: int, cache: Path, niceness: int):
+    """`count` runs of `itdd build --offline --db DB` at `niceness`, spread over the run: each swaps a new file in."""
     done: list[float] = []
 
     def rebuild(deadline: float) -> None:
@@ -493,7 +509,14 @@ def rebuilds(db: Path, count: int, cache: Path):
             env = {**os.environ, "ITDD_CACHE": str(cache)}
             command = [sys.executable, "-m", "etl.cli", "build", "--offline", "--db", str(db)]
             started = time.monotonic()
-            subprocess.run(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+            subprocess.run(
+                command,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                check=True,
+                preexec_fn=lambda: os.nice(niceness),  # a cron job below the server, as the README advises
+            )
             done.append(time.monotonic() - started)
 
     return rebuild, done
@@ -534,6 +557,8 @@ def load_benchmark(args) -> None:
     name = f"gunicorn {args.workers}x{args.threads}"
     servers = {"development server, no cache": ["--dev", "--no-cache"], f"{name}, no cache": [*gunicorn, "--no-cache"],
                f"{name}, cache": gunicorn}  # fmt: skip
+    if args.compare_with:  # another checkout's `itdd serve`, with its own defaults
+        servers = {f"{args.compare_with.name}'s itdd serve": [], **servers}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         db = folder / "itdd.duckdb"
@@ -543,14 +568,15 @@ def load_benchmark(args) -> None:
         think = {}
         with Server(db, *gunicorn) as server:
             think[f"{name}, cache"] = load_summary(run_users(site, server, args.users, args.duration, True, 1))
-            rebuild, built = rebuilds(db, args.rebuilds, folder / "cache")
+            rebuild, built = rebuilds(db, args.rebuilds, folder / "cache", args.rebuild_nice)
             run = run_users(site, server, args.users, args.duration, True, 2, during=rebuild)
             think[f"{name}, cache, {args.rebuilds} rebuilds swapped in"] = load_summary(run)
         with Server(db, *gunicorn, "--no-cache") as server:
             think[f"{name}, no cache"] = load_summary(run_users(site, server, args.users, args.duration, True, 3))
         closed = {}
         for label, server_args in servers.items():
-            with Server(db, *server_args) as server:
+            tree = args.compare_with if label.endswith("'s itdd serve") else None
+            with Server(db, *server_args, tree=tree) as server:
                 for clients in args.clients:
                     closed[(label, clients)] = load_summary(
                         run_users(site, server, clients, args.closed_duration, False, 10 + clients)
@@ -566,7 +592,10 @@ def load_benchmark(args) -> None:
               f"p95 {r['p95']:.0f} ms, p99 {r['p99']:.0f} ms, errors {r['errors']} {r['error_kinds'] or ''}; "
               f"memory peak {r['memory_peak']:.0f} MiB, end {r['memory_end']:.0f} MiB")  # fmt: skip
         print("    p95 by action: " + ", ".join(f"{a} {p:.0f} ms ({n})" for a, (n, p) in r["by_action"].items()))
-    print(f"  rebuilds: {len(built)} of {args.rebuilds}, {', '.join(f'{s:.1f}' for s in built)} s each")
+        if r["first_error"]:
+            print(f"    first error: {r['first_error']}")
+    print(f"  rebuilds: {len(built)} of {args.rebuilds} (nice {args.rebuild_nice}), "
+          f"{', '.join(f'{s:.1f}' for s in built)} s each")  # fmt: skip
     print("  memory: PSS of the server's processes (gunicorn: master and workers)")
     print(f"closed loop (no think time), {args.closed_duration:.0f} s each: requests/s, p95, errors, memory peak")
     print(f"  {'clients':>7}" + "".join(f"  {label:>36}" for label in servers))
@@ -586,10 +615,14 @@ def main() -> None:
     load.add_argument("--users", type=int, default=50, help="think-time users")
     load.add_argument("--duration", type=float, default=60, help="seconds of each think-time run")
     load.add_argument("--rebuilds", type=int, default=5, help="`itdd build` swaps during the second run")
+    load.add_argument("--rebuild-nice", type=int, default=10, help="niceness of those builds (0: the server's)")
     load.add_argument("--clients", type=int, nargs="+", default=[1, 10, 50], help="closed-loop clients")
     load.add_argument("--closed-duration", type=float, default=20, help="seconds of each closed loop")
     load.add_argument("--workers", type=int, default=2)
     load.add_argument("--threads", type=int, default=4)
+    load.add_argument(
+        "--compare-with", type=Path, help="a checkout of another commit (git worktree or archive): its closed loops too"
+    )
     args = parser.parse_args()
     if args.load:
         load_benchmark(args)
