@@ -123,7 +123,7 @@ def _changed_id_fits(prop_id: object, inputs: list, declared: list[dict]) -> boo
         if _is_pattern(spec["id"]) and name.startswith("{"):
             try:
                 concrete = json.loads(name)
-            except ValueError:
+            except (ValueError, RecursionError):  # a text of 1 MB can nest deeper than Python recurses
                 return False
             if any(entry["id"] == concrete for entry in item):
                 return True

@@ -89,6 +89,7 @@ def test_a_well_formed_body_passes_and_runs(app, client) -> None:
         (lambda b: {**b, "state": "x"}, "state: 2 expected"),
         (lambda b: {**b, "changedPropIds": ["nothing.value"]}, "changedPropIds"),
         (lambda b: {**b, "changedPropIds": ['{"broken.value']}, "changedPropIds"),
+        (lambda b: {**b, "changedPropIds": ['{"a":' * 100_000 + "1" + "}" * 100_000 + ".value"]}, "changedPropIds"),
         (
             lambda b: {**b, "extra": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]},
             "nested too deeply",
