@@ -1,13 +1,18 @@
 """Dash application: five pages over the DuckDB file built by the ETL, opened read-only.
 
-`create_app` registers the pages of `dashboard/pages/` and their callbacks;
-nothing reads the database before a page is served, and every request opens
-the file again, so a rebuild (atomic swap) shows without a restart.
+`create_app` registers the pages of `dashboard/pages/` and their callbacks, the CSV
+downloads and the HTTP hardening (`dashboard.hardening`); nothing reads the database
+before a page is served. Each request reads one version of the file from start to end
+(`dashboard.context`), and the next request after a rebuild (atomic swap) reads the new
+one, without a restart.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
+import re
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,9 +20,11 @@ import dash
 from dash import Input, Output, State, html
 from flask import Response, abort, request
 
-from dashboard import assessment, chrome, queries
-from dashboard.context import CONFIG_KEY, db
-from dashboard.i18n import t
+from dashboard import assessment, chrome, hardening, queries
+from dashboard.caching import install_cache
+from dashboard.context import CONFIG_KEY, db, release_database
+from dashboard.i18n import normalise_lang, t
+from dashboard.inputs import search_text
 from dashboard.pages import carte, home, indicateur, methode, not_found_404, territoire
 from dashboard.search import search_territories
 from etl import export
@@ -67,9 +74,36 @@ def _register_pages(app: dash.Dash) -> None:
         (not_found_404, {"path": "/404", "title": _titled("Page introuvable — ")}),
     ]
     for module, options in pages:
-        dash.register_page(module.__name__, layout=module.layout, **options)
+        dash.register_page(module.__name__, layout=_first_values(module.layout), **options)
         if hasattr(module, "register_callbacks"):
             module.register_callbacks(app)
+
+
+def _first_values(layout):
+    """A page layout whose query values are text: a repeated parameter (a list) keeps its first value."""
+
+    @functools.wraps(layout)
+    def with_text_values(**params):
+        return layout(**_query_values(params))
+
+    return with_text_values
+
+
+def _query_values(params: dict) -> dict:
+    return {k: v[0] if isinstance(v, list) else v for k, v in params.items()}
+
+
+def page_found(path: str, query: dict) -> bool:
+    """Whether `path` (with its query) shows a page, rather than the not-found page: the HTTP status.
+
+    A page module may define `found(database, **params)`, given the path's variables and the
+    query values, as its layout would be.
+    """
+    page, variables = hardening.match_page(path)
+    if page is None:
+        return False
+    found = getattr(sys.modules[page["module"]], "found", None)
+    return found is None or found(db(), **{**variables, **_query_values(query)})
 
 
 def _register_shared_callbacks(app: dash.Dash) -> None:
@@ -80,7 +114,10 @@ def _register_shared_callbacks(app: dash.Dash) -> None:
         prevent_initial_call=True,
     )
     def _search(text, lang):
-        if not (text or "").strip():
+        text, lang = search_text(text), normalise_lang(lang)
+        if text is None:
+            return dash.no_update
+        if not text.strip():
             return []
         found = search_territories(db().run(queries.list_territories), text)
         if found.empty:
@@ -91,21 +128,41 @@ def _register_shared_callbacks(app: dash.Dash) -> None:
         ]
 
 
+YEAR = re.compile(r"[0-9]{4}")  # ASCII digits only: str.isdigit() also accepts '²'
+LEVELS = frozenset(queries.LEVEL_ORDER)
+
+
+def download_filter(args: dict) -> tuple[str | None, int | None] | None:
+    """The (level, year) a download asks for (`niveau`, `annee`; empty means all), or None if either is unknown."""
+    level = args.get("niveau") or None
+    year = args.get("annee") or None
+    if level is not None and level not in LEVELS:
+        return None
+    if year is not None and not YEAR.fullmatch(year):
+        return None
+    return level, int(year) if year else None
+
+
 def _register_downloads(app: dash.Dash) -> None:
     @app.server.route("/telecharger/<indicator_id>.csv")
     def _download(indicator_id: str):
-        """The published CSV of one indicator (etl.export), optionally one level (niveau) and year (annee)."""
+        """The published CSV of one indicator (etl.export), optionally one level (niveau) and year (annee).
+
+        A level or year without rows is not found (404), like an unknown indicator.
+        """
         database = db()
-        if indicator_id not in set(database.run(queries.catalogue)["indicator_id"]):
+        wanted = download_filter(request.args)
+        if wanted is None or indicator_id not in set(database.run(queries.catalogue)["indicator_id"]):
             abort(404)
-        level = request.args.get("niveau") or None
-        year = int(request.args["annee"]) if request.args.get("annee", "").isdigit() else None
+        level, year = wanted
         rows = database.run(export.tidy_values, indicator_id, level, year)
+        if rows.empty and (level or year):
+            abort(404)
         name = "_".join(filter(None, [indicator_id, level, year and str(year)]))
         return Response(
             export.csv_text(rows),
             mimetype="text/csv",
-            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+            headers={"Content-Disposition": hardening.content_disposition(f"{name}.csv")},
         )
 
 
@@ -115,8 +172,11 @@ class _App(dash.Dash):
         return super().interpolate_index(**{**kwargs, "title": _titled()()})
 
 
-def create_app(db_path: Path) -> dash.Dash:
-    """Build the Dash app over `db_path`; the file is only read when pages are served."""
+def create_app(db_path: Path, cache: bool = True) -> dash.Dash:
+    """Build the Dash app over `db_path`; the file is only read when pages are served.
+
+    `cache` keeps the answers of callbacks and downloads per version of the file (`dashboard.caching`).
+    """
     app = _App(
         __name__,
         title=TITLE,
@@ -129,11 +189,9 @@ def create_app(db_path: Path) -> dash.Dash:
     _register_pages(app)
     _register_shared_callbacks(app)
     _register_downloads(app)
+    if cache:  # first: its answers are kept after the hardening's headers and status are set
+        install_cache(app, lambda: db().version)
+    hardening.install(app, page_found)
+    app.server.teardown_appcontext(release_database)
     app.layout = html.Div(dash.page_container)
     return app
-
-
-def serve(db_path: Path, host: str = "127.0.0.1", port: int = 8050) -> None:
-    """Run the development server (read-only over `db_path`)."""
-    log.info("serving %s on http://%s:%d/", db_path, host, port)
-    create_app(Path(db_path)).run(host=host, port=port, debug=False)

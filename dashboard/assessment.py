@@ -11,7 +11,7 @@ import pandas as pd
 from dash import dcc, html
 
 from dashboard.formatting import format_number, format_value, is_missing
-from dashboard.i18n import colon, t, with_query
+from dashboard.i18n import colon, normalise_lang, t, with_query
 from etl.progress import CATEGORIES  # the method's own list: one source of truth
 
 CONTEXT = "context"  # no category: a context indicator, growth shown without judgement
@@ -43,7 +43,7 @@ def category_key(category: object) -> str:
 
 def category_label(category: object, lang: str, labels: dict | None = None) -> str:
     """The category's name: from progress_categories when given, else the dashboard's own text."""
-    key = category_key(category)
+    key, lang = category_key(category), normalise_lang(lang)
     return (labels or {}).get((key, lang)) or t(f"cat_{key}", lang)
 
 

@@ -12,7 +12,8 @@ NARROW_NBSP = "\u202f"  # French thousands separator and space before a unit
 
 
 def is_missing(value: object) -> bool:
-    return value is None or bool(pd.isna(value))
+    """None, NaN or NA; a list or any other non-scalar is not missing (and never an error)."""
+    return value is None or (pd.api.types.is_scalar(value) and bool(pd.isna(value)))
 
 
 def decimals_for(value: float | None) -> int:

@@ -160,7 +160,11 @@ def sources(db: DbOption = None, catalogue: CatalogueOption = None) -> None:
     cat = _catalogue(catalogue)
     target = db or default_db()
     built = {}
-    if target.exists() and not database_problem(target):
+    if target.exists():
+        problem = database_problem(target)
+        if problem:
+            err.print(f"[red]Cannot read {target}[/red]: {problem}", highlight=False)
+            raise typer.Exit(1)
         with duckdb.connect(str(target), read_only=True) as con:
             rows = con.execute("""
                 SELECT b.source_id, b.status, b.detail, p.fetched_at FROM build_sources b
@@ -225,9 +229,17 @@ def serve(
     db: DbOption = None,
     host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port")] = 8050,
+    workers: Annotated[int, typer.Option(min=1, help="gunicorn worker processes")] = 2,
+    threads: Annotated[int, typer.Option(min=1, help="Threads per worker")] = 4,
+    dev: Annotated[
+        bool, typer.Option("--dev", help="Flask's development server (one process) instead of gunicorn")
+    ] = False,
+    cache: Annotated[
+        bool, typer.Option("--cache/--no-cache", help="Keep callback and download answers per database version")
+    ] = True,
     catalogue: CatalogueOption = None,
 ) -> None:
-    """Serve the dashboard; builds the database from the snapshot first if it is missing."""
+    """Serve the dashboard (gunicorn); builds the database from the snapshot first if it is missing."""
     target = db or default_db()
     if not target.exists():
         console.print(f"No database at {target}: building it from the embedded snapshot (offline) first.")
@@ -236,10 +248,10 @@ def serve(
     if problem:
         err.print(f"[red]Cannot serve {target}[/red]: {problem}", highlight=False)
         raise typer.Exit(1)
-    from dashboard.app import serve as serve_app  # Dash is only imported when serving
+    from dashboard.serving import serve as serve_app  # Dash is only imported when serving
 
     console.print(f"Serving {target} on http://{host}:{port}/")
-    serve_app(target, host=host, port=port)
+    serve_app(target, host=host, port=port, workers=workers, threads=threads, dev=dev, cache=cache)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,9 @@ import pandas as pd
 from etl.catalogue import Level
 
 TIDY_COLUMNS = ["indicator_id", "level", "code", "name", "year", "value", "unit", "status"]
+TEXT_COLUMNS = ["indicator_id", "level", "code", "name", "unit", "status"]  # year and value are numbers
+# A cell starting with one of these is run as a formula by spreadsheets (OWASP "CSV injection").
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 LEVEL_ORDER = [level.value for level in Level]  # commune up to France
 
 
@@ -39,9 +42,12 @@ def tidy_values(
 
 
 def csv_text(rows: pd.DataFrame) -> str:
-    """`rows` (TIDY_COLUMNS) as CSV text: UTF-8, comma, '\\n' line ends, shortest exact floats."""
+    """`rows` (TIDY_COLUMNS) as CSV text: UTF-8, comma, '\\n' line ends, shortest exact floats;
+    text cells that a spreadsheet would run as a formula are defused."""
     buffer = io.StringIO()
     shown = rows.astype({"year": "Int64"}).assign(value=rows["value"].map(_shortest))
+    for column in TEXT_COLUMNS:
+        shown[column] = shown[column].map(defuse_formula)
     shown.to_csv(buffer, index=False, lineterminator="\n")
     return buffer.getvalue()
 
@@ -52,3 +58,8 @@ def _shortest(value: float) -> str:
         return ""
     text = repr(float(value))
     return text[:-2] if text.endswith(".0") else text
+
+
+def defuse_formula(cell: object) -> object:
+    """A text cell a spreadsheet would run as a formula, with a leading `'` (shown as text); others unchanged."""
+    return "'" + cell if isinstance(cell, str) and cell.startswith(FORMULA_START) else cell

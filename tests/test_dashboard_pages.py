@@ -135,7 +135,9 @@ def test_csv_download_of_the_map_values(app) -> None:
 
 def test_router_serves_bad_paths_without_error(app) -> None:
     client = app.server.test_client()
-    assert client.get("/carte?indicateur=nope").status_code == 200
+    # A real 404 status, with Dash's page: the browser draws the friendly not-found page in it.
+    response = client.get("/carte?indicateur=nope")
+    assert response.status_code == 404 and b"_dash-renderer" in response.data
     client.get("/_dash-layout")  # the router is set up on the first request
 
     def route(path: str, search: str = "") -> dict:

@@ -9,6 +9,7 @@ sends a `Patch` with the values only. Changing level redraws the geometry.
 from __future__ import annotations
 
 import math
+from urllib.parse import quote
 
 import pandas as pd
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
@@ -18,6 +19,7 @@ from dashboard.chrome import label, not_found, scroll_region, shell, text
 from dashboard.context import db
 from dashboard.formatting import change_since, format_value
 from dashboard.i18n import normalise_lang, t, with_query
+from dashboard.inputs import has_types, is_text, optional_number, optional_text
 from dashboard.search import nearest, normalise
 
 PATH = "/carte"
@@ -25,6 +27,8 @@ PAGE_SIZE = 20
 SORT_COLUMNS = ("name", "value", "rank", "change")
 COLOURS = ("valeur", "progres")  # the first is the default
 DEFAULT_TABLE = {"sort": "rank", "desc": False, "page": 0}  # the best first (largest for context indicators)
+NO_SWITCH = (no_update,) * 14  # the map callback's outputs, unchanged
+NO_TABLE = (no_update,) * 4
 
 
 def resolve(
@@ -71,6 +75,11 @@ def resolve(
     return view, None
 
 
+def found(database, indicateur=None, niveau=None, annee=None, classes=None, couleur=None, **_params) -> bool:
+    """Whether the URL's query gives a map rather than the not-found page (the HTTP status)."""
+    return resolve(database, indicateur, niveau, annee, classes, couleur)[1] is None
+
+
 def url_params(view: dict) -> dict:
     return {
         "indicateur": view["indicator"],
@@ -82,11 +91,10 @@ def url_params(view: dict) -> dict:
 
 
 def state_for(database, view: dict, lang: str) -> dict:
-    with database.connect() as con:
-        values = queries.map_values(con, view["indicator"], view["level"], view["year"])
-        has_progress = queries.table_exists(con, "indicator_progress")
-        progress = queries.progress_rows(con, view["level"], None, view["indicator"])
-        labels = assessment.labels_from(queries.progress_labels(con))
+    values = database.run(queries.map_values, view["indicator"], view["level"], view["year"])
+    has_progress = database.run(queries.table_exists, "indicator_progress")
+    progress = database.run(queries.progress_rows, view["level"], None, view["indicator"])
+    labels = assessment.labels_from(database.run(queries.progress_labels))
     state = figures.map_state(values, view["unit"], view["polarity"], lang, view["classes"])
     if not has_progress:
         return state
@@ -413,24 +421,7 @@ def register_callbacks(app) -> None:
         prevent_initial_call=True,
     )
     def _table(view, _sorts, _prev, _next, table, lang):
-        table = dict(table or DEFAULT_TABLE)
-        trigger = ctx.triggered_id
-        if isinstance(trigger, dict):
-            column = trigger["col"]
-            # A second click reverses; a first click sorts names A-Z, ranks best first, values largest first.
-            table["desc"] = not table["desc"] if table["sort"] == column else column in ("value", "change")
-            table["sort"], table["page"] = column, 0
-        elif trigger == "table-prev":
-            table["page"] -= 1
-        elif trigger == "table-next":
-            table["page"] += 1
-        else:
-            table["page"] = 0
-        database = db()
-        state = state_for(database, {**view}, lang)
-        rows, table["page"], pages = table_rows(state, view, table["sort"], table["desc"], table["page"], lang)
-        catalogue = database.run(queries.list_indicators)
-        return rows, t("page_of", lang, page=table["page"] + 1, pages=pages), table, caption(view, catalogue, lang)
+        return table_update(ctx.triggered_id, view, table, lang)
 
     @app.callback(
         Output("carte-nav", "href"),
@@ -440,17 +431,19 @@ def register_callbacks(app) -> None:
         prevent_initial_call=True,
     )
     def _open_portrait(click, view, lang):
-        points = (click or {}).get("points") or []
-        if not points or not points[0].get("location"):
-            return no_update
-        return with_query(f"/territoire/{view['level']}/{points[0]['location']}", lang)
+        return portrait_href(click, view, lang)
 
 
 def switch(trigger, indicator, level, year, classes, drawn_level, lang, colour=None):
     """The map callback: a Patch of values when the drawn level is unchanged, else a full figure.
 
-    `trigger` is the id of the control that changed.
+    `trigger` is the id of the control that changed. Values of the wrong type change nothing.
     """
+    if not (is_text(indicator) and is_text(level) and optional_number(year)):
+        return NO_SWITCH
+    if not all(optional_text(v) for v in (classes, colour, drawn_level)):
+        return NO_SWITCH
+    lang = normalise_lang(lang)
     database = db()
     if trigger == "niveau" and year not in database.years(indicator, level):
         year = None  # the latest year of the new level
@@ -461,7 +454,7 @@ def switch(trigger, indicator, level, year, classes, drawn_level, lang, colour=N
         if error:
             view, error = resolve(database, indicator, None, None, classes, colour)
     if error:
-        return (no_update,) * 14
+        return NO_SWITCH
     state = state_for(database, view, lang)
     geojson = database.geojson(view["level"])
     if view["level"] == drawn_level:
@@ -487,3 +480,50 @@ def switch(trigger, indicator, level, year, classes, drawn_level, lang, colour=N
         download_href(view),
         with_query(f"/indicateur/{view['indicator']}", lang),
     )
+
+
+# What the table callback reads from the map view (the rest comes from the database again).
+VIEW_TYPES = {"indicator": (str,), "level": (str,), "year": (int,), "classes": (str,), "colour": (str,)}
+TABLE_TYPES = {"sort": (str,), "desc": (bool,), "page": (int,)}
+
+
+def table_update(trigger, view, table, lang):
+    """The table callback: sort (a column's button), page (previous, next), or a new view (back to page 1).
+
+    The view is resolved again from the database, so a forged one only gives `no_update`.
+    """
+    lang = normalise_lang(lang)
+    if not has_types(view, VIEW_TYPES):
+        return NO_TABLE
+    database = db()
+    resolved, error = resolve(database, view["indicator"], view["level"], view["year"], view["classes"], view["colour"])
+    if error:
+        return NO_TABLE
+    table = dict(table) if has_types(table, TABLE_TYPES) and table["sort"] in SORT_COLUMNS else dict(DEFAULT_TABLE)
+    if isinstance(trigger, dict):
+        column = trigger.get("col")
+        if column not in SORT_COLUMNS:
+            return NO_TABLE
+        # A second click reverses; a first click sorts names A-Z, ranks best first, values largest first.
+        table["desc"] = not table["desc"] if table["sort"] == column else column in ("value", "change")
+        table["sort"], table["page"] = column, 0
+    elif trigger == "table-prev":
+        table["page"] -= 1
+    elif trigger == "table-next":
+        table["page"] += 1
+    else:
+        table["page"] = 0
+    state = state_for(database, resolved, lang)
+    rows, table["page"], pages = table_rows(state, resolved, table["sort"], table["desc"], table["page"], lang)
+    catalogue = database.run(queries.list_indicators)
+    return rows, t("page_of", lang, page=table["page"] + 1, pages=pages), table, caption(resolved, catalogue, lang)
+
+
+def portrait_href(click, view, lang):
+    """The portrait of the clicked territory, or `no_update` for a click elsewhere (or a forged one)."""
+    points = click.get("points") if isinstance(click, dict) else None
+    point = points[0] if isinstance(points, list) and points else None
+    location = point.get("location") if isinstance(point, dict) else None
+    if not (is_text(location) and location and has_types(view, {"level": (str,)})):
+        return no_update
+    return with_query(f"/territoire/{quote(view['level'], safe='')}/{quote(location, safe='')}", normalise_lang(lang))

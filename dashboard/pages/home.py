@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
-from dash import Input, Output, State, dcc, html
+from dash import Input, Output, State, dcc, html, no_update
 
 from dashboard import assessment, queries
 from dashboard.chrome import label, search_box, shell, territory_link, territory_search, text
@@ -11,6 +11,7 @@ from dashboard.context import db
 from dashboard.formatting import format_value, trend_sentence
 from dashboard.gaps import gap_reason, gap_text
 from dashboard.i18n import FINALITIES, finality_label, normalise_lang, place_names, t, with_query
+from dashboard.inputs import search_text
 from dashboard.search import search_indicators
 
 PATH = "/"
@@ -163,5 +164,8 @@ def register_callbacks(app) -> None:
         prevent_initial_call=True,
     )
     def _filter(query, lang):
+        query, lang = search_text(query), normalise_lang(lang)
+        if query is None:
+            return no_update
         database = db()
         return filtered_catalogue(database.run(queries.catalogue), query, lang, database.run(queries.indicator_gaps))

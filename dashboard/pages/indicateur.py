@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pandas as pd
-from dash import Input, Output, State, dcc, html
+from dash import Input, Output, State, dcc, html, no_update
 
 from dashboard import assessment, figures, queries
 from dashboard.chrome import data_table, label, not_found, shell, source_item, text
@@ -13,6 +13,7 @@ from dashboard.context import db
 from dashboard.formatting import format_number, format_value, is_missing
 from dashboard.gaps import gap_reason, gap_text
 from dashboard.i18n import colon, finality_label, labelled, normalise_lang, t, with_query
+from dashboard.inputs import is_text, text_list
 from dashboard.peers import peer_line
 from dashboard.search import nearest
 
@@ -265,6 +266,11 @@ def _definition_list(row, meta: dict, sources: pd.DataFrame, lang: str) -> html.
     return html.Dl(items, className="sheet")
 
 
+def found(database, indicator_id: str | None = None, **_params) -> bool:
+    """Whether the indicator is in the catalogue (else the not-found page, HTTP 404)."""
+    return indicator_id in set(database.run(queries.catalogue)["indicator_id"])
+
+
 def layout(indicator_id: str | None = None, lang: str = "fr", territoires: str | None = None, **params) -> html.Div:
     lang = normalise_lang(lang)
     params = {**params, "territoires": territoires, "lang": lang}
@@ -344,17 +350,28 @@ def register_callbacks(app) -> None:
         prevent_initial_call=True,
     )
     def _update(keys, indicator_id, lang):
-        database = db()
-        catalogue = database.run(queries.catalogue)
-        row = next(catalogue[catalogue["indicator_id"] == indicator_id].itertuples())
-        keys = list(keys or [])[:MAX_TERRITORIES]
-        figure, table = trend_view(database, indicator_id, keys, row, lang)
-        blocks = territory_blocks(database, indicator_id, keys, row, lang)
-        return (
-            figure or {},
-            graph_style(figure),
-            table,
-            with_query("", lang, territoires=selection_param(keys)),
-            keys,
-            blocks,
-        )
+        return sheet_update(keys, indicator_id, lang)
+
+
+def sheet_update(keys, indicator_id, lang):
+    """The sheet callback: the trend, table and blocks for the chosen territories (`no_update` for a forged input)."""
+    lang = normalise_lang(lang)
+    keys = text_list(keys)
+    if keys is None or not is_text(indicator_id):
+        return (no_update,) * 6
+    database = db()
+    catalogue = database.run(queries.catalogue)
+    row = next(catalogue[catalogue["indicator_id"] == indicator_id].itertuples(), None)
+    if row is None:
+        return (no_update,) * 6
+    keys = keys[:MAX_TERRITORIES]
+    figure, table = trend_view(database, indicator_id, keys, row, lang)
+    blocks = territory_blocks(database, indicator_id, keys, row, lang)
+    return (
+        figure or {},
+        graph_style(figure),
+        table,
+        with_query("", lang, territoires=selection_param(keys)),
+        keys,
+        blocks,
+    )

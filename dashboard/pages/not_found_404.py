@@ -8,6 +8,11 @@ from dashboard.chrome import not_found
 from dashboard.i18n import normalise_lang, t, with_query
 
 
+def found(_database, **_params) -> bool:
+    """Never: this is the page of paths that match no other (HTTP 404)."""
+    return False
+
+
 def layout(lang: str = "fr", **params) -> html.Div:
     lang = normalise_lang(lang)
     choices = [(t("nav_home", lang), with_query("/", lang)), (t("nav_map", lang), with_query("/carte", lang))]

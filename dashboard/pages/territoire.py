@@ -122,12 +122,15 @@ def indicator_row(
 
 def without_values(rows, values: pd.DataFrame, level: str, gaps: dict, lang: str) -> html.Div | None:
     """The indicators of a finality with no value for this territory, each with why."""
+    own = values[values["is_self"]]
+    with_value = set(own.loc[own["value"].notna(), "indicator_id"])
+    statuses = own.groupby("indicator_id")["status"].agg(set).to_dict()  # once, not a filter per indicator
     items = []
     for row in rows:
-        own = values[values["is_self"] & (values["indicator_id"] == row.indicator_id)]
-        if own["value"].notna().any():
+        if row.indicator_id in with_value:
             continue
-        reason, sources = gap_reason(gaps, row.indicator_id, level, text(row.levels).split(","), set(own["status"]))
+        found = statuses.get(row.indicator_id, set())
+        reason, sources = gap_reason(gaps, row.indicator_id, level, text(row.levels).split(","), found)
         link = dcc.Link(label(row, lang), href=with_query(f"/indicateur/{row.indicator_id}", lang))
         items.append(html.Li([link, f"{colon(lang)}{gap_text(reason, sources, lang)}"]))
     if not items:
@@ -303,6 +306,11 @@ def _not_found(lang: str, params: dict, level: str, code: str) -> html.Div:
         (f"{r.name} ({r.code})", with_query(f"/territoire/{r.level}/{r.code}", lang)) for r in by_code.itertuples()
     ]
     return not_found(lang, params, t("nf_territory", lang, value=f"{level}/{code}"), links)
+
+
+def found(database, level: str | None = None, code: str | None = None, **_params) -> bool:
+    """Whether the territory exists (else the not-found page, HTTP 404)."""
+    return level in queries.LEVEL_ORDER and database.run(queries.territory_name, level, code) is not None
 
 
 def layout(level: str | None = None, code: str | None = None, lang: str = "fr", **params) -> html.Div:

@@ -1,0 +1,104 @@
+"""Running the dashboard: gunicorn (several worker processes, each with threads) by default,
+Flask's development server behind `--dev`. Neither sends its version in `Server`.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+from werkzeug.serving import WSGIRequestHandler
+
+from dashboard.app import create_app
+
+log = logging.getLogger(__name__)
+
+DEFAULT_WORKERS = 2
+DEFAULT_THREADS = 4
+TIMEOUT = 60  # s: a worker silent for longer is restarted
+
+
+class QuietRequestHandler(WSGIRequestHandler):
+    """The development server's handler, with `Server: Werkzeug` and no version numbers."""
+
+    def version_string(self) -> str:
+        return "Werkzeug"
+
+
+def serve_development(db_path: Path, host: str, port: int, cache: bool = True) -> None:
+    """Flask's development server (one process, a thread per request)."""
+    log.info("serving %s on http://%s:%d/ (development server)", db_path, host, port)
+    app = create_app(Path(db_path), cache=cache)
+    app.run(host=host, port=port, debug=False, request_handler=QuietRequestHandler)
+
+
+def bind_address(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict:
+    return {
+        "bind": bind_address(host, port),
+        "workers": workers,
+        "worker_class": "gthread",
+        "threads": threads,
+        "timeout": TIMEOUT,
+        "graceful_timeout": 10,
+        # Longer than a visitor's pause between two clicks: a browser reusing a connection the
+        # server has just closed sees an error (the benchmark's think time is 2-5 s).
+        "keepalive": 75,
+        # The app is built once, before the workers fork (it reads no file until a request).
+        "preload_app": True,
+        "proc_name": "itdd",
+        "errorlog": "-",
+    }
+
+
+def serve_gunicorn(db_path: Path, host: str, port: int, workers: int, threads: int, cache: bool = True) -> None:
+    """gunicorn with `workers` processes of `threads` threads each; stops on SIGINT or SIGTERM."""
+    from gunicorn.app.base import BaseApplication
+
+    class Application(BaseApplication):
+        def __init__(self) -> None:
+            self.options = gunicorn_options(host, port, workers, threads)
+            super().__init__()
+
+        def load_config(self) -> None:
+            for key, value in self.options.items():
+                self.cfg.set(key, value)
+            if "control_socket_disable" in self.cfg.settings:  # gunicorn 24+: a socket in ~/.gunicorn, unused
+                self.cfg.set("control_socket_disable", True)
+
+        def load(self):
+            return create_app(Path(db_path), cache=cache).server
+
+    log.info("serving %s on http://%s:%d/ (gunicorn, %d workers × %d threads)", db_path, host, port, workers, threads)
+    Application().run()
+
+
+def gunicorn_available() -> bool:
+    try:
+        import gunicorn.app.base  # noqa: F401 (Unix only: it needs fcntl)
+    except ImportError:
+        return False
+    return True
+
+
+def serve(
+    db_path: Path,
+    host: str = "127.0.0.1",
+    port: int = 8050,
+    workers: int = DEFAULT_WORKERS,
+    threads: int = DEFAULT_THREADS,
+    dev: bool = False,
+    cache: bool = True,
+) -> None:
+    """Serve the dashboard over `db_path` (read-only) until interrupted; `cache`: see `dashboard.caching`."""
+    if dev:
+        serve_development(db_path, host, port, cache)
+    elif not gunicorn_available():
+        log.warning("gunicorn is not available on %s: serving with the development server", sys.platform)
+        serve_development(db_path, host, port, cache)
+    else:
+        serve_gunicorn(db_path, host, port, workers, threads, cache)
