@@ -335,13 +335,34 @@ def with_progress(
     )
     out["ranked"] = state["ranked"].assign(category=categories)
     if colour:
-        index = {key: i for i, key in enumerate(assessment.MAP_KEYS)}
-        out["z"] = [index[c] for c in categories]
-        out["zmax"] = len(assessment.MAP_KEYS) - 0.5
-        out["colorscale"] = discrete_colorscale([assessment.STYLE[k][1] for k in assessment.MAP_KEYS])
-        out["legend"] = [(assessment.STYLE[k][1], f"{assessment.STYLE[k][0]} {names[k]}") for k in assessment.MAP_KEYS]
-        out["colour"] = "progress"
+        style = {k: (assessment.STYLE[k][0], assessment.STYLE[k][1], names[k]) for k in assessment.MAP_KEYS}
+        out = coloured_by(out, categories, style, "progress")
     return out
+
+
+def with_hover_line(state: dict, heading: str, texts: list[str], lang: str) -> dict:
+    """`state` with one more hover line, `heading: text`, per territory."""
+    out = dict(state)
+    index = len(state["customdata"][0]) if state["customdata"] else 0
+    out["customdata"] = [[*row, text] for row, text in zip(state["customdata"], texts, strict=True)]
+    out["hovertemplate"] = state["hovertemplate"].replace(
+        "<extra></extra>", f"<br>{heading}{colon(lang)}%{{customdata[{index}]}}<extra></extra>"
+    )
+    return out
+
+
+def coloured_by(state: dict, keys: list[str], style: dict[str, tuple[str, str, str]], mode: str) -> dict:
+    """`state` coloured by category: `keys` one per territory, `style` {key: (symbol, colour, words)}
+    in legend order; `mode` names the legend (`state["colour"]`)."""
+    index = {key: i for i, key in enumerate(style)}
+    return {
+        **state,
+        "z": [index[k] for k in keys],
+        "zmax": len(style) - 0.5,
+        "colorscale": discrete_colorscale([colour for _, colour, _ in style.values()]),
+        "legend": [(colour, f"{symbol} {words}") for symbol, colour, words in style.values()],
+        "colour": mode,
+    }
 
 
 def contribution_figure(parts: pd.DataFrame, lang: str) -> dict:

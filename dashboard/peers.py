@@ -12,7 +12,39 @@ from dashboard.assessment import percent_a_year
 from dashboard.formatting import format_number, format_value, is_missing
 from dashboard.i18n import colon, t
 
-VERDICT_SYMBOL = {"better": "▲", "similar": "=", "worse": "▼", "not_comparable": "?"}
+# Map and legend, in legend order: symbol and fill (the fills of the progress badges' scale).
+VERDICT_STYLE = {
+    "better": ("▲", "#4575b4"),
+    "similar": ("=", "#ffffbf"),
+    "worse": ("▼", "#d73027"),
+    "not_comparable": ("?", "#969696"),
+    "context": ("◇", "#dadaeb"),  # a context indicator: growth without judgement
+    "none": ("–", "#f7f7f7"),  # no comparison for this territory (peers not computed at this level)
+}
+VERDICT_SYMBOL = {key: symbol for key, (symbol, _) in VERDICT_STYLE.items()}
+
+
+def verdict_key(row) -> str:
+    """The VERDICT_STYLE key of a row of indicator_peer_comparison (None: no row)."""
+    if row is None:
+        return "none"
+    return "context" if is_missing(row.verdict) else row.verdict
+
+
+def map_verdicts(codes: list[str], rows, lang: str) -> tuple[list[str], list[str]]:
+    """Each territory's verdict key and its sentence (for the hover), in the order of `codes`."""
+    by_code = {r.code: r for r in rows.itertuples()}
+    keys = [verdict_key(by_code.get(c)) for c in codes]
+    sentences = [peer_sentence(by_code[c], lang) if c in by_code else t("peer_none", lang) for c in codes]
+    return keys, sentences
+
+
+def verdict_legend(lang: str) -> dict[str, tuple[str, str, str]]:
+    """{key: (symbol, fill, words)} for figures.coloured_by."""
+    words = {"context": "peer_legend_context", "none": "peer_none"}
+    return {
+        key: (symbol, fill, t(words.get(key, f"peer_{key}"), lang)) for key, (symbol, fill) in VERDICT_STYLE.items()
+    }
 
 
 def peer_sentence(row, lang: str) -> str:
@@ -44,10 +76,10 @@ def peer_line(row, lang: str) -> html.Div | None:
     """The peer verdict under a progress badge: symbol (hidden from screen readers) and words."""
     if row is None:
         return None
-    symbol = VERDICT_SYMBOL.get(row.verdict, "◇")
+    symbol = VERDICT_SYMBOL[verdict_key(row)]
     return html.Div(
         [html.Span(symbol, **{"aria-hidden": "true"}), " ", peer_sentence(row, lang)],
-        className=f"peer-verdict peer-{row.verdict or 'context'}",
+        className=f"peer-verdict peer-{verdict_key(row)}",
         title=peer_quartiles(row, lang) or None,
     )
 

@@ -619,6 +619,16 @@ def peer_comparisons(con: duckdb.DuckDBPyConnection, level: str, code: str) -> d
     return {r.indicator_id: r for r in rows.itertuples()}
 
 
+def peer_verdicts(con: duckdb.DuckDBPyConnection, indicator_id: str, level: str) -> pd.DataFrame:
+    """Every territory's row of indicator_peer_comparison for one indicator and level (none without peers)."""
+    if not table_exists(con, "indicator_peer_comparison"):
+        return pd.DataFrame(columns=["code", "verdict"])
+    return con.execute(
+        "SELECT * FROM indicator_peer_comparison WHERE indicator_id = ? AND level = ? ORDER BY code",
+        [indicator_id, level],
+    ).df()
+
+
 def territory_peers(con: duckdb.DuckDBPyConnection, level: str, code: str) -> pd.DataFrame:
     """A territory's comparable territories, nearest first, with names."""
     return con.execute(

@@ -86,7 +86,8 @@ def synthetic_mirror(folder: Path, territory: str, per_departement: int) -> tupl
 
 def measure_territories(folder: Path) -> list[tuple[str, int, int, float, float]]:
     """(territory, communes, EPCI, seconds, peak MiB) of `itdd build --mirror --territory` over
-    each synthetic input, after the offline build of the embedded département."""
+    each synthetic input, after the offline build of the embedded département; the databases
+    stay in `folder` as TERRITORY.duckdb."""
     env = {**os.environ, "ITDD_CACHE": str(folder / "cache")}
     seconds, peak = run_measured(["build", "--offline", "--db", str(folder / "departement.duckdb")], env)
     rows = [("33 (embedded)", 534, 28, seconds, peak)]
@@ -97,6 +98,42 @@ def measure_territories(folder: Path) -> list[tuple[str, int, int, float, float]
         seconds, peak = run_measured(["build", "--mirror", str(mirror), "--territory", territory, "--db", str(db)], env)
         rows.append((territory, communes, epci, seconds, peak))
     return rows
+
+
+def measure_peers(db: Path) -> dict:
+    """Comparable territories and their comparisons (etl.peers) again on a built database, in this
+    process: seconds and rows; the territory build's time includes them."""
+    import duckdb
+
+    from etl.catalogue import load_catalogue
+    from etl.paths import default_catalogue
+    from etl.peers import assess_peers
+
+    with duckdb.connect(str(db)) as con:
+        started = time.perf_counter()
+        assess_peers(con, load_catalogue(default_catalogue()))
+        seconds = time.perf_counter() - started
+        peers, comparisons = (
+            con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            for table in ("territory_peers", "indicator_peer_comparison")
+        )
+    return {"seconds": seconds, "peers": peers, "comparisons": comparisons}
+
+
+def measure_placebos(donors: int = 10, years: int = 12, runs: int = 20) -> float:
+    """Seconds for one policy × indicator (its synthetic control and one placebo per donor), on a
+    SYNTHETIC random panel of `donors` territories over `years` years; the mean of `runs`."""
+    import numpy as np
+
+    from etl.policy import placebo_p_value
+
+    rng = np.random.default_rng(0)
+    panel = rng.normal(100, 5, size=(years, donors + 1)).cumsum(axis=0)
+    pre = np.arange(years) < years - 3
+    started = time.perf_counter()
+    for _ in range(runs):
+        placebo_p_value(panel[:, 0], panel[:, 1:], pre)
+    return (time.perf_counter() - started) / runs
 
 
 def measure_publish(db: Path, out: Path) -> dict:
@@ -674,10 +711,18 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory() as tmp:
         territories = measure_territories(Path(tmp))
+        national_peers = measure_peers(Path(tmp) / f"{SYNTHETIC_BUILDS[-1][0]}.duckdb")
     print("build of a territory (synthetic inputs: SYNTHETIC values in the producers' layouts, via --mirror):")
     print(f"{'territory':16}{'communes':>10}{'EPCI':>7}{'time':>10}{'peak RSS':>12}")
     for territory, communes, epci, seconds, peak_mib in territories:
         print(f"{territory:16}{communes:>10,}{epci:>7,}{seconds:>8.1f} s{peak_mib:>8.0f} MiB")
+    print(
+        f"of which comparable territories at national size ({SYNTHETIC_BUILDS[-1][0]}): {national_peers['seconds']:.1f} s"
+        f" ({national_peers['peers']:,} peer rows, {national_peers['comparisons']:,} comparisons)"
+    )
+    print(
+        f"a policy's effect (synthetic control + 10 placebos, SYNTHETIC panel): {measure_placebos() * 1000:.0f} ms each"
+    )
     if args.territories_only:
         return
     with tempfile.TemporaryDirectory() as tmp:

@@ -211,3 +211,28 @@ def test_the_portrait_names_the_peers_and_gives_a_peer_verdict_for_every_trend(o
     )[0][0]
     shown = sum(text.count(t) for t in ("Mieux que les territoires", "Dans la norme des", "Moins bien que les"))
     assert shown == judged > 5
+
+
+def test_the_map_colours_each_commune_by_its_peer_verdict(offline_db, q):
+    from test_dashboard_pages import as_text
+
+    from dashboard.app import create_app
+    from dashboard.pages import carte
+    from dashboard.peers import VERDICT_STYLE
+
+    app = create_app(offline_db)
+    with app.server.test_request_context():
+        page = carte.layout(indicateur="taux_pauvrete", niveau="commune", couleur="pairs")
+        figure = carte.switch("couleur", "taux_pauvrete", "commune", None, "quantiles", None, "fr", "pairs")[0]
+    trace = figure["data"][0]
+    keys = list(VERDICT_STYLE)
+    shown = dict(zip(trace["locations"], (keys[z] for z in trace["z"]), strict=True))
+    expected = dict(
+        q(
+            "SELECT code, verdict FROM indicator_peer_comparison WHERE indicator_id = 'taux_pauvrete' AND level = 'commune'"
+        )
+    )
+    assert {c: v for c, v in shown.items() if v != "none"} == expected  # every commune with a row, its own verdict
+    assert set(shown.values()) >= {"better", "worse", "none"}  # a real mix, and communes without a comparison
+    assert "Mieux que les territoires comparables" in as_text(page)  # the legend, in words
+    assert "Territoires comparables" in trace["hovertemplate"]

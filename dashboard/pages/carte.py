@@ -1,6 +1,7 @@
 """`/carte?indicateur=&niveau=&annee=&classes=&couleur=`: the map explorer and its data table.
 
-`couleur=progres` colours territories by progress category instead of by value.
+`couleur=progres` colours territories by progress category instead of by value, `couleur=pairs`
+by their trend against comparable territories (issue #17).
 
 The first render draws the full figure; switching indicator, year or classes
 sends a `Patch` with the values only. Changing level redraws the geometry.
@@ -14,7 +15,7 @@ from urllib.parse import quote
 import pandas as pd
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
-from dashboard import assessment, figures, queries
+from dashboard import assessment, figures, peers, queries
 from dashboard.chrome import label, not_found, scroll_region, shell, text
 from dashboard.context import db
 from dashboard.formatting import change_since, format_value
@@ -25,7 +26,12 @@ from dashboard.search import nearest, normalise
 PATH = "/carte"
 PAGE_SIZE = 20
 SORT_COLUMNS = ("name", "value", "rank", "change")
-COLOURS = ("valeur", "progres")  # the first is the default
+COLOURS = {
+    "valeur": "value",
+    "progres": "progress",
+    "pairs": "peers",
+}  # URL value: i18n suffix; the first is the default
+DEFAULT_COLOUR = next(iter(COLOURS))
 DEFAULT_TABLE = {"sort": "rank", "desc": False, "page": 0}  # the best first (largest for context indicators)
 NO_SWITCH = (no_update,) * 14  # the map callback's outputs, unchanged
 NO_TABLE = (no_update,) * 4
@@ -66,7 +72,7 @@ def resolve(
         "level": niveau,
         "year": year,
         "classes": classes if classes in figures.CLASS_METHODS else figures.CLASS_METHODS[0],
-        "colour": couleur if couleur in COLOURS else COLOURS[0],
+        "colour": couleur if couleur in COLOURS else DEFAULT_COLOUR,
         "levels": levels,
         "years": years,
         "unit": text(row["unit"]) or None,
@@ -86,7 +92,7 @@ def url_params(view: dict) -> dict:
         "niveau": view["level"],
         "annee": view["year"],
         "classes": None if view["classes"] == figures.CLASS_METHODS[0] else view["classes"],
-        "couleur": None if view.get("colour", COLOURS[0]) == COLOURS[0] else view["colour"],
+        "couleur": None if view.get("colour", DEFAULT_COLOUR) == DEFAULT_COLOUR else view["colour"],
     }
 
 
@@ -106,7 +112,13 @@ def state_for(database, view: dict, lang: str) -> dict:
         assessment.explanation(rows[c], view["unit"], lang, labels, with_label=False) if c in rows else ""
         for c in state["codes"]
     ]
-    return figures.with_progress(state, categories, lang, labels, colour=colour, explanations=explanations)
+    state = figures.with_progress(state, categories, lang, labels, colour=colour, explanations=explanations)
+    if view.get("colour") != "pairs":
+        return state
+    rows = database.run(queries.peer_verdicts, view["indicator"], view["level"])
+    keys, sentences = peers.map_verdicts(state["codes"], rows, lang)
+    state = figures.with_hover_line(state, t("hover_peers", lang), sentences, lang)
+    return figures.coloured_by(state, keys, peers.verdict_legend(lang), "peers")
 
 
 def caption(view: dict, catalogue: pd.DataFrame, lang: str) -> str:
@@ -118,11 +130,12 @@ def legend(state: dict, view: dict, lang: str) -> list:
     items = [
         html.Li([html.Span(className="swatch", style={"background": colour}), name]) for colour, name in state["legend"]
     ]
-    if state.get("colour") == "progress":
+    if state.get("colour") in ("progress", "peers"):
+        section = {"progress": "categories", "peers": "peers"}[state["colour"]]
         return [
-            html.H3(t("legend_progress", lang)),
+            html.H3(t(f"legend_{state['colour']}", lang)),
             html.Ul(items),
-            dcc.Link(t("method_link", lang), href=assessment.method_href("categories", lang)),
+            dcc.Link(t("method_link", lang), href=assessment.method_href(section, lang)),
         ]
     if state["has_incomplete"]:
         items.append(html.Li([html.Span(className="swatch swatch-incomplete"), t("legend_incomplete", lang)]))
@@ -273,10 +286,7 @@ def layout(
                     html.Legend(t("colour_by", lang)),
                     dcc.RadioItems(
                         id="couleur",
-                        options=[
-                            {"label": t(f"colour_{k}", lang), "value": c}
-                            for k, c in zip(("value", "progress"), COLOURS, strict=True)
-                        ],
+                        options=[{"label": t(f"colour_{k}", lang), "value": c} for c, k in COLOURS.items()],
                         value=view["colour"],
                     ),
                 ],

@@ -104,7 +104,9 @@ PROSE = {
             "territoires comparables (aucune valeur n'est imputée). L'évolution annuelle moyenne d'un territoire "
             "est comparée à celle de ses territoires comparables sur les mêmes années : au-delà du quart le plus "
             "favorable, « mieux » ; en deçà du quart le moins favorable, « moins bien » ; entre les deux, « dans "
-            "la norme ». Avec moins de {min_peers} territoires comparables ayant des données, pas de comparaison."
+            "la norme ». Avec moins de {min_peers} territoires comparables ayant des données, pas de comparaison. "
+            "Le verdict figure sur le portrait, dans la fiche de l'indicateur, et en couleurs sur la carte (« Par "
+            "rapport aux territoires comparables »)."
         ),
         "policies": "Effet d'une politique",
         "policies_text": (
@@ -188,7 +190,9 @@ PROSE = {
             "deviation): {features}. A territory missing a characteristic has no comparable territories (no value is "
             "imputed). A territory's compound annual growth is compared with its comparable territories' over the "
             "same years: beyond the most favourable quarter, 'better'; below the least favourable quarter, 'worse'; "
-            "between, 'in line'. With fewer than {min_peers} comparable territories with data, no comparison."
+            "between, 'in line'. With fewer than {min_peers} comparable territories with data, no comparison. The "
+            "verdict is on the portrait, in the indicator sheet, and in colours on the map ('Against comparable "
+            "territories')."
         ),
         "policies": "A policy's effect",
         "policies_text": (
