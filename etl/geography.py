@@ -24,9 +24,9 @@ import shapely
 from etl.catalogue import Attribute, Source
 from etl.load import raw_table
 from etl.paths import snapshot_file
-from etl.sql import literal, quote
+from etl.sql import insert_frame, literal, quote
 from etl.territory import FRANCE, METROPOLITAN_FRANCE, Territory, national_lists
-from etl.transform import code_maps
+from etl.transform import code_map_frame, code_maps
 
 log = logging.getLogger(__name__)
 
@@ -117,8 +117,7 @@ def resolve_territory(
     vintages = {s.code_list for s in sources if s.code_list != reference_code_list}
     maps = code_maps(con, vintages, reference)
     con.execute("CREATE OR REPLACE TEMP TABLE _ref_map (vintage INTEGER, old_code VARCHAR, code VARCHAR)")
-    if maps:
-        con.executemany("INSERT INTO _ref_map VALUES (?, ?, ?)", maps)
+    insert_frame(con, "_ref_map", code_map_frame(maps))
     # Names, départements and régions from rows of the commune's own code; an EPCI may come
     # from a predecessor's row in an older file (a commune nouvelle keeps its parts' EPCI).
     con.execute("""
@@ -336,9 +335,8 @@ def load_geometries(
             if lacking:
                 note += f"; no outline for {len(lacking)} commune(s) ({', '.join(sorted(lacking)[:5])}…)"
     con.execute("CREATE OR REPLACE TABLE geometries (level VARCHAR, code VARCHAR, geojson VARCHAR)")
-    rows = [("commune", c, shapely.to_geojson(g)) for c, g in zip(shapes["code"], shapes.geometry, strict=True)]
-    if rows:
-        con.executemany("INSERT INTO geometries VALUES (?, ?, ?)", rows)
+    outlines = {"code": shapes["code"].to_numpy(), "geojson": shapely.to_geojson(shapes.geometry.to_numpy())}
+    insert_frame(con, "geometries", pd.DataFrame(outlines).assign(level="commune"))
     _write_unions(con)
     return note
 
@@ -358,7 +356,6 @@ def _write_unions(con: duckdb.DuckDBPyConnection) -> None:
         return
     members = members.assign(geometry=shapely.from_geojson(members["geojson"].to_numpy()))
     unions = members.groupby(["parent_level", "parent_code"]).geometry.apply(lambda g: shapely.union_all(g.to_numpy()))
-    con.executemany(
-        "INSERT INTO geometries VALUES (?, ?, ?)",
-        [(level, code, shapely.to_geojson(g)) for (level, code), g in unions.items()],
-    )
+    unions = unions.rename("geometry").reset_index()
+    outlines = {"level": unions["parent_level"], "code": unions["parent_code"]}
+    insert_frame(con, "geometries", pd.DataFrame(outlines).assign(geojson=shapely.to_geojson(unions["geometry"])))

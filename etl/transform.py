@@ -13,10 +13,11 @@ from __future__ import annotations
 import logging
 
 import duckdb
+import pandas as pd
 
 from etl.catalogue import MEMBER_CODE, MEMBER_LEVEL, Column, Source
 from etl.load import raw_table
-from etl.sql import literal, quote
+from etl.sql import insert_frame, literal, quote
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +69,8 @@ def _where(spec: Column) -> str:
 
 
 def tidy(con: duckdb.DuckDBPyConnection, source: Source) -> None:
-    """Append the source's variables to `observations`, one row per (level, code, year)."""
+    """Append the source's variables to `observations`, one row per (level, code, year), in one
+    statement per source (one per cell column took a scan each on wide files)."""
     con.execute(OBSERVATIONS_DDL)
     raw = raw_table(source)
     key = " || ".join(f"trim({quote(k)})" for k in source.keys)
@@ -76,8 +78,10 @@ def tidy(con: duckdb.DuckDBPyConnection, source: Source) -> None:
         key = f"coalesce({quote(MEMBER_CODE)}, {key})"
     level = level_sql(source)
     status_col = f"coalesce({quote(source.status_column)}, 'ok')" if source.status_column else "'ok'"
+    selects, checked = [], []  # one SELECT per variable (long) or cell column (wide); (column, rows read)
     for variable, spec in source.variables.items():
         factor = f" * {float(source.multiply[variable])!r}" if variable in source.multiply else ""
+        named = f"{literal(source.id)}, {literal(variable)}"
         if isinstance(spec, Column):  # long file: filter rows, sum duplicates (and columns) per (code, year)
             rows = " UNION ALL ".join(
                 f"""SELECT {level} AS level, {key} AS code, {_year(quote(source.year_column))} AS year,
@@ -85,28 +89,25 @@ def tidy(con: duckdb.DuckDBPyConnection, source: Source) -> None:
                     FROM {raw} WHERE {_where(spec)}"""
                 for column in spec.columns
             )
-            for column in spec.columns:
-                _warn_not_numbers(con, source, raw, column, _where(spec))
-            con.execute(
-                f"""INSERT INTO observations SELECT ?, ?, level, code, year, fsum(value), {SUM_STATUS}
-                FROM ({rows}) GROUP BY level, code, year""",
-                [source.id, variable],
+            selects.append(
+                f"SELECT {named}, level, code, year, fsum(value), {SUM_STATUS} FROM ({rows}) GROUP BY level, code, year"
             )
+            checked += [(column, _where(spec)) for column in spec.columns]
             continue
         for column, year in spec.items():
-            number = _number(quote(column)) + factor
             year_sql = (
                 f"{_year(quote(source.year_column))}"
                 if source.year_column
                 else ("NULL" if year is None else str(int(year)))
             )
-            _warn_not_numbers(con, source, raw, column, "true")
-            con.execute(
-                f"""INSERT INTO observations
-                SELECT ?, ?, {level}, {key}, {year_sql}, {number}, {_cell_status(source, column, status_col)}
-                FROM {raw}""",
-                [source.id, variable],
+            selects.append(
+                f"""SELECT {named}, {level}, {key}, {year_sql}, {_number(quote(column))}{factor},
+                {_cell_status(source, column, status_col)} FROM {raw}"""
             )
+            checked.append((column, "true"))
+    _warn_not_numbers(con, source, raw, checked)
+    if selects:
+        con.execute("INSERT INTO observations " + " UNION ALL ".join(selects))
     if source.incomplete_years:
         con.execute(
             "UPDATE observations SET status = 'incomplete' WHERE source_id = ? AND status = 'ok' AND year IN "
@@ -128,16 +129,32 @@ def level_sql(source: Source) -> str:
     return f"CASE {column} {cases} END"
 
 
-def _warn_not_numbers(con: duckdb.DuckDBPyConnection, source: Source, raw: str, column: str, where: str) -> None:
-    """Say when cells are neither numbers, blanks nor the source's declared markers."""
-    col = quote(column)
+def _warn_not_numbers(con: duckdb.DuckDBPyConnection, source: Source, raw: str, checked: list[tuple[str, str]]) -> None:
+    """Say when cells are neither numbers, blanks nor the source's declared markers (one scan
+    for all the `(column, rows read)` pairs)."""
+    if not checked:
+        return
     markers = ", ".join(literal(m) for m in source.markers) or "NULL"
-    count, example = con.execute(
-        f"SELECT count(*), any_value({col}) FROM {raw} WHERE {where} AND trim(coalesce({col}, '')) <> '' "
-        f"AND trim({col}) NOT IN ({markers}) AND {_number(col)} IS NULL"
+
+    def bad(column: str, where: str) -> str:
+        col = quote(column)
+        return (
+            f"{where} AND trim(coalesce({col}, '')) <> '' AND trim({col}) NOT IN ({markers}) AND {_number(col)} IS NULL"
+        )
+
+    found = con.execute(
+        "SELECT "
+        + ", ".join(
+            f"count(*) FILTER (WHERE {bad(c, w)}), any_value({quote(c)}) FILTER (WHERE {bad(c, w)})" for c, w in checked
+        )
+        + f" FROM {raw}"
     ).fetchone()
-    if count:
-        log.warning("%s.%s: %d value(s) are not numbers (e.g. %r), kept as missing", source.id, column, count, example)
+    for n, (column, _) in enumerate(checked):
+        count, example = found[2 * n], found[2 * n + 1]
+        if count:
+            log.warning(
+                "%s.%s: %d value(s) are not numbers (e.g. %r), kept as missing", source.id, column, count, example
+            )
 
 
 def code_map(changes: list[tuple[str, str]]) -> dict[str, str]:
@@ -171,6 +188,11 @@ def history_from_insee(con: duckdb.DuckDBPyConnection, raw: str) -> None:
         CREATE OR REPLACE TABLE commune_splits AS
         SELECT DISTINCT trim(DATE_EFF) AS date, unnest([trim(COM_AV), trim(COM_AP)]) AS code
         FROM {raw} WHERE trim(MOD) IN {SPLIT_EVENTS} AND TYPECOM_AV = 'COM' AND TYPECOM_AP = 'COM'""")
+
+
+def code_map_frame(maps: list[tuple[int | None, str, str]]) -> pd.DataFrame:
+    """The rows of `code_maps` as a frame (a missing vintage stays NULL, not NaN)."""
+    return pd.DataFrame(maps, columns=["vintage", "old_code", "code"]).astype({"vintage": "Int64"})
 
 
 def code_maps(
@@ -294,8 +316,7 @@ def harmonise(
     if sources:
         con.executemany("INSERT INTO _vintage VALUES (?, ?)", [(s, vintages.get(s)) for s in sources])
     maps = code_maps(con, {vintages.get(s) for s in sources})
-    if maps:
-        con.executemany("INSERT INTO code_map VALUES (?, ?, ?)", maps)
+    insert_frame(con, "code_map", code_map_frame(maps))
     con.execute("CREATE OR REPLACE TEMP TABLE _non_additive (source_id VARCHAR, variable VARCHAR)")
     if non_additive:
         con.executemany("INSERT INTO _non_additive VALUES (?, ?)", list(non_additive))
