@@ -109,9 +109,8 @@ def geometries_geojson(con: duckdb.DuckDBPyConnection, level: str = "commune") -
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    return bool(
-        con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]).fetchone()[0]
-    )
+    # duckdb_tables() rather than information_schema: a third of the time, on every page
+    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [table]).fetchone()[0])
 
 
 def catalogue(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -245,18 +244,26 @@ def indicator_series(
     con: duckdb.DuckDBPyConnection, indicator_id: str, territories: list[tuple[str, str]]
 ) -> pd.DataFrame:
     """Values of one indicator over the years for the given territories, with names."""
+    return territories_series(con, territories, indicator_id).drop(columns="indicator_id")
+
+
+def territories_series(
+    con: duckdb.DuckDBPyConnection, territories: list[tuple[str, str]], indicator_id: str | None = None
+) -> pd.DataFrame:
+    """Values of every indicator (or one) over the years for the given territories, with names,
+    ordered by level, code, indicator and year."""
     if not territories:
-        return pd.DataFrame(columns=["level", "code", "name", "year", "value", "status"])
+        return pd.DataFrame(columns=["indicator_id", "level", "code", "name", "year", "value", "status"])
     wanted = pd.DataFrame(territories, columns=["level", "code"])  # noqa: F841 (read by DuckDB)
     return con.execute(
         """
-        SELECT v.level, v.code, coalesce(t.name, v.code) AS name, v.year, v.value, v.status
+        SELECT v.indicator_id, v.level, v.code, coalesce(t.name, v.code) AS name, v.year, v.value, v.status
         FROM indicator_values AS v JOIN wanted AS w USING (level, code)
         LEFT JOIN territories AS t ON t.level = v.level AND t.code = v.code
-        WHERE v.indicator_id = ?
-        ORDER BY v.level, v.code, v.year
+        WHERE $indicator IS NULL OR v.indicator_id = $indicator
+        ORDER BY v.level, v.code, v.indicator_id, v.year
         """,
-        [indicator_id],
+        {"indicator": indicator_id},
     ).df()
 
 
@@ -331,7 +338,7 @@ class _Version:
         self.users = 0
         self.retired = False  # a newer version was opened: close when the last user is done
         self.geojson: dict[str, dict] = {}
-        self.results = _Results()
+        self.results = ResultCache()
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         cursor = self.con.cursor()
@@ -339,7 +346,7 @@ class _Version:
         return cursor
 
 
-class _Results:
+class ResultCache:
     """Results of the small catalogue queries (`KEPT_QUERIES`) on one version of the file, the
     least recently used dropped beyond `size`: their arguments may come from any request."""
 

@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import copy
 import html as html_text
+import multiprocessing
+import os
 import posixpath
 import shutil
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from importlib import resources
+from itertools import repeat
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -57,17 +61,24 @@ PAGE = """<!DOCTYPE html>
 
 class FrozenDatabase(queries.Database):
     """The database while the site is written: the file does not change, so query results
-    are kept (each caller gets its own copy of a table, as layouts add columns)."""
+    are kept, the least recently used dropped beyond `size` (each caller gets its own copy of
+    a table, as layouts add columns)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, size: int = 2048) -> None:
         super().__init__(path)
-        self._results: dict = {}
+        self._results = queries.ResultCache(size)
 
     def run(self, query, *args):
+        if query is queries.indicator_series:  # a portrait draws every indicator for the same territories
+            indicator_id, territories = args
+            every = self.run(queries.territories_series, [tuple(t) for t in territories])
+            one = every[every["indicator_id"] == indicator_id]
+            return one.drop(columns="indicator_id").reset_index(drop=True)
         key = (query, repr(args))
-        if key not in self._results:
-            self._results[key] = super().run(query, *args)
-        found = self._results[key]
+        hit, found = self._results.get(key)
+        if not hit:
+            found = super().run(query, *args)
+            self._results.put(key, found)
         return found.copy() if isinstance(found, pd.DataFrame) else copy.deepcopy(found)
 
 
@@ -398,21 +409,52 @@ def pages(database) -> Iterator[tuple[str, Callable[[], object], str]]:
         yield page, portrait, page_title(f"{r.name} — ", territory)
 
 
-def write_site(db_path: Path, root: Path, progress: Callable[[int, int], None] | None = None) -> int:
-    """Write every page and asset of the site under `root`; returns the number of pages."""
-    app = create_app(Path(db_path))
-    app.server.config[CONFIG_KEY] = FrozenDatabase(Path(db_path))
+def write_site(
+    db_path: Path, root: Path, progress: Callable[[int, int], None] | None = None, workers: int | None = None
+) -> int:
+    """Write every page and asset of the site under `root`; returns the number of pages.
+
+    Pages are rendered by `workers` processes (default: one per core), each with its own
+    connection and cache; a page depends only on the database, so the bytes do not depend on
+    how many there are."""
     assets = root / ASSETS
     assets.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(Path(__file__).parent / "assets" / "style.css", assets / "style.css")
     shutil.copyfile(Path(__file__).parent / "site_assets" / "site.js", assets / "site.js")
     with resources.as_file(resources.files("plotly") / "package_data" / "plotly.min.js") as plotly_js:
         shutil.copyfile(plotly_js, assets / "plotly.min.js")
-    with app.server.app_context():
-        database = db()
-        listed = list(pages(database))
-        for done, (page, make, title) in enumerate(listed, start=1):
-            write_page(root, page, make(), title)
+    total = _render_pages(db_path, root, None)
+    workers = max(1, min(workers or os.cpu_count() or 1, total // PAGES_PER_TASK + 1))
+    tasks = [range(start, min(start + PAGES_PER_TASK, total)) for start in range(0, total, PAGES_PER_TASK)]
+    done = 0
+    if workers == 1:
+        for task in tasks:
+            done += _render_pages(db_path, root, task)
             if progress:
-                progress(done, len(listed))
-    return len(listed)
+                progress(done, total)
+        return total
+    # spawn, not fork: the parent's libraries (DuckDB) must not be copied mid-state
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        for written in pool.map(_render_pages, repeat(db_path), repeat(root), tasks):
+            done += written
+            if progress:
+                progress(done, total)
+    return total
+
+
+PAGES_PER_TASK = 40
+_APP: dict = {}  # this process's app, over one version of one file
+
+
+def _render_pages(db_path: Path, root: Path, which: range | None) -> int:
+    """Render the pages numbered `which` of `pages()` (None: none, only count them)."""
+    key = (Path(db_path), queries.file_version(Path(db_path)))
+    if key not in _APP:  # a new file, or the same path rebuilt: nothing kept from the old one
+        _APP.clear()
+        _APP[key] = create_app(Path(db_path), cache=False)
+        _APP[key].server.config[CONFIG_KEY] = FrozenDatabase(Path(db_path))
+    with _APP[key].server.app_context():
+        listed = list(pages(db()))
+        for page, make, title in (listed[i] for i in which or ()):
+            write_page(root, page, make(), title)
+    return len(listed) if which is None else len(which)
