@@ -23,10 +23,9 @@ from flask import Response, abort, request
 from dashboard import assessment, chrome, hardening, queries
 from dashboard.caching import install_cache
 from dashboard.context import CONFIG_KEY, db, release_database
-from dashboard.i18n import normalise_lang, t
+from dashboard.i18n import normalise_lang, with_query
 from dashboard.inputs import search_text
-from dashboard.pages import carte, home, indicateur, methode, not_found_404, territoire
-from dashboard.search import search_territories
+from dashboard.pages import carte, comparer, home, indicateur, methode, not_found_404, territoire
 from etl import export
 
 log = logging.getLogger(__name__)
@@ -70,6 +69,7 @@ def _register_pages(app: dash.Dash) -> None:
         (carte, {"path": carte.PATH, "title": _titled("Carte — "), "order": 1}),
         (territoire, {"path_template": territoire.PATH_TEMPLATE, "title": _titled("Portrait — ")}),
         (indicateur, {"path_template": indicateur.PATH_TEMPLATE, "title": _titled("Indicateur — ")}),
+        (comparer, {"path_template": comparer.PATH_TEMPLATE, "title": _titled("Comparaison — ")}),
         (methode, {"path": methode.PATH, "title": _titled("Méthode — "), "order": 2}),
         (not_found_404, {"path": "/404", "title": _titled("Page introuvable — ")}),
     ]
@@ -117,15 +117,22 @@ def _register_shared_callbacks(app: dash.Dash) -> None:
         text, lang = search_text(text), normalise_lang(lang)
         if text is None:
             return dash.no_update
-        if not text.strip():
-            return []
-        found = search_territories(db().run(queries.list_territories), text)
-        if found.empty:
-            return [html.Li(t("territory_no_match", lang, text=text))]
-        return [
-            html.Li([chrome.territory_link(r.level, r.code, r.name, lang), f" — {t(f'level1_{r.level}', lang)}"])
-            for r in found.itertuples()
-        ]
+        return chrome.territory_results(db().run(queries.territory_search_index), text, lang)
+
+    chrome.submitted_text(app, "territory-search", "territory-submit")
+
+    @app.callback(
+        Output("territory-nav", "href"),
+        Input("territory-submit", "data"),
+        State("lang", "data"),
+        prevent_initial_call=True,
+    )
+    def _open_first(submitted, lang):
+        """Enter in the territory search opens the first result's portrait."""
+        first = chrome.first_result(db().run(queries.territory_search_index), submitted)
+        if first is None:
+            return dash.no_update
+        return with_query(f"/territoire/{first['level']}/{first['code']}", normalise_lang(lang))
 
 
 YEAR = re.compile(r"[0-9]{4}")  # ASCII digits only: str.isdigit() also accepts '²'

@@ -5,11 +5,13 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 import pandas as pd
-from dash import dcc, html
+from dash import Input, Output, dcc, html
 
 from dashboard import queries
 from dashboard.context import db
 from dashboard.i18n import labelled, other_lang, t, with_query
+from dashboard.inputs import search_text
+from dashboard.search import search_territories
 
 
 def text(value: object, default: str = "") -> str:
@@ -119,13 +121,59 @@ def search_box(input_id: str, label_text: str, placeholder: str, value: str = ""
 
 
 def territory_search(lang: str) -> html.Div:
+    """The territory search: results as you type, Enter opens the first (see `submitted_text`)."""
     return html.Div(
         [
             *search_box("territory-search", t("territory_search", lang), t("territory_search_placeholder", lang)),
             html.Ul(id="territory-results", className="search-results", **{"aria-live": "polite"}),
+            dcc.Store(id="territory-submit"),
+            dcc.Location(id="territory-nav", refresh="callback-nav"),
         ],
         className="territory-search no-print",
         id="territory-search-box",
+    )
+
+
+def match_note(kind: str, term: str, level: str, lang: str) -> str:
+    """How a search result was found: ' — commune, code postal 33400'; a name match says only the level."""
+    if kind == "code":
+        kind = "code_siren" if level == "epci" else "code_insee"
+    return f" — {t(f'level1_{level}', lang)}" + (f", {t(f'match_{kind}', lang, term=term)}" if kind != "name" else "")
+
+
+def territory_results(index: pd.DataFrame, text: str, lang: str, href=None) -> list:
+    """The territory search's result list: each a link (to its portrait, else `href(level, code)`)
+    saying how it was found."""
+    if not text.strip():
+        return []
+    found = search_territories(index, text)
+    if found.empty:
+        return [html.Li(t("territory_no_match", lang, text=text))]
+    href = href or (lambda level, code: with_query(f"/territoire/{level}/{code}", lang))
+    return [
+        html.Li([dcc.Link(r.name, href=href(r.level, r.code)), match_note(r.kind, r.term, r.level, lang)])
+        for r in found.itertuples()
+    ]
+
+
+def first_result(index: pd.DataFrame, submitted: object):
+    """The first search result for the text Enter submitted ({n, text}, see `submitted_text`), or None."""
+    text = search_text(submitted.get("text") if isinstance(submitted, dict) else None)
+    found = search_territories(index, text, limit=1) if text and text.strip() else index.iloc[0:0]
+    return None if found.empty else found.iloc[0]
+
+
+def submitted_text(app, input_id: str, store_id: str) -> None:
+    """On Enter in `input_id`, write {n, text} to `store_id` with the box's current text: the
+    debounced `value` may not have arrived yet when Enter is pressed."""
+    app.clientside_callback(
+        f"""function(n) {{
+            var box = document.getElementById({input_id!r});
+            return {{n: n, text: box ? box.value : ""}};
+        }}""",
+        Output(store_id, "data"),
+        Input(input_id, "n_submit"),
+        prevent_initial_call=True,
     )
 
 

@@ -154,8 +154,8 @@ def _class_label(breaks: list[float], i: int, unit: str | None, lang: str) -> st
     return f"{format_value(low, None, lang)} – {format_value(high, unit, lang)}"
 
 
-def map_view(geojson: dict) -> dict:
-    """Centre and zoom that fit the features of `geojson` in the map."""
+def bounds(geojson: dict) -> tuple[float, float, float, float] | None:
+    """(west, south, east, north) of the features of `geojson`, or None without coordinates."""
     lons, lats = [], []
 
     def walk(coords):
@@ -168,9 +168,16 @@ def map_view(geojson: dict) -> dict:
 
     for feature in geojson.get("features", []):
         walk(feature["geometry"]["coordinates"])
-    if not lons:  # no outline at all: metropolitan France, whatever the territory
+    return (min(lons), min(lats), max(lons), max(lats)) if lons else None
+
+
+def map_view(geojson: dict, max_zoom: float | None = None) -> dict:
+    """Centre and zoom that fit the features of `geojson` in the map (MAP_WIDTH × MAP_HEIGHT; the
+    browser fits them again to the map's real size, `assets/map.js`, from `layout.meta.fit`)."""
+    box = bounds(geojson)
+    if box is None:  # no outline at all: metropolitan France, whatever the territory
         return FRANCE_VIEW
-    west, east, south, north = min(lons), max(lons), min(lats), max(lats)
+    west, south, east, north = box
 
     def merc(lat: float) -> float:
         return math.degrees(math.log(math.tan(math.pi / 4 + math.radians(lat) / 2)))
@@ -178,10 +185,46 @@ def map_view(geojson: dict) -> dict:
     span_x = max(east - west, 1e-3)
     span_y = max(merc(north) - merc(south), 1e-3)
     zoom = min(math.log2(MAP_WIDTH * 360 / (512 * span_x)), math.log2(MAP_HEIGHT * 360 / (512 * span_y))) - 0.05
+    if max_zoom is not None:
+        zoom = min(zoom, max_zoom)
     return {"center": {"lon": (west + east) / 2, "lat": (south + north) / 2}, "zoom": round(zoom, 2)}
 
 
-def map_figure(geojson: dict, state: dict, aria_label: str = "") -> dict:
+# A found territory: its outline, and the view around it (its neighbours in sight).
+FOCUS_LINE = {"color": "#000000", "width": 3.5}
+FOCUS_MARGIN = 1.0  # zoom levels out from the tight fit
+FOCUS_MAX_ZOOM = 12.0
+
+
+def focus_patch(geojson: dict, code: str) -> Patch | None:
+    """A Patch that outlines the feature `code` of the drawn map and moves the view to it, or None
+    if the map has no such feature. A new `uirevision` makes the view move even after a pan."""
+    feature = next((f for f in geojson.get("features", []) if f["id"] == code), None)
+    if feature is None:
+        return None
+    alone = {"type": "FeatureCollection", "features": [feature]}
+    view = map_view(alone)
+    patch = Patch()
+    patch["layout"]["map"]["center"] = view["center"]
+    patch["layout"]["map"]["zoom"] = min(view["zoom"] - FOCUS_MARGIN, FOCUS_MAX_ZOOM)
+    patch["layout"]["map"]["layers"] = [
+        {"sourcetype": "geojson", "source": feature["geometry"], "type": "line", "color": FOCUS_LINE["color"],
+         "line": {"width": FOCUS_LINE["width"]}, "below": ""}
+    ]  # fmt: skip
+    patch["layout"]["meta"]["fit"] = _padded(bounds(alone))
+    patch["layout"]["meta"]["focus"] = code
+    patch["layout"]["uirevision"] = f"focus:{code}"
+    return patch
+
+
+def _padded(box: tuple[float, float, float, float], share: float = 0.6) -> list[float]:
+    """`box` grown by `share` of its size on each side: the found territory and its neighbours."""
+    west, south, east, north = box
+    dx, dy = (east - west) * share, (north - south) * share
+    return [round(v, 4) for v in (west - dx, south - dy, east + dx, north + dy)]
+
+
+def map_figure(geojson: dict, state: dict, aria_label: str = "", level: str | None = None) -> dict:
     """The full map figure as a dict: geometry once, values from `state` (same code order)."""
     by_code = {f["id"]: f["geometry"] for f in geojson.get("features", [])}
     features = [{"type": "Feature", "id": c, "geometry": by_code[c]} for c in state["codes"] if c in by_code]
@@ -207,6 +250,9 @@ def map_figure(geojson: dict, state: dict, aria_label: str = "") -> dict:
         "data": [trace],
         "layout": {
             "map": {"style": "white-bg", **map_view(geojson)},
+            # What assets/map.js reads: the box to fit to the map's real size (a phone), and the
+            # level whose names it shows when zoomed in.
+            "meta": {"fit": [round(v, 4) for v in bounds(geojson) or ()] or None, "level": level},
             "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
             "height": MAP_HEIGHT,
             "showlegend": False,

@@ -75,6 +75,11 @@ def change_since(previous: float | None, current: float | None, unit: str | None
     return format_percent((current / previous - 1) * 100, lang, sign=True)
 
 
+def format_difference(delta: float, unit: str | None, lang: str) -> str:
+    """A signed difference between two values: '+1,53 point' for rates, '+3 917 hab./km²' otherwise."""
+    return _delta(delta, unit, lang, sign=True)
+
+
 def _is_rate(unit: str | None) -> bool:
     return bool(unit) and unit.strip().startswith("%")
 

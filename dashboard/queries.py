@@ -22,6 +22,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from dashboard import search
 from etl.catalogue import Level
 from etl.sql import literal
 
@@ -130,6 +131,19 @@ def catalogue(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 def list_territories(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """All territories (level, code, name)."""
     return con.execute("SELECT level, code, name FROM territories ORDER BY level, name, code").df()
+
+
+def territory_search_index(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """What the territory search reads (`dashboard.search.search_index`): names and codes, with
+    La Poste's postcodes and the COG history's former names where the build has them."""
+    postcodes = former = None
+    if table_exists(con, "commune_postcodes"):
+        postcodes = con.execute("SELECT code, postcode FROM commune_postcodes ORDER BY code, postcode").df()
+    if "old_name" in _columns(con, "commune_changes"):
+        former = con.execute(
+            "SELECT DISTINCT new_code AS code, old_name FROM commune_changes WHERE old_name IS NOT NULL ORDER BY 1, 2"
+        ).df()
+    return search.search_index(list_territories(con), postcodes, former)
 
 
 def build_territory(con: duckdb.DuckDBPyConnection) -> dict | None:
@@ -277,6 +291,20 @@ def epci_neighbours(con: duckdb.DuckDBPyConnection, commune: str) -> list[str]:
         ORDER BY 1
         """,
         [commune],
+    ).fetchall()
+    return [code for (code,) in rows]
+
+
+def epcis_of_departement(con: duckdb.DuckDBPyConnection, departement: str) -> list[str]:
+    """The EPCIs with a member commune in the département."""
+    rows = con.execute(
+        """
+        SELECT DISTINCT e.parent_code FROM territory_links AS d
+        JOIN territory_links AS e ON e.child_level = 'commune' AND e.child_code = d.child_code AND e.parent_level = 'epci'
+        WHERE d.child_level = 'commune' AND d.parent_level = 'departement' AND d.parent_code = ?
+        ORDER BY 1
+        """,
+        [departement],
     ).fetchall()
     return [code for (code,) in rows]
 
@@ -678,8 +706,8 @@ def peer_settings(con: duckdb.DuckDBPyConnection) -> dict:
 KEPT_QUERIES = frozenset(
     {
         list_indicators, catalogue, list_territories, list_sources, all_sources, indicator_gaps, geometry_levels,
-        indicator_levels, available_years, table_exists, progress_labels, territory_name, reference_territories,
-        build_territory, national_scope, peer_settings,
+        indicator_levels, available_years, table_exists, territory_search_index, progress_labels, territory_name, reference_territories,
+        build_territory, national_scope, peer_settings, epcis_of_departement,
     }
 )  # fmt: skip
 

@@ -26,19 +26,59 @@ def _matches(query: str, haystack: str) -> bool:
     return all(any(w.startswith(q) for w in words) for q in query.split())
 
 
+# How a territory was found, best first: its name, a former name (COG history), its postcode
+# (La Poste), its own code (INSEE or SIREN). A postcode comes before the INSEE code it may
+# equal ("33400" is Talence's postcode and Saint-Ferme's INSEE code): a resident types the former.
+MATCH_KINDS = ("name", "former", "postcode", "code")
+INDEX_COLUMNS = ["level", "code", "name", "kind", "term"]
+
+
+def search_index(
+    territories: pd.DataFrame, postcodes: pd.DataFrame | None = None, former: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """What the territory search reads: (level, code, name, kind, term), one row per way to find a territory.
+
+    `territories`: level, code, name; `postcodes`: code, postcode (communes); `former`: code (the
+    successor), old_name. Codes are searched from `territories` itself (kind `code`)."""
+    parts = [
+        territories.assign(kind="name", term=territories["name"]),
+        territories.assign(kind="code", term=territories["code"]),
+    ]
+    communes = territories[territories["level"] == "commune"][["level", "code", "name"]]
+    if postcodes is not None and not postcodes.empty:
+        parts.append(communes.merge(postcodes, on="code").assign(kind="postcode").rename(columns={"postcode": "term"}))
+    if former is not None and not former.empty:
+        rows = communes.merge(former, on="code").rename(columns={"old_name": "term"}).assign(kind="former")
+        parts.append(rows[rows["term"].map(normalise) != rows["name"].map(normalise)])
+    index = pd.concat([p[INDEX_COLUMNS] for p in parts], ignore_index=True).dropna(subset=["term"])
+    return index.drop_duplicates(ignore_index=True)
+
+
 def search_territories(territories: pd.DataFrame, text: str, limit: int = 10) -> pd.DataFrame:
-    """Territories (level, code, name) whose name or code matches `text`, best first."""
+    """Territories matching `text`, best first: (level, code, name, kind, term), one row per territory,
+    with how it was found (`kind`, see MATCH_KINDS) and what matched (`term`).
+
+    `territories` is a `search_index`, or plain (level, code, name) rows (names and codes only)."""
+    index = territories if "kind" in territories.columns else search_index(territories)
     query = normalise(text)
     if not query:
-        return territories.iloc[0:0]
-    names = territories["name"].map(normalise)
-    code_hit = territories["code"].str.lower().str.startswith(query.replace(" ", ""))
-    hits = territories[code_hit | names.map(lambda n: _matches(query, n))].copy()
-    hits["_exact"] = names[hits.index] != query
-    hits["_starts"] = ~names[hits.index].str.startswith(query)
-    hits["_level"] = hits["level"].map(LEVEL_RANK).fillna(9)
-    hits = hits.sort_values(["_exact", "_starts", "_level", "name"])
-    return hits.drop(columns=["_exact", "_starts", "_level"]).head(limit)
+        return index.iloc[0:0]
+    compact = query.replace(" ", "")
+    terms = index["term"].map(normalise)
+    by_code = index["kind"].isin(["code", "postcode"])
+    starts = terms.str.replace(" ", "").str.startswith(compact).astype(bool)
+    hit = (by_code & starts) | (~by_code & terms.map(lambda n: _matches(query, n)).astype(bool))
+    hits = index[hit].assign(_term=terms[hit])
+    hits = hits.assign(
+        _exact=hits["_term"].str.replace(" ", "") != compact,
+        _starts=~hits["_term"].str.startswith(query),
+        _kind=hits["kind"].map({k: i for i, k in enumerate(MATCH_KINDS)}),
+        _level=hits["level"].map(LEVEL_RANK).fillna(9),
+        _name=hits["name"].map(normalise),
+    )
+    hits = hits.sort_values(["_exact", "_starts", "_kind", "_level", "_name"], kind="stable")
+    hits = hits.drop_duplicates(["level", "code"])  # the best way each territory was found
+    return hits[INDEX_COLUMNS].head(limit)
 
 
 def nearest(choices: list[str], wanted: str, n: int = 5) -> list[str]:

@@ -37,7 +37,12 @@ from etl.publish import DATA_DIR
 
 LANG = "fr"
 ASSETS = "assets"
-SERVER_ONLY = {"sheet-territories", "indicator-search", "print-button", "lang-switch"}  # ids left out
+# ids left out: the server's controls; the portrait's comparisons (no such pages), its locator
+# (the site draws its own) and its edition block (it names the file's date: the site is reproducible)
+SERVER_ONLY = {
+    "sheet-territories", "indicator-search", "print-button", "lang-switch", "compare-links", "portrait-locator",
+    "fiche-edition",
+}  # fmt: skip
 VOID = {"area", "br", "col", "hr", "img", "input", "link", "meta", "source", "wbr"}
 SKIPPED_PROPS = {"children", "n_clicks", "n_clicks_timestamp", "disable_n_clicks", "key", "loading_state"}
 ATTRIBUTE = {"className": "class", "htmlFor": "for"}

@@ -56,16 +56,23 @@ def load_national_lists(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def load_embedded_history(con: duckdb.DuckDBPyConnection, covered: bool) -> None:
-    """`commune_changes`: the embedded history where the embedded data covers the build's
-    territory (INSEE's, once loaded, replaces it), else empty."""
+    """`commune_changes` (with the old code's name, `old_name`) and `commune_postcodes`: the
+    embedded history and La Poste's postcodes where the embedded data covers the build's
+    territory (INSEE's history, once loaded, replaces the former), else empty."""
     con.execute(
-        "CREATE OR REPLACE TABLE commune_changes (old_code VARCHAR, new_code VARCHAR, date VARCHAR, event VARCHAR)"
+        "CREATE OR REPLACE TABLE commune_changes "
+        "(old_code VARCHAR, new_code VARCHAR, date VARCHAR, event VARCHAR, old_name VARCHAR)"
     )
+    con.execute("CREATE OR REPLACE TABLE commune_postcodes (code VARCHAR, postcode VARCHAR)")
     if covered:
-        changes = pd.read_csv(snapshot_file("snapshot/commune_changes.csv"), dtype=str, keep_default_na=False)
-        con.register("changes_df", changes)
-        con.execute("INSERT INTO commune_changes SELECT old_code, new_code, date, event FROM changes_df")
-        con.unregister("changes_df")
+        for table, columns in (
+            ("commune_changes", "old_code, new_code, date, event, nullif(old_name, '')"),
+            ("commune_postcodes", "code, postcode"),
+        ):
+            rows = pd.read_csv(snapshot_file(f"snapshot/{table}.csv"), dtype=str, keep_default_na=False)
+            con.register("snapshot_df", rows)
+            con.execute(f"INSERT INTO {table} SELECT {columns} FROM snapshot_df")
+            con.unregister("snapshot_df")
 
 
 def tidy_attributes(con: duckdb.DuckDBPyConnection, source: Source, level_sql: str) -> None:

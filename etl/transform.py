@@ -180,7 +180,7 @@ def history_from_insee(con: duckdb.DuckDBPyConnection, raw: str) -> None:
     con.execute(f"""
         CREATE OR REPLACE TABLE commune_changes AS
         SELECT DISTINCT trim(COM_AV) AS old_code, trim(COM_AP) AS new_code, trim(DATE_EFF) AS date,
-               'INSEE MOD ' || trim(MOD) AS event
+               'INSEE MOD ' || trim(MOD) AS event, nullif(trim(LIBELLE_AV), '') AS old_name
         FROM {raw}
         WHERE trim(MOD) IN {MERGER_EVENTS} AND TYPECOM_AV = 'COM' AND TYPECOM_AP = 'COM' AND COM_AV <> COM_AP
         ORDER BY date, old_code""")

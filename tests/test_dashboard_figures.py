@@ -9,7 +9,7 @@ import pandas as pd
 from dashboard import figures
 from dashboard.formatting import change_since, format_number, format_percent, format_value, trend_sentence
 from dashboard.i18n import labelled, switch_href, t, with_query
-from dashboard.search import nearest, normalise, search_indicators, search_territories
+from dashboard.search import nearest, normalise, search_index, search_indicators, search_territories
 
 NNBSP = "\u202f"
 
@@ -92,6 +92,36 @@ def test_accent_insensitive_territory_search() -> None:
     assert search_territories(territories, "33063")["name"].tolist() == ["Bordeaux"]
     assert search_territories(territories, "").empty
     assert nearest(["population", "densite_population"], "populaton")[0] == "population"
+
+
+def test_territory_search_by_postcode_former_name_and_code() -> None:
+    # Real La Poste postcodes and COG history (data/snapshot): "33400" is Talence's postcode
+    # and Saint-Ferme's INSEE code; Saint-Genis-du-Bois merged into Porte-de-Benauge in 2025.
+    territories = pd.DataFrame(
+        {
+            "level": ["commune", "commune", "commune", "commune"],
+            "code": ["33522", "33400", "33008", "33063"],
+            "name": ["Talence", "Saint-Ferme", "Porte-de-Benauge", "Bordeaux"],
+        }
+    )
+    postcodes = pd.DataFrame({"code": ["33522", "33400", "33008", "33063", "33063"],
+                              "postcode": ["33400", "33580", "33760", "33000", "33800"]})  # fmt: skip
+    former = pd.DataFrame(
+        {"code": ["33008", "33008", "33063"], "old_name": ["Saint-Genis-du-Bois", "Cantois", "Caudéran"]}
+    )
+    index = search_index(territories, postcodes, former)
+    found = search_territories(index, "33400")
+    assert found[["name", "kind", "term"]].values.tolist() == [
+        ["Talence", "postcode", "33400"],
+        ["Saint-Ferme", "code", "33400"],
+    ]
+    assert search_territories(index, " 33 800 ")[["name", "kind"]].values.tolist() == [["Bordeaux", "postcode"]]
+    assert search_territories(index, "st genis du bois")[["name", "kind", "term"]].values.tolist() == [
+        ["Porte-de-Benauge", "former", "Saint-Genis-du-Bois"]
+    ]
+    assert search_territories(index, "cauderan")["code"].tolist() == ["33063"]
+    assert search_territories(index, "Talence")["kind"].tolist() == ["name"]  # found by name, listed once
+    assert search_territories(index, "99999").empty
 
 
 def test_indicator_search_over_labels_and_definitions() -> None:

@@ -8,7 +8,7 @@
   // Page titles are registered in French; translate them for English pages.
   var TITLES = [
     ["itdd — indicateurs territoriaux de développement durable", "itdd — territorial sustainable-development indicators"],
-    ["Carte — ", "Map — "], ["Indicateur — ", "Indicator — "], ["Page introuvable — ", "Page not found — "]
+    ["Carte — ", "Map — "], ["Comparaison — ", "Comparison — "], ["Indicateur — ", "Indicator — "], ["Page introuvable — ", "Page not found — "]
   ];
   function translateTitle() {
     if (currentLang() !== "en") { return; }

@@ -13,15 +13,17 @@ import math
 from urllib.parse import quote
 
 import pandas as pd
+import shapely.geometry
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
+from flask import abort, jsonify
 
 from dashboard import assessment, figures, peers, queries
-from dashboard.chrome import label, not_found, scroll_region, shell, text
+from dashboard.chrome import label, match_note, not_found, scroll_region, search_box, shell, submitted_text, text
 from dashboard.context import db
 from dashboard.formatting import change_since, format_value
 from dashboard.i18n import normalise_lang, t, with_query
-from dashboard.inputs import has_types, is_text, optional_number, optional_text
-from dashboard.search import nearest, normalise
+from dashboard.inputs import has_types, is_text, optional_number, optional_text, search_text
+from dashboard.search import nearest, normalise, search_territories
 
 PATH = "/carte"
 PAGE_SIZE = 20
@@ -247,7 +249,7 @@ def layout(
         return _not_found(lang, params, error)
     catalogue = database.run(queries.list_indicators)
     state = state_for(database, view, lang)
-    figure = figures.map_figure(database.geojson(view["level"]), state)
+    figure = figures.map_figure(database.geojson(view["level"]), state, level=view["level"])
     rows, page, pages = table_rows(state, view, DEFAULT_TABLE["sort"], DEFAULT_TABLE["desc"], 0, lang)
     controls = html.Div(
         [
@@ -307,6 +309,7 @@ def layout(
         dcc.Store(id="table-state", data=DEFAULT_TABLE),
         html.H1(t("map_title", lang)),
         controls,
+        map_search(lang),
         html.H2(caption(view, catalogue, lang), id="map-caption"),
         html.P(
             [
@@ -365,6 +368,77 @@ def layout(
         ),
     ]
     return shell(lang, params, children, "carte")
+
+
+def map_search(lang: str) -> html.Div:
+    """Find a territory of the drawn level on the map: results as you type (name, former name,
+    postcode, code); a result, or Enter for the first, outlines it and zooms to it."""
+    return html.Div(
+        [
+            *search_box("map-search", t("map_search", lang), t("territory_search_placeholder", lang)),
+            html.Ul(id="map-search-results", className="search-results map-search-results"),
+            html.P(id="map-focus", className="map-focus", **{"aria-live": "polite"}),
+            dcc.Store(id="map-search-submit"),
+        ],
+        className="map-search no-print",
+    )
+
+
+def search_results(index: pd.DataFrame, text: str, level: str, lang: str) -> list:
+    """The map search's results among the drawn level's territories: buttons that focus the map."""
+    if not text.strip():
+        return []
+    found = search_territories(index[index["level"] == level], text)
+    if found.empty:
+        return [html.Li(t("territory_no_match", lang, text=text))]
+    return [
+        html.Li(
+            [
+                html.Button(r.name, id={"type": "map-hit", "level": r.level, "code": r.code}, className="map-hit"),
+                match_note(r.kind, r.term, r.level, lang),
+            ]
+        )
+        for r in found.itertuples()
+    ]
+
+
+def focus(database, trigger, submitted, level, lang):
+    """The map search's answer: (figure Patch, status line) for a chosen result (a button, or Enter
+    for the first result); `no_update` for anything else."""
+    if not is_text(level):
+        return no_update, no_update
+    lang = normalise_lang(lang)
+    index = database.run(queries.territory_search_index)
+    drawn = index[index["level"] == level]
+    if isinstance(trigger, dict):  # a result's button (its level and code come from the page)
+        rows = drawn[drawn["code"] == trigger.get("code")].head(1)
+        if rows.empty:
+            return no_update, no_update
+    else:  # Enter: the first result
+        text = search_text(submitted.get("text") if isinstance(submitted, dict) else None)
+        if not text or not text.strip():
+            return no_update, no_update
+        rows = search_territories(drawn, text, limit=1)
+        if rows.empty:
+            return no_update, t("territory_no_match", lang, text=text)
+    row = rows.iloc[0]
+    patch = figures.focus_patch(database.geojson(level), row["code"])
+    if patch is None:
+        return no_update, no_update
+    portrait = dcc.Link(t("focus_open", lang), href=with_query(f"/territoire/{level}/{row['code']}", lang))
+    return patch, [t("focus_done", lang, name=row["name"]), " ", portrait]
+
+
+def label_points(geojson: dict) -> list[list]:
+    """[code, name, lon, lat, area] for each feature: where its name goes on the map (a point
+    inside it), largest first, which assets/map.js shows when zoomed in."""
+    points = []
+    for feature in geojson.get("features", []):
+        shape = shapely.geometry.shape(feature["geometry"])
+        point = shape.representative_point()
+        name = feature.get("properties", {}).get("name") or feature["id"]
+        points.append([feature["id"], name, round(point.x, 4), round(point.y, 4), round(shape.area, 6)])
+    return sorted(points, key=lambda p: -p[4])
 
 
 def _public(view: dict) -> dict:
@@ -434,6 +508,44 @@ def register_callbacks(app) -> None:
         return table_update(ctx.triggered_id, view, table, lang)
 
     @app.callback(
+        Output("map-search-results", "children"),
+        Input("map-search", "value"),
+        State("map-level", "data"),
+        State("lang", "data"),
+        prevent_initial_call=True,
+    )
+    def _search(text, level, lang):
+        text = search_text(text)
+        if text is None or not is_text(level):
+            return no_update
+        return search_results(db().run(queries.territory_search_index), text, level, normalise_lang(lang))
+
+    submitted_text(app, "map-search", "map-search-submit")
+
+    @app.callback(
+        Output("map", "figure", allow_duplicate=True),
+        Output("map-focus", "children"),
+        Input("map-search-submit", "data"),
+        Input({"type": "map-hit", "level": ALL, "code": ALL}, "n_clicks"),
+        State("map-level", "data"),
+        State("lang", "data"),
+        prevent_initial_call=True,
+    )
+    def _focus(submitted, clicks, level, lang):
+        trigger = ctx.triggered_id
+        if isinstance(trigger, dict) and not any(isinstance(n, int) and n for n in (clicks or [])):
+            return no_update, no_update  # the results were redrawn, nothing was pressed
+        return focus(db(), trigger, submitted, level, lang)
+
+    @app.server.route("/carte/noms/<level>.json")
+    def _names(level: str):
+        """The label points of a level's territories (fetched by assets/map.js when zoomed in)."""
+        database = db()
+        if level not in database.run(queries.geometry_levels):
+            abort(404)
+        return jsonify(label_points(database.geojson(level)))
+
+    @app.callback(
         Output("carte-nav", "href"),
         Input("map", "clickData"),
         State("map-view", "data"),
@@ -471,7 +583,7 @@ def switch(trigger, indicator, level, year, classes, drawn_level, lang, colour=N
         drawn = {f["id"] for f in geojson["features"]}
         figure = figures.map_patch(state, [c for c in state["codes"] if c in drawn])
     else:
-        figure = figures.map_figure(geojson, state)
+        figure = figures.map_figure(geojson, state, level=view["level"])
     catalogue = database.run(queries.list_indicators)
     years = view["years"]
     return (

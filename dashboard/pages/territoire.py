@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import pandas as pd
-from dash import Input, Output, dcc, html
+from dash import Input, Output, State, dcc, html, no_update
 
-from dashboard import assessment, figures, queries
+from dashboard import assessment, chrome, fiche, figures, queries
 from dashboard.chrome import (
     data_table,
     label,
     not_found,
     scroll_region,
+    search_box,
     shell,
+    submitted_text,
     territory_link,
+    territory_results,
     territory_search,
     text,
 )
@@ -20,6 +23,7 @@ from dashboard.context import db
 from dashboard.formatting import format_number, format_value, is_missing, trend_words
 from dashboard.gaps import gap_cell, gap_reason, gap_text
 from dashboard.i18n import FINALITIES, colon, finality_label, normalise_lang, t, with_query
+from dashboard.inputs import has_types, search_text
 from dashboard.peers import peer_line, policy_figure, policy_sentence
 from dashboard.search import nearest
 
@@ -37,12 +41,15 @@ def reference_columns(refs: pd.DataFrame) -> list[list]:
 
 def reference_cell(row, column: list, points: dict, last_year: int, status: dict, gaps: dict, lang: str) -> html.Td:
     """The first reference of the column with values: its value (same year as the territory's,
-    else its latest, with the year) and the position against it; else why it has none."""
+    else its latest, with the year) and the position against it; else why it has none.
+    `data-label` names the column on a phone, where each row is a card (assets/style.css)."""
     unit = text(row.unit) or None
     ref = next((r for r in column if points.get((r.level, r.code))), None)
+    named = {"data-label": column[0].name}
     if ref is None:
         levels = text(row.levels).split(",")
-        return html.Td(gap_cell(*gap_reason(gaps, row.indicator_id, column[0].level, levels), lang), className="num")
+        gap = gap_cell(*gap_reason(gaps, row.indicator_id, column[0].level, levels), lang)
+        return html.Td(gap, className="num", **named)
     ref_points = points[(ref.level, ref.code)]
     shown_year = last_year if last_year in ref_points else max(ref_points)
     parts: list = [format_value(ref_points[shown_year][0], unit, lang)]
@@ -52,7 +59,7 @@ def reference_cell(row, column: list, points: dict, last_year: int, status: dict
         parts += [html.Br(), html.Span(ref.name, className="muted")]
     position = status.get((row.indicator_id, last_year, ref.level, ref.code)) if shown_year == last_year else None
     marker = assessment.position_text(position, lang)
-    return html.Td([*parts, *([html.Br(), *marker] if marker else [])], className="num")
+    return html.Td([*parts, *([html.Br(), *marker] if marker else [])], className="num", **named)
 
 
 def indicator_row(
@@ -103,7 +110,8 @@ def indicator_row(
                 html.Span(str(last_year), className="muted"),
                 html.Img(src=spark, alt=alt, className="sparkline") if spark else None,
                 html.Div(trend_words([(y, v) for y, (v, _) in own], unit, lang), className="trend-sentence"),
-            ]
+            ],
+            **{"data-label": t("latest_and_trend", lang)},
         ),
         *(reference_cell(row, column, points, last_year, status or {}, gaps or {}, lang) for column in columns),
     ]
@@ -115,6 +123,7 @@ def indicator_row(
                     peer_line((peers or {}).get(row.indicator_id), lang),
                 ],
                 className="progress",
+                **{"data-label": t("progress", lang)},
             )
         )
     return html.Tr(cells)
@@ -406,6 +415,13 @@ def layout(level: str | None = None, code: str | None = None, lang: str = "fr", 
         )
         if not refs.empty
         else None,
+        html.Div(
+            [
+                fiche.locator(database, level, code, name, refs, lang),
+                compare_links(database, level, code, refs, lang),
+            ],
+            className="portrait-head",
+        ),
         html.Button(t("portrait_print", lang), id="print-button", className="no-print"),
         summary_table(summary, lang, labels),
         html.P(
@@ -424,11 +440,88 @@ def layout(level: str | None = None, code: str | None = None, lang: str = "fr", 
         if (values["is_self"] & (values["status"] == "incomplete")).any()
         else None,
         policies_section(database, level, code, name, catalogue, lang),
+        fiche.edition_block(database, level, code, lang),
     ]
     return shell(lang, params, children, "portrait")
 
 
+N_COMPARE_PEERS = 3
+
+
+def compare_links(database, level: str, code: str, refs: pd.DataFrame, lang: str) -> html.Nav:
+    """ "Comparer avec…": the enclosing territories, the first comparable ones, and a search for
+    any territory (its results open the comparison)."""
+    peers = database.run(queries.territory_peers, level, code).head(N_COMPARE_PEERS)
+    choices = [(r.level, r.code, r.name) for r in refs.itertuples() if r.code != "METRO"]
+    choices += [(level, r.code, r.name) for r in peers.itertuples()]
+    links = [
+        html.Li(dcc.Link(other, href=compare_href(level, code, other_level, other_code, lang)))
+        for other_level, other_code, other in choices
+    ]
+    return html.Nav(
+        [
+            html.H2(t("compare_with", lang), id="compare-title"),
+            html.Ul(links, className="compare-choices"),
+            html.Div(
+                [
+                    *search_box("compare-search", t("compare_search", lang), t("territory_search_placeholder", lang)),
+                    html.Ul(id="compare-results", className="search-results", **{"aria-live": "polite"}),
+                    dcc.Store(id="compare-from", data={"level": level, "code": code}),
+                    dcc.Store(id="compare-submit"),
+                    dcc.Location(id="compare-nav", refresh="callback-nav"),
+                ]
+            ),
+        ],
+        className="compare-links no-print",
+        id="compare-links",
+        **{"aria-labelledby": "compare-title"},
+    )
+
+
+def compare_href(level: str, code: str, other_level: str, other_code: str, lang: str) -> str:
+    return with_query(f"/comparer/{level}/{code}/{other_level}/{other_code}", lang)
+
+
+def compare_results(index: pd.DataFrame, origin: dict, text: str, lang: str) -> list:
+    """The compare search's results: links to the comparison of the portrait's territory with each."""
+    return territory_results(
+        index, text, lang, lambda lv, c: compare_href(origin["level"], origin["code"], lv, c, lang)
+    )
+
+
+ORIGIN_TYPES = {"level": (str,), "code": (str,)}
+
+
 def register_callbacks(app) -> None:
+    @app.callback(
+        Output("compare-results", "children"),
+        Input("compare-search", "value"),
+        State("compare-from", "data"),
+        State("lang", "data"),
+        prevent_initial_call=True,
+    )
+    def _compare_search(text, origin, lang):
+        text = search_text(text)
+        if text is None or not has_types(origin, ORIGIN_TYPES):
+            return no_update
+        return compare_results(db().run(queries.territory_search_index), origin, text, normalise_lang(lang))
+
+    submitted_text(app, "compare-search", "compare-submit")
+
+    @app.callback(
+        Output("compare-nav", "href"),
+        Input("compare-submit", "data"),
+        State("compare-from", "data"),
+        State("lang", "data"),
+        prevent_initial_call=True,
+    )
+    def _compare_first(submitted, origin, lang):
+        """Enter in the compare search opens the comparison with the first result."""
+        first = chrome.first_result(db().run(queries.territory_search_index), submitted)
+        if first is None or not has_types(origin, ORIGIN_TYPES):
+            return no_update
+        return compare_href(origin["level"], origin["code"], first["level"], first["code"], normalise_lang(lang))
+
     app.clientside_callback(
         "function(n) { if (n) { window.print(); } return ''; }",
         Output("print-button", "title"),
