@@ -25,7 +25,7 @@ JUDGED_COLOURS = ("#d7191c", "#fdae61", "#ffffbf", "#abd9e9", "#2c7bb6")
 # Context indicators (no polarity): ColorBrewer Purples, light to dark = low to high.
 NEUTRAL_COLOURS = ("#f2f0f7", "#cbc9e2", "#9e9ac8", "#756bb1", "#54278f")
 MISSING_COLOUR = "#e0e0e0"
-SECRET_COLOUR = "#525252"
+SECRET_COLOUR = "#8f8f8f"  # a mid grey (3:1 on white): withheld communes must not outweigh the data
 BORDER_COLOUR = "#8c8c8c"
 INCOMPLETE_BORDER = "#000000"
 CLASS_METHODS = ("quantiles", "equal")
@@ -65,6 +65,11 @@ def class_colours(polarity: str | None, n: int) -> list[str]:
     base = NEUTRAL_COLOURS if polarity not in ("higher_is_better", "lower_is_better") else JUDGED_COLOURS
     picks = [base[round(i * (len(base) - 1) / max(n - 1, 1))] for i in range(n)] if n > 1 else [base[-1]]
     return list(reversed(picks)) if polarity == "lower_is_better" else picks
+
+
+def rank_direction(polarity: str | None, lang: str) -> str:
+    """What rank 1 means (add_ranks)."""
+    return t("rank_best" if polarity in ("higher_is_better", "lower_is_better") else "rank_largest", lang)
 
 
 def add_ranks(df: pd.DataFrame, polarity: str | None) -> pd.DataFrame:
@@ -132,6 +137,7 @@ def map_state(df: pd.DataFrame, unit: str | None, polarity: str | None, lang: st
         "hovertemplate": (
             f"<b>%{{text}}</b><br>{t('col_value', lang)}{f' ({unit})' if unit else ''}{colon(lang)}%{{customdata[0]}}"
             f"<br>{labelled('rank', '%{customdata[1]}', lang)} {t('rank_of', lang)} {peers}"
+            f" ({rank_direction(polarity, lang)})"
             f"<br>{change_label}{colon(lang)}%{{customdata[2]}}<extra></extra>"
         ),
         "legend": legend,
@@ -151,6 +157,8 @@ def _hover_value(value: float, status: str, lang: str) -> str:
 
 def _class_label(breaks: list[float], i: int, unit: str | None, lang: str) -> str:
     low, high = breaks[i], breaks[min(i + 1, len(breaks) - 1)]
+    if format_value(low, None, lang) == format_value(high, None, lang):  # one value (one territory): no range
+        return format_value(high, unit, lang)
     return f"{format_value(low, None, lang)} – {format_value(high, unit, lang)}"
 
 

@@ -190,6 +190,15 @@ def test_ranks_follow_polarity_and_hover_shows_rank_and_change() -> None:
         and "Évolution depuis 2022" in state["hovertemplate"]
     )
     assert state["has_incomplete"] and state["line_width"][2] > state["line_width"][0]
+    assert "(1 = le plus favorable)" in state["hovertemplate"]  # rank 1 is the best end, said so
+    context = figures.map_state(SAMPLE, "habitants", None, "en")
+    assert "(1 = the largest value)" in context["hovertemplate"]
+
+
+def test_a_single_territory_gets_its_value_not_a_range() -> None:
+    state = figures.map_state(values([("33", 1690493.0, "ok", None)]), "habitants", None, "fr")
+    labels = [text for _, text in state["legend"]]
+    assert labels[0] == f"1{NNBSP}690{NNBSP}493{NNBSP}habitants" and "–" not in labels[0]
 
 
 def _square(code: str, lon: float) -> dict:

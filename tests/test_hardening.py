@@ -141,7 +141,7 @@ def test_map_callbacks_answer_no_update_to_any_wrong_type(app, value) -> None:
             args = ["annee", "population", "commune", 2023, "quantiles", "commune", "fr", "valeur"]
             args[1 + position] = value
             out = carte.switch(*args)
-            assert isinstance(out, tuple) and len(out) == 14  # a figure or no_update, never an error
+            assert isinstance(out, tuple) and len(out) == len(carte.NO_SWITCH)  # a figure or no_update, never an error
         view = {"indicator": "population", "level": "commune", "year": 2023, "classes": "quantiles", "colour": "valeur"}
         assert carte.table_update(None, value, None, "fr") == carte.NO_TABLE
         for key in view:

@@ -223,7 +223,10 @@ def test_the_map_colours_each_commune_by_its_peer_verdict(offline_db, q):
     app = create_app(offline_db)
     with app.server.test_request_context():
         page = carte.layout(indicateur="taux_pauvrete", niveau="commune", couleur="pairs")
-        figure = carte.switch("couleur", "taux_pauvrete", "commune", None, "quantiles", None, "fr", "pairs")[0]
+        out = carte.switch("couleur", "taux_pauvrete", "commune", None, "quantiles", None, "fr", "pairs")
+        by_value = carte.switch("couleur", "taux_pauvrete", "commune", None, "quantiles", None, "fr", "valeur")
+    figure, class_options = out[0], out[-1]
+    assert all(o["disabled"] for o in class_options) and not any(o["disabled"] for o in by_value[-1])
     trace = figure["data"][0]
     keys = list(VERDICT_STYLE)
     shown = dict(zip(trace["locations"], (keys[z] for z in trace["z"]), strict=True))

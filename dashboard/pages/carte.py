@@ -35,7 +35,7 @@ COLOURS = {
 }  # URL value: i18n suffix; the first is the default
 DEFAULT_COLOUR = next(iter(COLOURS))
 DEFAULT_TABLE = {"sort": "rank", "desc": False, "page": 0}  # the best first (largest for context indicators)
-NO_SWITCH = (no_update,) * 14  # the map callback's outputs, unchanged
+NO_SWITCH = (no_update,) * 15  # the map callback's outputs, unchanged
 NO_TABLE = (no_update,) * 4
 
 
@@ -275,11 +275,7 @@ def layout(
             html.Fieldset(
                 [
                     html.Legend(t("map_classes", lang)),
-                    dcc.RadioItems(
-                        id="classes",
-                        options=[{"label": t(f"classes_{m}", lang), "value": m} for m in figures.CLASS_METHODS],
-                        value=view["classes"],
-                    ),
+                    dcc.RadioItems(id="classes", options=_class_options(view, lang), value=view["classes"]),
                 ],
                 className="control",
             ),
@@ -346,7 +342,7 @@ def layout(
                 scroll_region(
                     html.Table(
                         [
-                            html.Caption(caption(view, catalogue, lang), id="map-table-caption"),
+                            html.Caption(table_caption(view, catalogue, lang), id="map-table-caption"),
                             table_header(lang),
                             html.Tbody(rows, id="map-table-body"),
                         ],
@@ -445,6 +441,17 @@ def _public(view: dict) -> dict:
     return {k: view[k] for k in ("indicator", "level", "year", "classes", "colour", "unit", "polarity")}
 
 
+def _class_options(view: dict, lang: str) -> list[dict]:
+    # Classes only apply when colouring by value.
+    by_value = view["colour"] == DEFAULT_COLOUR
+    return [{"label": t(f"classes_{m}", lang), "value": m, "disabled": not by_value} for m in figures.CLASS_METHODS]
+
+
+def table_caption(view: dict, catalogue: pd.DataFrame, lang: str) -> str:
+    """The map's caption, and what rank 1 means."""
+    return f"{caption(view, catalogue, lang)} ({figures.rank_direction(view['polarity'], lang)})"
+
+
 def _level_options(levels: list[str], lang: str) -> list[dict]:
     return [{"label": t(f"level_{lv}", lang), "value": lv} for lv in levels]
 
@@ -479,6 +486,7 @@ def register_callbacks(app) -> None:
         Output("carte-url", "search"),
         Output("map-download", "href"),
         Output("map-sheet-link", "href"),
+        Output("classes", "options"),
         Input("indicateur", "value"),
         Input("niveau", "value"),
         Input("annee", "value"),
@@ -601,6 +609,7 @@ def switch(trigger, indicator, level, year, classes, drawn_level, lang, colour=N
         with_query("", lang, **url_params(view)),
         download_href(view),
         with_query(f"/indicateur/{view['indicator']}", lang),
+        _class_options(view, lang),
     )
 
 
@@ -638,7 +647,8 @@ def table_update(trigger, view, table, lang):
     state = state_for(database, resolved, lang)
     rows, table["page"], pages = table_rows(state, resolved, table["sort"], table["desc"], table["page"], lang)
     catalogue = database.run(queries.list_indicators)
-    return rows, t("page_of", lang, page=table["page"] + 1, pages=pages), table, caption(resolved, catalogue, lang)
+    pager = t("page_of", lang, page=table["page"] + 1, pages=pages)
+    return rows, pager, table, table_caption(resolved, catalogue, lang)
 
 
 def portrait_href(click, view, lang):
