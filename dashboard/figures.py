@@ -24,8 +24,8 @@ from dashboard.i18n import colon, labelled, t
 JUDGED_COLOURS = ("#d7191c", "#fdae61", "#ffffbf", "#abd9e9", "#2c7bb6")
 # Context indicators (no polarity): ColorBrewer Purples, light to dark = low to high.
 NEUTRAL_COLOURS = ("#f2f0f7", "#cbc9e2", "#9e9ac8", "#756bb1", "#54278f")
-MISSING_COLOUR = "#e0e0e0"
-SECRET_COLOUR = "#8f8f8f"  # a mid grey (3:1 on white): withheld communes must not outweigh the data
+MISSING_COLOUR = "#f0f0f0"
+SECRET_COLOUR = "#c4c4c4"  # light: withheld communes must not outweigh the data (swatches and shapes keep an outline)
 BORDER_COLOUR = "#8c8c8c"
 INCOMPLETE_BORDER = "#000000"
 CLASS_METHODS = ("quantiles", "equal")

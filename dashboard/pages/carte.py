@@ -98,7 +98,20 @@ def url_params(view: dict) -> dict:
     }
 
 
+_STATES = queries.ResultCache(64)  # recent map states: the table callback follows the map's with the same view
+
+
 def state_for(database, view: dict, lang: str) -> dict:
+    """Everything the map and its table show for a view (read-only: callers copy what they change)."""
+    key = (str(database.path), database.version, tuple(_public(view).items()), lang)
+    hit, state = _STATES.get(key)
+    if not hit:
+        state = _map_state(database, view, lang)
+        _STATES.put(key, state)
+    return state
+
+
+def _map_state(database, view: dict, lang: str) -> dict:
     values = database.run(queries.map_values, view["indicator"], view["level"], view["year"])
     has_progress = database.run(queries.table_exists, "indicator_progress")
     progress = database.run(queries.progress_rows, view["level"], None, view["indicator"])
