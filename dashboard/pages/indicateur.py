@@ -12,7 +12,7 @@ from dashboard.chrome import data_table, label, not_found, shell, source_item, t
 from dashboard.context import db
 from dashboard.formatting import format_number, format_value, is_missing
 from dashboard.gaps import gap_reason, gap_text
-from dashboard.i18n import colon, finality_label, labelled, normalise_lang, t, with_query
+from dashboard.i18n import colon, finality_label, labelled, normalise_lang, t, unit_in, with_query
 from dashboard.inputs import is_text, text_list
 from dashboard.peers import peer_line
 from dashboard.search import nearest
@@ -248,7 +248,7 @@ def _definition_list(row, meta: dict, sources: pd.DataFrame, lang: str) -> html.
     entries = [
         ("sheet_definition", definition or "–"),
         ("sheet_formula", formula(meta, lang)),
-        ("sheet_unit", text(row.unit) or "–"),
+        ("sheet_unit", unit_in(text(row.unit), lang) or "–"),
         ("sheet_polarity", t(f"polarity_{polarity}" if polarity else "polarity_none", lang)),
         ("sheet_finality", finality_label(text(row.finality), lang)),
         ("sheet_sdg", ", ".join(f"ODD {s}" if lang == "fr" else f"SDG {s}" for s in sdg) or "–"),
