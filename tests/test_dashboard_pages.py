@@ -197,18 +197,29 @@ def test_progress_categories_show_when_the_build_has_them(tmp_path: Path) -> Non
 
 
 def test_formula_lists_every_source_of_a_series_and_the_scale(catalogue) -> None:
+    import pandas as pd
+
     from dashboard.pages.indicateur import formula
+
+    sources = pd.DataFrame(
+        [{"source_id": s.id, "producer": s.producer, "edition": s.edition} for s in catalogue.sources]
+    )
+    labels = {i.id: i.label.fr for i in catalogue.indicators}
 
     def words(indicator_id: str) -> str:
         indicator = catalogue.newest_first(catalogue.indicator(indicator_id))  # as the build stores it
-        return str(formula(json.loads(indicator.model_dump_json(exclude_none=True)), "fr"))
+        return str(formula(json.loads(indicator.model_dump_json(exclude_none=True)), "fr", sources, labels))
 
     # newest edition first (June 2022 release of 2019, then 2018's of 2021), and the rule said
-    assert "taux_pauvrete (insee_filosofi_2019) ; taux_pauvrete (insee_filosofi_2018)" in words("taux_pauvrete")
-    assert "la plus récente l'emporte" in words("taux_pauvrete")
+    poverty = words("taux_pauvrete")
+    assert "taux_pauvrete (INSEE, édition 2022-06-27) ; taux_pauvrete (INSEE, édition 2021)" in poverty
+    assert "la plus récente l'emporte" in poverty and "Valeur publiée par le producteur" in poverty
+    assert "published" not in poverty and "insee_filosofi" not in poverty  # words, not codes
     assert "l'emporte" not in words("surface_naf_consommee")
-    assert "naf_consommee_m2 (cerema_conso_naf)" in words("surface_naf_consommee")
+    assert "naf_consommee_m2 (Cerema)" in words("surface_naf_consommee")
     assert "× 0,0001" in words("surface_naf_consommee")  # m² to ha, not rounded away
+    composite = words("indice_sante_sociale")  # its components are its formula
+    assert "Taux de pauvreté (poids 1" in composite and "Indice composite" in composite
 
 
 @pytest.mark.parametrize(
