@@ -22,15 +22,15 @@ from flask import Response, abort, request
 
 from dashboard import assessment, chrome, hardening, queries
 from dashboard.caching import install_cache
-from dashboard.context import CONFIG_KEY, db, release_database
-from dashboard.i18n import normalise_lang, with_query
+from dashboard.context import CONFIG_KEY, db, release_database, request_lang
+from dashboard.i18n import normalise_lang, t, with_query
 from dashboard.inputs import search_text
 from dashboard.pages import carte, comparer, home, indicateur, methode, not_found_404, territoire
 from etl import export
 
 log = logging.getLogger(__name__)
 
-TITLE = "itdd — indicateurs territoriaux de développement durable"
+TITLE = t("site_title", "fr")
 PAGES_FOLDER = Path(__file__).resolve().parent / "pages"
 INDEX = """<!DOCTYPE html>
 <html lang="fr">
@@ -53,25 +53,40 @@ INDEX = """<!DOCTYPE html>
 </html>"""
 
 
-def page_title(prefix: str, territory: dict | None) -> str:
+def page_title(prefix: str, territory: dict | None, lang: str = "fr") -> str:
     """`Carte — Landes — itdd — indicateurs…`: the page, the build's territory, the site."""
-    return f"{prefix}{territory['name'] + ' — ' if territory else ''}{TITLE}"
+    return f"{prefix}{territory['name'] + ' — ' if territory else ''}{t('site_title', lang)}"
 
 
-def _titled(prefix: str = "") -> Callable[..., str]:
-    """A page title read from the database at each request (a rebuild may change territory)."""
-    return lambda **_path: page_title(prefix, db().run(queries.build_territory))
+def _titled(tab: str | None = None) -> Callable[..., str]:
+    """A page's title in the request's language, read from the database at each request (a
+    rebuild may change territory): a portrait is named after its territory, a sheet after
+    its indicator, other pages after `tab` (i18n `tab_<tab>`)."""
+
+    def title(level: str = "", code: str = "", indicator_id: str = "", **_path) -> str:
+        lang, database = request_lang(), db()
+        name = None
+        if tab == "portrait" and isinstance(code, str):
+            name = database.run(queries.territory_name, level, code)
+        elif tab == "indicateur":
+            found = database.run(queries.list_indicators)
+            row = next(found[found["indicator_id"] == indicator_id].itertuples(), None)
+            name = chrome.label(row, lang) if row is not None else None
+        prefix = f"{name or t(f'tab_{tab}', lang)} — " if tab else ""
+        return page_title(prefix, database.run(queries.build_territory), lang)
+
+    return title
 
 
 def _register_pages(app: dash.Dash) -> None:
     pages = [
         (home, {"path": home.PATH, "title": _titled(), "order": 0}),
-        (carte, {"path": carte.PATH, "title": _titled("Carte — "), "order": 1}),
-        (territoire, {"path_template": territoire.PATH_TEMPLATE, "title": _titled("Portrait — ")}),
-        (indicateur, {"path_template": indicateur.PATH_TEMPLATE, "title": _titled("Indicateur — ")}),
-        (comparer, {"path_template": comparer.PATH_TEMPLATE, "title": _titled("Comparaison — ")}),
-        (methode, {"path": methode.PATH, "title": _titled("Méthode — "), "order": 2}),
-        (not_found_404, {"path": "/404", "title": _titled("Page introuvable — ")}),
+        (carte, {"path": carte.PATH, "title": _titled("carte"), "order": 1}),
+        (territoire, {"path_template": territoire.PATH_TEMPLATE, "title": _titled("portrait")}),
+        (indicateur, {"path_template": indicateur.PATH_TEMPLATE, "title": _titled("indicateur")}),
+        (comparer, {"path_template": comparer.PATH_TEMPLATE, "title": _titled("comparer")}),
+        (methode, {"path": methode.PATH, "title": _titled("methode"), "order": 2}),
+        (not_found_404, {"path": "/404", "title": _titled("404")}),
     ]
     for module, options in pages:
         dash.register_page(module.__name__, layout=_first_values(module.layout), **options)
@@ -176,7 +191,8 @@ def _register_downloads(app: dash.Dash) -> None:
 class _App(dash.Dash):
     def interpolate_index(self, **kwargs) -> str:
         # The served page names the build's territory; the router then sets the page's own title.
-        return super().interpolate_index(**{**kwargs, "title": _titled()()})
+        page = super().interpolate_index(**{**kwargs, "title": _titled()()})
+        return page.replace('<html lang="fr">', f'<html lang="{request_lang()}">', 1)
 
 
 def create_app(db_path: Path, cache: bool = True) -> dash.Dash:

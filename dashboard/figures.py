@@ -17,7 +17,7 @@ from dash import Patch
 
 from dashboard import assessment
 from dashboard.formatting import change_since, format_number, format_value, is_missing
-from dashboard.i18n import colon, labelled, t
+from dashboard.i18n import colon, labelled, t, unit_in
 
 # ColorBrewer RdYlBu (colour-blind safe), from unfavourable (red) to favourable (blue):
 # the better end of a judged indicator is always blue.
@@ -135,7 +135,7 @@ def map_state(df: pd.DataFrame, unit: str | None, polarity: str | None, lang: st
         if incomplete.any()
         else BORDER_COLOUR,
         "hovertemplate": (
-            f"<b>%{{text}}</b><br>{t('col_value', lang)}{f' ({unit})' if unit else ''}{colon(lang)}%{{customdata[0]}}"
+            f"<b>%{{text}}</b><br>{t('col_value', lang)}{f' ({unit_in(unit, lang)})' if unit else ''}{colon(lang)}%{{customdata[0]}}"
             f"<br>{labelled('rank', '%{customdata[1]}', lang)} {t('rank_of', lang)} {peers}"
             f" ({rank_direction(polarity, lang)})"
             f"<br>{change_label}{colon(lang)}%{{customdata[2]}}<extra></extra>"
@@ -313,7 +313,7 @@ def trend_figure(series: pd.DataFrame, unit: str | None, lang: str, target: dict
                 "name": name,
                 "x": rows["year"].astype(int).tolist(),
                 "y": rows["value"].round(4).tolist(),
-                "hovertemplate": f"{name}<br>%{{x}}{colon(lang)}%{{y:,.4~r}} {unit or ''}<extra></extra>",
+                "hovertemplate": f"{name}<br>%{{x}}{colon(lang)}%{{y:,.4~r}} {unit_in(unit, lang)}<extra></extra>",
             }
         )
     if target and not is_missing(target.get("value")):
@@ -333,7 +333,7 @@ def trend_figure(series: pd.DataFrame, unit: str | None, lang: str, target: dict
             "height": 380,
             "margin": {"l": 10, "r": 10, "t": 10, "b": 40},
             "separators": separators.replace(" ", "\u202f"),
-            "yaxis": {"title": {"text": unit or ""}, "tickformat": ",~r", "automargin": True},
+            "yaxis": {"title": {"text": unit_in(unit, lang)}, "tickformat": ",~r", "automargin": True},
             "xaxis": {"dtick": 1, "tickformat": "d"},
             "legend": {"orientation": "h", "y": -0.15},
             "plot_bgcolor": "white",

@@ -6,7 +6,7 @@ import math
 
 import pandas as pd
 
-from dashboard.i18n import t
+from dashboard.i18n import t, unit_in
 
 NARROW_NBSP = "\u202f"  # French thousands separator and space before a unit
 
@@ -49,7 +49,7 @@ def format_number(value: float | None, lang: str = "fr", decimals: int | None = 
 def format_value(value: float | None, unit: str | None, lang: str = "fr", decimals: int | None = None) -> str:
     text = format_number(value, lang, decimals)
     if unit and not is_missing(value):
-        text = f"{text}{NARROW_NBSP if lang == 'fr' else ' '}{unit}"
+        text = f"{text}{NARROW_NBSP if lang == 'fr' else ' '}{unit_in(unit, lang)}"
     return text
 
 
@@ -89,7 +89,7 @@ def _delta(delta: float, unit: str | None, lang: str, sign: bool = False) -> str
     if _is_rate(unit):
         plural = abs(delta) >= 2
         return f"{number} {t('points_plural' if plural else 'points', lang)}"
-    return f"{number}{NARROW_NBSP if lang == 'fr' else ' '}{unit}" if unit else number
+    return f"{number}{NARROW_NBSP if lang == 'fr' else ' '}{unit_in(unit, lang)}" if unit else number
 
 
 def trend_sentence(series: pd.DataFrame, unit: str | None, lang: str = "fr") -> str:

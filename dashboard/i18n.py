@@ -13,6 +13,13 @@ FINALITIES = ("climat", "biodiversite", "cohesion_sociale", "epanouissement", "p
 TEXT: dict[str, dict[str, str]] = {
     "fr": {
         "site_title": "itdd — indicateurs territoriaux de développement durable",
+        "tab_carte": "Carte",
+        "tab_portrait": "Portrait",
+        "tab_indicateur": "Indicateur",
+        "tab_comparer": "Comparaison",
+        "tab_methode": "Méthode",
+        "tab_territoires": "Territoires",
+        "tab_404": "Page introuvable",
         "site_short": "itdd",
         "nav_home": "Accueil",
         "nav_map": "Carte",
@@ -126,7 +133,13 @@ TEXT: dict[str, dict[str, str]] = {
         "sheet_sdg": "Objectifs de développement durable",
         "sheet_levels": "Niveaux",
         "sheet_source": "Source",
-        "sheet_updated": "Dernière mise à jour",
+        "sheet_fetched": "téléchargé le",
+        "sheet_component": "{label} (poids {weight})",
+        "kind_published": "Valeur publiée par le producteur, reprise telle quelle",
+        "kind_count": "Effectif, additionné des communes aux territoires qui les regroupent",
+        "kind_ratio": "Rapport d'un numérateur à un dénominateur, chacun additionné avant la division",
+        "kind_change_rate": "Taux d'évolution annuel moyen entre deux années disponibles",
+        "kind_composite": "Indice composite : moyenne pondérée des composantes ramenées entre 0 et 100",
         "sheet_limits": "Limites connues",
         "sheet_target": "Cible",
         "sheet_trend": "Évolution comparée",
@@ -153,6 +166,13 @@ TEXT: dict[str, dict[str, str]] = {
     },
     "en": {
         "site_title": "itdd — territorial sustainable-development indicators",
+        "tab_carte": "Map",
+        "tab_portrait": "Portrait",
+        "tab_indicateur": "Indicator",
+        "tab_comparer": "Comparison",
+        "tab_methode": "Method",
+        "tab_territoires": "Territories",
+        "tab_404": "Page not found",
         "site_short": "itdd",
         "nav_home": "Home",
         "nav_map": "Map",
@@ -266,7 +286,13 @@ TEXT: dict[str, dict[str, str]] = {
         "sheet_sdg": "Sustainable Development Goals",
         "sheet_levels": "Levels",
         "sheet_source": "Source",
-        "sheet_updated": "Last update",
+        "sheet_fetched": "downloaded on",
+        "sheet_component": "{label} (weight {weight})",
+        "kind_published": "Value published by the producer, used as it is",
+        "kind_count": "Count, summed from communes to the territories that group them",
+        "kind_ratio": "Ratio of a numerator to a denominator, each summed before dividing",
+        "kind_change_rate": "Mean annual rate of change between two available years",
+        "kind_composite": "Composite index: weighted mean of its components scaled from 0 to 100",
         "sheet_limits": "Known limits",
         "sheet_target": "Target",
         "sheet_trend": "Compared trends",
@@ -292,6 +318,34 @@ TEXT: dict[str, dict[str, str]] = {
         "target_line": "Target {year}",
     },
 }
+
+
+# Units as indicators.yaml writes them (French) -> English; a unit missing here is an error
+# (tests/test_dashboard_figures.py checks the catalogue against it).
+UNITS_EN = {
+    "%": "%",
+    "% par an": "% a year",
+    "‰": "‰",
+    "€ par an": "€ a year",
+    "65 ans et plus pour 100 moins de 20 ans": "aged 65+ per 100 under 20",
+    "MWh/hab.": "MWh/inh.",
+    "exploitations": "farms",
+    "ha": "ha",
+    "ha pour 1 000 hab.": "ha per 1,000 inh.",
+    "hab./km²": "inh./km²",
+    "habitants": "inhabitants",
+    "indice (0-100)": "index (0-100)",
+    "personnes": "persons",
+    "ratio": "ratio",
+    "t CO2e/hab.": "t CO2e/inh.",
+}
+
+
+def unit_in(unit: str | None, lang: str) -> str:
+    """A catalogue unit in `lang` ('' for none)."""
+    if not unit:
+        return ""
+    return UNITS_EN.get(unit, unit) if normalise_lang(lang) == "en" else unit
 
 
 def normalise_lang(lang: object) -> str:

@@ -10,7 +10,7 @@ from dash import html
 
 from dashboard.assessment import percent_a_year
 from dashboard.formatting import format_number, format_value, is_missing
-from dashboard.i18n import colon, t
+from dashboard.i18n import colon, t, unit_in
 
 # Map and legend, in legend order: symbol and fill (the fills of the progress badges' scale).
 VERDICT_STYLE = {
@@ -116,7 +116,7 @@ def policy_figure(series, start_year: int, unit: str | None, names: tuple[str, s
             "height": 320,
             "margin": {"l": 10, "r": 10, "t": 10, "b": 40},
             "separators": (", " if lang == "fr" else ".,").replace(" ", "\u202f"),
-            "yaxis": {"title": {"text": unit or ""}, "automargin": True},
+            "yaxis": {"title": {"text": unit_in(unit, lang)}, "automargin": True},
             "xaxis": {"dtick": 1, "tickformat": "d"},
             "shapes": [
                 {

@@ -390,8 +390,12 @@ def pages(database) -> Iterator[tuple[str, Callable[[], object], str]]:
     """(site file, layout factory, title) of every page of the site."""
     territory = database.run(queries.build_territory)
     yield "index.html", lambda: home.layout(lang=LANG), page_title("", territory)
-    yield "methode.html", lambda: methode.layout(lang=LANG), page_title("Méthode — ", territory)
-    yield "territoires.html", lambda: territories_index(database), page_title("Territoires — ", territory)
+    yield "methode.html", lambda: methode.layout(lang=LANG), page_title(f"{t('tab_methode', LANG)} — ", territory)
+    yield (
+        "territoires.html",
+        lambda: territories_index(database),
+        page_title(f"{t('tab_territoires', LANG)} — ", territory),
+    )
     for row in database.run(queries.catalogue).itertuples():
         page = f"indicateur/{row.indicator_id}.html"
 

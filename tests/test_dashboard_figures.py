@@ -234,3 +234,13 @@ def test_trend_figure_has_target_line_and_sparkline_is_an_svg() -> None:
     svg = figures.sparkline_svg([1.0, float("nan"), 3.0, 2.0])
     assert svg.startswith("data:image/svg+xml") and "polyline" in unquote(svg)
     assert figures.sparkline_svg([1.0]) == ""
+
+
+def test_every_catalogue_unit_has_an_english_name() -> None:
+    from dashboard.i18n import UNITS_EN, unit_in
+    from etl.catalogue import load_catalogue
+    from etl.paths import default_catalogue
+
+    units = {i.unit for i in load_catalogue(default_catalogue()).indicators if i.unit}
+    assert units - set(UNITS_EN) == set()
+    assert format_value(1200, "habitants", "en") == "1,200 inhabitants" and unit_in("habitants", "fr") == "habitants"

@@ -197,15 +197,101 @@ def test_progress_categories_show_when_the_build_has_them(tmp_path: Path) -> Non
 
 
 def test_formula_lists_every_source_of_a_series_and_the_scale(catalogue) -> None:
+    import pandas as pd
+
     from dashboard.pages.indicateur import formula
+
+    sources = pd.DataFrame(
+        [{"source_id": s.id, "producer": s.producer, "edition": s.edition} for s in catalogue.sources]
+    )
+    labels = {i.id: i.label.fr for i in catalogue.indicators}
 
     def words(indicator_id: str) -> str:
         indicator = catalogue.newest_first(catalogue.indicator(indicator_id))  # as the build stores it
-        return str(formula(json.loads(indicator.model_dump_json(exclude_none=True)), "fr"))
+        return str(formula(json.loads(indicator.model_dump_json(exclude_none=True)), "fr", sources, labels))
 
     # newest edition first (June 2022 release of 2019, then 2018's of 2021), and the rule said
-    assert "taux_pauvrete (insee_filosofi_2019) ; taux_pauvrete (insee_filosofi_2018)" in words("taux_pauvrete")
-    assert "la plus récente l'emporte" in words("taux_pauvrete")
+    poverty = words("taux_pauvrete")
+    assert "taux_pauvrete (INSEE, édition 2022-06-27) ; taux_pauvrete (INSEE, édition 2021)" in poverty
+    assert "la plus récente l'emporte" in poverty and "Valeur publiée par le producteur" in poverty
+    assert "published" not in poverty and "insee_filosofi" not in poverty  # words, not codes
     assert "l'emporte" not in words("surface_naf_consommee")
-    assert "naf_consommee_m2 (cerema_conso_naf)" in words("surface_naf_consommee")
+    assert "naf_consommee_m2 (Cerema)" in words("surface_naf_consommee")
     assert "× 0,0001" in words("surface_naf_consommee")  # m² to ha, not rounded away
+    composite = words("indice_sante_sociale")  # its components are its formula
+    assert "Taux de pauvreté (poids 1" in composite and "Indice composite" in composite
+
+
+@pytest.mark.parametrize(
+    ("path", "fr", "en"),
+    [
+        ("/methode", "Méthode — Gironde — itdd — indicateurs", "Method — Gironde — itdd — territorial"),
+        ("/territoire/commune/33063", "Bordeaux — Gironde — itdd", "Bordeaux — Gironde — itdd — territorial"),
+        ("/indicateur/taux_pauvrete", "Taux de pauvreté — Gironde", "Poverty rate — Gironde"),
+    ],
+)
+def test_tab_titles_and_page_language_follow_lang(app, path: str, fr: str, en: str) -> None:
+    client = app.server.test_client()
+    french, english = (client.get(f"{path}?lang={lang}").get_data(as_text=True) for lang in ("fr", "en"))
+    assert '<html lang="fr">' in french and '<html lang="en">' in english
+    assert f'content="{fr}' in french and f'content="{en}' in english  # the router's title, as served
+    assert "Méthode" not in english.split("<body")[0] and "indicateurs" not in english.split("<body")[0]
+
+
+def test_a_callback_knows_the_language_of_its_page(app) -> None:
+    from dashboard.context import request_lang
+
+    router = {"inputs": [{"id": "_pages_location", "property": "pathname", "value": "/methode"},
+                         {"id": "_pages_location", "property": "search", "value": "?lang=en"}]}  # fmt: skip
+    with app.server.test_request_context("/_dash-update-component", method="POST", json=router):
+        assert request_lang() == "en"
+    for body in ({"inputs": "x"}, {"inputs": [{"property": "search", "value": 3}]}, [1]):
+        with app.server.test_request_context("/_dash-update-component", method="POST", json=body):
+            assert request_lang() == "fr"
+
+
+def visible_text(node) -> str:
+    """The text a reader sees in a component tree (children strings, labels, placeholders)."""
+    if isinstance(node, str):
+        return node
+    if isinstance(node, (list, tuple)):
+        return "\n".join(visible_text(n) for n in node)
+    if hasattr(node, "to_plotly_json"):
+        props = node.to_plotly_json()["props"]
+        seen = [props.get(k) for k in ("children", "placeholder", "title", "label")]
+        seen += [o.get("label") for o in props.get("options") or [] if isinstance(o, dict)]
+        return "\n".join(visible_text(v) for v in seen if v is not None)
+    return ""
+
+
+def english_phrases() -> set[str]:
+    """The English texts' fixed parts (between placeholders) that French never uses."""
+    import re
+
+    from dashboard.i18n import TEXT
+
+    french = "\n".join(TEXT["fr"].values())
+    parts = {p.strip() for text in TEXT["en"].values() for p in re.split(r"\{[^}]*\}", text)}
+    return {p for p in parts if len(p) >= 12 and " " in p and p not in french}
+
+
+@pytest.mark.parametrize(
+    ("module", "params"),
+    [
+        ("home", {}),
+        ("carte", {"indicateur": "taux_pauvrete"}),
+        ("territoire", {"level": "commune", "code": "33063"}),
+        ("indicateur", {"indicator_id": "taux_pauvrete"}),
+        ("methode", {}),
+        ("comparer", {"level": "commune", "code": "33063", "level2": "epci", "code2": "243300316"}),
+    ],
+)
+def test_no_english_on_a_french_page(app, module: str, params: dict) -> None:
+    import importlib
+
+    layout = importlib.import_module(f"dashboard.pages.{module}").layout
+    with app.server.test_request_context():
+        french, english = (visible_text(layout(lang=lang, **params)) for lang in ("fr", "en"))
+    phrases = english_phrases()
+    assert [p for p in phrases if p in english]  # the check sees English where there is some
+    assert [p for p in phrases if p in french] == []

@@ -243,7 +243,8 @@ def test_method_page_has_an_anchor_per_category(app) -> None:
         english = as_text(methode.layout(lang="en"))
     for key in (*assessment.CATEGORIES, "context"):
         assert f'"id": "{key}"' in page
-    assert "Règle synthétique" in page and "moins de deux années de données" in page
+    assert "Règle synthétique" in page and "Moins de deux années de données" in page
+    assert "fewer_than_two_points" not in page.replace('"id": "reason-fewer_than_two_points"', "")  # words, not codes
     assert "Statistics Canada" in english and "min-max" in english
 
 

@@ -21,7 +21,7 @@ from dashboard import assessment, figures, peers, queries
 from dashboard.chrome import label, match_note, not_found, scroll_region, search_box, shell, submitted_text, text
 from dashboard.context import db
 from dashboard.formatting import change_since, format_value
-from dashboard.i18n import normalise_lang, t, with_query
+from dashboard.i18n import normalise_lang, t, unit_in, with_query
 from dashboard.inputs import has_types, is_text, optional_number, optional_text, search_text
 from dashboard.search import nearest, normalise, search_territories
 
@@ -154,7 +154,7 @@ def legend(state: dict, view: dict, lang: str) -> list:
         ]
     if state["has_incomplete"]:
         items.append(html.Li([html.Span(className="swatch swatch-incomplete"), t("legend_incomplete", lang)]))
-    return [html.H3(t("legend_title", lang, unit=view["unit"] or "—")), html.Ul(items)]
+    return [html.H3(t("legend_title", lang, unit=unit_in(view["unit"], lang) or "—")), html.Ul(items)]
 
 
 def table_rows(

@@ -12,7 +12,7 @@ from dashboard.chrome import data_table, label, not_found, shell, source_item, t
 from dashboard.context import db
 from dashboard.formatting import format_number, format_value, is_missing
 from dashboard.gaps import gap_reason, gap_text
-from dashboard.i18n import colon, finality_label, labelled, normalise_lang, t, with_query
+from dashboard.i18n import colon, finality_label, labelled, normalise_lang, t, unit_in, with_query
 from dashboard.inputs import is_text, text_list
 from dashboard.peers import peer_line
 from dashboard.search import nearest
@@ -38,15 +38,19 @@ def _metadata(row) -> dict:
         return {}
 
 
-def formula(meta: dict, lang: str) -> list:
-    """Numerator and denominator (or the single variable) with their sources."""
+def formula(meta: dict, lang: str, sources: pd.DataFrame, labels: dict[str, str]) -> list:
+    """How the indicator is made, in words: the kind, each series with its producer and
+    edition, or a composite's components with their weights (`labels`: indicator id -> label)."""
+    named = {r.source_id: r for r in sources.itertuples()}
 
     def series(part: list | dict | None) -> str:
         """A series: one {source, variable}, or several (editions in separate files)."""
         refs = [part] if isinstance(part, dict) else part or []
-        return " ; ".join(f"{r.get('variable')} ({r.get('source')})" for r in refs) or "–"
+        return (
+            " ; ".join(f"{r.get('variable')} ({_source_words(named.get(r.get('source')), lang)})" for r in refs) or "–"
+        )
 
-    items = []
+    items = [html.Li(t(f"kind_{meta['kind']}", lang))] if meta.get("kind") else []
     several = any(isinstance(meta.get(k), list) and len(meta[k]) > 1 for k in ("variable", "numerator", "denominator"))
     if meta.get("numerator") or meta.get("denominator"):
         items += [
@@ -54,9 +58,10 @@ def formula(meta: dict, lang: str) -> list:
             html.Li(labelled("sheet_denominator", series(meta.get("denominator")), lang)),
         ]
     elif meta.get("variable"):
-        items.append(
-            html.Li(labelled("sheet_variable", f"{series(meta.get('variable'))} — {meta.get('kind', '')}", lang))
-        )
+        items.append(html.Li(labelled("sheet_variable", series(meta.get("variable")), lang)))
+    for part in meta.get("components") or []:
+        weight = format_number(part.get("weight", 1), lang, decimals=2)
+        items.append(html.Li(t("sheet_component", lang, label=labels.get(part["id"], part["id"]), weight=weight)))
     if items and meta.get("scale") not in (None, 1, 1.0):
         items.append(html.Li(f"× {format_number(meta['scale'], lang, decimals=6)}"))
     if several:  # the series are stored newest edition first (etl.catalogue.Catalogue.newest_first)
@@ -64,14 +69,22 @@ def formula(meta: dict, lang: str) -> list:
     return [html.Ul(items)] if items else ["–"]
 
 
+def _source_words(row, lang: str) -> str:
+    """'INSEE, édition 2022-06' for a row of the sources table."""
+    if row is None:
+        return t("sheet_not_built", lang)
+    edition = f", {t('sheet_edition', lang)} {row.edition}" if text(row.edition) else ""
+    return f"{text(row.producer)}{edition}"
+
+
 def sources_block(source_ids: str, sources: pd.DataFrame, lang: str) -> list:
     wanted = [s.strip() for s in source_ids.split(",") if s.strip()]
     items = []
     for r in sources[sources["source_id"].isin(wanted)].itertuples():
-        updated = text(r.fetched_at)[:10] or t("sheet_not_built", lang)  # the date of the ISO timestamp
-        notes = [f" — {labelled('sheet_updated', updated, lang)}"]
-        if text(r.edition):
-            notes.append(f" — {labelled('sheet_edition', r.edition, lang)}")
+        notes = [f" — {labelled('sheet_edition', r.edition, lang)}"] if text(r.edition) else []
+        # the download date, said as such: a 2018 census fetched today is not "updated" today
+        fetched = text(r.fetched_at)[:10]
+        notes.append(f" — {labelled('sheet_fetched', fetched, lang) if fetched else t('sheet_not_built', lang)}")
         if r.verified is False:
             notes.append(html.Span(f" — {t('sheet_unverified', lang)}", className="unverified"))
         items.append(html.Li([*source_item(r, lang), *notes]))
@@ -240,21 +253,21 @@ def territory_blocks(database, indicator_id: str, keys: list[str], row, lang: st
     ]
 
 
-def _definition_list(row, meta: dict, sources: pd.DataFrame, lang: str) -> html.Dl:
+def _definition_list(row, meta: dict, sources: pd.DataFrame, labels: dict[str, str], lang: str) -> html.Dl:
     definition = text(getattr(row, f"definition_{lang}", None)) or text(row.definition_fr)
     polarity = text(row.polarity)
     sdg = meta.get("sdg") or []
     target = meta.get("target")
     entries = [
         ("sheet_definition", definition or "–"),
-        ("sheet_formula", formula(meta, lang)),
-        ("sheet_unit", text(row.unit) or "–"),
+        ("sheet_formula", formula(meta, lang, sources, labels)),
+        ("sheet_unit", unit_in(text(row.unit), lang) or "–"),
         ("sheet_polarity", t(f"polarity_{polarity}" if polarity else "polarity_none", lang)),
         ("sheet_finality", finality_label(text(row.finality), lang)),
         ("sheet_sdg", ", ".join(f"ODD {s}" if lang == "fr" else f"SDG {s}" for s in sdg) or "–"),
         ("sheet_levels", ", ".join(t(f"level_{lv}", lang) for lv in text(row.levels).split(",") if lv)),
         ("sheet_source", sources_block(text(row.sources), sources, lang)),
-        ("sheet_limits", text(row.limits_fr) or "–"),
+        ("sheet_limits", (meta.get("limits") or {}).get(lang) or text(row.limits_fr) or "–"),
     ]
     if isinstance(target, dict) and target.get("value") is not None:
         entries.append(
@@ -277,8 +290,8 @@ def layout(indicator_id: str | None = None, lang: str = "fr", territoires: str |
     database = db()
     catalogue = database.run(queries.catalogue)
     ids = catalogue["indicator_id"].tolist()
+    labels = {r.indicator_id: label(r, lang) for r in catalogue.itertuples()}
     if indicator_id not in ids:
-        labels = {r.indicator_id: label(r, lang) for r in catalogue.itertuples()}
         links = [(labels[c], with_query(f"/indicateur/{c}", lang)) for c in nearest(ids, str(indicator_id))]
         return not_found(lang, params, t("nf_indicator", lang, value=indicator_id), links)
     row = next(catalogue[catalogue["indicator_id"] == indicator_id].itertuples())
@@ -291,7 +304,7 @@ def layout(indicator_id: str | None = None, lang: str = "fr", territoires: str |
         dcc.Location(id="sheet-url", refresh=False),
         dcc.Store(id="sheet-indicator", data=indicator_id),
         html.H1(label(row, lang)),
-        _definition_list(row, meta, sources, lang),
+        _definition_list(row, meta, sources, labels, lang),
         html.P(
             [
                 dcc.Link(t("see_map", lang), href=with_query("/carte", lang, indicateur=indicator_id)),

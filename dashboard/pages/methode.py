@@ -57,8 +57,6 @@ PROSE = {
         "col_category": "Catégorie",
         "col_rule": "Règle",
         "reasons": "Pourquoi une évaluation est impossible ou nuancée",
-        "col_reason": "Code",
-        "col_meaning": "Signification",
         "context": (
             "Indicateurs de contexte (sans sens souhaité, comme la population) : l'évolution est montrée, "
             "sans catégorie."
@@ -149,8 +147,6 @@ PROSE = {
         "col_category": "Category",
         "col_rule": "Rule",
         "reasons": "Why an assessment is impossible or qualified",
-        "col_reason": "Code",
-        "col_meaning": "Meaning",
         "context": "Context indicators (no desired direction, such as population): growth is shown, no category.",
         "status": "Comparison with reference territories",
         "status_text": (
@@ -291,24 +287,8 @@ def layout(lang: str = "fr", **params) -> html.Div:
             prose["categories"],
         ),
         html.H2(prose["reasons"], id="reasons"),
-        scroll_region(
-            html.Table(
-                [
-                    html.Caption(prose["reasons"], className="sr-only"),
-                    html.Thead(
-                        html.Tr([html.Th(prose["col_reason"], scope="col"), html.Th(prose["col_meaning"], scope="col")])
-                    ),
-                    html.Tbody(
-                        [
-                            html.Tr([html.Td(html.Code(code)), html.Td(t(f"reason_{code}", lang))])
-                            for code in REASON_CODES
-                        ]
-                    ),
-                ],
-                className="data-table",
-            ),
-            prose["reasons"],
-        ),
+        # in words, never the codes: each reason's sentence, anchored by its code for links
+        html.Ul([html.Li(t(f"reason_{code}", lang).capitalize(), id=f"reason-{code}") for code in REASON_CODES]),
         html.H2(prose["status"], id="status"),
         html.P(prose["status_text"]),
         html.H2(prose["france"], id="france"),
