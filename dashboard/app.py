@@ -191,6 +191,7 @@ def create_app(db_path: Path, cache: bool = True) -> dash.Dash:
         pages_folder=str(PAGES_FOLDER),
         suppress_callback_exceptions=True,
         index_string=INDEX.replace("BADGE_CSS", assessment.badge_css()),
+        add_log_handler=False,  # Dash's logs go where the process sends its own, once
     )
     app.server.config[CONFIG_KEY] = queries.Database(db_path)
     _register_pages(app)
