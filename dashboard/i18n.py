@@ -91,6 +91,11 @@ TEXT: dict[str, dict[str, str]] = {
         "change_since": "Évolution depuis {year}",
         "table_title": "Les valeurs en tableau",
         "download_csv": "Télécharger en CSV",
+        "download_csv_fr": "CSV pour Excel en français",
+        "download_xlsx": "Classeur Excel (.xlsx)",
+        "downloads_note": "CSV : données ouvertes, valeurs exactes, séparateur virgule. "
+        "CSV pour Excel en français (point-virgule, virgule décimale) et classeur : "
+        "valeurs arrondies à la précision de l'indicateur ; le classeur a une feuille de métadonnées.",
         "col_name": "Territoire",
         "col_code": "Code",
         "col_value": "Valeur",
@@ -231,6 +236,11 @@ TEXT: dict[str, dict[str, str]] = {
         "change_since": "Change since {year}",
         "table_title": "The values as a table",
         "download_csv": "Download as CSV",
+        "download_csv_fr": "CSV for Excel set to French",
+        "download_xlsx": "Excel workbook (.xlsx)",
+        "downloads_note": "CSV: open data, exact values, comma-separated. "
+        "CSV for Excel set to French (semicolon, decimal comma) and workbook: "
+        "values rounded to the indicator's precision; the workbook has a metadata sheet.",
         "col_name": "Territory",
         "col_code": "Code",
         "col_value": "Value",
