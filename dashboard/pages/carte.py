@@ -18,7 +18,17 @@ from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 from flask import abort, jsonify
 
 from dashboard import assessment, figures, peers, queries
-from dashboard.chrome import download_links, label, match_note, not_found, scroll_region, search_box, shell, submitted_text, text
+from dashboard.chrome import (
+    download_links,
+    label,
+    match_note,
+    not_found,
+    scroll_region,
+    search_box,
+    shell,
+    submitted_text,
+    text,
+)
 from dashboard.context import db
 from dashboard.formatting import change_since, format_value
 from dashboard.i18n import normalise_lang, t, with_query
