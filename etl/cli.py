@@ -275,7 +275,9 @@ def publish(
             with duckdb.connect(str(target), read_only=True) as con:
                 package = write_open_data(con, Writer(folder), base_url, publisher)
             task = progress.add_task("Pages", total=None)
-            pages = write_site(target, folder, lambda done, total: progress.update(task, completed=done, total=total))
+            pages = write_site(
+                target, folder, lambda done, total: progress.update(task, completed=done, total=total), base_url
+            )
     except (PublishError, OSError, duckdb.Error) as e:
         err.print(f"[red]Publishing failed[/red]: {e}", highlight=False)
         if (out / MARKER).is_file():
