@@ -276,7 +276,10 @@ def publish(
                 package = write_open_data(con, Writer(folder), base_url, publisher)
             task = progress.add_task("Pages", total=None)
             pages = write_site(
-                target, folder, lambda done, total: progress.update(task, completed=done, total=total), base_url
+                target,
+                folder,
+                lambda done, total: progress.update(task, completed=done, total=total),
+                base_url=base_url,  # the 404 page's links
             )
     except (PublishError, OSError, duckdb.Error) as e:
         err.print(f"[red]Publishing failed[/red]: {e}", highlight=False)
