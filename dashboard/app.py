@@ -165,26 +165,34 @@ def download_filter(args: dict) -> tuple[str | None, int | None] | None:
     return level, int(year) if year else None
 
 
-def _register_downloads(app: dash.Dash) -> None:
-    @app.server.route("/telecharger/<indicator_id>.csv")
-    def _download(indicator_id: str):
-        """The published CSV of one indicator (etl.export), optionally one level (niveau) and year (annee).
+DOWNLOAD_ROUTE = "/telecharger/<file_name>"  # <id>.csv, <id>-fr.csv, <id>.xlsx (etl.export.FORMATS)
 
-        A level or year without rows is not found (404), like an unknown indicator.
+
+def _register_downloads(app: dash.Dash) -> None:
+    @app.server.route(DOWNLOAD_ROUTE)
+    def _download(file_name: str):
+        """One indicator's values (etl.export), optionally one level (niveau) and year (annee), in
+        the format its name says: the open-data CSV, the French CSV or the workbook.
+
+        A level or year without rows is not found (404), like an unknown indicator or format.
         """
         database = db()
-        wanted = download_filter(request.args)
-        if wanted is None or indicator_id not in set(database.run(queries.catalogue)["indicator_id"]):
+        wanted, named = download_filter(request.args), export.parse_file_name(file_name)
+        if wanted is None or named is None or named[0] not in set(database.run(queries.catalogue)["indicator_id"]):
             abort(404)
-        level, year = wanted
+        (level, year), (indicator_id, fmt) = wanted, named
         rows = database.run(export.tidy_values, indicator_id, level, year)
         if rows.empty and (level or year):
             abort(404)
+        try:
+            body = database.run(export.download, rows, indicator_id, fmt)
+        except export.ExportError as e:
+            return Response(f"{e}\n", status=422, mimetype="text/plain")
         name = "_".join(filter(None, [indicator_id, level, year and str(year)]))
         return Response(
-            export.csv_text(rows),
-            mimetype="text/csv",
-            headers={"Content-Disposition": hardening.content_disposition(f"{name}.csv")},
+            body,
+            mimetype=export.FORMATS[fmt].mimetype,
+            headers={"Content-Disposition": hardening.content_disposition(export.file_name(name, fmt))},
         )
 
 
@@ -207,6 +215,7 @@ def create_app(db_path: Path, cache: bool = True) -> dash.Dash:
         pages_folder=str(PAGES_FOLDER),
         suppress_callback_exceptions=True,
         index_string=INDEX.replace("BADGE_CSS", assessment.badge_css()),
+        add_log_handler=False,  # Dash's logs go where the process sends its own, once
     )
     app.server.config[CONFIG_KEY] = queries.Database(db_path)
     _register_pages(app)

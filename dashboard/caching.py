@@ -16,7 +16,7 @@ import dash
 from flask import Response, g, request
 from flask_caching import Cache
 
-CACHED_RULES = ("_dash-update-component", "telecharger/<indicator_id>.csv")  # under the routes prefix
+CACHED_RULES = ("_dash-update-component", "telecharger/<file_name>")  # under the routes prefix
 MAX_ENTRIES = 300  # per process; the largest answers (a first map, about 350 kB) keep it near 100 MB
 MAX_ENTRY_BYTES = 2_000_000
 KEPT_HEADERS = ("Content-Type", "Content-Disposition")

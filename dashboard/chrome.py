@@ -12,6 +12,7 @@ from dashboard.context import db
 from dashboard.i18n import labelled, other_lang, t, with_query
 from dashboard.inputs import search_text
 from dashboard.search import search_territories
+from etl import export
 
 
 def text(value: object, default: str = "") -> str:
@@ -57,6 +58,17 @@ def header(lang: str, params: dict) -> html.Header:
         ],
         className="site-header",
     )
+
+
+def download_links(indicator_id: str, lang: str, level: str | None = None, year: int | None = None) -> list:
+    """A link to the indicator's values in each format of `etl.export` (the same level and year),
+    with a note saying which is exact and which rounded."""
+    links: list = []
+    for fmt in export.FORMATS:
+        href = with_query(f"/telecharger/{export.file_name(indicator_id, fmt)}", "fr", niveau=level, annee=year)
+        links += [" · "] if links else []
+        links.append(html.A(t(f"download_{fmt}", lang), href=href, className="download", id=f"download-{fmt}"))
+    return [html.Span(links, className="download-links"), html.Br(), html.Small(t("downloads_note", lang))]
 
 
 def source_item(row, lang: str) -> list:

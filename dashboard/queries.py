@@ -23,6 +23,7 @@ import duckdb
 import pandas as pd
 
 from dashboard import search
+from dashboard.collation import french_key
 from etl.catalogue import Level
 from etl.sql import literal
 
@@ -129,8 +130,11 @@ def catalogue(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def list_territories(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """All territories (level, code, name)."""
-    return con.execute("SELECT level, code, name FROM territories ORDER BY level, name, code").df()
+    """All territories (level, code, name), by level, then names in French order (Étauliers before Yvrac)."""
+    rows = con.execute("SELECT level, code, name FROM territories").df()
+    return rows.sort_values(
+        ["level", "name", "code"], key=lambda column: column.map(french_key) if column.name == "name" else column
+    ).reset_index(drop=True)
 
 
 def territory_search_index(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

@@ -8,7 +8,7 @@ import logging
 import sys
 from pathlib import Path
 
-from werkzeug.serving import WSGIRequestHandler
+from werkzeug.serving import WSGIRequestHandler, run_simple
 
 from dashboard.app import create_app
 
@@ -27,10 +27,12 @@ class QuietRequestHandler(WSGIRequestHandler):
 
 
 def serve_development(db_path: Path, host: str, port: int, cache: bool = True) -> None:
-    """Flask's development server (one process, a thread per request)."""
+    """Flask's development server (one process, a thread per request).
+
+    Werkzeug's own, like gunicorn: Dash's and Flask's `run` would add two banners of their own."""
     log.info("serving %s on http://%s:%d/ (development server)", db_path, host, port)
     app = create_app(Path(db_path), cache=cache)
-    app.run(host=host, port=port, debug=False, request_handler=QuietRequestHandler)
+    run_simple(host, port, app.server, threaded=True, request_handler=QuietRequestHandler)
 
 
 def bind_address(host: str, port: int) -> str:

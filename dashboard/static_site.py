@@ -4,13 +4,17 @@
 their Dash components into HTML, rewrites the app's URLs into relative file paths and
 draws the figures with the copy of Plotly.js that the `plotly` package ships. There is
 no server code and no outside host: any static host can serve the folder. Controls that
-need the server (search boxes, selectors) are left out; every page keeps its tables.
+need the server (selectors) are left out; every page keeps its tables. The territory search
+becomes a search in the browser over a small index of territories and indicators
+(`recherche.json`, `site_assets/search.js`). `404.html` is the page static hosts serve for a
+path they do not have.
 """
 
 from __future__ import annotations
 
 import copy
 import html as html_text
+import json
 import multiprocessing
 import os
 import posixpath
@@ -32,11 +36,14 @@ from dashboard.app import create_app, page_title
 from dashboard.chrome import label, scroll_region, shell
 from dashboard.context import CONFIG_KEY, db
 from dashboard.i18n import FINALITIES, t
-from dashboard.pages import carte, home, indicateur, methode, territoire
+from dashboard.pages import carte, home, indicateur, methode, not_found_404, territoire
+from dashboard.search import ABBREVIATIONS, LEVEL_RANK, normalise
 from etl.publish import DATA_DIR
 
 LANG = "fr"
 ASSETS = "assets"
+SEARCH_INDEX = "recherche.json"
+NOT_FOUND_PAGE = "404.html"  # the name static hosts (GitHub Pages, Netlify, GitLab Pages) serve for a missing path
 # ids left out: the server's controls; the portrait's comparisons (no such pages), its locator
 # (the site draws its own) and its edition block (it names the file's date: the site is reproducible)
 SERVER_ONLY = {
@@ -53,7 +60,7 @@ PAGE = """<!DOCTYPE html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title>
-<link rel="stylesheet" href="{root}assets/style.css">
+{base}<link rel="stylesheet" href="{root}assets/style.css">
 <style>{badges}</style>
 </head>
 <body>
@@ -128,11 +135,13 @@ def relative_link(href: str, page: str) -> str:
 
 
 class Renderer:
-    """Dash components to HTML for one site file (`page`, relative to the site root)."""
+    """Dash components to HTML for one site file (`page`, relative to the site root); `replace`
+    puts other components, `raw` HTML of the site's own, in place of the components with those ids."""
 
-    def __init__(self, page: str, replace: dict | None = None) -> None:
+    def __init__(self, page: str, replace: dict | None = None, raw: dict[str, str] | None = None) -> None:
         self.page = page
         self.replace = replace or {}
+        self.raw = raw or {}
         self.dropped: set[str] = set()
         self.has_figures = False
 
@@ -157,6 +166,8 @@ class Renderer:
         ident = props.get("id")
         if isinstance(ident, str) and ident in self.replace:
             return self._html(self.replace[ident])
+        if isinstance(ident, str) and ident in self.raw:
+            return self.raw[ident]
         if (isinstance(ident, str) and ident in self.dropped) or props.get("htmlFor") in self.dropped:
             return ""
         children = self._html(props.get("children"))
@@ -347,7 +358,7 @@ def territories_index(database) -> html.Div:
         sections.append(
             html.Section(
                 [
-                    html.H2(t(f"level_{level}", LANG).capitalize()),
+                    html.H2(t(f"level_{level}", LANG)),  # as written: "Intercommunalités (EPCI)"
                     html.Ul(
                         [
                             html.Li(dcc.Link(f"{r.name} ({r.code})", href=f"/territoire/{level}/{r.code}"))
@@ -361,23 +372,59 @@ def territories_index(database) -> html.Div:
     return shell(LANG, {}, [html.H1(t("territories_title", LANG)), *sections], "territories")
 
 
-def all_territories_link() -> html.P:
-    return html.P(dcc.Link(t("territories_all", LANG), href="/territoires"), className="all-territories")
+def site_search(prefix: str) -> str:
+    """The search box of the site (`site_assets/search.js` fills its list), and the list of all territories."""
+    attributes = {"data-index": prefix + SEARCH_INDEX, "data-root": prefix, "data-none": t("site_search_none", LANG)}
+    data = "".join(f' {k}="{html_text.escape(v, quote=True)}"' for k, v in attributes.items())
+    return (
+        '<div class="territory-search site-search no-print" id="site-search-box">'
+        f'<label for="site-search">{html_text.escape(t("site_search", LANG))}</label>'
+        f'<input id="site-search" type="search" autocomplete="off" '
+        f'placeholder="{html_text.escape(t("site_search_placeholder", LANG), quote=True)}"{data}>'
+        '<ul id="site-search-results" class="search-results" aria-live="polite"></ul>'
+        f'<p class="all-territories"><a href="{prefix}territoires.html">{html_text.escape(t("territories_all", LANG))}</a></p>'
+        "</div>"
+    )
 
 
-def write_page(root: Path, page: str, layout, title: str) -> int:
-    """Render `layout` to `root/page`; returns the bytes written."""
-    renderer = Renderer(page, replace={"territory-search-box": all_territories_link()})
-    body = renderer.render(layout)
+def search_index(database) -> dict:
+    """What the site's search reads: each territory and indicator with its page and its words
+    normalised as the dashboard's search does (`dashboard.search.normalise`, whose abbreviations
+    the script applies to what is typed)."""
+    territories = database.run(queries.list_territories)
+    territories = territories.assign(rank=territories["level"].map(LEVEL_RANK).fillna(9)).sort_values(
+        "rank", kind="stable"
+    )  # départements and EPCI before communes; names stay in French order
+    entries = [
+        {"name": r.name, "code": r.code, "kind": t(f"level1_{r.level}", LANG), "page": f"territoire/{r.level}/{r.code}.html",
+         "words": normalise(r.name)}
+        for r in territories.itertuples()
+    ]  # fmt: skip
+    for row in database.run(queries.catalogue).itertuples():
+        entries.append(
+            {"name": label(row, LANG), "code": row.indicator_id, "kind": t("indicator_word", LANG),
+             "page": f"indicateur/{row.indicator_id}.html", "words": normalise(f"{label(row, LANG)} {row.indicator_id}")}
+        )  # fmt: skip
+    return {"abbreviations": ABBREVIATIONS, "entries": entries}
+
+
+def write_page(root: Path, page: str, layout, title: str, base_url: str | None = None) -> int:
+    """Render `layout` to `root/page`; returns the bytes written. `base_url` makes its links
+    absolute (the 404 page, which a host serves at any depth)."""
     prefix = posixpath.relpath(".", posixpath.dirname(page) or ".")
     prefix = "" if prefix == "." else prefix + "/"
+    renderer = Renderer(page, raw={"territory-search-box": site_search(prefix)})
+    body = renderer.render(layout)
     scripts = (
         f'<script src="{prefix}{ASSETS}/plotly.min.js"></script>\n<script src="{prefix}{ASSETS}/site.js"></script>\n'
         if renderer.has_figures
         else ""
     )
+    if 'id="site-search"' in body:
+        scripts += f'<script src="{prefix}{ASSETS}/search.js"></script>\n'
+    base = f'<base href="{html_text.escape(base_url.rstrip("/") + "/", quote=True)}">\n' if base_url else ""
     document = PAGE.format(
-        title=html_text.escape(title), root=prefix, badges=assessment.badge_css(), body=body, scripts=scripts
+        title=html_text.escape(title), base=base, root=prefix, badges=assessment.badge_css(), body=body, scripts=scripts
     )
     data = document.encode("utf-8")
     target = root / page
@@ -396,6 +443,7 @@ def pages(database) -> Iterator[tuple[str, Callable[[], object], str]]:
         lambda: territories_index(database),
         page_title(f"{t('tab_territoires', LANG)} — ", territory),
     )
+    yield NOT_FOUND_PAGE, lambda: not_found_404.layout(lang=LANG), page_title(f"{t('tab_404', LANG)} — ", territory)
     for row in database.run(queries.catalogue).itertuples():
         page = f"indicateur/{row.indicator_id}.html"
 
@@ -419,32 +467,39 @@ def pages(database) -> Iterator[tuple[str, Callable[[], object], str]]:
 
 
 def write_site(
-    db_path: Path, root: Path, progress: Callable[[int, int], None] | None = None, workers: int | None = None
+    db_path: Path,
+    root: Path,
+    progress: Callable[[int, int], None] | None = None,
+    workers: int | None = None,
+    base_url: str | None = None,
 ) -> int:
     """Write every page and asset of the site under `root`; returns the number of pages.
 
     Pages are rendered by `workers` processes (default: one per core), each with its own
     connection and cache; a page depends only on the database, so the bytes do not depend on
-    how many there are."""
+    how many there are. `base_url`, the site's public address, makes the links of the
+    404 page absolute: a host serves it for a missing path at any depth, where links relative
+    to the root would break."""
     assets = root / ASSETS
     assets.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(Path(__file__).parent / "assets" / "style.css", assets / "style.css")
-    shutil.copyfile(Path(__file__).parent / "site_assets" / "site.js", assets / "site.js")
+    for script in ("site.js", "search.js"):
+        shutil.copyfile(Path(__file__).parent / "site_assets" / script, assets / script)
     with resources.as_file(resources.files("plotly") / "package_data" / "plotly.min.js") as plotly_js:
         shutil.copyfile(plotly_js, assets / "plotly.min.js")
-    total = _render_pages(db_path, root, None)
+    total = _render_pages(db_path, root, None)  # and the search index
     workers = max(1, min(workers or os.cpu_count() or 1, total // PAGES_PER_TASK + 1))
     tasks = [range(start, min(start + PAGES_PER_TASK, total)) for start in range(0, total, PAGES_PER_TASK)]
     done = 0
     if workers == 1:
         for task in tasks:
-            done += _render_pages(db_path, root, task)
+            done += _render_pages(db_path, root, task, base_url)
             if progress:
                 progress(done, total)
         return total
     # spawn, not fork: the parent's libraries (DuckDB) must not be copied mid-state
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        for written in pool.map(_render_pages, repeat(db_path), repeat(root), tasks):
+        for written in pool.map(_render_pages, repeat(db_path), repeat(root), tasks, repeat(base_url)):
             done += written
             if progress:
                 progress(done, total)
@@ -455,8 +510,9 @@ PAGES_PER_TASK = 40
 _APP: dict = {}  # this process's app, over one version of one file
 
 
-def _render_pages(db_path: Path, root: Path, which: range | None) -> int:
-    """Render the pages numbered `which` of `pages()` (None: none, only count them)."""
+def _render_pages(db_path: Path, root: Path, which: range | None, base_url: str | None = None) -> int:
+    """Render the pages numbered `which` of `pages()` (None: none, only count them and write
+    the search index); `base_url`: see `write_site`."""
     key = (Path(db_path), queries.file_version(Path(db_path)))
     if key not in _APP:  # a new file, or the same path rebuilt: nothing kept from the old one
         _APP.clear()
@@ -464,6 +520,9 @@ def _render_pages(db_path: Path, root: Path, which: range | None) -> int:
         _APP[key].server.config[CONFIG_KEY] = FrozenDatabase(Path(db_path))
     with _APP[key].server.app_context():
         listed = list(pages(db()))
+        if which is None:
+            index = json.dumps(search_index(db()), ensure_ascii=False, separators=(",", ":"))
+            (root / SEARCH_INDEX).write_text(index + "\n", encoding="utf-8")
         for page, make, title in (listed[i] for i in which or ()):
-            write_page(root, page, make(), title)
+            write_page(root, page, make(), title, base_url if page == NOT_FOUND_PAGE else None)
     return len(listed) if which is None else len(which)

@@ -56,6 +56,7 @@ class SourceReport:
     source_id: str
     status: str  # embedded | downloaded | unchanged | cached | failed | skipped
     detail: str = ""
+    network: bool = False  # failed because no host could be reached (no network?)
 
 
 @dataclass
@@ -256,6 +257,8 @@ def _try_source(run: _Run, source: Source, backbone: bool = False) -> SourceRepo
         if run.strict or source.snapshot is not None or run.offline or (backbone and isinstance(e, LoadError)):
             raise
         _drop_source(run.con, source)
+        if isinstance(e, DownloadError):  # the table names the source: the detail says what failed
+            return SourceReport(source.id, "failed", f"download of {e.url} failed: {e.reason}", e.network)
         return SourceReport(source.id, "failed", str(e))
 
 

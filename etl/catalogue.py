@@ -328,12 +328,39 @@ def _as_series(value: object) -> object:
 Series = Annotated[list[VariableRef], BeforeValidator(_as_series), Field(min_length=1)]
 
 
+# Decimals of an indicator's values in the downloads for people (the French CSV, the workbook),
+# by unit, where the indicator declares no `decimals`; any other unit gets DEFAULT_DECIMALS.
+# The open data (donnees/<id>.csv, .parquet) keeps the exact values.
+DECIMALS_BY_UNIT = {
+    "habitants": 0,
+    "exploitations": 0,
+    "€ par an": 0,
+    "%": 1,
+    "‰": 1,
+    "hab./km²": 1,
+    "indice (0-100)": 1,
+}
+DEFAULT_DECIMALS = 2
+
+
+def default_decimals(unit: object) -> int:
+    return DECIMALS_BY_UNIT.get(unit, DEFAULT_DECIMALS) if isinstance(unit, str) else DEFAULT_DECIMALS
+
+
+def _with_decimals(value: object) -> object:
+    """Fill `decimals` from the unit when it is not declared, so the built catalogue holds it."""
+    if isinstance(value, dict) and value.get("decimals") is None:
+        return {**value, "decimals": default_decimals(value.get("unit"))}
+    return value
+
+
 class Indicator(Strict):
     id: str = Field(pattern=NAME.pattern)
     label: Text
     finality: Finality
     sdg: list[int] = Field(default_factory=list)
     unit: str
+    decimals: int = Field(default=DEFAULT_DECIMALS, ge=0, le=6, strict=True)  # see DECIMALS_BY_UNIT
     polarity: Literal["higher_is_better", "lower_is_better"] | None = None
     kind: Literal["count", "ratio", "change_rate", "published", "composite"]
     variable: Series | None = None  # count, change_rate, published
@@ -349,6 +376,8 @@ class Indicator(Strict):
     target: Target | None = None
     definition: Text
     limits: Text | None = None
+
+    _default_decimals = model_validator(mode="before")(_with_decimals)
 
     @model_validator(mode="after")
     def _fields_for_kind(self) -> Indicator:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import re
+import sys
 import time
 from pathlib import Path
 from typing import Annotated
@@ -11,11 +13,12 @@ import duckdb
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
+from etl.build import BuildReport, database_problem
 from etl.build import build as run_build
-from etl.build import database_problem
 from etl.catalogue import Catalogue, CatalogueError, load_catalogue
 from etl.extract import DownloadError
 from etl.geography import GeographyError
@@ -25,8 +28,13 @@ from etl.paths import default_cache, default_catalogue, default_db, default_poli
 from etl.policy import PolicyError, load_policies
 from etl.territory import TerritoryError
 
+# rich_markup_mode=None: Click's plain help, which shows no `<bool>` after a flag and keeps
+# "[default: …]" in the help texts (Rich markup would read it as a style and drop it).
 app = typer.Typer(
-    help="itdd: territorial sustainable-development indicators.", no_args_is_help=True, pretty_exceptions_enable=False
+    help="itdd: territorial sustainable-development indicators.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
 console = Console()
 err = Console(stderr=True, soft_wrap=True)  # never break a path or URL in an error
@@ -40,13 +48,41 @@ CatalogueOption = Annotated[
 DbOption = Annotated[Path | None, typer.Option("--db", help="DuckDB file [default: $ITDD_DB or the user data folder]")]
 
 
+ANSI_CODE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+class PlainFormatter(logging.Formatter):
+    """One line per record, without the colour codes some libraries write in their messages
+    (werkzeug's banner): for a log file, cron or the journal."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return ANSI_CODE.sub("", super().format(record))
+
+
+class StderrHandler(logging.StreamHandler):
+    """Writes to sys.stderr as it is at each record, as `err` does (a test runner swaps it)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
+def log_handler() -> logging.Handler:
+    """Rich's handler on a terminal; elsewhere plain lines, never wrapped, never raw ANSI codes."""
+    if err.is_terminal:
+        return RichHandler(console=err, show_path=False, show_time=False)
+    handler = StderrHandler()
+    handler.setFormatter(PlainFormatter("%(levelname)s %(message)s"))
+    return handler
+
+
 @app.callback()
 def main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
     logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(message)s",
-        handlers=[RichHandler(console=err, show_path=False, show_time=False)],
+        level=logging.DEBUG if verbose else logging.INFO, format="%(message)s", handlers=[log_handler()]
     )
+    # urllib3 logs each retry with the whole exception; the build reports each failed source once.
+    logging.getLogger("urllib3").setLevel(logging.DEBUG if verbose else logging.ERROR)
 
 
 def _catalogue(path: Path | None) -> Catalogue:
@@ -129,19 +165,47 @@ def build(
     except KeyboardInterrupt:
         err.print(f"Interrupted; the previous database, if any, is unchanged: {target}")
         raise typer.Exit(130) from None
-    table = Table("source", "status", "detail", title="Sources")
-    for s in report.sources:
-        table.add_row(s.source_id, _styled(s.status), s.detail)
-    console.print(table)
+    console.print(sources_table(report, console.width))
     counts = ", ".join(f"{n} {t}" for t, n in report.counts.items())
     console.print(f"[green]Built[/green] {target} in {report.seconds:.1f} s ({counts})")
-    failed = [s.source_id for s in report.sources if s.status == "failed"]
-    if failed:
-        unavailable = [i.id for i in cat.indicators if i.needs_any_of(set(failed))]
-        err.print(
-            f"[yellow]{len(failed)} source(s) failed[/yellow] ({', '.join(failed)}): "
-            f"no values for {', '.join(unavailable) or 'no indicator'}. Use --strict to make this fatal."
-        )
+    for line in failure_summary(report, cat):
+        err.print(line, highlight=False)
+
+
+# Said once at the end of a build where a source could not reach its host.
+NO_NETWORK_HINT = (
+    "No network? `itdd build --offline` builds from the embedded data; "
+    "`itdd build --mirror FOLDER` reads a local copy of the producers' files."
+)
+
+
+def sources_table(report: BuildReport, width: int) -> Table:
+    """One line per source: its status and the start of its detail (failures are listed in full below)."""
+    table = Table("source", "status", title="Sources")
+    # Ids and statuses whole; the detail takes what is left of `width` (4 borders, 2 spaces a cell).
+    used = max((len(s.source_id) for s in report.sources), default=6) + max(
+        (len(s.status) for s in report.sources), default=6
+    )
+    table.add_column("detail", no_wrap=True, overflow="ellipsis", max_width=max(20, width - used - 10))
+    for s in report.sources:
+        table.add_row(s.source_id, _styled(s.status), s.detail)
+    return table
+
+
+def failure_summary(report: BuildReport, cat: Catalogue) -> list[str]:
+    """The end of a build's output when sources failed: one line per failed source, the indicators
+    left without values, and what to do (the hint for a missing network, --strict)."""
+    failed = [s for s in report.sources if s.status == "failed"]
+    if not failed:
+        return []
+    unavailable = [i.id for i in cat.indicators if i.needs_any_of({s.source_id for s in failed})]
+    lines = [f"[yellow]{len(failed)} source(s) failed[/yellow]:"]
+    lines += [f"  {s.source_id}: {escape(s.detail)}" for s in failed]
+    lines.append(f"No values for {', '.join(unavailable) or 'no indicator'}.")
+    if any(s.network for s in failed):
+        lines.append(escape(NO_NETWORK_HINT))
+    lines.append("Use --strict to make a failed source fatal.")
+    return lines
 
 
 # A layout read from others' code, never checked on a real file (the words of the indicator sheet).
@@ -211,7 +275,12 @@ def publish(
             with duckdb.connect(str(target), read_only=True) as con:
                 package = write_open_data(con, Writer(folder), base_url, publisher)
             task = progress.add_task("Pages", total=None)
-            pages = write_site(target, folder, lambda done, total: progress.update(task, completed=done, total=total))
+            pages = write_site(
+                target,
+                folder,
+                lambda done, total: progress.update(task, completed=done, total=total),
+                base_url=base_url,  # the 404 page's links
+            )
     except (PublishError, OSError, duckdb.Error) as e:
         err.print(f"[red]Publishing failed[/red]: {e}", highlight=False)
         if (out / MARKER).is_file():
@@ -250,7 +319,6 @@ def serve(
         raise typer.Exit(1)
     from dashboard.serving import serve as serve_app  # Dash is only imported when serving
 
-    console.print(f"Serving {target} on http://{host}:{port}/")
     serve_app(target, host=host, port=port, workers=workers, threads=threads, dev=dev, cache=cache)
 
 

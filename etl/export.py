@@ -1,22 +1,45 @@
-"""The one writer of indicator values as tidy CSV, shared by `itdd publish` and the
-dashboard's download links, so that both give the same file.
+"""The one writer of indicator values, shared by `itdd publish` and the dashboard's download
+links, so that both give the same files.
+
+Three formats (FORMATS), each named by the suffix after the indicator id:
+- `<id>.csv`, the open data: UTF-8, comma, the exact values (the shortest text that reads
+  back as the same float);
+- `<id>-fr.csv`, for a spreadsheet set to French: `;`, decimal comma, UTF-8 with a BOM (so
+  Excel reads "Mérignac"), values rounded to the indicator's `decimals`;
+- `<id>.xlsx`, a workbook: the rounded values, and a sheet of metadata (definition, unit,
+  sources, licences, editions, provenance).
 
 Columns: indicator_id, level, code, name, year, value, unit, status. A missing or
 secret value is an empty cell and its status says why (missing is not zero).
-Rows are in a fixed order (level from commune to France, code, year), so the same
-database always gives the same bytes.
+Rows are in a fixed order (level from commune to France, code, year), and nothing depends
+on the clock, so the same database always gives the same bytes.
 """
 
 from __future__ import annotations
 
 import io
+import json
+import re
+import zipfile
+from dataclasses import dataclass
+from datetime import datetime
 
 import duckdb
 import pandas as pd
 
-from etl.catalogue import Level
+from etl.catalogue import NAME, Level, default_decimals
 
-TIDY_COLUMNS = ["indicator_id", "level", "code", "name", "year", "value", "unit", "status"]
+COLUMN_MEANINGS = {  # the columns of every download, described once (the Data Package's schema, the workbook)
+    "indicator_id": "Identifiant de l'indicateur (indicators.yaml)",
+    "level": "Niveau territorial",
+    "code": "Code officiel du territoire (COG, SIREN pour les EPCI)",
+    "name": "Nom du territoire",
+    "year": "Année de la donnée",
+    "value": "Valeur (vide : manquante ou secrète, voir status)",
+    "unit": "Unité de la valeur",
+    "status": "ok, incomplete (agrégat partiel), secret, missing…",
+}
+TIDY_COLUMNS = list(COLUMN_MEANINGS)
 TEXT_COLUMNS = ["indicator_id", "level", "code", "name", "unit", "status"]  # year and value are numbers
 # A cell starting with one of these is run as a formula by spreadsheets (OWASP "CSV injection").
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -63,3 +86,211 @@ def _shortest(value: float) -> str:
 def defuse_formula(cell: object) -> object:
     """A text cell a spreadsheet would run as a formula, with a leading `'` (shown as text); others unchanged."""
     return "'" + cell if isinstance(cell, str) and cell.startswith(FORMULA_START) else cell
+
+
+class ExportError(Exception):
+    """The values cannot be written in the asked format (too many rows for a worksheet)."""
+
+
+@dataclass(frozen=True)
+class Format:
+    suffix: str  # after the indicator id: population-fr.csv
+    mimetype: str
+    rounded: bool  # to the indicator's decimals (downloads for people); the open data is exact
+
+
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+FORMATS = {
+    "csv": Format(".csv", "text/csv", rounded=False),
+    "csv_fr": Format("-fr.csv", "text/csv", rounded=True),
+    "xlsx": Format(".xlsx", XLSX_MIMETYPE, rounded=True),
+}
+DOWNLOAD_NAME = re.compile(
+    rf"(?P<indicator_id>{NAME.pattern.strip('^$')})(?P<suffix>{'|'.join(re.escape(f.suffix) for f in FORMATS.values())})"
+)
+
+
+def file_name(indicator_id: str, fmt: str) -> str:
+    return f"{indicator_id}{FORMATS[fmt].suffix}"
+
+
+def parse_file_name(name: str) -> tuple[str, str] | None:
+    """(indicator id, format) of a download's file name (`population-fr.csv`), or None."""
+    found = DOWNLOAD_NAME.fullmatch(name)
+    if found is None:
+        return None
+    return found["indicator_id"], next(k for k, f in FORMATS.items() if f.suffix == found["suffix"])
+
+
+@dataclass(frozen=True)
+class Description:
+    """What a download for people says of its indicator, read from the built catalogue."""
+
+    indicator_id: str
+    label: str
+    unit: str
+    decimals: int
+    definition: str
+    limits: str
+    sources: pd.DataFrame  # source_id, producer, title, licence, edition, url
+    provenance: pd.DataFrame  # source_id, url, fetched_at, sha256
+
+    @property
+    def recorded(self) -> datetime:
+        """The last download of its sources: a recorded date, never the clock (1980 without one)."""
+        dates = sorted(str(d) for d in self.provenance["fetched_at"].dropna())
+        return datetime.fromisoformat(dates[-1]).replace(tzinfo=None) if dates else ZIP_EPOCH
+
+
+ZIP_EPOCH = datetime(1980, 1, 1)  # the earliest date a zip entry can hold
+
+
+def describe(con: duckdb.DuckDBPyConnection, indicator_id: str) -> Description:
+    row = con.execute(
+        "SELECT label_fr, unit, definition_fr, limits_fr, sources, metadata FROM indicators WHERE indicator_id = ?",
+        [indicator_id],
+    ).fetchone()
+    label, unit, definition, limits, source_ids, metadata = row
+    declared = json.loads(metadata).get("decimals") if metadata else None  # a build older than `decimals`
+    wanted = [s for s in (source_ids or "").split(",") if s]
+    sources = con.execute(
+        """SELECT source_id, producer, title, licence, edition, url FROM sources
+           WHERE list_contains($1, source_id) ORDER BY list_position($1, source_id)""",
+        [wanted],
+    ).df()
+    provenance = con.execute(
+        """SELECT source_id, url, fetched_at, sha256 FROM provenance
+           WHERE list_contains($1, source_id) ORDER BY list_position($1, source_id), url""",
+        [wanted],
+    ).df()
+    decimals = default_decimals(unit) if declared is None else int(declared)
+    return Description(indicator_id, label, unit, decimals, definition or "", limits or "", sources, provenance)
+
+
+def rounded(rows: pd.DataFrame, decimals: int) -> pd.DataFrame:
+    """`rows` with values rounded to `decimals`; missing and secret values stay empty (never 0)."""
+    return rows.assign(value=rows["value"].round(decimals) + 0.0)  # + 0.0: no "-0"
+
+
+def download(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, indicator_id: str, fmt: str) -> bytes:
+    """`rows` (TIDY_COLUMNS, from `tidy_values`) written in format `fmt` (a key of FORMATS)."""
+    if fmt == "csv":
+        return csv_text(rows).encode("utf-8")
+    description = describe(con, indicator_id)
+    shown = rounded(rows, description.decimals)
+    if fmt == "csv_fr":
+        return french_csv(shown, description.decimals)
+    return workbook(shown, description)
+
+
+def french_csv(rows: pd.DataFrame, decimals: int) -> bytes:
+    """CSV as a spreadsheet set to French reads it: `;`, decimal comma, UTF-8 with a BOM."""
+    shown = rows.astype({"year": "Int64"}).assign(
+        value=rows["value"].map(lambda v: "" if pd.isna(v) else f"{v:.{decimals}f}".replace(".", ","))
+    )
+    for column in TEXT_COLUMNS:
+        shown[column] = shown[column].map(defuse_formula)
+    return "\ufeff".encode() + shown.to_csv(index=False, sep=";", lineterminator="\r\n").encode("utf-8")
+
+
+EXCEL_MAX_ROWS = 1_048_576  # a worksheet's rows, header included
+
+
+def workbook(rows: pd.DataFrame, description: Description) -> bytes:
+    """An .xlsx workbook: sheet "Valeurs" (the rows, numbers as numbers), sheet "Métadonnées"."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+
+    if len(rows) + 1 > EXCEL_MAX_ROWS:
+        raise ExportError(
+            f"{description.indicator_id}: {len(rows):,} rows do not fit in a worksheet; "
+            "filter by level or year (niveau, annee), or take the CSV"
+        )
+    book = Workbook(write_only=True)
+    values = book.create_sheet("Valeurs")
+    for column, width in zip("ABCDEFGH", (24, 12, 12, 36, 8, 14, 16, 12), strict=True):
+        values.column_dimensions[column].width = width
+    values.freeze_panes = "A2"
+    values.append(TIDY_COLUMNS)
+    number_format = "#,##0" + ("." + "0" * description.decimals if description.decimals else "")
+    for record in rows.itertuples(index=False):
+        value = WriteOnlyCell(values, None if pd.isna(record.value) else float(record.value))
+        value.number_format = number_format
+        year = None if pd.isna(record.year) else int(record.year)
+        values.append([*map(_text_cell, record[:4]), year, value, *map(_text_cell, record[6:])])
+    about = book.create_sheet("Métadonnées")
+    about.column_dimensions["A"].width, about.column_dimensions["B"].width = 28, 100
+    for line in metadata_lines(description):
+        about.append([_text_cell(cell) for cell in line])
+    return _reproducible(book, description)
+
+
+def metadata_lines(description: Description) -> list[tuple[str, str]]:
+    """The metadata sheet, (field, value) per line, in French like the site."""
+    d = description
+    lines = [
+        ("Indicateur", f"{d.label} ({d.indicator_id})"),
+        ("Définition", d.definition),
+        ("Unité", d.unit),
+        (
+            "Précision",
+            f"valeurs arrondies {ROUNDED_TO.get(d.decimals, f'à {d.decimals} décimales')} ; les valeurs exactes "
+            f"sont dans le fichier de données ouvertes {file_name(d.indicator_id, 'csv')}",
+        ),
+    ]
+    if d.limits:
+        lines.append(("Limites", d.limits))
+    for s in d.sources.itertuples():
+        lines += [
+            ("Source", f"{s.producer} — {s.title} ({s.source_id})"),
+            ("  Licence", s.licence),
+            ("  Édition du producteur", _text(s.edition) or "non précisée"),
+            ("  Adresse", _text(s.url)),
+        ]
+    for p in d.provenance.itertuples():
+        lines.append(("Téléchargement", f"{p.source_id} : {p.url}, le {p.fetched_at}, sha256 {p.sha256}"))
+    lines += [
+        ("Statuts", STATUS_NOTE),
+        *((f"Colonne {name}", meaning) for name, meaning in COLUMN_MEANINGS.items()),
+    ]
+    return lines
+
+
+ROUNDED_TO = {0: "à l'unité", 1: "à une décimale"}
+STATUS_NOTE = (
+    "ok : valeur connue ; incomplete : agrégat calculé sans une partie de ses membres ; "
+    "secret : valeur couverte par le secret statistique ; missing : valeur non disponible. "
+    "Une valeur secrète ou manquante est une cellule vide, jamais 0."
+)
+# Characters a worksheet cannot hold (openpyxl refuses them): control characters but tab, LF and CR.
+ILLEGAL_IN_CELL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _text_cell(value: object) -> object:
+    """A text cell as a worksheet may hold it, never run as a formula."""
+    if isinstance(value, str):
+        return defuse_formula(ILLEGAL_IN_CELL.sub("", value))
+    return None if value is None or pd.isna(value) else value
+
+
+def _text(value: object) -> str:
+    return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+
+
+def _reproducible(book, description: Description) -> bytes:
+    """The workbook's bytes, the same for the same values: openpyxl stamps the file with the
+    clock (its properties and each zip entry); here both carry the sources' recorded date."""
+    from openpyxl.packaging.core import DocumentProperties
+    from openpyxl.xml.functions import tostring
+
+    written = io.BytesIO()
+    book.save(written)
+    when = description.recorded
+    properties = DocumentProperties(creator="itdd", title=description.label, created=when, modified=when)
+    out = io.BytesIO()
+    with zipfile.ZipFile(written) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for entry in source.infolist():
+            data = tostring(properties.to_tree()) if entry.filename == "docProps/core.xml" else source.read(entry)
+            target.writestr(zipfile.ZipInfo(entry.filename, date_time=max(when, ZIP_EPOCH).timetuple()[:6]), data,
+                            zipfile.ZIP_DEFLATED)  # fmt: skip
+    return out.getvalue()

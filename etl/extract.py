@@ -26,7 +26,9 @@ from urllib.parse import quote, urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 from requests_file import FileAdapter
+from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+from urllib3.exceptions import MaxRetryError, NameResolutionError
 from urllib3.util.retry import Retry
 
 log = logging.getLogger(__name__)
@@ -36,8 +38,11 @@ CHUNK = 1 << 16
 
 
 class DownloadError(Exception):
-    def __init__(self, source_id: str, url: str, reason: str):
-        self.source_id, self.url, self.reason = source_id, url, reason
+    """A file that could not be had; `network` when the host could not be reached at all
+    (no network, a name that does not resolve), where `--offline` or `--mirror` would help."""
+
+    def __init__(self, source_id: str, url: str, reason: str, network: bool = False):
+        self.source_id, self.url, self.reason, self.network = source_id, url, reason, network
         super().__init__(f"source '{source_id}': download of {url} failed: {reason}")
 
 
@@ -66,9 +71,19 @@ def mirrored(url: str, mirror: str | None) -> str:
     return Path(mirror).resolve().joinpath(tail).as_uri()
 
 
+class RetryTransient(Retry):
+    """urllib3's retries, but none for a name that does not resolve: without network, every
+    attempt fails the same way, and a build of 30 sources would wait for each one."""
+
+    def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
+        if isinstance(error, NameResolutionError):
+            raise MaxRetryError(_pool, url, error) from error
+        return super().increment(method, url, response, error, _pool, _stacktrace)
+
+
 def session(retries: int = 3) -> requests.Session:
     s = requests.Session()
-    retry = Retry(total=retries, backoff_factor=0.5, status_forcelist=(429, 500, 502, 503, 504))
+    retry = RetryTransient(total=retries, backoff_factor=0.5, status_forcelist=(429, 500, 502, 503, 504))
     s.mount("http://", HTTPAdapter(max_retries=retry))
     s.mount("https://", HTTPAdapter(max_retries=retry))
     s.mount("file://", FileAdapter())
@@ -194,7 +209,7 @@ def fetch(
             failed = e.response.url or address  # with pages, the page that failed
             raise DownloadError(source_id, failed, f"HTTP {e.response.status_code} {e.response.reason}") from None
         except requests.RequestException as e:
-            raise DownloadError(source_id, address, _reason(e)) from None
+            raise DownloadError(source_id, address, _reason(e), network=_unreachable(e)) from None
         except PageError as e:
             raise DownloadError(source_id, e.address, e.reason) from None
         except TooLarge as e:
@@ -262,7 +277,15 @@ def last_download(source_id: str, url: str, cache: Cache) -> Download | None:
     return Download(source_id, url, cache.path(url, meta), meta["sha256"], meta["bytes"], meta["fetched_at"], True)
 
 
+def _unreachable(error: requests.RequestException) -> bool:
+    """The host could not be reached at all: its name does not resolve, or no connection opens."""
+    return isinstance(error, requests.ConnectionError) and not isinstance(error, requests.exceptions.SSLError)
+
+
 def _reason(error: requests.RequestException) -> str:
+    if _resolution_failed(error):
+        host = urlsplit(error.request.url).hostname if error.request is not None else None
+        return f"cannot resolve {host or 'the host name'} (no network, or a wrong name)"
     if isinstance(error, requests.ConnectionError):
         return "cannot connect (no network, or the host is unreachable)"
     if isinstance(error, requests.Timeout):
@@ -270,11 +293,27 @@ def _reason(error: requests.RequestException) -> str:
     return type(error).__name__
 
 
+def _resolution_failed(error: BaseException) -> bool:
+    """A name-resolution failure somewhere in the chain of causes (requests wraps urllib3's)."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, NameResolutionError):
+            return True
+        nested = error.args[0] if error.args and isinstance(error.args[0], BaseException) else None
+        error = getattr(error, "reason", None) or nested or error.__cause__ or error.__context__
+    return False
+
+
 def _progress() -> Progress:
+    # A bar only on a terminal: elsewhere (a log, cron) each download would leave a blank line.
+    console = Console(stderr=True)
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         DownloadColumn(),
         TransferSpeedColumn(),
+        console=console,
         transient=True,
+        disable=not console.is_terminal,
     )

@@ -1,7 +1,9 @@
 """`itdd publish`: the open-data files and their metadata, from the built database.
 
 Writes, into a folder:
-- `donnees/<indicator>.csv` and `.parquet`: the tidy values (the writer of `etl.export`);
+- `donnees/<indicator>.csv` and `.parquet`: the tidy values, exact (the writer of `etl.export`);
+- `donnees/<indicator>-fr.csv` and `.xlsx`: the same rows for people, rounded to the
+  indicator's decimals, for a spreadsheet set to French (`etl.export.FORMATS`);
 - `donnees/territoires-<level>.geojson`: each territory with, per indicator, the value of
   the latest year with values at that level, its status and its progress category;
 - `datapackage.json`: a Frictionless Data Package (schemas, units, sources, licences,
@@ -30,7 +32,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from etl.export import LEVEL_ORDER, csv_text, tidy_values
+from etl.export import COLUMN_MEANINGS, FORMATS, LEVEL_ORDER, ExportError, download, file_name, tidy_values
 
 log = logging.getLogger(__name__)
 
@@ -60,15 +62,11 @@ DCAT_CONTEXT = {
     "spdx": "http://spdx.org/rdf/terms#",
     "xsd": "http://www.w3.org/2001/XMLSchema#",
 }
+FIELD_TYPES = {"year": "integer", "value": "number"}  # the other columns are text
 TIDY_FIELDS = [
-    {"name": "indicator_id", "type": "string", "description": "Identifiant de l'indicateur (indicators.yaml)"},
-    {"name": "level", "type": "string", "description": "Niveau territorial", "constraints": {"enum": LEVEL_ORDER}},
-    {"name": "code", "type": "string", "description": "Code officiel du territoire (COG, SIREN pour les EPCI)"},
-    {"name": "name", "type": "string", "description": "Nom du territoire"},
-    {"name": "year", "type": "integer", "description": "Année de la donnée"},
-    {"name": "value", "type": "number", "description": "Valeur (vide : manquante ou secrète, voir status)"},
-    {"name": "unit", "type": "string", "description": "Unité de la valeur"},
-    {"name": "status", "type": "string", "description": "ok, incomplete (agrégat partiel), secret, missing…"},
+    {"name": name, "type": FIELD_TYPES.get(name, "string"), "description": meaning}
+    | ({"constraints": {"enum": LEVEL_ORDER}} if name == "level" else {})
+    for name, meaning in COLUMN_MEANINGS.items()
 ]
 
 
@@ -259,7 +257,11 @@ def write_open_data(
     for indicator_id in indicators["indicator_id"]:
         rows = tidy_values(con, indicator_id)
         tables[indicator_id] = rows
-        writer.write(f"{DATA_DIR}/{indicator_id}.csv", csv_text(rows))
+        for fmt in FORMATS:  # the open-data CSV, exact; the French CSV and the workbook, rounded
+            try:
+                writer.write(f"{DATA_DIR}/{file_name(indicator_id, fmt)}", download(con, rows, indicator_id, fmt))
+            except ExportError as e:
+                raise PublishError(str(e)) from None
         write_parquet(con, writer, f"{DATA_DIR}/{indicator_id}.parquet", rows)
     levels = [
         level

@@ -99,6 +99,27 @@ def test_links_lead_from_home_to_a_portrait(offline_driver, site_url: str) -> No
 
 
 @pytest.mark.parametrize(
+    ("typed", "found", "page"),
+    [
+        ("merig", "Mérignac", "/territoire/commune/33281.html"),
+        ("st medard en j", "Saint-Médard-en-Jalles", "/territoire/commune/33449.html"),
+        ("33063", "Bordeaux", "/territoire/commune/33063.html"),
+        ("pauvrete", "Taux de pauvreté", "/indicateur/taux_pauvrete.html"),
+    ],
+)
+def test_the_site_search_finds_and_enter_opens_the_first(offline_driver, site_url, typed, found, page) -> None:
+    from selenium.webdriver.common.keys import Keys
+
+    _open(offline_driver, site_url + "/index.html", "#site-search")
+    offline_driver.find_element("id", "site-search").send_keys(typed)
+    first = _wait(offline_driver, lambda d: _css(d, "#site-search-results a"))[0]
+    assert first.text == found
+    offline_driver.find_element("id", "site-search").send_keys(Keys.ENTER)
+    _wait(offline_driver, lambda d: d.current_url.endswith(page))
+    only_local_requests(offline_driver, site_url)
+
+
+@pytest.mark.parametrize(
     "page", ["index.html", "indicateur/population.html", "territoire/commune/33063.html", "methode.html"]
 )
 def test_pages_fit_a_phone(offline_driver, site_url: str, page: str) -> None:

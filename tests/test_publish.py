@@ -165,7 +165,7 @@ def test_a_failed_publication_leaves_the_previous_one(published: Path, offline_d
     (out / "index.html").write_text("earlier")
     before = digests(out)
 
-    def broken(db, root, progress=None):
+    def broken(db, root, progress=None, **options):
         (root / "index.html").write_text("half")
         raise OSError("disk full")
 
@@ -175,6 +175,22 @@ def test_a_failed_publication_leaves_the_previous_one(published: Path, offline_d
     assert "disk full" in result.output and "Traceback" not in result.output
     assert digests(out) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]  # no staging folder left behind
+
+
+def test_publish_gives_the_site_its_base_url(offline_db: Path, tmp_path: Path, monkeypatch) -> None:
+    import dashboard.static_site
+
+    given = {}
+
+    def site(db, root, progress=None, **options):
+        given.update(options)
+        return 0
+
+    monkeypatch.setattr(dashboard.static_site, "write_site", site)
+    args = ["publish", "--db", str(offline_db), "--out", str(tmp_path / "o"), "--base-url", "https://d.example.fr/x/"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert given == {"base_url": "https://d.example.fr/x/"}  # for the 404 page's links, by name (not `workers`)
 
 
 def test_publish_refuses_a_folder_it_did_not_write(offline_db: Path, tmp_path: Path) -> None:

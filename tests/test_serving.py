@@ -176,11 +176,11 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _serve(args: list[str], port: int, timeout: float = 60) -> subprocess.Popen:
+def _serve(args: list[str], port: int, timeout: float = 60, stdout=subprocess.DEVNULL) -> subprocess.Popen:
     """`itdd serve ARGS` on 127.0.0.1:`port`, once it answers."""
     child = subprocess.Popen(
         [sys.executable, "-m", "etl.cli", "serve", "--host", "127.0.0.1", "--port", str(port), *args],
-        stdout=subprocess.DEVNULL,
+        stdout=stdout,
         stderr=subprocess.PIPE,
         start_new_session=True,
     )
@@ -209,13 +209,18 @@ def _stop(child: subprocess.Popen) -> int:
 @pytest.mark.parametrize("mode", [["--workers", "2", "--threads", "2"], ["--dev"]], ids=["gunicorn", "dev"])
 def test_itdd_serve_answers_with_headers_and_no_server_version(offline_db: Path, mode: list[str]) -> None:
     port = _free_port()
-    child = _serve(["--db", str(offline_db), *mode], port)
+    child = _serve(["--db", str(offline_db), *mode], port, stdout=subprocess.PIPE)
     try:
         page = requests.get(f"http://127.0.0.1:{port}/carte", timeout=30)
         missing = requests.get(f"http://127.0.0.1:{port}/nulle-part", timeout=30)
         csv = requests.get(f"http://127.0.0.1:{port}/telecharger/population.csv?niveau=departement", timeout=30)
     finally:
         _stop(child)
+    # Clean logs (issue #16): no raw colour codes in a pipe, one banner, not Dash's or Flask's as well.
+    logs = child.stdout.read().decode() + child.stderr.read().decode()
+    assert "\x1b[" not in logs, logs
+    assert logs.count(f"serving {offline_db} on http://127.0.0.1:{port}/") == 1, logs
+    assert "Dash is running" not in logs and "Serving Flask app" not in logs, logs
     assert page.status_code == 200 and "_dash-renderer" in page.text
     assert missing.status_code == 404 and csv.status_code == 200
     server = page.headers.get("Server", "")

@@ -18,7 +18,17 @@ from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 from flask import abort, jsonify
 
 from dashboard import assessment, figures, peers, queries
-from dashboard.chrome import label, match_note, not_found, scroll_region, search_box, shell, submitted_text, text
+from dashboard.chrome import (
+    download_links,
+    label,
+    match_note,
+    not_found,
+    scroll_region,
+    search_box,
+    shell,
+    submitted_text,
+    text,
+)
 from dashboard.context import db
 from dashboard.formatting import change_since, format_value
 from dashboard.i18n import normalise_lang, t, unit_in, with_query
@@ -229,8 +239,9 @@ def table_header(lang: str) -> html.Thead:
     )
 
 
-def download_href(view: dict) -> str:
-    return with_query(f"/telecharger/{view['indicator']}.csv", "fr", niveau=view["level"], annee=view["year"])
+def downloads(view: dict, lang: str) -> list:
+    """Links to the values drawn (the indicator, level and year) in each download format."""
+    return download_links(view["indicator"], lang, view["level"], view["year"])
 
 
 def _not_found(lang: str, params: dict, error: tuple) -> html.Div:
@@ -351,7 +362,7 @@ def layout(
         html.Section(
             [
                 html.H2(t("table_title", lang)),
-                html.A(t("download_csv", lang), href=download_href(view), id="map-download", className="download"),
+                html.P(downloads(view, lang), id="map-downloads", className="downloads"),
                 scroll_region(
                     html.Table(
                         [
@@ -497,7 +508,7 @@ def register_callbacks(app) -> None:
         Output("map-caption", "children"),
         Output("map-legend", "children"),
         Output("carte-url", "search"),
-        Output("map-download", "href"),
+        Output("map-downloads", "children"),
         Output("map-sheet-link", "href"),
         Output("classes", "options"),
         Input("indicateur", "value"),
@@ -620,7 +631,7 @@ def switch(trigger, indicator, level, year, classes, drawn_level, lang, colour=N
         caption(view, catalogue, lang),
         legend(state, view, lang),
         with_query("", lang, **url_params(view)),
-        download_href(view),
+        downloads(view, lang),
         with_query(f"/indicateur/{view['indicator']}", lang),
         _class_options(view, lang),
     )

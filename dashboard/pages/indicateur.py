@@ -8,7 +8,7 @@ import pandas as pd
 from dash import Input, Output, State, dcc, html, no_update
 
 from dashboard import assessment, figures, queries
-from dashboard.chrome import data_table, label, not_found, shell, source_item, text
+from dashboard.chrome import data_table, download_links, label, not_found, shell, source_item, text
 from dashboard.context import db
 from dashboard.formatting import format_number, format_value, is_missing
 from dashboard.gaps import gap_reason, gap_text
@@ -309,8 +309,9 @@ def layout(indicator_id: str | None = None, lang: str = "fr", territoires: str |
             [
                 dcc.Link(t("see_map", lang), href=with_query("/carte", lang, indicateur=indicator_id)),
                 " — ",
-                html.A(t("download_csv", lang), href=f"/telecharger/{indicator_id}.csv", className="download"),
-            ]
+                *download_links(indicator_id, lang),
+            ],
+            className="downloads",
         )
         if row.has_values
         else None,

@@ -1,0 +1,88 @@
+"""The static site's pieces (issue #16) on the real offline build, without writing the whole
+site: territory lists in French order, the EPCI heading, the 404 page, the search index."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from dashboard import queries
+from dashboard.app import create_app
+from dashboard.collation import french_key
+from dashboard.context import CONFIG_KEY, db
+from dashboard.pages import not_found_404
+from dashboard.static_site import (
+    NOT_FOUND_PAGE,
+    FrozenDatabase,
+    Renderer,
+    search_index,
+    territories_index,
+    write_page,
+)
+
+
+@pytest.fixture(scope="module")
+def database(offline_db: Path):
+    app = create_app(offline_db)
+    app.server.config[CONFIG_KEY] = FrozenDatabase(offline_db)
+    with app.server.app_context():
+        yield db()
+
+
+def test_french_order_ignores_accents_case_and_punctuation_first() -> None:
+    names = ["Yvrac", "Étauliers", "eysines", "Sainte-Croix-du-Mont", "Saint-Yzans-de-Médoc", "Œuilly", "Ordonnac"]
+    assert sorted(names, key=french_key) == [
+        "Étauliers", "eysines", "Œuilly", "Ordonnac", "Saint-Yzans-de-Médoc", "Sainte-Croix-du-Mont", "Yvrac"
+    ]  # fmt: skip
+    assert sorted(names) != sorted(names, key=french_key)  # byte order puts É and Œ after Y
+
+
+def test_territories_come_in_french_order(database) -> None:
+    communes = database.run(queries.list_territories).query("level == 'commune'")["name"].tolist()
+    assert communes.index("Étauliers") < communes.index("Eysines") < communes.index("Yvrac")
+    assert communes == sorted(communes, key=french_key)
+
+
+def test_the_territories_page_lists_in_french_order_under_readable_headings(database) -> None:
+    html = Renderer("territoires.html").render(territories_index(database))
+    assert "<h2>Intercommunalités (EPCI)</h2>" in html and "(epci)" not in html
+    assert html.index(">Étauliers (33159)<") < html.index(">Yvrac (33554)<")
+
+
+def test_the_404_page_links_home_and_can_be_served_at_any_depth(database, tmp_path: Path) -> None:
+    write_page(tmp_path, NOT_FOUND_PAGE, not_found_404.layout(lang="fr"), "Page introuvable — itdd")
+    page = (tmp_path / NOT_FOUND_PAGE).read_text(encoding="utf-8")
+    assert "<title>Page introuvable — itdd</title>" in page and 'href="index.html"' in page
+    assert "<base " not in page  # relative to the site's root without a public address
+    write_page(tmp_path, NOT_FOUND_PAGE, not_found_404.layout(lang="fr"), "x", "https://data.example.fr/itdd")
+    page = (tmp_path / NOT_FOUND_PAGE).read_text(encoding="utf-8")
+    assert '<base href="https://data.example.fr/itdd/">' in page  # links resolve from any missing path
+
+
+def test_the_search_index_names_every_territory_and_indicator_with_its_page(database) -> None:
+    index = search_index(database)
+    assert index["abbreviations"]["st"] == "saint"
+    entries = index["entries"]
+    territories = database.run(queries.list_territories)
+    indicators = database.run(queries.catalogue)
+    assert len(entries) == len(territories) + len(indicators)
+    merignac = next(e for e in entries if e["code"] == "33281")
+    assert merignac == {"name": "Mérignac", "code": "33281", "kind": "commune",
+                        "page": "territoire/commune/33281.html", "words": "merignac"}  # fmt: skip
+    assert entries[0]["kind"] == "département"  # the larger territories first
+    population = next(e for e in entries if e["code"] == "population")
+    assert population["page"] == "indicateur/population.html" and "population" in population["words"]
+    assert len(json.dumps(index, ensure_ascii=False)) < 200_000  # small enough to fetch on a phone
+
+
+def test_pages_with_the_search_box_load_the_search_script(database, tmp_path: Path) -> None:
+    from dashboard.pages import home
+
+    write_page(tmp_path, "index.html", home.layout(lang="fr"), "itdd")
+    page = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert 'id="site-search"' in page and 'data-index="recherche.json"' in page
+    assert re.search(r'<script src="assets/search.js"></script>', page)
+    assert 'href="territoires.html"' in page  # the full list stays, for a browser without scripts
