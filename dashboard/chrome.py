@@ -124,12 +124,18 @@ def data_table(headers: list[str], rows: list[list], caption: str, table_id: str
     return scroll_region(table, caption)
 
 
+SEARCH_DEBOUNCE_S = 0.3
+
+
 def search_box(input_id: str, label_text: str, placeholder: str, value: str = "") -> list:
-    """A labelled search input that reports its value 0.3 s after typing stops."""
+    """A labelled search input that reports its value `SEARCH_DEBOUNCE_S` after typing stops."""
     return [
         html.Label(label_text, htmlFor=input_id),
-        dcc.Input(id=input_id, type="search", placeholder=placeholder, debounce=0.3, autoComplete="off", value=value),
-    ]
+        dcc.Input(
+            id=input_id, type="search", placeholder=placeholder, debounce=SEARCH_DEBOUNCE_S, autoComplete="off",
+            value=value,
+        ),
+    ]  # fmt: skip
 
 
 def territory_search(lang: str) -> html.Div:
@@ -177,11 +183,14 @@ def first_result(index: pd.DataFrame, submitted: object):
 
 def submitted_text(app, input_id: str, store_id: str) -> None:
     """On Enter in `input_id`, write {n, text} to `store_id` with the box's current text: the
-    debounced `value` may not have arrived yet when Enter is pressed."""
+    debounced `value` may not have arrived yet when Enter is pressed. The answer waits out the
+    debounce: Enter may open another page, and dcc.Input's pending timer throws once its box is gone."""
+    wait_ms = round(SEARCH_DEBOUNCE_S * 1000) + 50
     app.clientside_callback(
         f"""function(n) {{
             var box = document.getElementById({input_id!r});
-            return {{n: n, text: box ? box.value : ""}};
+            var submitted = {{n: n, text: box ? box.value : ""}};
+            return new Promise(function(resolve) {{ setTimeout(function() {{ resolve(submitted); }}, {wait_ms}); }});
         }}""",
         Output(store_id, "data"),
         Input(input_id, "n_submit"),

@@ -284,7 +284,7 @@ def test_indicator_sheet_with_chosen_territories(driver, server_url: str) -> Non
         driver, lambda d: d.execute_script("return document.querySelector('#trend .js-plotly-plot').data.length") == 5
     )
     page = driver.find_element("id", "main").text
-    assert "Licence Ouverte" in page and "Dernière mise à jour" in page
+    assert "Licence Ouverte" in page and "édition 2026-01-01" in page and "téléchargé le" in page
     rows = [r.text for r in _css(driver, "#trend-table tbody tr")]
     for name in ("Bordeaux Métropole", "Gironde", "Nouvelle-Aquitaine", "France", "Bordeaux"):
         assert any(r.startswith(name) for r in rows), name
