@@ -301,22 +301,37 @@ def map_patch(state: dict, drawn_codes: list[str]) -> Patch:
     return patch
 
 
+SCALE_GAP = 10  # territories whose values differ tenfold or more share no axis: each is indexed instead
+
+
 def trend_figure(series: pd.DataFrame, unit: str | None, lang: str, target: dict | None = None) -> dict:
-    """Lines of `series` (name, year, value) per territory, with the target as a dashed line."""
-    separators = ", " if lang == "fr" else ".,"
+    """Lines of `series` (name, year, value) per territory, with the target as a dashed line.
+
+    A single year is drawn as bars, not as lone dots on a time axis. Territories of very
+    different sizes (a commune and its département: `SCALE_GAP`) are drawn as indices, base
+    100 in their first common year, so that no line lies flat at the bottom; the hover and
+    the table keep the values."""
+    known = series.dropna(subset=["value"])
+    if known["year"].nunique() == 1:
+        return _bars(known, unit, lang)
+    base_year = _index_base_year(known)
     data = []
-    for name, rows in series.dropna(subset=["value"]).groupby("name", sort=False):
+    for name, rows in known.groupby("name", sort=False):
+        shown = rows["value"]
+        if base_year is not None:
+            shown = shown / rows.loc[rows["year"] == base_year, "value"].iloc[0] * 100
         data.append(
             {
                 "type": "scatter",
                 "mode": "lines+markers",
                 "name": name,
                 "x": rows["year"].astype(int).tolist(),
-                "y": rows["value"].round(4).tolist(),
-                "hovertemplate": f"{name}<br>%{{x}}{colon(lang)}%{{y:,.4~r}} {unit_in(unit, lang)}<extra></extra>",
+                "y": shown.round(4).tolist(),
+                "customdata": rows["value"].round(4).tolist(),
+                "hovertemplate": f"{name}<br>%{{x}}{colon(lang)}%{{customdata:,.4~r}} {unit_in(unit, lang)}<extra></extra>",
             }
         )
-    if target and not is_missing(target.get("value")):
+    if target and not is_missing(target.get("value")) and base_year is None:
         data.append(
             {
                 "type": "scatter",
@@ -327,14 +342,41 @@ def trend_figure(series: pd.DataFrame, unit: str | None, lang: str, target: dict
                 "line": {"dash": "dash", "color": "#000"},
             }
         )
+    axis = unit_in(unit, lang) if base_year is None else t("index_axis", lang, year=base_year)
+    return _chart(data, axis, lang, {"dtick": 1, "tickformat": "d"})
+
+
+def _index_base_year(known: pd.DataFrame) -> int | None:
+    """The first year every territory has, when their values are too far apart to share an axis."""
+    latest = known.sort_values("year").groupby("name")["value"].last()
+    if len(latest) < 2 or (known["value"] <= 0).any() or latest.max() < SCALE_GAP * latest.min():
+        return None
+    common = set.intersection(*(set(rows["year"]) for _, rows in known.groupby("name")))
+    return int(min(common)) if common else None
+
+
+def _bars(known: pd.DataFrame, unit: str | None, lang: str) -> dict:
+    """One bar per territory, for an indicator with a single year."""
+    year = int(known["year"].iloc[0]) if len(known) else None
+    bar = {
+        "type": "bar",
+        "x": known["name"].tolist(),
+        "y": known["value"].round(4).tolist(),
+        "marker": {"color": "#2c7bb6"},
+        "hovertemplate": f"%{{x}} ({year}){colon(lang)}%{{y:,.4~r}} {unit_in(unit, lang)}<extra></extra>",
+    }
+    return _chart([bar], unit_in(unit, lang), lang, {"title": {"text": str(year)}})
+
+
+def _chart(data: list, y_title: str, lang: str, xaxis: dict) -> dict:
     return {
         "data": data,
         "layout": {
             "height": 380,
             "margin": {"l": 10, "r": 10, "t": 10, "b": 40},
-            "separators": separators.replace(" ", "\u202f"),
-            "yaxis": {"title": {"text": unit_in(unit, lang)}, "tickformat": ",~r", "automargin": True},
-            "xaxis": {"dtick": 1, "tickformat": "d"},
+            "separators": (", " if lang == "fr" else ".,").replace(" ", "\u202f"),
+            "yaxis": {"title": {"text": y_title}, "tickformat": ",~r", "automargin": True},
+            "xaxis": xaxis,
             "legend": {"orientation": "h", "y": -0.15},
             "plot_bgcolor": "white",
         },

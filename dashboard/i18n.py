@@ -14,6 +14,7 @@ TEXT: dict[str, dict[str, str]] = {
     "fr": {
         "site_title": "itdd — indicateurs territoriaux de développement durable",
         "tab_carte": "Carte",
+        "index_axis": "Indice, base 100 en {year}",
         "tab_portrait": "Portrait",
         "tab_indicateur": "Indicateur",
         "tab_comparer": "Comparaison",
@@ -176,6 +177,7 @@ TEXT: dict[str, dict[str, str]] = {
     "en": {
         "site_title": "itdd — territorial sustainable-development indicators",
         "tab_carte": "Map",
+        "index_axis": "Index, base 100 in {year}",
         "tab_portrait": "Portrait",
         "tab_indicateur": "Indicator",
         "tab_comparer": "Comparison",

@@ -244,3 +244,26 @@ def test_every_catalogue_unit_has_an_english_name() -> None:
     units = {i.unit for i in load_catalogue(default_catalogue()).indicators if i.unit}
     assert units - set(UNITS_EN) == set()
     assert format_value(1200, "habitants", "en") == "1,200 inhabitants" and unit_in("habitants", "fr") == "habitants"
+
+
+def _series(rows: list[tuple[str, int, float]]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["name", "year", "value"])
+
+
+def test_territories_of_very_different_sizes_are_drawn_as_indices() -> None:
+    # SYNTHETIC: a commune of 1,000 growing 10 % and its département of 100,000 growing 1 %
+    series = _series([("Synthville", 2016, 1000.0), ("Synthville", 2021, 1100.0),
+                      ("Synthdép", 2016, 100000.0), ("Synthdép", 2021, 101000.0)])  # fmt: skip
+    figure = figures.trend_figure(series, "habitants", "fr", target={"value": 5000, "year": 2030})
+    lines = {trace["name"]: trace for trace in figure["data"]}
+    assert lines["Synthville"]["y"] == [100.0, 110.0] and lines["Synthdép"]["y"] == [100.0, 101.0]
+    assert lines["Synthville"]["customdata"] == [1000.0, 1100.0]  # the hover keeps the value
+    assert "base 100 en 2016" in figure["layout"]["yaxis"]["title"]["text"] and len(lines) == 2  # no raw target
+    close = _series([("A", 2016, 12.0), ("A", 2021, 13.0), ("B", 2016, 15.0), ("B", 2021, 14.0)])
+    assert figures.trend_figure(close, "%", "fr")["data"][0]["y"] == [12.0, 13.0]  # one axis when comparable
+
+
+def test_a_single_year_is_drawn_as_bars_not_lone_dots() -> None:
+    figure = figures.trend_figure(_series([("A", 2021, 12.0), ("B", 2021, 15.0)]), "%", "en")
+    (bar,) = figure["data"]
+    assert bar["type"] == "bar" and bar["x"] == ["A", "B"] and figure["layout"]["xaxis"]["title"]["text"] == "2021"
