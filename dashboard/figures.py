@@ -90,10 +90,18 @@ def discrete_colorscale(colours: list[str]) -> list[list]:
     return scale
 
 
-def map_state(df: pd.DataFrame, unit: str | None, polarity: str | None, lang: str, method: str = "quantiles") -> dict:
+def map_state(
+    df: pd.DataFrame,
+    unit: str | None,
+    polarity: str | None,
+    lang: str,
+    method: str = "quantiles",
+    decimals: int | None = None,
+) -> dict:
     """Everything the map draws for one indicator, level and year, except the geometry.
 
-    `df` has code, name, value, status, prev_year, prev_value (queries.map_values).
+    `df` has code, name, value, status, prev_year, prev_value (queries.map_values);
+    `decimals`, the indicator's precision, is that of every value and class limit shown.
     Returns per-feature arrays (same order as `df`) and the legend entries.
     """
     ranked = add_ranks(df, polarity)
@@ -109,12 +117,12 @@ def map_state(df: pd.DataFrame, unit: str | None, polarity: str | None, lang: st
     prev_year = ranked["prev_year"].dropna()
     prev_year = int(prev_year.iloc[0]) if len(prev_year) else None
     customdata = [
-        [_hover_value(v, s, lang), "–" if is_missing(r) else int(r), change_since(pv, v, unit, lang)]
+        [_hover_value(v, s, lang, decimals), "–" if is_missing(r) else int(r), change_since(pv, v, unit, lang)]
         for v, s, r, pv in zip(ranked["value"], ranked["status"], ranked["rank"], ranked["prev_value"], strict=True)
     ]
     peers = int(ranked["value"].notna().sum())
     incomplete = (ranked["status"] == "incomplete").to_numpy()
-    legend = [(colours[i], _class_label(breaks, i, unit, lang)) for i in range(n)]
+    legend = [(colours[i], _class_label(breaks, i, unit, lang, decimals)) for i in range(n)]
     if polarity in ("higher_is_better", "lower_is_better") and legend:
         worse_first = polarity == "higher_is_better"
         legend[0] = (legend[0][0], f"{legend[0][1]} ({t('legend_worse' if worse_first else 'legend_better', lang)})")
@@ -147,19 +155,21 @@ def map_state(df: pd.DataFrame, unit: str | None, polarity: str | None, lang: st
     }
 
 
-def _hover_value(value: float, status: str, lang: str) -> str:
+def _hover_value(value: float, status: str, lang: str, decimals: int | None = None) -> str:
     # Without the unit, which the hover template names once: fewer bytes on each switch.
     if is_missing(value):
         return t("secret" if status == "secret" else "missing", lang)
-    text = format_number(value, lang)
+    text = format_number(value, lang, decimals, fixed=decimals is not None)
     return f"{text} ({t('incomplete', lang)})" if status == "incomplete" else text
 
 
-def _class_label(breaks: list[float], i: int, unit: str | None, lang: str) -> str:
+def _class_label(breaks: list[float], i: int, unit: str | None, lang: str, decimals: int | None = None) -> str:
     low, high = breaks[i], breaks[min(i + 1, len(breaks) - 1)]
-    if format_value(low, None, lang) == format_value(high, None, lang):  # one value (one territory): no range
-        return format_value(high, unit, lang)
-    return f"{format_value(low, None, lang)} – {format_value(high, unit, lang)}"
+    fixed = decimals is not None
+    low_text = format_value(low, None, lang, decimals, fixed)
+    if low_text == format_value(high, None, lang, decimals, fixed):  # one value (one territory): no range
+        return format_value(high, unit, lang, decimals, fixed)
+    return f"{low_text} – {format_value(high, unit, lang, decimals, fixed)}"
 
 
 def bounds(geojson: dict) -> tuple[float, float, float, float] | None:

@@ -28,8 +28,11 @@ def decimals_for(value: float | None) -> int:
     return 2
 
 
-def format_number(value: float | None, lang: str = "fr", decimals: int | None = None, sign: bool = False) -> str:
-    """1234567.8 -> '1 234 567,8' (fr, U+202F) or '1,234,567.8' (en); trailing zeros dropped.
+def format_number(
+    value: float | None, lang: str = "fr", decimals: int | None = None, sign: bool = False, fixed: bool = False
+) -> str:
+    """1234567.8 -> '1 234 567,8' (fr, U+202F) or '1,234,567.8' (en); trailing zeros dropped,
+    unless `fixed` (one precision for every value of an indicator: '7,0' beside '9,2').
 
     Missing values give the translated "missing" label, never 0.
     """
@@ -37,7 +40,7 @@ def format_number(value: float | None, lang: str = "fr", decimals: int | None = 
         return t("missing", lang)
     decimals = decimals_for(value) if decimals is None else decimals
     text = f"{float(value):{'+' if sign else ''},.{decimals}f}"
-    if "." in text:
+    if "." in text and not fixed:
         text = text.rstrip("0").rstrip(".")
     if text in ("-0", "+0"):
         text = "0"
@@ -46,8 +49,10 @@ def format_number(value: float | None, lang: str = "fr", decimals: int | None = 
     return text
 
 
-def format_value(value: float | None, unit: str | None, lang: str = "fr", decimals: int | None = None) -> str:
-    text = format_number(value, lang, decimals)
+def format_value(
+    value: float | None, unit: str | None, lang: str = "fr", decimals: int | None = None, fixed: bool = False
+) -> str:
+    text = format_number(value, lang, decimals, fixed=fixed)
     if unit and not is_missing(value):
         text = f"{text}{NARROW_NBSP if lang == 'fr' else ' '}{unit_in(unit, lang)}"
     return text

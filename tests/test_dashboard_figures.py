@@ -267,3 +267,12 @@ def test_a_single_year_is_drawn_as_bars_not_lone_dots() -> None:
     figure = figures.trend_figure(_series([("A", 2021, 12.0), ("B", 2021, 15.0)]), "%", "en")
     (bar,) = figure["data"]
     assert bar["type"] == "bar" and bar["x"] == ["A", "B"] and figure["layout"]["xaxis"]["title"]["text"] == "2021"
+
+
+def test_the_map_shows_every_value_at_the_indicator_precision() -> None:
+    # SYNTHETIC rates: with one decimal declared, 7 is written "7,0" beside "9,2", in the legend and the hover
+    state = figures.map_state(values([("A", 7.0, "ok", None), ("B", 9.2, "ok", None)]), "%", None, "fr", decimals=1)
+    legend = [text for _, text in state["legend"][:2]]
+    assert legend[0].startswith("7,0 –") and [row[0] for row in state["customdata"]] == ["7,0", "9,2"]
+    loose = figures.map_state(values([("A", 7.0, "ok", None), ("B", 9.2, "ok", None)]), "%", None, "fr")
+    assert [row[0] for row in loose["customdata"]] == ["7", "9,2"]  # without a precision, as before

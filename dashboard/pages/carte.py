@@ -9,6 +9,7 @@ sends a `Patch` with the values only. Changing level redraws the geometry.
 
 from __future__ import annotations
 
+import json
 import math
 from urllib.parse import quote
 
@@ -89,8 +90,18 @@ def resolve(
         "years": years,
         "unit": text(row["unit"]) or None,
         "polarity": text(row["polarity"]) or None,
+        "decimals": _decimals(row),
     }
     return view, None
+
+
+def _decimals(row) -> int | None:
+    """The indicator's declared precision (the built catalogue always holds one)."""
+    try:
+        decimals = json.loads(text(row["metadata"]) or "{}").get("decimals")
+    except ValueError:
+        return None
+    return decimals if isinstance(decimals, int) else None
 
 
 def found(database, indicateur=None, niveau=None, annee=None, classes=None, couleur=None, **_params) -> bool:
@@ -126,7 +137,7 @@ def _map_state(database, view: dict, lang: str) -> dict:
     has_progress = database.run(queries.table_exists, "indicator_progress")
     progress = database.run(queries.progress_rows, view["level"], None, view["indicator"])
     labels = assessment.labels_from(database.run(queries.progress_labels))
-    state = figures.map_state(values, view["unit"], view["polarity"], lang, view["classes"])
+    state = figures.map_state(values, view["unit"], view["polarity"], lang, view["classes"], view.get("decimals"))
     if not has_progress:
         return state
     categories = assessment.map_categories(state["codes"], progress)
@@ -189,7 +200,7 @@ def table_rows(
                         dcc.Link(r.name, href=with_query(f"/territoire/{view['level']}/{r.code}", lang)), scope="row"
                     ),
                     html.Td(r.code),
-                    html.Td(format_value(r.value, view["unit"], lang)),
+                    html.Td(format_value(r.value, view["unit"], lang, view.get("decimals"), fixed=True)),
                     html.Td("–" if pd.isna(r.rank) else int(r.rank)),
                     html.Td(change_since(r.prev_value, r.value, view["unit"], lang)),
                     html.Td(status),
@@ -462,7 +473,7 @@ def label_points(geojson: dict) -> list[list]:
 
 
 def _public(view: dict) -> dict:
-    return {k: view[k] for k in ("indicator", "level", "year", "classes", "colour", "unit", "polarity")}
+    return {k: view[k] for k in ("indicator", "level", "year", "classes", "colour", "unit", "polarity", "decimals")}
 
 
 def _class_options(view: dict, lang: str) -> list[dict]:
