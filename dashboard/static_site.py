@@ -395,7 +395,16 @@ def search_index(database) -> dict:
     territories = territories.assign(rank=territories["level"].map(LEVEL_RANK).fillna(9)).sort_values(
         "rank", kind="stable"
     )  # départements and EPCI before communes; names stay in French order
+    # Postcodes and former names, where the build has them: each an entry of its own, saying how it matched.
+    also = database.run(queries.territory_search_index)
+    also = also[also["kind"].isin(["postcode", "former"])]
+    # First, as on the dashboard: "33400" is Talence's postcode before it is Saint-Ferme's INSEE code.
     entries = [
+        {"name": r.name, "code": r.term if r.kind == "postcode" else r.code,
+         "kind": t(f"level1_{r.level}", LANG), "note": f"{t(f'level1_{r.level}', LANG)}, {t(f'match_{r.kind}', LANG, term=r.term)}",
+         "page": f"territoire/{r.level}/{r.code}.html", "words": normalise(r.term) if r.kind == "former" else ""}
+        for r in also.itertuples()
+    ] + [
         {"name": r.name, "code": r.code, "kind": t(f"level1_{r.level}", LANG), "page": f"territoire/{r.level}/{r.code}.html",
          "words": normalise(r.name)}
         for r in territories.itertuples()

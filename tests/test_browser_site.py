@@ -104,6 +104,7 @@ def test_links_lead_from_home_to_a_portrait(offline_driver, site_url: str) -> No
         ("merig", "Mérignac", "/territoire/commune/33281.html"),
         ("st medard en j", "Saint-Médard-en-Jalles", "/territoire/commune/33449.html"),
         ("33063", "Bordeaux", "/territoire/commune/33063.html"),
+        ("33400", "Talence", "/territoire/commune/33522.html"),  # a postcode, before Saint-Ferme's INSEE code
         ("pauvrete", "Taux de pauvreté", "/indicateur/taux_pauvrete.html"),
     ],
 )

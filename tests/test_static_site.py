@@ -68,11 +68,17 @@ def test_the_search_index_names_every_territory_and_indicator_with_its_page(data
     entries = index["entries"]
     territories = database.run(queries.list_territories)
     indicators = database.run(queries.catalogue)
-    assert len(entries) == len(territories) + len(indicators)
+    also = [e for e in entries if "note" in e]  # postcodes and former names, each saying how it matches
+    assert len(entries) == len(territories) + len(indicators) + len(also)
+    talence = next(e for e in also if e["code"] == "33400")
+    assert talence["name"] == "Talence" and talence["note"] == "commune, code postal 33400"
+    assert talence["page"] == "territoire/commune/33522.html"
+    assert any(e["note"].startswith("commune, anciennement ") and e["words"] for e in also)
     merignac = next(e for e in entries if e["code"] == "33281")
     assert merignac == {"name": "Mérignac", "code": "33281", "kind": "commune",
                         "page": "territoire/commune/33281.html", "words": "merignac"}  # fmt: skip
-    assert entries[0]["kind"] == "département"  # the larger territories first
+    assert entries[0] == talence or "note" in entries[0]  # postcodes and former names first, as on the dashboard
+    assert next(e for e in entries if "note" not in e)["kind"] == "département"  # then the larger territories first
     population = next(e for e in entries if e["code"] == "population")
     assert population["page"] == "indicateur/population.html" and "population" in population["words"]
     assert len(json.dumps(index, ensure_ascii=False)) < 200_000  # small enough to fetch on a phone

@@ -39,7 +39,8 @@
       link.href = input.dataset.root + entry.page;
       link.textContent = entry.name;
       item.appendChild(link);
-      item.appendChild(document.createTextNode(" — " + entry.kind + " " + entry.code));
+      // how it matched: "commune, code postal 33400" for a postcode or a former name
+      item.appendChild(document.createTextNode(" — " + (entry.note || entry.kind + " " + entry.code)));
       list.appendChild(item);
     });
   }
