@@ -35,7 +35,7 @@ from dashboard import assessment, figures, queries
 from dashboard.app import create_app, page_title
 from dashboard.chrome import label, scroll_region, shell
 from dashboard.context import CONFIG_KEY, db
-from dashboard.i18n import FINALITIES, t
+from dashboard.i18n import FINALITIES, t, with_query
 from dashboard.pages import carte, home, indicateur, methode, not_found_404, territoire
 from dashboard.search import ABBREVIATIONS, LEVEL_RANK, normalise
 from etl.publish import DATA_DIR
@@ -108,7 +108,7 @@ def file_path(href: str) -> tuple[str, str] | None:
         case ["carte"] if query.get("indicateur"):
             target, fragment = f"indicateur/{query['indicateur'][0]}.html", "carte"
         case ["carte"]:
-            target, fragment = "index.html", "catalogue"
+            target = "carte.html"
         case ["indicateur", indicator_id]:
             target = f"indicateur/{indicator_id}.html"
         case ["territoire", level, code]:
@@ -285,6 +285,23 @@ def map_block(database, indicator_id: str, page: str) -> html.Section | None:
     )
 
 
+def map_page(database) -> html.Div:
+    """`carte.html`: the default indicator's map (as the dashboard opens it), then every other
+    indicator's map, each on its sheet (the site has no server to switch values)."""
+    view, _ = carte.resolve(database)
+    maps = [
+        html.Li(dcc.Link(label(r, LANG), href=with_query("/carte", LANG, indicateur=r.indicator_id)))
+        for r in database.run(queries.list_indicators).itertuples()
+        if (view is None or r.indicator_id != view["indicator"]) and carte.found(database, r.indicator_id)
+    ]
+    children = [
+        html.H1(t("map_title", LANG)),
+        map_block(database, view["indicator"], "carte.html") if view else None,
+        html.Section([html.H2(t("site_other_maps", LANG)), html.Ul(maps, className="territory-index")]),
+    ]
+    return shell(LANG, {}, [c for c in children if c is not None], "carte")
+
+
 def locator_block(database, level: str, code: str, page: str) -> html.Section | None:
     """Where the territory lies: its outline among its neighbours (for a commune, its EPCI's communes)."""
     geojson = database.geojson(level)
@@ -446,6 +463,7 @@ def pages(database) -> Iterator[tuple[str, Callable[[], object], str]]:
     """(site file, layout factory, title) of every page of the site."""
     territory = database.run(queries.build_territory)
     yield "index.html", lambda: home.layout(lang=LANG), page_title("", territory)
+    yield "carte.html", lambda: map_page(database), page_title(f"{t('tab_carte', LANG)} — ", territory)
     yield "methode.html", lambda: methode.layout(lang=LANG), page_title(f"{t('tab_methode', LANG)} — ", territory)
     yield (
         "territoires.html",

@@ -18,6 +18,8 @@ from dashboard.static_site import (
     NOT_FOUND_PAGE,
     FrozenDatabase,
     Renderer,
+    file_path,
+    map_page,
     search_index,
     territories_index,
     write_page,
@@ -92,3 +94,15 @@ def test_pages_with_the_search_box_load_the_search_script(database, tmp_path: Pa
     assert 'id="site-search"' in page and 'data-index="recherche.json"' in page
     assert re.search(r'<script src="assets/search.js"></script>', page)
     assert 'href="territoires.html"' in page  # the full list stays, for a browser without scripts
+
+
+def test_the_map_page_draws_the_default_map_and_links_every_other(database, tmp_path: Path) -> None:
+    assert file_path("/carte") == ("carte.html", "") and file_path("/carte?indicateur=population")[0].startswith(
+        "indicateur/"
+    )
+    write_page(tmp_path, "carte.html", map_page(database), "Carte — itdd")
+    page = (tmp_path / "carte.html").read_text(encoding="utf-8")
+    assert 'id="map"' in page and "plotly.min.js" in page  # a real map, drawn in the browser
+    others = set(re.findall(r'href="(indicateur/[a-z0-9_]+\.html#carte)"', page))
+    drawn = len(database.run(queries.list_indicators))
+    assert len(others) == drawn - 1  # every other indicator with values, on its sheet's map
