@@ -59,6 +59,7 @@ PAGE = """<!DOCTYPE html>
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <title>{title}</title>
 {base}<link rel="stylesheet" href="{root}assets/style.css">
 <style>{badges}</style>
