@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from urllib.parse import urlencode
 
 import pandas as pd
@@ -18,6 +19,15 @@ from etl import export
 def text(value: object, default: str = "") -> str:
     """A catalogue cell as text; NULL (NaN/None/NA) becomes `default`."""
     return default if value is None or pd.isna(value) else str(value)
+
+
+def metadata(row) -> dict:
+    """A catalogue row's `metadata` (the indicator as declared, JSON); {} when unreadable."""
+    try:
+        found = json.loads(text(row.metadata) or "{}")
+    except ValueError:
+        return {}
+    return found if isinstance(found, dict) else {}
 
 
 def label(row, lang: str) -> str:

@@ -353,7 +353,7 @@ def trend_figure(series: pd.DataFrame, unit: str | None, lang: str, target: dict
             }
         )
     axis = unit_in(unit, lang) if base_year is None else t("index_axis", lang, year=base_year)
-    return _chart(data, axis, lang, {"dtick": 1, "tickformat": "d"})
+    return chart(data, axis, lang, {"dtick": 1, "tickformat": "d"})
 
 
 def _index_base_year(known: pd.DataFrame) -> int | None:
@@ -375,20 +375,22 @@ def _bars(known: pd.DataFrame, unit: str | None, lang: str) -> dict:
         "marker": {"color": "#2c7bb6"},
         "hovertemplate": f"%{{x}} ({year}){colon(lang)}%{{y:,.4~r}} {unit_in(unit, lang)}<extra></extra>",
     }
-    return _chart([bar], unit_in(unit, lang), lang, {"title": {"text": str(year)}})
+    return chart([bar], unit_in(unit, lang), lang, {"title": {"text": str(year)}})
 
 
-def _chart(data: list, y_title: str, lang: str, xaxis: dict) -> dict:
+def chart(data: list, y_title: str, lang: str, xaxis: dict, height: int = 380, **layout) -> dict:
+    """A figure of `data` in the dashboard's chart style (numbers in `lang`), `layout` added."""
     return {
         "data": data,
         "layout": {
-            "height": 380,
+            "height": height,
             "margin": {"l": 10, "r": 10, "t": 10, "b": 40},
             "separators": (", " if lang == "fr" else ".,").replace(" ", "\u202f"),
             "yaxis": {"title": {"text": y_title}, "tickformat": ",~r", "automargin": True},
             "xaxis": xaxis,
             "legend": {"orientation": "h", "y": -0.15},
             "plot_bgcolor": "white",
+            **layout,
         },
     }
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dash import html
 
 from dashboard.assessment import percent_a_year
+from dashboard.figures import chart
 from dashboard.formatting import format_number, format_value, is_missing
 from dashboard.i18n import colon, t, unit_in
 
@@ -110,26 +111,6 @@ def policy_figure(series, start_year: int, unit: str | None, names: tuple[str, s
          "y": series[column].round(4).tolist(), **({"line": {"dash": "dot"}} if column == "synthetic" else {})}
         for name, column in zip(names, ("actual", "synthetic"), strict=True)
     ]  # fmt: skip
-    return {
-        "data": lines,
-        "layout": {
-            "height": 320,
-            "margin": {"l": 10, "r": 10, "t": 10, "b": 40},
-            "separators": (", " if lang == "fr" else ".,").replace(" ", "\u202f"),
-            "yaxis": {"title": {"text": unit_in(unit, lang)}, "automargin": True},
-            "xaxis": {"dtick": 1, "tickformat": "d"},
-            "shapes": [
-                {
-                    "type": "line",
-                    "x0": start_year - 0.5,
-                    "x1": start_year - 0.5,
-                    "yref": "paper",
-                    "y0": 0,
-                    "y1": 1,
-                    "line": {"dash": "dash", "color": "#000"},
-                }
-            ],  # fmt: skip
-            "legend": {"orientation": "h", "y": -0.2},
-            "plot_bgcolor": "white",
-        },
-    }
+    start = {"type": "line", "x0": start_year - 0.5, "x1": start_year - 0.5, "yref": "paper", "y0": 0, "y1": 1,
+             "line": {"dash": "dash", "color": "#000"}}  # fmt: skip
+    return chart(lines, unit_in(unit, lang), lang, {"dtick": 1, "tickformat": "d"}, height=320, shapes=[start])

@@ -9,7 +9,6 @@ sends a `Patch` with the values only. Changing level redraws the geometry.
 
 from __future__ import annotations
 
-import json
 import math
 from urllib.parse import quote
 
@@ -23,6 +22,7 @@ from dashboard.chrome import (
     download_links,
     label,
     match_note,
+    metadata,
     not_found,
     scroll_region,
     search_box,
@@ -90,18 +90,9 @@ def resolve(
         "years": years,
         "unit": text(row["unit"]) or None,
         "polarity": text(row["polarity"]) or None,
-        "decimals": _decimals(row),
+        "decimals": decimals if isinstance(decimals := metadata(row).get("decimals"), int) else None,
     }
     return view, None
-
-
-def _decimals(row) -> int | None:
-    """The indicator's declared precision (the built catalogue always holds one)."""
-    try:
-        decimals = json.loads(text(row["metadata"]) or "{}").get("decimals")
-    except ValueError:
-        return None
-    return decimals if isinstance(decimals, int) else None
 
 
 def found(database, indicateur=None, niveau=None, annee=None, classes=None, couleur=None, **_params) -> bool:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 import pandas as pd
 from dash import Input, Output, State, dcc, html, no_update
 
 from dashboard import assessment, figures, queries
-from dashboard.chrome import data_table, download_links, label, not_found, shell, source_item, text
+from dashboard.chrome import data_table, download_links, label, metadata, not_found, shell, source_item, text
 from dashboard.context import db
 from dashboard.formatting import format_number, format_value, is_missing
 from dashboard.gaps import gap_reason, gap_text
@@ -29,13 +27,6 @@ def parse_selection(value: str | None) -> list[tuple[str, str]]:
 
 def selection_param(keys: list[str]) -> str | None:
     return ",".join(keys[:MAX_TERRITORIES]) or None
-
-
-def _metadata(row) -> dict:
-    try:
-        return json.loads(text(row.metadata) or "{}")
-    except ValueError:
-        return {}
 
 
 def formula(meta: dict, lang: str, sources: pd.DataFrame, labels: dict[str, str]) -> list:
@@ -129,7 +120,7 @@ def trend_view(database, indicator_id: str, keys: list[str], row, lang: str) -> 
     series["_order"] = [order.get(key, 99) for key in zip(series["level"], series["code"], strict=True)]
     series = series.sort_values(["_order", "year"], kind="stable").drop(columns="_order")
     unit = text(row.unit) or None
-    target = _metadata(row).get("target")
+    target = metadata(row).get("target")
     figure = figures.trend_figure(series, unit, lang, target if isinstance(target, dict) else None)
     return figure, series_table(series, unit, lang, t("sheet_trend", lang))
 
@@ -295,7 +286,7 @@ def layout(indicator_id: str | None = None, lang: str = "fr", territoires: str |
         links = [(labels[c], with_query(f"/indicateur/{c}", lang)) for c in nearest(ids, str(indicator_id))]
         return not_found(lang, params, t("nf_indicator", lang, value=indicator_id), links)
     row = next(catalogue[catalogue["indicator_id"] == indicator_id].itertuples())
-    meta = _metadata(row)
+    meta = metadata(row)
     sources = database.run(queries.all_sources)
     selection = [f"{lv}:{c}" for lv, c in parse_selection(territoires)]
     figure, table = trend_view(database, indicator_id, selection, row, lang)
