@@ -67,6 +67,10 @@ class BuildReport:
     counts: dict[str, int] = field(default_factory=dict)
 
 
+# DuckDB takes up to 80 % of the machine by default; a national build keeps to this and spills
+# the rest to disk beside the database (the pandas stages stay under 1 GB, one indicator at a time).
+BUILD_MEMORY_LIMIT = "2GB"
+
 OUTPUT_TABLES = (
     "territories",
     "territory_links",
@@ -188,7 +192,7 @@ def _build(
 ) -> BuildReport:
     report = BuildReport(db_path)
     staging = staging_path(db_path)
-    con = duckdb.connect(str(staging))
+    con = duckdb.connect(str(staging), config={"memory_limit": BUILD_MEMORY_LIMIT})
     try:
         run = _Run(con, territory, offline, mirror, strict, session(), Cache(cache_dir), list(territory.departements))
         load_national_lists(con)

@@ -57,9 +57,10 @@ CASE WHEN bool_and(present AND status = 'ok') THEN 'ok'
      ELSE 'missing' END"""
 
 
-def _rows(series: list[VariableRef] | VariableRef | None, level_filter: str) -> str:
-    """The values of a series: the union of its sources; for a territory and year given by
-    several, the first listed wins (`compute_indicators` lists the newest edition first)."""
+def _rows(series: list[VariableRef] | VariableRef | None, level_filter: str, table: str = "_series") -> str:
+    """The values of a series in `table` (by default the current indicator's rows, see
+    `_select_series`): the union of its sources; for a territory and year given by several,
+    the first listed wins (`compute_indicators` lists the newest edition first)."""
     if series is None:
         return (
             "SELECT NULL::VARCHAR AS level, NULL::VARCHAR AS code, NULL::INTEGER AS year, "
@@ -67,7 +68,7 @@ def _rows(series: list[VariableRef] | VariableRef | None, level_filter: str) -> 
         )
     refs = [series] if isinstance(series, VariableRef) else series
     parts = " UNION ALL ".join(
-        f"SELECT level, code, year, value, status, {rank} AS rank FROM obs "
+        f"SELECT level, code, year, value, status, {rank} AS rank FROM {table} "
         f"WHERE source_id = '{ref.source}' AND variable = '{ref.variable}' AND {level_filter}"
         for rank, ref in enumerate(refs)
     )
@@ -93,7 +94,7 @@ def _pair_status(ratio: bool) -> str:
     )
 
 
-def _pairs(con: duckdb.DuckDBPyConnection, indicator: Indicator, population: VariableRef | None) -> None:
+def _pairs(con: duckdb.DuckDBPyConnection, indicator: Indicator) -> None:
     """Fill `_pairs(level, code, year, numerator, denominator, status)` and `_coverage`."""
     numerator = indicator.numerator if indicator.kind == "ratio" else indicator.variable
     denominator = indicator.denominator if indicator.kind == "ratio" else None
@@ -126,7 +127,7 @@ def _pairs(con: duckdb.DuckDBPyConnection, indicator: Indicator, population: Var
         published = _published_levels(con, numerator) | _published_levels(con, denominator)
         aggregated = [lv for lv in AGGREGATED_LEVELS if lv not in published]
     if aggregated:
-        _aggregate(con, aggregated, population)
+        _aggregate(con, aggregated)
     # Producers' own values at other levels; a missing side is summed from communes if it can be.
     sides = {}
     for name, ref in (("n", numerator), ("d", denominator)):
@@ -149,7 +150,7 @@ def _pairs(con: duckdb.DuckDBPyConnection, indicator: Indicator, population: Var
     """)
 
 
-def _aggregate(con: duckdb.DuckDBPyConnection, levels: list[str], population: VariableRef | None) -> None:
+def _aggregate(con: duckdb.DuckDBPyConnection, levels: list[str]) -> None:
     """EPCI and département pairs from their communes, with coverage."""
     in_levels = ", ".join(f"'{lv}'" for lv in levels)
     con.execute(f"""
@@ -164,24 +165,38 @@ def _aggregate(con: duckdb.DuckDBPyConnection, levels: list[str], population: Va
                fsum(denominator) FILTER (WHERE present), {AGGREGATE_STATUS}
         FROM _members GROUP BY level, code, year
     """)
-    # Population weights: each commune's population in the nearest year with one (the later of
-    # two as near), joined once for all members rather than looked up member by member.
-    populations = _rows(population, AT_COMMUNES) if population else _rows(None, AT_COMMUNES)
-    con.execute(f"""
+    con.execute("""
         INSERT INTO _coverage
-        WITH weights AS (
-            SELECT m.level, m.code, m.commune, m.year, p.value AS weight
-            FROM (SELECT DISTINCT level, code, commune, year FROM _members) m
-            JOIN ({populations}) p ON p.code = m.commune
-            QUALIFY row_number() OVER (PARTITION BY m.level, m.code, m.commune, m.year
-                                       ORDER BY abs(p.year - coalesce(m.year, p.year)), p.year DESC) = 1
-        )
         SELECT m.level, m.code, m.year, count(*), count(*) FILTER (WHERE m.present),
                fsum(w.weight) FILTER (WHERE m.present) / nullif(fsum(w.weight), 0)
-        FROM _members m LEFT JOIN weights w
-          ON w.level = m.level AND w.code = m.code AND w.commune = m.commune AND w.year IS NOT DISTINCT FROM m.year
+        FROM _members m LEFT JOIN _weights w ON w.commune = m.commune AND w.year IS NOT DISTINCT FROM m.year
         GROUP BY m.level, m.code, m.year
     """)
+
+
+def _weights(con: duckdb.DuckDBPyConnection, population: VariableRef | None) -> None:
+    """`_weights(commune, year, weight)`: each commune's population in the nearest year with one
+    (the later of two as near; the latest for a value without a year), for every year of `obs`.
+    Made once per build: every indicator's coverage reads it."""
+    populations = _rows(population, AT_COMMUNES, table="obs")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _weights AS
+        WITH p AS ({populations}), years AS (SELECT DISTINCT year FROM obs)
+        SELECT p.code AS commune, y.year, p.value AS weight
+        FROM years y CROSS JOIN p
+        QUALIFY row_number() OVER (PARTITION BY p.code, y.year
+                                   ORDER BY abs(p.year - coalesce(y.year, p.year)), p.year DESC) = 1
+    """)
+
+
+def _select_series(con: duckdb.DuckDBPyConnection, indicator: Indicator) -> None:
+    """`_series`: the rows of `obs` an indicator reads, in one scan, for the several reads of
+    `_pairs` (a national `obs` holds millions of rows)."""
+    con.execute("CREATE OR REPLACE TEMP TABLE _wanted (source_id VARCHAR, variable VARCHAR)")
+    con.executemany("INSERT INTO _wanted VALUES (?, ?)", sorted({(r.source, r.variable) for r in indicator.refs()}))
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _series AS SELECT * FROM obs SEMI JOIN _wanted USING (source_id, variable)"
+    )
 
 
 def _values_sql(indicator: Indicator) -> str:
@@ -214,11 +229,13 @@ def _values_sql(indicator: Indicator) -> str:
 
 def compute_indicators(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> None:
     con.execute(TABLES_DDL)
+    _weights(con, catalogue.coverage_population)
     for indicator in catalogue.indicators:
         if indicator.kind == "composite":
             compute_composite(con, catalogue, indicator)  # its components come earlier in the catalogue
             continue
-        _pairs(con, catalogue.newest_first(indicator), catalogue.coverage_population)
+        _select_series(con, indicator)
+        _pairs(con, catalogue.newest_first(indicator))
         levels = ", ".join(f"'{lvl.value}'" for lvl in indicator.levels)
         con.execute(
             f"""INSERT INTO indicator_values

@@ -129,7 +129,15 @@ CREATE OR REPLACE TABLE indicator_peer_comparison (
 
 
 def _compare(con: duckdb.DuckDBPyConnection, settings: PeerSettings) -> None:
-    """Each assessed trend against the peers' growth over the same years (set-based)."""
+    """Each assessed trend against the peers' growth over the same years (set-based, one indicator
+    at a time: medians and quartiles do not spill to disk, and a national build has millions of trends)."""
+    indicators = con.execute("SELECT DISTINCT indicator_id FROM indicator_progress ORDER BY 1").fetchall()
+    levels = [lv.value for lv in settings.levels]
+    for (indicator_id,) in indicators:
+        _compare_indicator(con, indicator_id, levels, settings.min_peers)
+
+
+def _compare_indicator(con: duckdb.DuckDBPyConnection, indicator_id: str, levels: list[str], min_peers: int) -> None:
     con.execute(
         f"""
         INSERT INTO indicator_peer_comparison
@@ -137,7 +145,8 @@ def _compare(con: duckdb.DuckDBPyConnection, settings: PeerSettings) -> None:
             SELECT p.indicator_id, p.level, p.code, p.base_year, p.last_year, p.cagr, p.polarity,
                    EXISTS (SELECT 1 FROM territory_peers t WHERE t.level = p.level AND t.code = p.code) AS grouped
             FROM indicator_progress p
-            WHERE p.cagr IS NOT NULL AND p.last_year > p.base_year AND p.level IN (SELECT unnest($1))
+            WHERE p.indicator_id = $3 AND p.cagr IS NOT NULL AND p.last_year > p.base_year
+              AND p.level IN (SELECT unnest($1))
         ),
         peer_growth AS (
             SELECT o.indicator_id, o.level, o.code,
@@ -148,7 +157,8 @@ def _compare(con: duckdb.DuckDBPyConnection, settings: PeerSettings) -> None:
                  AND b.code = t.peer_code AND b.year = o.base_year
             JOIN indicator_values l ON l.indicator_id = o.indicator_id AND l.level = o.level
                  AND l.code = t.peer_code AND l.year = o.last_year
-            WHERE b.status IN {USABLE} AND l.status IN {USABLE} AND b.value * l.value > 0
+            WHERE b.indicator_id = $3 AND l.indicator_id = $3
+              AND b.status IN {USABLE} AND l.status IN {USABLE} AND b.value * l.value > 0
         ),
         summary AS (
             SELECT o.indicator_id, o.level, o.code, o.base_year, o.last_year, o.cagr, o.polarity, o.grouped,
@@ -168,5 +178,5 @@ def _compare(con: duckdb.DuckDBPyConnection, settings: PeerSettings) -> None:
                     WHEN polarity IS NULL THEN 'no_polarity' END AS reason
         FROM summary ORDER BY indicator_id, level, code
         """,
-        [[lv.value for lv in settings.levels], settings.min_peers],
+        [levels, min_peers, indicator_id],
     )

@@ -447,6 +447,12 @@ def assess_progress(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> Non
     log.info("progress: %s", counts)
 
 
+STATUS_COLUMNS = """
+    indicator_id VARCHAR, level VARCHAR, code VARCHAR, year INTEGER, value DOUBLE,
+    reference_level VARCHAR, reference_code VARCHAR, reference_value DOUBLE, reference_status VARCHAR,
+    difference DOUBLE, position VARCHAR, tolerance DOUBLE"""
+
+
 def _status(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> None:
     """Each value against the same indicator, same year, in every enclosing territory.
 
@@ -469,31 +475,38 @@ def _status(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> None:
         ]
     )
     con.register("_status_settings", settings)
-    con.execute("""
-        CREATE OR REPLACE TABLE indicator_status AS
-        WITH pairs AS (
-            SELECT v.indicator_id, v.level, v.code, v.year, v.value,
-                   l.parent_level AS reference_level, l.parent_code AS reference_code,
-                   r.value AS reference_value, coalesce(r.status, 'missing') AS reference_status,
-                   v.value - r.value AS difference, s.polarity,
-                   coalesce(s.tolerance_absolute, s.tolerance_relative * abs(r.value)) AS tolerance
-            FROM indicator_values v
-            JOIN _status_settings s ON s.indicator_id = v.indicator_id
-            JOIN territory_links l ON l.child_level = v.level AND l.child_code = v.code
-                 AND list_contains(s.levels, l.parent_level)
-            LEFT JOIN indicator_values r ON r.indicator_id = v.indicator_id AND r.level = l.parent_level
-                 AND r.code = l.parent_code AND r.year = v.year
-            WHERE v.value IS NOT NULL
+    con.execute(f"CREATE OR REPLACE TABLE indicator_status ({STATUS_COLUMNS})")
+    # One indicator at a time, in key order: the table is values × enclosing territories (tens of
+    # millions of rows at national size), and sorting it whole would not fit the build's memory.
+    for indicator_id in sorted(settings["indicator_id"]):
+        con.execute(
+            """
+            INSERT INTO indicator_status
+            WITH pairs AS (
+                SELECT v.indicator_id, v.level, v.code, v.year, v.value,
+                       l.parent_level AS reference_level, l.parent_code AS reference_code,
+                       r.value AS reference_value, coalesce(r.status, 'missing') AS reference_status,
+                       v.value - r.value AS difference, s.polarity,
+                       coalesce(s.tolerance_absolute, s.tolerance_relative * abs(r.value)) AS tolerance
+                FROM indicator_values v
+                JOIN _status_settings s ON s.indicator_id = v.indicator_id
+                JOIN territory_links l ON l.child_level = v.level AND l.child_code = v.code
+                     AND list_contains(s.levels, l.parent_level)
+                LEFT JOIN indicator_values r ON r.indicator_id = v.indicator_id AND r.level = l.parent_level
+                     AND r.code = l.parent_code AND r.year = v.year
+                WHERE v.value IS NOT NULL AND v.indicator_id = $1
+            )
+            SELECT indicator_id, level, code, year, value, reference_level, reference_code, reference_value,
+                   reference_status, difference,
+                   CASE WHEN polarity IS NULL OR reference_value IS NULL THEN NULL
+                        WHEN abs(difference) <= tolerance THEN 'similar'
+                        WHEN (difference > 0) = (polarity = 'higher_is_better') THEN 'better'
+                        ELSE 'worse' END AS position,
+                   tolerance
+            FROM pairs ORDER BY ALL
+            """,
+            [indicator_id],
         )
-        SELECT indicator_id, level, code, year, value, reference_level, reference_code, reference_value,
-               reference_status, difference,
-               CASE WHEN polarity IS NULL OR reference_value IS NULL THEN NULL
-                    WHEN abs(difference) <= tolerance THEN 'similar'
-                    WHEN (difference > 0) = (polarity = 'higher_is_better') THEN 'better'
-                    ELSE 'worse' END AS position,
-               tolerance
-        FROM pairs ORDER BY ALL
-    """)
     con.unregister("_status_settings")
 
 

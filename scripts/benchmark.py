@@ -10,7 +10,12 @@ producers' layouts (tests/producer_files.py; SYNTHETIC names and values): a rég
 one (R75, about 4,500 communes) and a France-sized one (FR, about 35,000), beside the
 embedded Gironde (534 communes + 2). This only shows they run; it sets no target.
 
-Usage: python scripts/benchmark.py [--runs 3] [--switches 50] [--territories-only] [--load]
+Usage: python scripts/benchmark.py [--runs 3] [--switches 50] [--territories-only] [--scale national] [--load]
+
+`--scale national` adds the stages whose cost grows with the number of values (indicators, gaps,
+progress, peers, policies) on the France-sized build made national-size: every series of the
+catalogue for every commune over 10 years, SYNTHETIC values (scripts/national_scale.py), 11 M+
+indicator values, as issue #14 sets the national size.
 
 `--load` measures serving instead: 50 simulated users with 2-5 s think time over a mix of map
 pages, map switches (through `_dash-update-component`, with the table they update), table
@@ -29,6 +34,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import signal
 import socket
 import statistics
@@ -118,6 +124,54 @@ def measure_peers(db: Path) -> dict:
             for table in ("territory_peers", "indicator_peer_comparison")
         )
     return {"seconds": seconds, "peers": peers, "comparisons": comparisons}
+
+
+def measure_value_stages(db: Path) -> dict:
+    """The value stages (scripts/national_scale.py) recomputed on `db` in a child process: seconds
+    per stage, indicator values, peak RSS (MiB) of the child."""
+    child = subprocess.Popen(
+        [sys.executable, str(ROOT / "scripts" / "national_scale.py"), str(db)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    output = child.stdout.read()
+    _, status, usage = os.wait4(child.pid, 0)
+    if os.waitstatus_to_exitcode(status):
+        raise SystemExit(f"the value stages failed on {db}")
+    return {**json.loads(output), "peak_mib": usage.ru_maxrss / 1024}
+
+
+def measure_national_scale(folder: Path) -> tuple[dict, dict]:
+    """The value stages on the national build as it is, then on a copy made national-size with
+    SYNTHETIC observations (every series, 10 years: scripts/national_scale.py)."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from national_scale import densify
+
+    from etl.catalogue import load_catalogue
+    from etl.paths import default_catalogue
+
+    national = folder / f"{SYNTHETIC_BUILDS[-1][0]}.duckdb"
+    dense = folder / "national-size.duckdb"
+    shutil.copy(national, dense)
+    as_built = measure_value_stages(national)
+    observations = densify(dense, load_catalogue(default_catalogue()))
+    return as_built, {**measure_value_stages(dense), "observations": observations}
+
+
+def print_national_scale(as_built: dict, dense: dict, build_seconds: float, build_peak: float) -> None:
+    from national_scale import STAGES
+
+    print("value stages at national size (34,954 communes; SYNTHETIC observations: every series × 10 years):")
+    print(f"{'stage':14}{'as built':>12}{'national size':>16}")
+    for stage in STAGES:
+        print(f"{stage:14}{as_built['seconds'][stage]:>10.1f} s{dense['seconds'][stage]:>14.1f} s")
+    print(f"{'values':14}{as_built['values']:>12,}{dense['values']:>16,}")
+    print(f"{'peak RSS':14}{as_built['peak_mib']:>8.0f} MiB{dense['peak_mib']:>12.0f} MiB")
+    estimate = build_seconds - sum(as_built["seconds"].values()) + sum(dense["seconds"].values())
+    print(
+        f"national build at that size, estimated: {estimate:.0f} s (the FR build, {build_seconds:.0f} s, with its"
+        f" value stages replaced by the national-size ones); peak {max(build_peak, dense['peak_mib']):.0f} MiB"
+    )
 
 
 def measure_placebos(donors: int = 10, years: int = 12, runs: int = 20) -> float:
@@ -692,6 +746,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--switches", type=int, default=50)
     parser.add_argument("--territories-only", action="store_true", help="only the builds of each size of territory")
+    parser.add_argument(
+        "--scale",
+        choices=["national"],
+        help="national: also the value stages at national size (11 M+ values, SYNTHETIC), about 5 more minutes",
+    )
     load = parser.add_argument_group("load (--load: only this, about 7 minutes)")
     load.add_argument("--load", action="store_true", help="simulated users against `itdd serve` instead")
     load.add_argument("--users", type=int, default=50, help="think-time users")
@@ -712,6 +771,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         territories = measure_territories(Path(tmp))
         national_peers = measure_peers(Path(tmp) / f"{SYNTHETIC_BUILDS[-1][0]}.duckdb")
+        national_scale = measure_national_scale(Path(tmp)) if args.scale == "national" else None
     print("build of a territory (synthetic inputs: SYNTHETIC values in the producers' layouts, via --mirror):")
     print(f"{'territory':16}{'communes':>10}{'EPCI':>7}{'time':>10}{'peak RSS':>12}")
     for territory, communes, epci, seconds, peak_mib in territories:
@@ -720,6 +780,8 @@ def main() -> None:
         f"of which comparable territories at national size ({SYNTHETIC_BUILDS[-1][0]}): {national_peers['seconds']:.1f} s"
         f" ({national_peers['peers']:,} peer rows, {national_peers['comparisons']:,} comparisons)"
     )
+    if national_scale:
+        print_national_scale(*national_scale, *territories[-1][3:])
     print(
         f"a policy's effect (synthetic control + 10 placebos, SYNTHETIC panel): {measure_placebos() * 1000:.0f} ms each"
     )
