@@ -14,8 +14,6 @@ from dashboard.context import db
 from dashboard.i18n import normalise_lang, t
 from etl.progress import NO_TARGET_THRESHOLDS, TARGET_THRESHOLDS
 
-PATH = "/methode"
-
 REASON_CODES = (
     "fewer_than_two_points",
     "secret",
