@@ -81,12 +81,19 @@ def download_links(indicator_id: str, lang: str, level: str | None = None, year:
     return [html.Span(links, className="download-links"), html.Br(), html.Small(t("downloads_note", lang))]
 
 
+def source_title(row, lang: str) -> str:
+    """A source's title in `lang`: the English one on English pages (when the build has it), else
+    the French one, else its id."""
+    english = text(getattr(row, "title_en", None)) if lang == "en" else ""
+    return english or text(row.title, row.source_id)
+
+
 def source_item(row, lang: str) -> list:
     """'INSEE — <title linked> — licence : Licence Ouverte' for a row of the sources table."""
     licence = text(row.licence, t("footer_unknown_licence", lang))
     return [
         f"{text(row.producer)} — ",
-        html.A(text(row.title, row.source_id), href=text(row.url) or None),
+        html.A(source_title(row, lang), href=text(row.url) or None),
         f" — {labelled('footer_licence', licence, lang)}",
     ]
 

@@ -14,7 +14,7 @@ import shapely.geometry
 from dash import html
 
 from dashboard import queries, urls
-from dashboard.chrome import text
+from dashboard.chrome import source_title, text
 from dashboard.i18n import colon, t
 
 LOCATOR_SIZE = 220  # px, the longer side
@@ -102,7 +102,7 @@ def edition_block(database, level: str, code: str, lang: str) -> html.Section:
     for row in sources.itertuples():
         edition = text(row.edition)
         items.append(
-            f"{text(row.producer)} — {text(row.title, row.source_id)}"
+            f"{text(row.producer)} — {source_title(row, lang)}"
             + (f" ({t('sheet_edition', lang)} {edition})" if edition else "")
         )
     address = page_address(urls.portrait(level, code, lang))
