@@ -69,13 +69,14 @@ def download(file_name: str, level: str | None = None, year: int | None = None) 
     return with_query(path("download", file_name=file_name), "fr", niveau=level, annee=year)
 
 
-def _pattern(template: str) -> re.Pattern:
+def template_pattern(template: str) -> re.Pattern:
+    """A route template as a regular expression that matches a whole path, `<name>` groups included."""
     parts = re.split(r"<([^>]+)>", template)
     # Literal text at even positions, variable names at odd ones: each variable is one path segment.
     return re.compile("".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>[^/]+)" for i, p in enumerate(parts)) + "$")
 
 
-PATTERNS = {route: _pattern(template) for route, template in ROUTES.items()}
+PATTERNS = {route: template_pattern(template) for route, template in ROUTES.items()}
 
 
 def match(url: str) -> tuple[str, dict[str, str], dict[str, list[str]]] | None:
