@@ -20,10 +20,10 @@ import dash
 from dash import Input, Output, State, html
 from flask import Response, abort, request
 
-from dashboard import assessment, chrome, hardening, queries
+from dashboard import assessment, chrome, hardening, queries, urls
 from dashboard.caching import install_cache
 from dashboard.context import CONFIG_KEY, db, release_database, request_lang
-from dashboard.i18n import normalise_lang, t, with_query
+from dashboard.i18n import normalise_lang, t
 from dashboard.inputs import search_text
 from dashboard.pages import carte, comparer, home, indicateur, methode, not_found_404, territoire
 from etl import export
@@ -80,13 +80,13 @@ def _titled(tab: str | None = None) -> Callable[..., str]:
 
 def _register_pages(app: dash.Dash) -> None:
     pages = [
-        (home, {"path": home.PATH, "title": _titled(), "order": 0}),
-        (carte, {"path": carte.PATH, "title": _titled("carte"), "order": 1}),
-        (territoire, {"path_template": territoire.PATH_TEMPLATE, "title": _titled("portrait")}),
-        (indicateur, {"path_template": indicateur.PATH_TEMPLATE, "title": _titled("indicateur")}),
-        (comparer, {"path_template": comparer.PATH_TEMPLATE, "title": _titled("comparer")}),
-        (methode, {"path": methode.PATH, "title": _titled("methode"), "order": 2}),
-        (not_found_404, {"path": "/404", "title": _titled("404")}),
+        (home, {"path": urls.ROUTES["home"], "title": _titled(), "order": 0}),
+        (carte, {"path": urls.ROUTES["map"], "title": _titled("carte"), "order": 1}),
+        (territoire, {"path_template": urls.ROUTES["portrait"], "title": _titled("portrait")}),
+        (indicateur, {"path_template": urls.ROUTES["indicator"], "title": _titled("indicateur")}),
+        (comparer, {"path_template": urls.ROUTES["compare"], "title": _titled("comparer")}),
+        (methode, {"path": urls.ROUTES["method"], "title": _titled("methode"), "order": 2}),
+        (not_found_404, {"path": urls.ROUTES["not_found"], "title": _titled("404")}),
     ]
     for module, options in pages:
         dash.register_page(module.__name__, layout=_first_values(module.layout), **options)
@@ -147,7 +147,7 @@ def _register_shared_callbacks(app: dash.Dash) -> None:
         first = chrome.first_result(db().run(queries.territory_search_index), submitted)
         if first is None:
             return dash.no_update
-        return with_query(f"/territoire/{first['level']}/{first['code']}", normalise_lang(lang))
+        return urls.portrait(first["level"], first["code"], normalise_lang(lang))
 
 
 YEAR = re.compile(r"[0-9]{4}")  # ASCII digits only: str.isdigit() also accepts '²'
@@ -165,11 +165,8 @@ def download_filter(args: dict) -> tuple[str | None, int | None] | None:
     return level, int(year) if year else None
 
 
-DOWNLOAD_ROUTE = "/telecharger/<file_name>"  # <id>.csv, <id>-fr.csv, <id>.xlsx (etl.export.FORMATS)
-
-
 def _register_downloads(app: dash.Dash) -> None:
-    @app.server.route(DOWNLOAD_ROUTE)
+    @app.server.route(urls.ROUTES["download"])
     def _download(file_name: str):
         """One indicator's values (etl.export), optionally one level (niveau) and year (annee), in
         the format its name says: the open-data CSV, the French CSV or the workbook.

@@ -10,8 +10,9 @@ from __future__ import annotations
 import pandas as pd
 from dash import dcc, html
 
+from dashboard import urls
 from dashboard.formatting import format_number, format_value, is_missing
-from dashboard.i18n import colon, normalise_lang, t, with_query
+from dashboard.i18n import colon, normalise_lang, t
 from etl.progress import CATEGORIES  # the method's own list: one source of truth
 
 CONTEXT = "context"  # no category: a context indicator, growth shown without judgement
@@ -29,7 +30,6 @@ STYLE = {
     CONTEXT: ("◇", "#dadaeb", "#000000"),
     NOT_ASSESSED: ("–", "#f7f7f7", "#000000"),
 }
-METHOD_PATH = "/methode"
 ON_TRACK_RATE = 0.015  # without a target, on track from 1.5 % a year in the desired direction
 CAVEATS = ("incomplete_values", "target_reference_missing", "target_not_usable")
 REASON_ORDER = (
@@ -59,7 +59,7 @@ def labels_from(categories: pd.DataFrame) -> dict:
 
 
 def method_href(category: object, lang: str) -> str:
-    return with_query(METHOD_PATH, lang) + f"#{category_key(category)}"
+    return urls.method(lang, category_key(category))
 
 
 def badge(category: object, lang: str, labels: dict | None = None, title: str | None = None) -> dcc.Link:

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 import pandas as pd
 from dash import Input, Output, dcc, html
 
-from dashboard import queries
+from dashboard import queries, urls
 from dashboard.context import db
 from dashboard.i18n import labelled, other_lang, t, with_query
 from dashboard.inputs import search_text
@@ -47,9 +47,9 @@ def header(lang: str, params: dict) -> html.Header:
                 html.Ul(
                     [
                         html.Li(dcc.Link(t("nav_home", lang), href=with_query("/", lang))),
-                        html.Li(dcc.Link(t("nav_map", lang), href=with_query("/carte", lang))),
+                        html.Li(dcc.Link(t("nav_map", lang), href=urls.map_view(lang))),
                         html.Li(dcc.Link(t("nav_territory", lang), href=with_query("/", lang) + "#territoires")),
-                        html.Li(dcc.Link(t("nav_method", lang), href=with_query("/methode", lang))),
+                        html.Li(dcc.Link(t("nav_method", lang), href=urls.method(lang))),
                     ]
                 ),
                 **{"aria-label": "Navigation"},
@@ -75,10 +75,17 @@ def download_links(indicator_id: str, lang: str, level: str | None = None, year:
     with a note saying which is exact and which rounded."""
     links: list = []
     for fmt in export.FORMATS:
-        href = with_query(f"/telecharger/{export.file_name(indicator_id, fmt)}", "fr", niveau=level, annee=year)
+        href = urls.download(export.file_name(indicator_id, fmt), level, year)
         links += [" · "] if links else []
         links.append(html.A(t(f"download_{fmt}", lang), href=href, className="download", id=f"download-{fmt}"))
     return [html.Span(links, className="download-links"), html.Br(), html.Small(t("downloads_note", lang))]
+
+
+def source_title(row, lang: str) -> str:
+    """A source's title in `lang`: the English one on English pages (when the build has it), else
+    the French one, else its id."""
+    english = text(getattr(row, "title_en", None)) if lang == "en" else ""
+    return english or text(row.title, row.source_id)
 
 
 def source_item(row, lang: str) -> list:
@@ -86,7 +93,7 @@ def source_item(row, lang: str) -> list:
     licence = text(row.licence, t("footer_unknown_licence", lang))
     return [
         f"{text(row.producer)} — ",
-        html.A(text(row.title, row.source_id), href=text(row.url) or None),
+        html.A(source_title(row, lang), href=text(row.url) or None),
         f" — {labelled('footer_licence', licence, lang)}",
     ]
 
@@ -177,7 +184,7 @@ def territory_results(index: pd.DataFrame, text: str, lang: str, href=None) -> l
     found = search_territories(index, text)
     if found.empty:
         return [html.Li(t("territory_no_match", lang, text=text))]
-    href = href or (lambda level, code: with_query(f"/territoire/{level}/{code}", lang))
+    href = href or (lambda level, code: urls.portrait(level, code, lang))
     return [
         html.Li([dcc.Link(r.name, href=href(r.level, r.code)), match_note(r.kind, r.term, r.level, lang)])
         for r in found.itertuples()
@@ -209,7 +216,7 @@ def submitted_text(app, input_id: str, store_id: str) -> None:
 
 
 def territory_link(level: str, code: str, name: str, lang: str) -> dcc.Link:
-    return dcc.Link(name, href=with_query(f"/territoire/{level}/{code}", lang))
+    return dcc.Link(name, href=urls.portrait(level, code, lang))
 
 
 def not_found(lang: str, params: dict, what: str, choices: list[tuple[str, str]]) -> html.Div:

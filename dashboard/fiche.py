@@ -13,9 +13,9 @@ import shapely
 import shapely.geometry
 from dash import html
 
-from dashboard import queries
-from dashboard.chrome import text
-from dashboard.i18n import colon, t, with_query
+from dashboard import queries, urls
+from dashboard.chrome import source_title, text
+from dashboard.i18n import colon, t
 
 LOCATOR_SIZE = 220  # px, the longer side
 LOCATOR_TOLERANCE = 0.004  # degrees: a locator needs no more detail (about 400 m)
@@ -102,10 +102,10 @@ def edition_block(database, level: str, code: str, lang: str) -> html.Section:
     for row in sources.itertuples():
         edition = text(row.edition)
         items.append(
-            f"{text(row.producer)} — {text(row.title, row.source_id)}"
+            f"{text(row.producer)} — {source_title(row, lang)}"
             + (f" ({t('sheet_edition', lang)} {edition})" if edition else "")
         )
-    address = page_address(with_query(f"/territoire/{level}/{code}", lang))
+    address = page_address(urls.portrait(level, code, lang))
     return html.Section(
         [
             html.H2(t("fiche_edition_title", lang)),

@@ -18,6 +18,8 @@ import dash
 from dash.exceptions import DependencyException
 from flask import Response, abort, request
 
+from dashboard.urls import template_pattern
+
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1_000_000  # a callback body is a few kB; the largest (a map view) far below this
@@ -208,20 +210,13 @@ def content_disposition(filename: str) -> str:
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
-def _template_pattern(template: str) -> re.Pattern:
-    parts = re.split(r"<([^>]+)>", template.strip("/"))
-    # Literal text at even positions, variable names at odd ones: each variable is one path segment.
-    regex = "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>[^/]+)" for i, p in enumerate(parts))
-    return re.compile(f"^{regex}$")
-
-
 def match_page(path: str, registry: dict | None = None) -> tuple[dict | None, dict]:
     """The registered Dash page a path shows, with its path variables; (None, {}) for none."""
     wanted = path.strip("/")
     for page in (dash.page_registry if registry is None else registry).values():
         template = page.get("path_template")
         if template:
-            found = _template_pattern(template).match(wanted)
+            found = template_pattern(template.strip("/")).match(wanted)
             if found:
                 return page, found.groupdict()
         elif wanted == page["path"].strip("/"):

@@ -79,10 +79,10 @@ def indicator_values(con: duckdb.DuckDBPyConnection, indicator_id: str, level: s
 
 
 def list_sources(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Sources that went into this build, for attribution (producer, title, url, licence)."""
+    """Sources that went into this build, for attribution (producer, title in French and English, url, licence)."""
+    columns = _present(con, "sources", ["source_id", "producer", "title", "title_en", "url", "licence"])
     return con.execute(
-        "SELECT source_id, producer, title, url, licence FROM sources "
-        "WHERE source_id IN (SELECT source_id FROM provenance) ORDER BY source_id"
+        f"SELECT {columns} FROM sources WHERE source_id IN (SELECT source_id FROM provenance) ORDER BY source_id"
     ).df()
 
 
@@ -331,9 +331,10 @@ def indicator_table(con: duckdb.DuckDBPyConnection, indicator_id: str) -> pd.Dat
 def all_sources(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Every declared source with its latest fetch (NULL when it did not go into the build),
     its edition and whether its layout was checked on a real file (`verified`)."""
+    title_en = "s.title_en" if "title_en" in _columns(con, "sources") else "NULL AS title_en"  # an older build
     return con.execute(
-        """
-        SELECT s.source_id, s.producer, s.title, s.url, s.licence, max(p.fetched_at) AS fetched_at,
+        f"""
+        SELECT s.source_id, s.producer, s.title, {title_en}, s.url, s.licence, max(p.fetched_at) AS fetched_at,
                s.edition, s.verified_sha256 IS NOT NULL OR s.from_snapshot AS verified
         FROM sources AS s LEFT JOIN provenance AS p USING (source_id)
         GROUP BY ALL ORDER BY s.source_id

@@ -24,18 +24,18 @@ from concurrent.futures import ProcessPoolExecutor
 from importlib import resources
 from itertools import repeat
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import dash
 import pandas as pd
 import plotly.io
 from dash import dcc, html
 
-from dashboard import assessment, figures, queries
+from dashboard import assessment, figures, queries, urls
 from dashboard.app import create_app, page_title
 from dashboard.chrome import label, scroll_region, shell
 from dashboard.context import CONFIG_KEY, db
-from dashboard.i18n import FINALITIES, t, with_query
+from dashboard.i18n import FINALITIES, t
 from dashboard.pages import carte, home, indicateur, methode, not_found_404, territoire
 from dashboard.search import ABBREVIATIONS, LEVEL_RANK, normalise
 from etl.publish import DATA_DIR
@@ -95,32 +95,29 @@ class FrozenDatabase(queries.Database):
         return found.copy() if isinstance(found, pd.DataFrame) else copy.deepcopy(found)
 
 
+# The site's file for each route of the app (urls.ROUTES); a route not listed has no file.
+SITE_FILES = {
+    "home": "index.html",
+    "map": "carte.html",
+    "method": "methode.html",
+    "indicator": "indicateur/{indicator_id}.html",
+    "portrait": "territoire/{level}/{code}.html",
+    "download": DATA_DIR + "/{file_name}",
+}
+
+
 def file_path(href: str) -> tuple[str, str] | None:
     """The site file (and fragment) for one of the app's URLs; None for an outside link."""
     parts = urlsplit(href)
     if parts.scheme or parts.netloc or not parts.path.startswith("/"):
         return None
-    query = parse_qs(parts.query)
-    segments = [s for s in parts.path.split("/") if s]
-    fragment = parts.fragment
-    match segments:
-        case []:
-            target = "index.html"
-        case ["carte"] if query.get("indicateur"):
-            target, fragment = f"indicateur/{query['indicateur'][0]}.html", "carte"
-        case ["carte"]:
-            target = "carte.html"
-        case ["indicateur", indicator_id]:
-            target = f"indicateur/{indicator_id}.html"
-        case ["territoire", level, code]:
-            target = f"territoire/{level}/{code}.html"
-        case ["telecharger", name]:
-            target = f"{DATA_DIR}/{name}"
-        case [page]:
-            target = f"{page}.html"
-        case _:
-            target = "index.html"
-    return target, fragment
+    route, values, query = urls.match(href) or ("", {}, {})
+    if route == "map" and query.get("indicateur"):
+        return f"indicateur/{query['indicateur'][0]}.html", "carte"
+    if route in SITE_FILES:
+        return SITE_FILES[route].format(**values), parts.fragment
+    segments = [s for s in parts.path.split("/") if s]  # a page of the site alone (territoires)
+    return (f"{segments[0]}.html" if len(segments) == 1 else "index.html"), parts.fragment
 
 
 def relative_link(href: str, page: str) -> str:
@@ -253,7 +250,7 @@ def map_block(database, indicator_id: str, page: str) -> html.Section | None:
     catalogue = database.run(queries.list_indicators)
     state = carte.state_for(database, view, LANG)
     figure = figures.map_figure(database.geojson(view["level"]), state)
-    figure["data"][0]["geojson"] = relative_link(f"/telecharger/territoires-{view['level']}.geojson", page)
+    figure["data"][0]["geojson"] = relative_link(urls.download(f"territoires-{view['level']}.geojson"), page)
     caption = carte.caption(view, catalogue, LANG)
     rows, _, _ = carte.table_rows(state, view, "rank", False, 0, LANG, page_size=len(state["codes"]) or 1)
     return html.Section(
@@ -291,7 +288,7 @@ def map_page(database) -> html.Div:
     indicator's map, each on its sheet (the site has no server to switch values)."""
     view, _ = carte.resolve(database)
     maps = [
-        html.Li(dcc.Link(label(r, LANG), href=with_query("/carte", LANG, indicateur=r.indicator_id)))
+        html.Li(dcc.Link(label(r, LANG), href=urls.map_view(LANG, indicateur=r.indicator_id)))
         for r in database.run(queries.list_indicators).itertuples()
         if (view is None or r.indicator_id != view["indicator"]) and carte.found(database, r.indicator_id)
     ]
@@ -315,7 +312,7 @@ def locator_block(database, level: str, code: str, page: str) -> html.Section | 
     shown = {"type": "FeatureCollection", "features": [f for f in geojson["features"] if f["id"] in codes]}
     trace = {
         "type": "choroplethmap",
-        "geojson": relative_link(f"/telecharger/territoires-{level}.geojson", page),
+        "geojson": relative_link(urls.download(f"territoires-{level}.geojson"), page),
         "featureidkey": "id",
         "locations": codes,
         "z": [1 if c == code else 0 for c in codes],
@@ -379,7 +376,7 @@ def territories_index(database) -> html.Div:
                     html.H2(t(f"level_{level}", LANG)),  # as written: "Intercommunalités (EPCI)"
                     html.Ul(
                         [
-                            html.Li(dcc.Link(f"{r.name} ({r.code})", href=f"/territoire/{level}/{r.code}"))
+                            html.Li(dcc.Link(f"{r.name} ({r.code})", href=urls.portrait(level, r.code, LANG)))
                             for r in found.itertuples()
                         ],  # fmt: skip
                         className="territory-index",

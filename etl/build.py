@@ -441,6 +441,7 @@ def _write_catalogue(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, depar
                 "source_id": s.id,
                 "producer": s.producer,
                 "title": s.title,
+                "title_en": s.title_en,
                 # one file, or a per-département URL (several files): its page, else its pattern
                 "url": _shown_url(s, departements),
                 "licence": s.licence,

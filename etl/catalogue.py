@@ -45,6 +45,13 @@ class Text(Strict):
     en: str | None = None
 
 
+class Bilingual(Strict):
+    """A text that English pages need as much as French ones: both languages, neither empty."""
+
+    fr: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+
 class Member(Strict):
     """A file inside a zip and the level of its rows; `code` replaces the file's own code
     where it is not ours (INSEE's METRO file codes France métropolitaine as "1")."""
@@ -101,6 +108,7 @@ class Source(Strict):
     id: str = Field(pattern=NAME.pattern)
     producer: str
     title: str
+    title_en: str = Field(min_length=1)  # the title on English pages
     licence: str
     page: str | None = None  # the producer's page for people; never fetched
     # Downloaded over http(s) only: a local file is read through `--mirror`, never named here.
@@ -375,7 +383,7 @@ class Indicator(Strict):
     levels: list[Level]
     target: Target | None = None
     definition: Text
-    limits: Text | None = None
+    limits: Bilingual | None = None  # shown on the sheet in the page's language
 
     _default_decimals = model_validator(mode="before")(_with_decimals)
 

@@ -13,6 +13,7 @@ SOURCE = {
     "id": "synthetic",
     "producer": "tests",
     "title": "synthetic values",
+    "title_en": "synthetic values",
     "licence": "none",
     "snapshot": "x.csv",
     "format": "csv",

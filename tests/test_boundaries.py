@@ -21,6 +21,7 @@ BOUNDARIES = {
     "id": "ign_contours_2018",
     "producer": "IGN (Admin Express COG 2018), via france-geojson",
     "title": "Contours des communes de la Gironde, 2018",
+    "title_en": "Outlines of the municipalities of Gironde, 2018",
     "licence": "Licence Ouverte / Etalab 2.0",
     "url": f"https://{GIRONDE_2018}",
     "format": "geojson",

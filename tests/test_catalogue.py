@@ -118,7 +118,16 @@ def test_composite_leaves_room_with_checked_components(tmp_path):
 
 
 def _source(**fields) -> dict:
-    return {"id": "s", "producer": "p", "title": "t", "licence": "l", "url": "https://h/x", "variables": {}, **fields}
+    return {
+        "id": "s",
+        "producer": "p",
+        "title": "t",
+        "title_en": "t",
+        "licence": "l",
+        "url": "https://h/x",
+        "variables": {},
+        **fields,
+    }
 
 
 @pytest.mark.parametrize(
@@ -180,3 +189,18 @@ def test_broken_catalogues_stop_the_cli_cleanly_and_touch_nothing(tmp_path, offl
         assert not isinstance(built.exception, Exception) or isinstance(built.exception, SystemExit), path.name
     assert db.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["itdd.duckdb"]  # no staging file left
+
+
+def test_english_pages_get_each_source_title_and_limit_in_english(tmp_path) -> None:
+    raw = yaml.safe_load((ROOT / "indicators.yaml").read_text())
+    del raw["sources"][0]["title_en"]
+    raw["indicators"][0]["limits"] = {"fr": "Indicateur de contexte."}
+    raw["indicators"][1]["limits"]["en"] = ""
+    with pytest.raises(CatalogueError) as caught:
+        parse_catalogue(raw, tmp_path / "x.yaml")
+    for message in (
+        "sources[0] (insee_mouvements_communes).title_en: Field required",
+        "indicators[0] (population).limits.en: Field required",
+        "indicators[1] (densite_population).limits.en: String should have at least 1 character",
+    ):
+        assert message in caught.value.errors, caught.value.errors

@@ -275,17 +275,17 @@ def english_phrases() -> set[str]:
     return {p for p in parts if len(p) >= 12 and " " in p and p not in french}
 
 
-@pytest.mark.parametrize(
-    ("module", "params"),
-    [
-        ("home", {}),
-        ("carte", {"indicateur": "taux_pauvrete"}),
-        ("territoire", {"level": "commune", "code": "33063"}),
-        ("indicateur", {"indicator_id": "taux_pauvrete"}),
-        ("methode", {}),
-        ("comparer", {"level": "commune", "code": "33063", "level2": "epci", "code2": "243300316"}),
-    ],
-)
+PAGES = [
+    ("home", {}),
+    ("carte", {"indicateur": "taux_pauvrete"}),
+    ("territoire", {"level": "commune", "code": "33063"}),
+    ("indicateur", {"indicator_id": "taux_pauvrete"}),
+    ("methode", {}),
+    ("comparer", {"level": "commune", "code": "33063", "level2": "epci", "code2": "243300316"}),
+]
+
+
+@pytest.mark.parametrize(("module", "params"), PAGES)
 def test_no_english_on_a_french_page(app, module: str, params: dict) -> None:
     import importlib
 
@@ -295,3 +295,45 @@ def test_no_english_on_a_french_page(app, module: str, params: dict) -> None:
     phrases = english_phrases()
     assert [p for p in phrases if p in english]  # the check sees English where there is some
     assert [p for p in phrases if p in french] == []
+
+
+def french_phrases(catalogue) -> set[str]:
+    """The French texts' fixed parts that English never uses, and the catalogue's French source
+    titles and limits, each of which has its English twin."""
+    import re
+
+    from dashboard.i18n import TEXT
+
+    english = "\n".join(TEXT["en"].values())
+    parts = {p.strip() for text in TEXT["fr"].values() for p in re.split(r"\{[^}]*\}", text)}
+    own = {p for p in parts if len(p) >= 12 and " " in p and p not in english}
+    limits = {i.limits.fr for i in catalogue.indicators if i.limits}
+    return own | {s.title for s in catalogue.sources} | limits
+
+
+def french_units(catalogue, text: str) -> list[str]:
+    """The catalogue's French units (those English writes otherwise) found as words in `text`."""
+    import re
+
+    from dashboard.i18n import UNITS_EN
+
+    units = {i.unit for i in catalogue.indicators if UNITS_EN.get(i.unit, i.unit) != i.unit}
+    return [u for u in units if re.search(rf"(?<![\w-]){re.escape(u)}(?!\w)", text)]
+
+
+@pytest.mark.parametrize(("module", "params"), [*PAGES, ("indicateur", {"indicator_id": "population"})])
+def test_no_french_on_an_english_page(app, catalogue, module: str, params: dict) -> None:
+    import importlib
+
+    layout = importlib.import_module(f"dashboard.pages.{module}").layout
+    with app.server.test_request_context():
+        french, english = (visible_text(layout(lang=lang, **params)) for lang in ("fr", "en"))
+    phrases = french_phrases(catalogue)
+    assert [p for p in phrases if p in french]  # the check sees French where there is some
+    assert [p for p in phrases if p in english] == []
+    assert french_units(catalogue, english) == []
+
+
+def test_the_unit_check_reads_words(catalogue) -> None:
+    assert sorted(french_units(catalogue, "1 200 habitants, 3 % par an")) == ["% par an", "habitants"]
+    assert french_units(catalogue, "1,200 inhabitants, 3 % a year") == []

@@ -10,14 +10,13 @@ sends a `Patch` with the values only. Changing level redraws the geometry.
 from __future__ import annotations
 
 import math
-from urllib.parse import quote
 
 import pandas as pd
 import shapely.geometry
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 from flask import abort, jsonify
 
-from dashboard import assessment, figures, peers, queries
+from dashboard import assessment, figures, peers, queries, urls
 from dashboard.chrome import (
     download_links,
     label,
@@ -36,7 +35,7 @@ from dashboard.i18n import normalise_lang, t, unit_in, with_query
 from dashboard.inputs import has_types, is_text, optional_number, optional_text, search_text
 from dashboard.search import nearest, normalise, search_territories
 
-PATH = "/carte"
+PATH = urls.ROUTES["map"]
 PAGE_SIZE = 20
 SORT_COLUMNS = ("name", "value", "rank", "change")
 COLOURS = {
@@ -187,9 +186,7 @@ def table_rows(
         rows.append(
             html.Tr(
                 [
-                    html.Th(
-                        dcc.Link(r.name, href=with_query(f"/territoire/{view['level']}/{r.code}", lang)), scope="row"
-                    ),
+                    html.Th(dcc.Link(r.name, href=urls.portrait(view["level"], r.code, lang)), scope="row"),
                     html.Td(r.code),
                     html.Td(format_value(r.value, view["unit"], lang, view.get("decimals"), fixed=True)),
                     html.Td("–" if pd.isna(r.rank) else int(r.rank)),
@@ -339,7 +336,7 @@ def layout(
                 " ",
                 dcc.Link(
                     t("see_sheet", lang),
-                    href=with_query(f"/indicateur/{view['indicator']}", lang),
+                    href=urls.indicator(view["indicator"], lang),
                     id="map-sheet-link",
                 ),
             ],
@@ -447,7 +444,7 @@ def focus(database, trigger, submitted, level, lang):
     patch = figures.focus_patch(database.geojson(level), row["code"])
     if patch is None:
         return no_update, no_update
-    portrait = dcc.Link(t("focus_open", lang), href=with_query(f"/territoire/{level}/{row['code']}", lang))
+    portrait = dcc.Link(t("focus_open", lang), href=urls.portrait(level, row["code"], lang))
     return patch, [t("focus_done", lang, name=row["name"]), " ", portrait]
 
 
@@ -571,7 +568,7 @@ def register_callbacks(app) -> None:
             return no_update, no_update  # the results were redrawn, nothing was pressed
         return focus(db(), trigger, submitted, level, lang)
 
-    @app.server.route("/carte/noms/<level>.json")
+    @app.server.route(urls.ROUTES["map_names"])
     def _names(level: str):
         """The label points of a level's territories (fetched by assets/map.js when zoomed in)."""
         database = db()
@@ -634,7 +631,7 @@ def switch(trigger, indicator, level, year, classes, drawn_level, lang, colour=N
         legend(state, view, lang),
         with_query("", lang, **url_params(view)),
         downloads(view, lang),
-        with_query(f"/indicateur/{view['indicator']}", lang),
+        urls.indicator(view["indicator"], lang),
         _class_options(view, lang),
     )
 
@@ -684,4 +681,4 @@ def portrait_href(click, view, lang):
     location = point.get("location") if isinstance(point, dict) else None
     if not (is_text(location) and location and has_types(view, {"level": (str,)})):
         return no_update
-    return with_query(f"/territoire/{quote(view['level'], safe='')}/{quote(location, safe='')}", normalise_lang(lang))
+    return urls.portrait(view["level"], location, normalise_lang(lang))

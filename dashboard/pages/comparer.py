@@ -9,14 +9,13 @@ import math
 import pandas as pd
 from dash import dcc, html
 
-from dashboard import assessment, queries
+from dashboard import assessment, queries, urls
 from dashboard.chrome import label, not_found, scroll_region, shell, territory_link, text
 from dashboard.context import db
 from dashboard.formatting import annual_growth, format_difference, format_value, is_missing, trend_words
-from dashboard.i18n import FINALITIES, finality_label, normalise_lang, t, with_query
+from dashboard.i18n import FINALITIES, finality_label, normalise_lang, t
 from dashboard.search import nearest
 
-PATH_TEMPLATE = "/comparer/<level>/<code>/<level2>/<code2>"
 SAME_PACE = 0.1  # points of annual growth: closer than this, the two improve at the same pace
 
 
@@ -109,7 +108,7 @@ def comparison_table(catalogue, values, sides, progress, lang, labels) -> list:
                 html.Th(
                     dcc.Link(
                         label(row, lang),
-                        href=with_query(f"/indicateur/{row.indicator_id}", lang, territoires=f"{l1}:{c1},{l2}:{c2}"),
+                        href=urls.indicator(row.indicator_id, lang, f"{l1}:{c1},{l2}:{c2}"),
                     ),
                     scope="row",
                 ),  # fmt: skip
@@ -154,7 +153,7 @@ def _not_found(database, lang: str, params: dict, sides: list[tuple[str, str]]) 
     pool = territories[territories["level"] == level]
     pool = pool if not pool.empty else territories
     close = pool.set_index("code").loc[nearest(pool["code"].tolist(), str(code))].reset_index()
-    links = [(f"{r.name} ({r.code})", with_query(f"/territoire/{r.level}/{r.code}", lang)) for r in close.itertuples()]
+    links = [(f"{r.name} ({r.code})", urls.portrait(r.level, r.code, lang)) for r in close.itertuples()]
     return not_found(lang, params, t("nf_territory", lang, value=f"{level}/{code}"), links)
 
 
@@ -186,6 +185,6 @@ def layout(level=None, code=None, level2=None, code2=None, lang: str = "fr", **p
         ),
         html.P(t("compare_intro", lang), className="muted"),
         *(comparison_table(catalogue, values, sides, progress, lang, labels) or [html.P(t("no_value", lang))]),
-        html.P(html.A(t("compare_swap", lang), href=with_query(f"/comparer/{level2}/{code2}/{level}/{code}", lang))),
+        html.P(html.A(t("compare_swap", lang), href=urls.compare((level2, code2), (level, code), lang))),
     ]
     return shell(lang, params, children, "compare")

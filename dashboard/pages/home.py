@@ -5,16 +5,15 @@ from __future__ import annotations
 import pandas as pd
 from dash import Input, Output, State, dcc, html, no_update
 
-from dashboard import assessment, queries
+from dashboard import assessment, queries, urls
 from dashboard.chrome import label, search_box, shell, territory_link, territory_search, text
 from dashboard.context import db
 from dashboard.formatting import format_value, trend_sentence
 from dashboard.gaps import gap_reason, gap_text
-from dashboard.i18n import FINALITIES, finality_label, normalise_lang, place_names, t, with_query
+from dashboard.i18n import FINALITIES, finality_label, normalise_lang, place_names, t
 from dashboard.inputs import search_text
 from dashboard.search import search_indicators
 
-PATH = "/"
 N_LARGEST = 6
 N_HEADLINE = 8
 
@@ -44,7 +43,7 @@ def headline(
         cards.append(
             html.Li(
                 [
-                    dcc.Link(label(row, lang), href=with_query(f"/indicateur/{row.indicator_id}", lang)),
+                    dcc.Link(label(row, lang), href=urls.indicator(row.indicator_id, lang)),
                     html.Strong(format_value(last["value"], text(row.unit), lang), className="headline-value"),
                     html.Span(f"{t('year', lang)} {int(last['year'])}", className="headline-year"),
                     html.Span(trend_sentence(series, text(row.unit), lang), className="headline-trend"),
@@ -69,9 +68,9 @@ def catalogue_sections(catalogue: pd.DataFrame, lang: str, gaps: dict | None = N
     for finality, rows in sorted(catalogue.groupby("finality", dropna=False), key=lambda g: order.get(g[0], 99)):
         items = []
         for row in rows.itertuples():
-            link = dcc.Link(label(row, lang), href=with_query(f"/indicateur/{row.indicator_id}", lang))
+            link = dcc.Link(label(row, lang), href=urls.indicator(row.indicator_id, lang))
             extra = (
-                [" — ", dcc.Link(t("see_map", lang), href=with_query("/carte", lang, indicateur=row.indicator_id))]
+                [" — ", dcc.Link(t("see_map", lang), href=urls.map_view(lang, indicateur=row.indicator_id))]
                 if row.has_values
                 else [html.Span(f" ({why_empty(row, gaps or {}, lang)})", className="muted")]
             )

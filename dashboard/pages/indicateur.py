@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from dash import Input, Output, State, dcc, html, no_update
 
-from dashboard import assessment, figures, queries
+from dashboard import assessment, figures, queries, urls
 from dashboard.chrome import data_table, download_links, label, metadata, not_found, shell, source_item, text
 from dashboard.context import db
 from dashboard.formatting import format_number, format_value, is_missing
@@ -15,7 +15,6 @@ from dashboard.inputs import is_text, text_list
 from dashboard.peers import peer_line
 from dashboard.search import nearest
 
-PATH_TEMPLATE = "/indicateur/<indicator_id>"
 MAX_TERRITORIES = 8
 
 
@@ -189,7 +188,7 @@ def composite_block(database, indicator_id: str, keys: list[str], row, lang: str
             [
                 t("composite_method", lang),
                 " ",
-                dcc.Link(t("method_composite_link", lang), href=with_query("/methode", lang) + "#composite"),
+                dcc.Link(t("method_composite_link", lang), href=urls.method(lang, "composite")),
             ]
         ),
     ]
@@ -283,7 +282,7 @@ def layout(indicator_id: str | None = None, lang: str = "fr", territoires: str |
     ids = catalogue["indicator_id"].tolist()
     labels = {r.indicator_id: label(r, lang) for r in catalogue.itertuples()}
     if indicator_id not in ids:
-        links = [(labels[c], with_query(f"/indicateur/{c}", lang)) for c in nearest(ids, str(indicator_id))]
+        links = [(labels[c], urls.indicator(c, lang)) for c in nearest(ids, str(indicator_id))]
         return not_found(lang, params, t("nf_indicator", lang, value=indicator_id), links)
     row = next(catalogue[catalogue["indicator_id"] == indicator_id].itertuples())
     meta = metadata(row)
@@ -298,7 +297,7 @@ def layout(indicator_id: str | None = None, lang: str = "fr", territoires: str |
         _definition_list(row, meta, sources, labels, lang),
         html.P(
             [
-                dcc.Link(t("see_map", lang), href=with_query("/carte", lang, indicateur=indicator_id)),
+                dcc.Link(t("see_map", lang), href=urls.map_view(lang, indicateur=indicator_id)),
                 " — ",
                 *download_links(indicator_id, lang),
             ],

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dash import html
 
+from dashboard import urls
 from dashboard.chrome import not_found
-from dashboard.i18n import normalise_lang, t, with_query
+from dashboard.i18n import normalise_lang, t
 
 
 def found(_database, **_params) -> bool:
@@ -15,5 +16,5 @@ def found(_database, **_params) -> bool:
 
 def layout(lang: str = "fr", **params) -> html.Div:
     lang = normalise_lang(lang)
-    choices = [(t("nav_home", lang), with_query("/", lang)), (t("nav_map", lang), with_query("/carte", lang))]
+    choices = [(t("nav_home", lang), urls.home(lang)), (t("nav_map", lang), urls.map_view(lang))]
     return not_found(lang, {**params, "lang": lang}, t("nf_page", lang), choices)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from dash import Input, Output, State, dcc, html, no_update
 
-from dashboard import assessment, chrome, fiche, figures, queries
+from dashboard import assessment, chrome, fiche, figures, queries, urls
 from dashboard.chrome import (
     data_table,
     label,
@@ -22,12 +22,10 @@ from dashboard.chrome import (
 from dashboard.context import db
 from dashboard.formatting import format_number, format_value, is_missing, trend_words
 from dashboard.gaps import gap_cell, gap_reason, gap_text
-from dashboard.i18n import FINALITIES, colon, finality_label, normalise_lang, t, with_query
+from dashboard.i18n import FINALITIES, colon, finality_label, normalise_lang, t
 from dashboard.inputs import has_types, search_text
 from dashboard.peers import peer_line, policy_figure, policy_sentence
 from dashboard.search import nearest
-
-PATH_TEMPLATE = "/territoire/<level>/<code>"
 
 
 def reference_columns(refs: pd.DataFrame) -> list[list]:
@@ -100,7 +98,7 @@ def indicator_row(
     spark = figures.sparkline_svg([v for _, (v, _) in own])
     cells = [
         html.Th(
-            dcc.Link(label(row, lang), href=with_query(f"/indicateur/{row.indicator_id}", lang, territoires=key)),
+            dcc.Link(label(row, lang), href=urls.indicator(row.indicator_id, lang, key)),
             scope="row",
         ),
         html.Td(  # one column for the value and its trend: the references and verdicts need the room
@@ -140,7 +138,7 @@ def without_values(rows, values: pd.DataFrame, level: str, gaps: dict, lang: str
             continue
         found = statuses.get(row.indicator_id, set())
         reason, sources = gap_reason(gaps, row.indicator_id, level, text(row.levels).split(","), found)
-        link = dcc.Link(label(row, lang), href=with_query(f"/indicateur/{row.indicator_id}", lang))
+        link = dcc.Link(label(row, lang), href=urls.indicator(row.indicator_id, lang))
         items.append(html.Li([link, f"{colon(lang)}{gap_text(reason, sources, lang)}"]))
     if not items:
         return None
@@ -311,9 +309,7 @@ def _not_found(lang: str, params: dict, level: str, code: str) -> html.Div:
         by_code = pool.set_index("code").loc[wanted].reset_index()
     if level not in queries.LEVEL_ORDER:
         by_code = territories[territories["code"] == code] if (territories["code"] == code).any() else by_code
-    links = [
-        (f"{r.name} ({r.code})", with_query(f"/territoire/{r.level}/{r.code}", lang)) for r in by_code.itertuples()
-    ]
+    links = [(f"{r.name} ({r.code})", urls.portrait(r.level, r.code, lang)) for r in by_code.itertuples()]
     return not_found(lang, params, t("nf_territory", lang, value=f"{level}/{code}"), links)
 
 
@@ -427,7 +423,7 @@ def layout(level: str | None = None, code: str | None = None, lang: str = "fr", 
         html.P(
             [
                 t("status_note", lang) + " " if status else "",
-                dcc.Link(t("method_link", lang), href=with_query("/methode", lang), id="method-link"),
+                dcc.Link(t("method_link", lang), href=urls.method(lang), id="method-link"),
             ],
             className="muted",
         )
@@ -479,7 +475,7 @@ def compare_links(database, level: str, code: str, refs: pd.DataFrame, lang: str
 
 
 def compare_href(level: str, code: str, other_level: str, other_code: str, lang: str) -> str:
-    return with_query(f"/comparer/{level}/{code}/{other_level}/{other_code}", lang)
+    return urls.compare((level, code), (other_level, other_code), lang)
 
 
 def compare_results(index: pd.DataFrame, origin: dict, text: str, lang: str) -> list:
