@@ -24,8 +24,8 @@ import pandas as pd
 
 from dashboard import search
 from dashboard.collation import french_key
-from etl.catalogue import Level
 from etl.sql import literal
+from itdd.model import LEVELS, sql_level_list
 
 log = logging.getLogger(__name__)
 
@@ -226,7 +226,7 @@ def territory_values(con: duckdb.DuckDBPyConnection, territories: list[tuple[str
     ).df()
 
 
-LEVEL_ORDER = tuple(level.value for level in Level)  # commune up to France
+LEVEL_ORDER = LEVELS  # commune up to France
 
 
 def reference_territories(con: duckdb.DuckDBPyConnection, level: str, code: str) -> pd.DataFrame:
@@ -235,11 +235,12 @@ def reference_territories(con: duckdb.DuckDBPyConnection, level: str, code: str)
 
     An EPCI's département is the one of most of its member communes.
     """
+    above = LEVELS[1:]  # every level above the commune
     return con.execute(
-        """
+        f"""
         WITH parents AS (
             SELECT parent_level AS level, parent_code AS code FROM territory_links
-            WHERE child_level = $1 AND child_code = $2 AND parent_level IN ('epci', 'departement', 'region', 'france')
+            WHERE child_level = $1 AND child_code = $2 AND list_contains({sql_level_list(above)}, parent_level)
             UNION
             SELECT * FROM (
                 SELECT d.parent_level, d.parent_code FROM territory_links AS m
@@ -252,7 +253,7 @@ def reference_territories(con: duckdb.DuckDBPyConnection, level: str, code: str)
         )
         SELECT p.level, p.code, coalesce(t.name, p.code) AS name
         FROM parents AS p LEFT JOIN territories AS t USING (level, code)
-        ORDER BY list_position(['epci', 'departement', 'region', 'france'], p.level), p.code = 'METRO'
+        ORDER BY list_position({sql_level_list(above)}, p.level), p.code = 'METRO'
         """,
         [level, code],
     ).df()
@@ -316,13 +317,13 @@ def epcis_of_departement(con: duckdb.DuckDBPyConnection, departement: str) -> li
 def indicator_table(con: duckdb.DuckDBPyConnection, indicator_id: str) -> pd.DataFrame:
     """Every value of one indicator, all levels and years (for downloads)."""
     return con.execute(
-        """
+        f"""
         SELECT v.level, v.code, coalesce(t.name, v.code) AS name, v.year, v.value,
                v.numerator, v.denominator, v.status
         FROM indicator_values AS v
         LEFT JOIN territories AS t ON t.level = v.level AND t.code = v.code
         WHERE v.indicator_id = ?
-        ORDER BY list_position(['commune', 'epci', 'departement', 'region', 'france'], v.level), v.code, v.year
+        ORDER BY list_position({sql_level_list()}, v.level), v.code, v.year
         """,
         [indicator_id],
     ).df()

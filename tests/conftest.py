@@ -83,7 +83,7 @@ def published(tmp_path_factory, offline_db) -> Path:
     """`itdd publish` of the offline build, once per test session (about a minute)."""
     from typer.testing import CliRunner
 
-    from etl.cli import app
+    from itdd.cli import app
 
     out = tmp_path_factory.mktemp("publish") / "site"
     result = CliRunner().invoke(app, ["publish", "--db", str(offline_db), "--out", str(out)])

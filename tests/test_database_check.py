@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from etl.build import database_problem
-from etl.cli import app
+from itdd.cli import app
 
 
 @pytest.fixture(scope="module")
