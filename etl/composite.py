@@ -213,7 +213,7 @@ def compute_composite(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, indi
     index, contributions, bounds = composite_frame(
         values,
         parts,
-        reference_period=tuple(norm.reference_period) if norm else None,
+        reference_period=norm.reference_period if norm else None,
         component_max_age=norm.component_max_age if norm else 0,
     )
     for name, frame in (("_index", index), ("_contributions", contributions), ("_bounds", bounds)):

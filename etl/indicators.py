@@ -18,7 +18,7 @@ import logging
 import duckdb
 import pandas as pd
 
-from etl.catalogue import Catalogue, Indicator, Level, VariableRef
+from etl.catalogue import Catalogue, Indicator, Level, Series, VariableRef
 from etl.composite import compute_composite
 from etl.sql import literal
 
@@ -93,7 +93,7 @@ def _pair_status(ratio: bool) -> str:
     )
 
 
-def _pairs(con: duckdb.DuckDBPyConnection, indicator: Indicator, population: VariableRef | None) -> None:
+def _pairs(con: duckdb.DuckDBPyConnection, indicator: Indicator, population: Series | None) -> None:
     """Fill `_pairs(level, code, year, numerator, denominator, status)` and `_coverage`."""
     numerator = indicator.numerator if indicator.kind == "ratio" else indicator.variable
     denominator = indicator.denominator if indicator.kind == "ratio" else None
@@ -149,7 +149,7 @@ def _pairs(con: duckdb.DuckDBPyConnection, indicator: Indicator, population: Var
     """)
 
 
-def _aggregate(con: duckdb.DuckDBPyConnection, levels: list[str], population: VariableRef | None) -> None:
+def _aggregate(con: duckdb.DuckDBPyConnection, levels: list[str], population: Series | None) -> None:
     """EPCI and département pairs from their communes, with coverage."""
     in_levels = ", ".join(f"'{lv}'" for lv in levels)
     con.execute(f"""

@@ -475,7 +475,7 @@ def dcat_catalogue(
 
 
 def _file(published: Published, fmt: str, media: str) -> dict:
-    described = {"path": published.path, "format": fmt, "mediatype": media}
+    described: dict[str, object] = {"path": published.path, "format": fmt, "mediatype": media}
     if fmt != "parquet":  # frictionless reads Parquet through pyarrow and cannot count its bytes
         described.update(bytes=published.bytes, hash=f"sha256:{published.sha256}")
     return described

@@ -11,6 +11,7 @@ Status: `ok`; `missing` (blank or absent, value NULL); `secret` (withheld, value
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 import duckdb
 import pandas as pd
@@ -298,7 +299,7 @@ def national_totals(con: duckdb.DuckDBPyConnection) -> None:
 
 def harmonise(
     con: duckdb.DuckDBPyConnection,
-    non_additive: list[tuple[str, str]] = (),
+    non_additive: Sequence[tuple[str, str]] = (),
     vintages: dict[str, int | None] | None = None,
 ) -> None:
     """Build `obs`: commune values summed onto reference codes, other levels as published;
