@@ -114,7 +114,7 @@ def measure_peers(db: Path) -> dict:
         assess_peers(con, load_catalogue(default_catalogue()))
         seconds = time.perf_counter() - started
         peers, comparisons = (
-            con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608 (table names from code)
             for table in ("territory_peers", "indicator_peer_comparison")
         )
     return {"seconds": seconds, "peers": peers, "comparisons": comparisons}
