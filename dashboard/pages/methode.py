@@ -11,20 +11,12 @@ from dash import html
 from dashboard import assessment, queries
 from dashboard.chrome import scroll_region, shell, text
 from dashboard.context import db
-from dashboard.i18n import normalise_lang, t
+from dashboard.i18n import normalise_lang
+from itdd import method
 
 PATH = "/methode"
 
-REASON_CODES = (
-    "fewer_than_two_points",
-    "secret",
-    "mixed_sign_or_zero",
-    "growth_rate_indicator",
-    "no_polarity",
-    "incomplete_values",
-    "target_reference_missing",
-    "target_not_usable",
-)
+REASON_CODES = method.REASON_ORDER
 
 PROSE = {
     "fr": {
@@ -44,13 +36,13 @@ PROSE = {
         "target_text": (
             "Le rythme nécessaire pour atteindre la cible à temps est TCAM cible = (cible / valeur de base)^(1 / "
             "(année cible − année de base)) − 1, et R = TCAM observé dans le bon sens / |TCAM cible|. "
-            "R ≥ 95 % : en bonne voie ; 60 % ≤ R < 95 % : accélération nécessaire ; 0 ≤ R < 60 % : progrès "
+            "R ≥ {r_on_track} : en bonne voie ; {r_acceleration} ≤ R < {r_on_track} : accélération nécessaire ; 0 ≤ R < {r_acceleration} : progrès "
             "limité ; R < 0 : détérioration. Une dernière valeur qui atteint la cible : cible atteinte."
         ),
         "no_target": "Sans cible",
         "no_target_text": (
-            "TCAM dans le bon sens ≥ 1,5 % par an : en bonne voie ; de 0,5 % à 1,5 % : accélération nécessaire ; "
-            "de 0 à 0,5 % : progrès limité ; négatif : détérioration. Près d'une limite naturelle (une part "
+            "TCAM dans le bon sens ≥ {on_track} par an : en bonne voie ; de {acceleration} à {on_track} : accélération nécessaire ; "
+            "de 0 à {acceleration} : progrès limité ; négatif : détérioration. Près d'une limite naturelle (une part "
             "proche de 100 %), les seuils positifs sont réduits par le coefficient C de Statistique Canada."
         ),
         "categories": "Les catégories",
@@ -133,14 +125,14 @@ PROSE = {
         "target": "With a target",
         "target_text": (
             "The growth needed to reach the target on time is CAGR_T = (target / base value)^(1 / (target year "
-            "− base year)) − 1, and R = observed CAGR in the desired direction / |CAGR_T|. R ≥ 95 %: on track; "
-            "60 % ≤ R < 95 %: acceleration needed; 0 ≤ R < 60 %: limited progress; R < 0: deterioration. A last "
+            "− base year)) − 1, and R = observed CAGR in the desired direction / |CAGR_T|. R ≥ {r_on_track}: on track; "
+            "{r_acceleration} ≤ R < {r_on_track}: acceleration needed; 0 ≤ R < {r_acceleration}: limited progress; R < 0: deterioration. A last "
             "value reaching the target: target achieved."
         ),
         "no_target": "Without a target",
         "no_target_text": (
-            "CAGR in the desired direction ≥ 1.5 % a year: on track; 0.5 % to 1.5 %: acceleration needed; 0 to "
-            "0.5 %: limited progress; negative: deterioration. Near a natural limit (a share close to 100 %), "
+            "CAGR in the desired direction ≥ {on_track} a year: on track; {acceleration} to {on_track}: acceleration needed; 0 to "
+            "{acceleration}: limited progress; negative: deterioration. Near a natural limit (a share close to 100 %), "
             "the positive thresholds are scaled down by Statistics Canada's coefficient C."
         ),
         "categories": "The categories",
@@ -269,9 +261,9 @@ def layout(lang: str = "fr", **params) -> html.Div:
         html.H2(prose["growth"]),
         html.P(prose["growth_text"]),
         html.H2(prose["target"]),
-        html.P(prose["target_text"]),
+        html.P(prose["target_text"].format(**method.thresholds(lang))),
         html.H2(prose["no_target"]),
-        html.P(prose["no_target_text"]),
+        html.P(prose["no_target_text"].format(**method.thresholds(lang))),
         html.H2(prose["categories"], id="categories"),
         scroll_region(
             html.Table(
@@ -288,7 +280,7 @@ def layout(lang: str = "fr", **params) -> html.Div:
         ),
         html.H2(prose["reasons"], id="reasons"),
         # in words, never the codes: each reason's sentence, anchored by its code for links
-        html.Ul([html.Li(t(f"reason_{code}", lang).capitalize(), id=f"reason-{code}") for code in REASON_CODES]),
+        html.Ul([html.Li(method.reason_text(code, lang).capitalize(), id=f"reason-{code}") for code in REASON_CODES]),
         html.H2(prose["status"], id="status"),
         html.P(prose["status_text"]),
         html.H2(prose["france"], id="france"),
