@@ -26,6 +26,7 @@ from dashboard import search
 from dashboard.collation import french_key
 from etl.sql import literal
 from itdd.model import LEVELS, sql_level_list
+from itdd.model import columns as table_columns
 
 log = logging.getLogger(__name__)
 
@@ -254,7 +255,7 @@ def reference_territories(con: duckdb.DuckDBPyConnection, level: str, code: str)
         SELECT p.level, p.code, coalesce(t.name, p.code) AS name
         FROM parents AS p LEFT JOIN territories AS t USING (level, code)
         ORDER BY list_position({sql_level_list(above)}, p.level), p.code = 'METRO'
-        """,
+        """,  # noqa: S608 (column names and level list from code; values as parameters)
         [level, code],
     ).df()
 
@@ -324,7 +325,7 @@ def indicator_table(con: duckdb.DuckDBPyConnection, indicator_id: str) -> pd.Dat
         LEFT JOIN territories AS t ON t.level = v.level AND t.code = v.code
         WHERE v.indicator_id = ?
         ORDER BY list_position({sql_level_list()}, v.level), v.code, v.year
-        """,
+        """,  # noqa: S608 (column names and level list from code; values as parameters)
         [indicator_id],
     ).df()
 
@@ -566,10 +567,12 @@ def geometry_levels(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [level for level in LEVEL_ORDER if level in found]
 
 
+# What the pages read of `indicator_progress` (itdd.model): all but the method's internals.
 PROGRESS_COLUMNS = [
-    "indicator_id", "level", "code", "base_year", "last_year", "base_value", "last_value", "cagr",
-    "target_value", "target_year", "ratio_to_required", "category", "reason", "limit_coefficient",
-]  # fmt: skip
+    c
+    for c in table_columns("indicator_progress")
+    if c not in ("polarity", "signed_cagr", "points", "incomplete_points")
+]
 
 
 def progress_rows(
@@ -582,7 +585,7 @@ def progress_rows(
     if not table_exists(con, "indicator_progress"):
         return pd.DataFrame(columns=PROGRESS_COLUMNS)
     return con.execute(
-        f"SELECT {_present(con, 'indicator_progress', PROGRESS_COLUMNS)} FROM indicator_progress "
+        f"SELECT {', '.join(PROGRESS_COLUMNS)} FROM indicator_progress "  # noqa: S608 (column names from itdd.model; values as parameters)
         "WHERE level = $1 AND ($2 IS NULL OR code = $2) AND ($3 IS NULL OR indicator_id = $3) "
         "ORDER BY indicator_id, code",
         [level, code, indicator_id],
@@ -594,21 +597,12 @@ def progress_labels(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     columns = ["category", "label_fr", "label_en", "rule_fr", "rule_en"]
     if not table_exists(con, "progress_categories"):
         return pd.DataFrame(columns=columns)
-    order = "rank" if "rank" in _columns(con, "progress_categories") else "category"
-    return con.execute(
-        f"SELECT {_present(con, 'progress_categories', columns)} FROM progress_categories ORDER BY {order}"
-    ).df()
+    return con.execute(f"SELECT {', '.join(columns)} FROM progress_categories ORDER BY rank").df()  # noqa: S608 (column names from code)
 
 
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
     rows = con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]).fetchall()
     return {name for (name,) in rows}
-
-
-def _present(con: duckdb.DuckDBPyConnection, table: str, columns: list[str]) -> str:
-    """A select list of `columns`, NULL for those an older build's table lacks."""
-    found = _columns(con, table)
-    return ", ".join(c if c in found else f"NULL AS {c}" for c in columns)
 
 
 def progress_summary(con: duckdb.DuckDBPyConnection, level: str, code: str) -> pd.DataFrame:
@@ -628,7 +622,7 @@ def status_rows(con: duckdb.DuckDBPyConnection, level: str, code: str) -> pd.Dat
     if not table_exists(con, "indicator_status"):
         return pd.DataFrame(columns=columns)
     return con.execute(
-        f"SELECT {', '.join(columns)} FROM indicator_status WHERE level = ? AND code = ? ORDER BY ALL",
+        f"SELECT {', '.join(columns)} FROM indicator_status WHERE level = ? AND code = ? ORDER BY ALL",  # noqa: S608 (column names and level list from code; values as parameters)
         [level, code],
     ).df()
 
