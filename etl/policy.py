@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from scipy.optimize import minimize
 
 from etl.sql import registered
-from itdd.model import TABLE
+from itdd.model import LEVELS, TABLE
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ class Policy(BaseModel):
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     name: str
-    territory: str = Field(pattern=r"^(commune|epci|departement|region|france):\S+$")  # "commune:33063"
+    territory: str = Field(pattern=rf"^({'|'.join(LEVELS)}):\S+$")  # "commune:33063"
     start_year: int = Field(ge=1990, le=2100)
     indicators: list[str] = Field(min_length=1)
     expected: Literal["increase", "decrease"]
