@@ -13,28 +13,27 @@ from dash import dcc, html
 from dashboard import urls
 from dashboard.formatting import format_number, format_value, is_missing
 from dashboard.i18n import colon, normalise_lang, t
-from etl.progress import CATEGORIES  # the method's own list: one source of truth
+from itdd import method
+from itdd.method import CATEGORIES, CAVEATS, ON_TRACK_RATE, REASON_ORDER
 
 CONTEXT = "context"  # no category: a context indicator, growth shown without judgement
 NOT_ASSESSED = "not_assessed"  # no row in indicator_progress for this territory
-# Symbol, fill colour (map and badge), text colour on that fill (contrast >= 4.5:1).
+# Fill colour (map and badge), text colour on that fill (contrast >= 4.5:1).
 # The five judged categories follow ColorBrewer RdYlBu (colour-blind safe, blue is favourable);
 # the categories without a judgement are greys and a light purple, never one of those hues.
-STYLE = {
-    "target_achieved": ("★", "#08519c", "#ffffff"),
-    "on_track": ("✓", "#74add1", "#000000"),
-    "acceleration_needed": ("↗", "#fee090", "#000000"),
-    "limited_progress": ("→", "#f46d43", "#000000"),
-    "deterioration": ("✗", "#a50026", "#ffffff"),
-    "unable_to_assess": ("?", "#969696", "#000000"),
-    CONTEXT: ("◇", "#dadaeb", "#000000"),
-    NOT_ASSESSED: ("–", "#f7f7f7", "#000000"),
+COLOURS = {
+    "target_achieved": ("#08519c", "#ffffff"),
+    "on_track": ("#74add1", "#000000"),
+    "acceleration_needed": ("#fee090", "#000000"),
+    "limited_progress": ("#f46d43", "#000000"),
+    "deterioration": ("#a50026", "#ffffff"),
+    "unable_to_assess": ("#969696", "#000000"),
+    CONTEXT: ("#dadaeb", "#000000"),
+    NOT_ASSESSED: ("#f7f7f7", "#000000"),
 }
-ON_TRACK_RATE = 0.015  # without a target, on track from 1.5 % a year in the desired direction
-CAVEATS = ("incomplete_values", "target_reference_missing", "target_not_usable")
-REASON_ORDER = (
-    "fewer_than_two_points", "secret", "mixed_sign_or_zero", "growth_rate_indicator", "no_polarity", *CAVEATS,
-)  # fmt: skip
+# Symbol, fill, ink: the method's symbol for its categories, the dashboard's for its own two states.
+SYMBOLS = {**{c.code: c.symbol for c in method.CATEGORY_LIST}, CONTEXT: "◇", NOT_ASSESSED: "–"}
+STYLE = {key: (SYMBOLS[key], fill, ink) for key, (fill, ink) in COLOURS.items()}
 
 
 def category_key(category: object) -> str:
@@ -42,9 +41,10 @@ def category_key(category: object) -> str:
 
 
 def category_label(category: object, lang: str, labels: dict | None = None) -> str:
-    """The category's name: from progress_categories when given, else the dashboard's own text."""
+    """The category's name: from progress_categories when given, else the method's (itdd.method),
+    else the dashboard's own text (context, not assessed)."""
     key, lang = category_key(category), normalise_lang(lang)
-    return (labels or {}).get((key, lang)) or t(f"cat_{key}", lang)
+    return (labels or {}).get((key, lang)) or method.category_label(key, lang) or t(f"cat_{key}", lang)
 
 
 def labels_from(categories: pd.DataFrame) -> dict:
@@ -107,7 +107,7 @@ def reasons_text(reason: object, lang: str, only: tuple[str, ...] | None = None)
     codes = [c.strip() for c in ("" if is_missing(reason) else str(reason)).split(",") if c.strip()]
     if only is not None:
         codes = [c for c in codes if c in only]
-    return ", ".join(t(f"reason_{c}", lang) for c in codes)
+    return ", ".join(method.reason_text(c, normalise_lang(lang)) or c for c in codes)
 
 
 def explanation(row, unit: str | None, lang: str, labels: dict | None = None, with_label: bool = True) -> str:

@@ -24,8 +24,9 @@ import pandas as pd
 
 from dashboard import search
 from dashboard.collation import french_key
-from etl.catalogue import Level
 from etl.sql import literal
+from itdd.model import LEVELS, sql_level_list
+from itdd.model import columns as table_columns
 
 log = logging.getLogger(__name__)
 
@@ -80,9 +81,9 @@ def indicator_values(con: duckdb.DuckDBPyConnection, indicator_id: str, level: s
 
 def list_sources(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Sources that went into this build, for attribution (producer, title in French and English, url, licence)."""
-    columns = _present(con, "sources", ["source_id", "producer", "title", "title_en", "url", "licence"])
     return con.execute(
-        f"SELECT {columns} FROM sources WHERE source_id IN (SELECT source_id FROM provenance) ORDER BY source_id"
+        "SELECT source_id, producer, title, title_en, url, licence FROM sources "
+        "WHERE source_id IN (SELECT source_id FROM provenance) ORDER BY source_id"
     ).df()
 
 
@@ -226,7 +227,7 @@ def territory_values(con: duckdb.DuckDBPyConnection, territories: list[tuple[str
     ).df()
 
 
-LEVEL_ORDER = tuple(level.value for level in Level)  # commune up to France
+LEVEL_ORDER = LEVELS  # commune up to France
 
 
 def reference_territories(con: duckdb.DuckDBPyConnection, level: str, code: str) -> pd.DataFrame:
@@ -235,11 +236,12 @@ def reference_territories(con: duckdb.DuckDBPyConnection, level: str, code: str)
 
     An EPCI's département is the one of most of its member communes.
     """
+    above = LEVELS[1:]  # every level above the commune
     return con.execute(
-        """
+        f"""
         WITH parents AS (
             SELECT parent_level AS level, parent_code AS code FROM territory_links
-            WHERE child_level = $1 AND child_code = $2 AND parent_level IN ('epci', 'departement', 'region', 'france')
+            WHERE child_level = $1 AND child_code = $2 AND list_contains({sql_level_list(above)}, parent_level)
             UNION
             SELECT * FROM (
                 SELECT d.parent_level, d.parent_code FROM territory_links AS m
@@ -252,8 +254,8 @@ def reference_territories(con: duckdb.DuckDBPyConnection, level: str, code: str)
         )
         SELECT p.level, p.code, coalesce(t.name, p.code) AS name
         FROM parents AS p LEFT JOIN territories AS t USING (level, code)
-        ORDER BY list_position(['epci', 'departement', 'region', 'france'], p.level), p.code = 'METRO'
-        """,
+        ORDER BY list_position({sql_level_list(above)}, p.level), p.code = 'METRO'
+        """,  # noqa: S608 (column names and level list from code; values as parameters)
         [level, code],
     ).df()
 
@@ -316,14 +318,14 @@ def epcis_of_departement(con: duckdb.DuckDBPyConnection, departement: str) -> li
 def indicator_table(con: duckdb.DuckDBPyConnection, indicator_id: str) -> pd.DataFrame:
     """Every value of one indicator, all levels and years (for downloads)."""
     return con.execute(
-        """
+        f"""
         SELECT v.level, v.code, coalesce(t.name, v.code) AS name, v.year, v.value,
                v.numerator, v.denominator, v.status
         FROM indicator_values AS v
         LEFT JOIN territories AS t ON t.level = v.level AND t.code = v.code
         WHERE v.indicator_id = ?
-        ORDER BY list_position(['commune', 'epci', 'departement', 'region', 'france'], v.level), v.code, v.year
-        """,
+        ORDER BY list_position({sql_level_list()}, v.level), v.code, v.year
+        """,  # noqa: S608 (column names and level list from code; values as parameters)
         [indicator_id],
     ).df()
 
@@ -331,10 +333,9 @@ def indicator_table(con: duckdb.DuckDBPyConnection, indicator_id: str) -> pd.Dat
 def all_sources(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Every declared source with its latest fetch (NULL when it did not go into the build),
     its edition and whether its layout was checked on a real file (`verified`)."""
-    title_en = "s.title_en" if "title_en" in _columns(con, "sources") else "NULL AS title_en"  # an older build
     return con.execute(
-        f"""
-        SELECT s.source_id, s.producer, s.title, {title_en}, s.url, s.licence, max(p.fetched_at) AS fetched_at,
+        """
+        SELECT s.source_id, s.producer, s.title, s.title_en, s.url, s.licence, max(p.fetched_at) AS fetched_at,
                s.edition, s.verified_sha256 IS NOT NULL OR s.from_snapshot AS verified
         FROM sources AS s LEFT JOIN provenance AS p USING (source_id)
         GROUP BY ALL ORDER BY s.source_id
@@ -566,10 +567,12 @@ def geometry_levels(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [level for level in LEVEL_ORDER if level in found]
 
 
+# What the pages read of `indicator_progress` (itdd.model): all but the method's internals.
 PROGRESS_COLUMNS = [
-    "indicator_id", "level", "code", "base_year", "last_year", "base_value", "last_value", "cagr",
-    "target_value", "target_year", "ratio_to_required", "category", "reason", "limit_coefficient",
-]  # fmt: skip
+    c
+    for c in table_columns("indicator_progress")
+    if c not in ("polarity", "signed_cagr", "points", "incomplete_points")
+]
 
 
 def progress_rows(
@@ -582,7 +585,7 @@ def progress_rows(
     if not table_exists(con, "indicator_progress"):
         return pd.DataFrame(columns=PROGRESS_COLUMNS)
     return con.execute(
-        f"SELECT {_present(con, 'indicator_progress', PROGRESS_COLUMNS)} FROM indicator_progress "
+        f"SELECT {', '.join(PROGRESS_COLUMNS)} FROM indicator_progress "  # noqa: S608 (column names from itdd.model; values as parameters)
         "WHERE level = $1 AND ($2 IS NULL OR code = $2) AND ($3 IS NULL OR indicator_id = $3) "
         "ORDER BY indicator_id, code",
         [level, code, indicator_id],
@@ -594,21 +597,12 @@ def progress_labels(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     columns = ["category", "label_fr", "label_en", "rule_fr", "rule_en"]
     if not table_exists(con, "progress_categories"):
         return pd.DataFrame(columns=columns)
-    order = "rank" if "rank" in _columns(con, "progress_categories") else "category"
-    return con.execute(
-        f"SELECT {_present(con, 'progress_categories', columns)} FROM progress_categories ORDER BY {order}"
-    ).df()
+    return con.execute(f"SELECT {', '.join(columns)} FROM progress_categories ORDER BY rank").df()  # noqa: S608 (column names from code)
 
 
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
     rows = con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]).fetchall()
     return {name for (name,) in rows}
-
-
-def _present(con: duckdb.DuckDBPyConnection, table: str, columns: list[str]) -> str:
-    """A select list of `columns`, NULL for those an older build's table lacks."""
-    found = _columns(con, table)
-    return ", ".join(c if c in found else f"NULL AS {c}" for c in columns)
 
 
 def progress_summary(con: duckdb.DuckDBPyConnection, level: str, code: str) -> pd.DataFrame:
@@ -628,7 +622,7 @@ def status_rows(con: duckdb.DuckDBPyConnection, level: str, code: str) -> pd.Dat
     if not table_exists(con, "indicator_status"):
         return pd.DataFrame(columns=columns)
     return con.execute(
-        f"SELECT {', '.join(columns)} FROM indicator_status WHERE level = ? AND code = ? ORDER BY ALL",
+        f"SELECT {', '.join(columns)} FROM indicator_status WHERE level = ? AND code = ? ORDER BY ALL",  # noqa: S608 (column names and level list from code; values as parameters)
         [level, code],
     ).df()
 

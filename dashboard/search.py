@@ -8,9 +8,11 @@ import unicodedata
 
 import pandas as pd
 
+from itdd.model import SEARCH_RANK
+
 # Common abbreviations in French place names.
 ABBREVIATIONS = {"st": "saint", "ste": "sainte", "sts": "saints", "stes": "saintes"}
-LEVEL_RANK = {"departement": 0, "epci": 1, "commune": 2, "region": 3, "france": 4}
+LEVEL_RANK = SEARCH_RANK  # départements first, then EPCIs, communes, régions, France
 
 
 def normalise(text: object) -> str:

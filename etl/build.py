@@ -36,6 +36,7 @@ from etl.lock import build_lock
 from etl.peers import assess_peers
 from etl.policy import PolicySettings, evaluate_policies
 from etl.progress import assess_progress
+from etl.sql import registered
 from etl.territory import Territory, TerritoryError, parse_territory
 from etl.transform import (
     OBSERVATIONS_DDL,
@@ -47,6 +48,7 @@ from etl.transform import (
     tidy,
 )
 from etl.validate import SourceRejected, check_referential, check_source
+from itdd.model import REQUIRED_TABLES, SCHEMA_VERSION, TABLE
 
 log = logging.getLogger(__name__)
 
@@ -71,19 +73,7 @@ class BuildReport:
 # the rest to disk beside the database (the pandas stages stay under 1 GB, one indicator at a time).
 BUILD_MEMORY_LIMIT = "2GB"
 
-OUTPUT_TABLES = (
-    "territories",
-    "territory_links",
-    "geometries",
-    "indicator_values",
-    "indicator_progress",
-    "provenance",
-    "indicators",
-    "build_sources",
-    "indicator_gaps",
-    "indicator_peer_comparison",
-    "policy_effects",
-)
+OUTPUT_TABLES = REQUIRED_TABLES  # without one of them, a file is no itdd database (itdd.model)
 
 
 def database_problem(db_path: Path) -> str | None:
@@ -116,10 +106,24 @@ def database_problem(db_path: Path) -> str | None:
             return f"not an itdd database (no table {', '.join(missing)}); {rebuild}"
         for table in tables:
             try:
-                con.execute(f"SELECT count(COLUMNS(*)) FROM checked.{quote(table)}").fetchall()
+                con.execute(f"SELECT count(COLUMNS(*)) FROM checked.{quote(table)}").fetchall()  # noqa: S608 (table names from code, quoted)
             except duckdb.Error as e:
                 return f"damaged: table {table} cannot be read ({str(e).splitlines()[0]}); {rebuild}"
+        version = _schema_version(con) if "itdd_meta" in tables else None
+    if version != SCHEMA_VERSION:  # an older file: its tables may lack what this itdd reads
+        return (
+            f"built by another version of itdd (database schema {version or 1}, this itdd reads "
+            f"{SCHEMA_VERSION}); rebuild with `itdd build --db {db_path}`"
+        )
     return None
+
+
+def _schema_version(con: duckdb.DuckDBPyConnection) -> int | None:
+    try:
+        row = con.execute("SELECT max(schema_version) FROM checked.itdd_meta").fetchone()
+    except duckdb.Error:
+        return None
+    return row[0] if row else None
 
 
 def staging_path(db_path: Path) -> Path:
@@ -229,8 +233,10 @@ def _build(
         assess_peers(con, catalogue)  # territory_peers, indicator_peer_comparison
         evaluate_policies(con, policies)  # policy_effects, policy_series, policy_weights
         _write_catalogue(con, catalogue, run.departements)
+        con.execute(TABLE["itdd_meta"].create())
+        con.execute("INSERT INTO itdd_meta VALUES (?)", [SCHEMA_VERSION])
         report.counts = {
-            table: con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            table: con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608 (table names from code, quoted)
             for table in ("territories", "geometries", "indicator_values", "provenance")
         }
         con.execute("CHECKPOINT")
@@ -405,13 +411,12 @@ def _loaded(report: BuildReport, source_id: str) -> bool:
 
 
 def _record_sources(con: duckdb.DuckDBPyConnection, sources: list[SourceReport]) -> None:
-    con.execute("CREATE TABLE build_sources (source_id VARCHAR, status VARCHAR, detail VARCHAR)")
+    con.execute(TABLE["build_sources"].create())
     con.executemany("INSERT INTO build_sources VALUES (?, ?, ?)", [(s.source_id, s.status, s.detail) for s in sources])
 
 
 def _create_provenance(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute("""CREATE TABLE provenance (
-        source_id VARCHAR, url VARCHAR, fetched_at VARCHAR, sha256 VARCHAR, bytes BIGINT, rows BIGINT)""")
+    con.execute(TABLE["provenance"].create())
 
 
 def _write_catalogue(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, departements: list[str]) -> None:
@@ -453,10 +458,9 @@ def _write_catalogue(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, depar
             for s in catalogue.sources
         ]
     )
-    con.register("indicators_df", indicators)
-    con.register("sources_df", sources)
-    con.execute("CREATE TABLE indicators AS SELECT * FROM indicators_df")
-    con.execute("CREATE TABLE sources AS SELECT * FROM sources_df")
+    with registered(con, "indicators_df", indicators), registered(con, "sources_df", sources):
+        con.execute("CREATE TABLE indicators AS SELECT * FROM indicators_df")
+        con.execute("CREATE TABLE sources AS SELECT * FROM sources_df")
 
 
 def _shown_url(source: Source, departements: list[str]) -> str | None:

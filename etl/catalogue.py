@@ -15,16 +15,9 @@ import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from etl.territory import TerritoryError, parse_territory
+from itdd.model import Level
 
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-
-
-class Level(StrEnum):
-    commune = "commune"
-    epci = "epci"
-    departement = "departement"
-    region = "region"
-    france = "france"
 
 
 class Finality(StrEnum):

@@ -35,27 +35,18 @@ import numpy as np
 import pandas as pd
 
 from etl.catalogue import Catalogue, Indicator
+from etl.sql import registered
+from itdd.model import TABLE, columns
 
 log = logging.getLogger(__name__)
 
 USABLE = ("ok", "incomplete")
 INDEX_COLUMNS = ["level", "code", "year", "value", "status"]
-CONTRIBUTION_COLUMNS = [
-    "level", "code", "year", "component_id", "component_year", "value", "normalised", "weight", "contribution",
-]  # fmt: skip
-BOUND_COLUMNS = [
-    "level", "component_id", "polarity", "weight", "minimum", "maximum", "reference_first", "reference_last",
-]  # fmt: skip
+# The frames' columns: the tables' (itdd.model) but their indicator_id, added when stored.
+CONTRIBUTION_COLUMNS = columns("composite_components")[1:]
+BOUND_COLUMNS = columns("composite_bounds")[1:]
 
-COMPOSITE_DDL = """
-CREATE TABLE IF NOT EXISTS composite_components (
-    indicator_id VARCHAR, level VARCHAR, code VARCHAR, year INTEGER, component_id VARCHAR,
-    component_year INTEGER, value DOUBLE, normalised DOUBLE, weight DOUBLE, contribution DOUBLE
-);
-CREATE TABLE IF NOT EXISTS composite_bounds (
-    indicator_id VARCHAR, level VARCHAR, component_id VARCHAR, polarity VARCHAR, weight DOUBLE,
-    minimum DOUBLE, maximum DOUBLE, reference_first INTEGER, reference_last INTEGER
-)"""
+COMPOSITE_DDL = ";\n".join(TABLE[t].create(if_not_exists=True) for t in ("composite_components", "composite_bounds"))
 
 
 @dataclass(frozen=True)
@@ -213,20 +204,25 @@ def compute_composite(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, indi
     index, contributions, bounds = composite_frame(
         values,
         parts,
-        reference_period=tuple(norm.reference_period) if norm else None,
+        reference_period=norm.reference_period if norm else None,
         component_max_age=norm.component_max_age if norm else 0,
     )
-    for name, frame in (("_index", index), ("_contributions", contributions), ("_bounds", bounds)):
-        con.register(name, frame.assign(indicator_id=indicator.id))
-    con.execute("""INSERT INTO indicator_values
-        SELECT indicator_id, level, code, year, value, NULL, NULL, status FROM _index ORDER BY level, code, year""")
-    con.execute("""INSERT INTO composite_components
-        SELECT indicator_id, level, code, year, component_id, component_year, value, normalised, weight, contribution
-        FROM _contributions ORDER BY level, code, year, component_id""")
-    con.execute("""INSERT INTO composite_bounds
-        SELECT indicator_id, level, component_id, polarity, weight, minimum, maximum, reference_first, reference_last
-        FROM _bounds""")
-    for name in ("_index", "_contributions", "_bounds"):
-        con.unregister(name)
+    tagged = {
+        name: frame.assign(indicator_id=indicator.id)
+        for name, frame in (("_index", index), ("_contributions", contributions), ("_bounds", bounds))
+    }
+    with (
+        registered(con, "_index", tagged["_index"]),
+        registered(con, "_contributions", tagged["_contributions"]),
+        registered(con, "_bounds", tagged["_bounds"]),
+    ):
+        con.execute("""INSERT INTO indicator_values
+            SELECT indicator_id, level, code, year, value, NULL, NULL, status FROM _index ORDER BY level, code, year""")
+        con.execute("""INSERT INTO composite_components
+            SELECT indicator_id, level, code, year, component_id, component_year, value, normalised, weight, contribution
+            FROM _contributions ORDER BY level, code, year, component_id""")
+        con.execute("""INSERT INTO composite_bounds
+            SELECT indicator_id, level, component_id, polarity, weight, minimum, maximum, reference_first, reference_last
+            FROM _bounds""")
     computed = int(index["value"].notna().sum()) if len(index) else 0
     log.info("%s: %d index values over %d territory-years", indicator.id, computed, len(index))

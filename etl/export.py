@@ -27,23 +27,16 @@ from datetime import datetime
 import duckdb
 import pandas as pd
 
-from etl.catalogue import NAME, Level, default_decimals
+from etl.catalogue import NAME, default_decimals
+from itdd.model import DOWNLOAD, LEVELS, sql_level_list
 
-COLUMN_MEANINGS = {  # the columns of every download, described once (the Data Package's schema, the workbook)
-    "indicator_id": "Identifiant de l'indicateur (indicators.yaml)",
-    "level": "Niveau territorial",
-    "code": "Code officiel du territoire (COG, SIREN pour les EPCI)",
-    "name": "Nom du territoire",
-    "year": "Année de la donnée",
-    "value": "Valeur (vide : manquante ou secrète, voir status)",
-    "unit": "Unité de la valeur",
-    "status": "ok, incomplete (agrégat partiel), secret, missing…",
-}
-TIDY_COLUMNS = list(COLUMN_MEANINGS)
+# The columns of every download, described once (itdd.model.DOWNLOAD: the Data Package's schema, the workbook).
+COLUMN_MEANINGS = {f.name: f.description for f in DOWNLOAD.fields}
+TIDY_COLUMNS = DOWNLOAD.columns
 TEXT_COLUMNS = ["indicator_id", "level", "code", "name", "unit", "status"]  # year and value are numbers
 # A cell starting with one of these is run as a formula by spreadsheets (OWASP "CSV injection").
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-LEVEL_ORDER = [level.value for level in Level]  # commune up to France
+LEVEL_ORDER = list(LEVELS)  # commune up to France
 
 
 def tidy_values(
@@ -58,8 +51,8 @@ def tidy_values(
         JOIN indicators AS i USING (indicator_id)
         LEFT JOIN territories AS t ON t.level = v.level AND t.code = v.code
         WHERE v.indicator_id = $1 AND ($2 IS NULL OR v.level = $2) AND ($3 IS NULL OR v.year = $3)
-        ORDER BY list_position({LEVEL_ORDER}, v.level), v.code, v.year
-        """,
+        ORDER BY list_position({sql_level_list()}, v.level), v.code, v.year
+        """,  # noqa: S608 (level list from itdd.model; values as parameters)
         [indicator_id, level, year],
     ).df()[TIDY_COLUMNS]
 

@@ -21,6 +21,7 @@ import os
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 import requests
@@ -218,7 +219,7 @@ def fetch(
             raise DownloadError(source_id, address, e.strerror or str(e)) from None
         if sink.size == 0:
             raise DownloadError(source_id, address, "the API returned no rows" if records else "empty response")
-        meta = {
+        meta: dict[str, Any] = {
             "url": url,
             "address": address,
             "sha256": sink.digest.hexdigest(),
@@ -284,7 +285,7 @@ def _unreachable(error: requests.RequestException) -> bool:
 
 def _reason(error: requests.RequestException) -> str:
     if _resolution_failed(error):
-        host = urlsplit(error.request.url).hostname if error.request is not None else None
+        host = urlsplit(str(error.request.url)).hostname if error.request is not None else None
         return f"cannot resolve {host or 'the host name'} (no network, or a wrong name)"
     if isinstance(error, requests.ConnectionError):
         return "cannot connect (no network, or the host is unreachable)"

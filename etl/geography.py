@@ -24,7 +24,7 @@ import shapely
 from etl.catalogue import Attribute, Source
 from etl.load import raw_table
 from etl.paths import snapshot_file
-from etl.sql import insert_frame, literal, quote
+from etl.sql import insert_frame, literal, quote, registered
 from etl.territory import FRANCE, METROPOLITAN_FRANCE, Territory, national_lists
 from etl.transform import code_map_frame, code_maps
 
@@ -47,12 +47,9 @@ class GeographyError(Exception):
 def load_national_lists(con: duckdb.DuckDBPyConnection) -> None:
     """`france_departements` (code, name, region) and `france_regions` (code, name)."""
     departements, regions = national_lists()
-    con.register("departements_df", departements)
-    con.register("regions_df", regions)
-    con.execute("CREATE OR REPLACE TABLE france_departements AS SELECT code, name, region FROM departements_df")
-    con.execute("CREATE OR REPLACE TABLE france_regions AS SELECT code, name FROM regions_df")
-    con.unregister("departements_df")
-    con.unregister("regions_df")
+    with registered(con, "departements_df", departements), registered(con, "regions_df", regions):
+        con.execute("CREATE OR REPLACE TABLE france_departements AS SELECT code, name, region FROM departements_df")
+        con.execute("CREATE OR REPLACE TABLE france_regions AS SELECT code, name FROM regions_df")
 
 
 def load_embedded_history(con: duckdb.DuckDBPyConnection, covered: bool) -> None:
@@ -70,9 +67,8 @@ def load_embedded_history(con: duckdb.DuckDBPyConnection, covered: bool) -> None
             ("commune_postcodes", "code, postcode"),
         ):
             rows = pd.read_csv(snapshot_file(f"snapshot/{table}.csv"), dtype=str, keep_default_na=False)
-            con.register("snapshot_df", rows)
-            con.execute(f"INSERT INTO {table} SELECT {columns} FROM snapshot_df")
-            con.unregister("snapshot_df")
+            with registered(con, "snapshot_df", rows):
+                con.execute(f"INSERT INTO {table} SELECT {columns} FROM snapshot_df")  # noqa: S608 (our own names)
 
 
 def tidy_attributes(con: duckdb.DuckDBPyConnection, source: Source, level_sql: str) -> None:
@@ -89,7 +85,7 @@ def tidy_attributes(con: duckdb.DuckDBPyConnection, source: Source, level_sql: s
     con.execute(
         f"""INSERT INTO referential_rows
         SELECT * FROM (SELECT ? AS source_id, {level_sql} AS level, {key} AS code, {", ".join(values)}
-                       FROM {raw_table(source)}) WHERE level IS NOT NULL""",
+                       FROM {raw_table(source)}) WHERE level IS NOT NULL""",  # noqa: S608 (names through quote()/raw_table(); values as parameters)
         [source.id],
     )
 
@@ -109,11 +105,10 @@ def resolve_territory(
     ranks = pd.DataFrame(
         [(s.id, n, s.code_list) for n, s in enumerate(sources)], columns=["source_id", "rank", "vintage"]
     ).astype({"vintage": "Int64"})
-    con.register("_ranks_df", ranks)
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE _ranks AS SELECT source_id, rank, vintage::INTEGER AS vintage FROM _ranks_df"
-    )
-    con.unregister("_ranks_df")
+    with registered(con, "_ranks_df", ranks):
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _ranks AS SELECT source_id, rank, vintage::INTEGER AS vintage FROM _ranks_df"
+        )
     reference = {
         c
         for (c,) in con.execute(
@@ -298,7 +293,7 @@ def simplify_for_display(geometries: gpd.GeoSeries) -> list:
 
 
 def shapes_from_raw(con: duckdb.DuckDBPyConnection, raw: str, key: str) -> gpd.GeoDataFrame:
-    frame = con.execute(f'SELECT trim("{key}") AS code, geometry_wkb FROM {raw}').df()
+    frame = con.execute(f"SELECT trim({quote(key)}) AS code, geometry_wkb FROM {raw}").df()  # noqa: S608 (names through quote()/raw_table(); values as parameters)
     return gpd.GeoDataFrame(
         {"code": frame["code"]}, geometry=shapely.from_wkb([bytes(b) for b in frame["geometry_wkb"]]), crs="EPSG:4326"
     )

@@ -14,7 +14,7 @@ import pyogrio
 import shapely
 
 from etl.catalogue import MEMBER_CODE, MEMBER_LEVEL, Source
-from etl.sql import literal, quote
+from etl.sql import literal, quote, registered
 
 
 class LoadError(Exception):
@@ -48,7 +48,7 @@ def load_raw(con: duckdb.DuckDBPyConnection, source: Source, path: Path) -> int:
     absent = sorted(source.columns() - columns)
     if absent:
         raise LoadError(source.id, path, f"missing column(s) {', '.join(absent)}; found: {', '.join(sorted(columns))}")
-    return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608 (names through quote()/raw_table(); paths and texts through literal())
 
 
 def load_raw_parts(con: duckdb.DuckDBPyConnection, source: Source, paths: list[Path]) -> int:
@@ -62,12 +62,12 @@ def load_raw_parts(con: duckdb.DuckDBPyConnection, source: Source, paths: list[P
             parts.append(f"{table}__part{n}")
             con.execute(f"ALTER TABLE {table} RENAME TO {parts[-1]}")
         con.execute(
-            f"CREATE OR REPLACE TABLE {table} AS {' UNION ALL BY NAME '.join(f'SELECT * FROM {p}' for p in parts)}"
+            f"CREATE OR REPLACE TABLE {table} AS {' UNION ALL BY NAME '.join(f'SELECT * FROM {p}' for p in parts)}"  # noqa: S608 (names through quote()/raw_table(); paths and texts through literal())
         )
     finally:
         for part in parts:
             con.execute(f"DROP TABLE IF EXISTS {part}")
-    return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608 (names through quote()/raw_table(); paths and texts through literal())
 
 
 def _unzip_member(source: Source, path: Path, member: str, folder: Path) -> Path:
@@ -96,7 +96,7 @@ def _load_members(con: duckdb.DuckDBPyConnection, source: Source, path: Path, fo
         file = _unzip_member(source, path, name, folder / str(n))
         code = literal(member.code) if member.code else "NULL::VARCHAR"
         parts.append(
-            f"SELECT *, {literal(member.level.value)} AS {quote(MEMBER_LEVEL)}, {code} AS {quote(MEMBER_CODE)} "
+            f"SELECT *, {literal(member.level.value)} AS {quote(MEMBER_LEVEL)}, {code} AS {quote(MEMBER_CODE)} "  # noqa: S608 (names through quote()/raw_table(); paths and texts through literal())
             f"FROM {_read_csv(source, file)}"
         )
     con.execute(f"CREATE OR REPLACE TABLE {raw_table(source)} AS {' UNION ALL BY NAME '.join(parts)}")
@@ -111,18 +111,18 @@ def _read_csv(source: Source, path: Path) -> str:
 
 
 def _load_csv(con: duckdb.DuckDBPyConnection, source: Source, path: Path) -> None:
-    con.execute(f"CREATE OR REPLACE TABLE {raw_table(source)} AS SELECT * FROM {_read_csv(source, path)}")
+    con.execute(f"CREATE OR REPLACE TABLE {raw_table(source)} AS SELECT * FROM {_read_csv(source, path)}")  # noqa: S608 (names through quote()/raw_table(); paths and texts through literal())
 
 
 def _load_json_lines(con: duckdb.DuckDBPyConnection, source: Source, path: Path) -> None:
     # The rows of a JSON API, one object per line (etl.extract). Every key of any row becomes
     # a text column, so that "2023" and 2023, 623.861 and "623.861" read alike.
     rows = f"read_json_objects({literal(str(path))}, format = 'newline_delimited')"
-    keys = [k for (k,) in con.execute(f"SELECT DISTINCT unnest(json_keys(json)) FROM {rows} ORDER BY 1").fetchall()]
+    keys = [k for (k,) in con.execute(f"SELECT DISTINCT unnest(json_keys(json)) FROM {rows} ORDER BY 1").fetchall()]  # noqa: S608 (names through quote()/raw_table(); paths and texts through literal())
     if not keys:
         raise ValueError("no JSON object with keys")
     columns = ", ".join(f"json_extract_string(json, {literal('$.' + json.dumps(k))}) AS {quote(k)}" for k in keys)
-    con.execute(f"CREATE OR REPLACE TABLE {raw_table(source)} AS SELECT {columns} FROM {rows}")
+    con.execute(f"CREATE OR REPLACE TABLE {raw_table(source)} AS SELECT {columns} FROM {rows}")  # noqa: S608 (names through quote()/raw_table(); paths and texts through literal())
 
 
 def _load_geojson(con: duckdb.DuckDBPyConnection, source: Source, path: Path) -> None:
@@ -133,9 +133,8 @@ def _load_geojson(con: duckdb.DuckDBPyConnection, source: Source, path: Path) ->
 
 
 def _register(con: duckdb.DuckDBPyConnection, source: Source, frame: pd.DataFrame) -> None:
-    con.register("raw_frame", frame)
-    con.execute(f"CREATE OR REPLACE TABLE {raw_table(source)} AS SELECT * FROM raw_frame")
-    con.unregister("raw_frame")
+    with registered(con, "raw_frame", frame):
+        con.execute(f"CREATE OR REPLACE TABLE {raw_table(source)} AS SELECT * FROM raw_frame")  # noqa: S608 (names through quote()/raw_table(); paths and texts through literal())
 
 
 def _load_xlsx(con: duckdb.DuckDBPyConnection, source: Source, path: Path) -> None:

@@ -28,15 +28,13 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from etl.catalogue import Catalogue, PeerSettings
+from etl.sql import registered
+from itdd.model import TABLE
 
 log = logging.getLogger(__name__)
 
 USABLE = ("ok", "incomplete")
-PEERS_DDL = """
-CREATE OR REPLACE TABLE territory_peers (level VARCHAR, code VARCHAR, peer_code VARCHAR, rank INTEGER, distance DOUBLE);
-CREATE OR REPLACE TABLE peer_features (level VARCHAR, indicator_id VARCHAR, year INTEGER, transform VARCHAR,
-                                       weight DOUBLE, used BOOLEAN, territories INTEGER);
-CREATE OR REPLACE TABLE peer_settings (k INTEGER, min_peers INTEGER)"""
+PEERS_DDL = ";\n".join(TABLE[t].create() for t in ("territory_peers", "peer_features", "peer_settings"))
 
 
 def feature_table(
@@ -102,16 +100,14 @@ def assess_peers(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> None:
         return
     con.execute("INSERT INTO peer_settings VALUES (?, ?)", [settings.k, settings.min_peers])
     values, description = feature_table(con, settings)
-    con.register("_peer_features", description)
-    con.execute("INSERT INTO peer_features SELECT * FROM _peer_features ORDER BY ALL")
-    con.unregister("_peer_features")
+    with registered(con, "_peer_features", description):
+        con.execute("INSERT INTO peer_features SELECT * FROM _peer_features ORDER BY ALL")
     for level, frame in values.items():
         found = nearest(frame.index.tolist(), frame.to_numpy(float), settings.k).assign(level=level)
-        con.register("_peers", found)
-        con.execute(
-            "INSERT INTO territory_peers SELECT level, code, peer_code, rank, distance FROM _peers ORDER BY ALL"
-        )
-        con.unregister("_peers")
+        with registered(con, "_peers", found):
+            con.execute(
+                "INSERT INTO territory_peers SELECT level, code, peer_code, rank, distance FROM _peers ORDER BY ALL"
+            )
     _compare(con, settings)
     counts = dict(
         con.execute(
@@ -177,6 +173,6 @@ def _compare_indicator(con: duckdb.DuckDBPyConnection, indicator_id: str, levels
                     WHEN peer_n < $2 THEN 'fewer_peers_with_data'
                     WHEN polarity IS NULL THEN 'no_polarity' END AS reason
         FROM summary ORDER BY indicator_id, level, code
-        """,
+        """,  # noqa: S608 (fragments of code; values as parameters)
         [levels, min_peers, indicator_id],
     )

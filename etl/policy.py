@@ -30,6 +30,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from scipy.optimize import minimize
 
+from etl.sql import registered
+from itdd.model import LEVELS, TABLE
+
 log = logging.getLogger(__name__)
 
 
@@ -38,7 +41,7 @@ class Policy(BaseModel):
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     name: str
-    territory: str = Field(pattern=r"^(commune|epci|departement|region|france):\S+$")  # "commune:33063"
+    territory: str = Field(pattern=rf"^({'|'.join(LEVELS)}):\S+$")  # "commune:33063"
     start_year: int = Field(ge=1990, le=2100)
     indicators: list[str] = Field(min_length=1)
     expected: Literal["increase", "decrease"]
@@ -126,16 +129,7 @@ def placebo_p_value(treated: np.ndarray, donors: np.ndarray, pre: np.ndarray) ->
     return (1 + at_least) / (1 + len(placebos)), at_least
 
 
-POLICY_DDL = """
-CREATE OR REPLACE TABLE policy_effects (
-    policy_id VARCHAR, name VARCHAR, indicator_id VARCHAR, level VARCHAR, code VARCHAR, start_year INTEGER,
-    expected VARCHAR, pre_years INTEGER, post_years INTEGER, donors INTEGER, effect DOUBLE, rmse_pre DOUBLE,
-    p_value DOUBLE, as_good INTEGER, verdict VARCHAR, reason VARCHAR
-);
-CREATE OR REPLACE TABLE policy_series (
-    policy_id VARCHAR, indicator_id VARCHAR, year INTEGER, actual DOUBLE, synthetic DOUBLE
-);
-CREATE OR REPLACE TABLE policy_weights (policy_id VARCHAR, indicator_id VARCHAR, donor_code VARCHAR, weight DOUBLE)"""
+POLICY_DDL = ";\n".join(TABLE[t].create() for t in ("policy_effects", "policy_series", "policy_weights"))
 
 
 def evaluate_policies(con: duckdb.DuckDBPyConnection, settings: PolicySettings | None) -> None:
@@ -150,16 +144,14 @@ def evaluate_policies(con: duckdb.DuckDBPyConnection, settings: PolicySettings |
                 [policy.id, policy.name, indicator_id, level, code, policy.start_year, policy.expected, *effect],
             )
             if series is not None:
-                con.register("_series", series.assign(policy_id=policy.id, indicator_id=indicator_id))
-                con.execute(
-                    "INSERT INTO policy_series SELECT policy_id, indicator_id, year, actual, synthetic FROM _series"
-                )
-                con.unregister("_series")
-                con.register("_weights", weights.assign(policy_id=policy.id, indicator_id=indicator_id))
-                con.execute(
-                    "INSERT INTO policy_weights SELECT policy_id, indicator_id, donor_code, weight FROM _weights"
-                )
-                con.unregister("_weights")
+                with registered(con, "_series", series.assign(policy_id=policy.id, indicator_id=indicator_id)):
+                    con.execute(
+                        "INSERT INTO policy_series SELECT policy_id, indicator_id, year, actual, synthetic FROM _series"
+                    )
+                with registered(con, "_weights", weights.assign(policy_id=policy.id, indicator_id=indicator_id)):
+                    con.execute(
+                        "INSERT INTO policy_weights SELECT policy_id, indicator_id, donor_code, weight FROM _weights"
+                    )
         log.info("policy %s: %d indicator(s) evaluated", policy.id, len(policy.indicators))
 
 

@@ -32,7 +32,9 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from etl.export import COLUMN_MEANINGS, FORMATS, LEVEL_ORDER, ExportError, download, file_name, tidy_values
+from etl.export import FORMATS, LEVEL_ORDER, ExportError, download, file_name, tidy_values
+from etl.sql import literal, registered
+from itdd.model import DOWNLOAD
 
 log = logging.getLogger(__name__)
 
@@ -62,11 +64,11 @@ DCAT_CONTEXT = {
     "spdx": "http://spdx.org/rdf/terms#",
     "xsd": "http://www.w3.org/2001/XMLSchema#",
 }
-FIELD_TYPES = {"year": "integer", "value": "number"}  # the other columns are text
-TIDY_FIELDS = [
-    {"name": name, "type": FIELD_TYPES.get(name, "string"), "description": meaning}
-    | ({"constraints": {"enum": LEVEL_ORDER}} if name == "level" else {})
-    for name, meaning in COLUMN_MEANINGS.items()
+FRICTIONLESS_TYPES = {"VARCHAR": "string", "INTEGER": "integer", "BIGINT": "integer", "DOUBLE": "number"}
+TIDY_FIELDS = [  # the Data Package's fields, from the schema of the downloads (itdd.model.DOWNLOAD)
+    {"name": f.name, "type": FRICTIONLESS_TYPES[f.type], "description": f.description}
+    | ({"constraints": {"enum": LEVEL_ORDER}} if f.name == "level" else {})
+    for f in DOWNLOAD.fields
 ]
 
 
@@ -180,7 +182,7 @@ def latest_values(con: duckdb.DuckDBPyConnection, level: str) -> pd.DataFrame:
         LEFT JOIN {progress} AS p ON p.indicator_id = v.indicator_id AND p.level = v.level AND p.code = v.code
         WHERE v.level = $1
         ORDER BY v.indicator_id, v.code
-        """,
+        """,  # noqa: S608 (fragments of code; values as parameters)
         [level],
     ).df()
 
@@ -281,11 +283,8 @@ def write_open_data(
 def write_parquet(con: duckdb.DuckDBPyConnection, writer: Writer, relative: str, rows: pd.DataFrame) -> Published:
     """`rows` as Parquet, written by DuckDB."""
     target = writer.root / relative
-    con.register("_tidy", rows.astype({"year": "Int32"}))
-    try:
-        con.execute(f"COPY _tidy TO '{target}' (FORMAT parquet, COMPRESSION zstd)")
-    finally:
-        con.unregister("_tidy")
+    with registered(con, "_tidy", rows.astype({"year": "Int32"})) as view:
+        con.execute(f"COPY {view} TO {literal(str(target))} (FORMAT parquet, COMPRESSION zstd)")
     return writer.record(relative)
 
 
@@ -475,7 +474,7 @@ def dcat_catalogue(
 
 
 def _file(published: Published, fmt: str, media: str) -> dict:
-    described = {"path": published.path, "format": fmt, "mediatype": media}
+    described: dict[str, object] = {"path": published.path, "format": fmt, "mediatype": media}
     if fmt != "parquet":  # frictionless reads Parquet through pyarrow and cannot count its bytes
         described.update(bytes=published.bytes, hash=f"sha256:{published.sha256}")
     return described

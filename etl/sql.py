@@ -1,4 +1,14 @@
-"""SQL text for names and values that come from producers' files and the catalogue."""
+"""SQL text for names and values that come from producers' files, the catalogue and the
+command line: every value enters a statement as a parameter, or through `literal` or
+`quote` where DuckDB takes no parameter (a `COPY … TO` path, an `ATTACH`, a name)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import duckdb
+import pandas as pd
 
 
 def quote(identifier: str) -> str:
@@ -11,14 +21,21 @@ def literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def insert_frame(con, table: str, frame) -> None:
+@contextmanager
+def registered(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) -> Iterator[str]:
+    """A DataFrame readable as the view `name` inside the block, unregistered after it even
+    on error; yields the quoted name."""
+    con.register(name, frame)
+    try:
+        yield quote(name)
+    finally:
+        con.unregister(name)
+
+
+def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
     """Append the rows of a DataFrame to `table`, columns matched by name, in one set-based
     statement (`executemany` runs one statement per row: 46 s for 35,000 outlines)."""
     if frame.empty:
         return
-    name = f"_frame_{table}"
-    con.register(name, frame)
-    try:
-        con.execute(f"INSERT INTO {quote(table)} BY NAME SELECT * FROM {quote(name)}")
-    finally:
-        con.unregister(name)
+    with registered(con, f"_frame_{table}", frame) as view:
+        con.execute(f"INSERT INTO {quote(table)} BY NAME SELECT * FROM {view}")  # noqa: S608 (quoted names)

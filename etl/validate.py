@@ -68,7 +68,7 @@ def _columns(source: Source, variable: str) -> str:
 
 def _offending(con: duckdb.DuckDBPyConnection, source: Source, condition: str) -> list[tuple]:
     return con.execute(
-        f"SELECT variable, level, code, year, value FROM observations WHERE source_id = ? AND ({condition}) "
+        f"SELECT variable, level, code, year, value FROM observations WHERE source_id = ? AND ({condition}) "  # noqa: S608 (names through quote()/raw_table(); values as parameters or literal())
         "ORDER BY variable, level, code, year LIMIT 10",
         [source.id],
     ).fetchall()
@@ -99,7 +99,7 @@ def _code_shapes(con: duckdb.DuckDBPyConnection, source: Source, departements: D
         f"""SELECT DISTINCT level, code FROM observations
         WHERE source_id = ? AND level IS NOT NULL
           AND NOT regexp_full_match(coalesce(code, ''), CASE level {cases} ELSE '.*' END)
-        ORDER BY ALL LIMIT 10""",
+        ORDER BY ALL LIMIT 10""",  # noqa: S608 (names through quote()/raw_table(); values as parameters or literal())
         [source.id],
     ).fetchall()
     if found:
@@ -159,7 +159,7 @@ def _finite_values(con: duckdb.DuckDBPyConnection, source: Source, departements:
         for column in spec.columns if isinstance(spec, Column) else spec:
             number = f"TRY_CAST(replace(trim({quote(column)}), ',', '.') AS DOUBLE)"
             found = con.execute(
-                f"SELECT {quote(column)} FROM {raw} WHERE NOT isfinite({number}) OR abs({number}) > {LARGEST} LIMIT 10"
+                f"SELECT {quote(column)} FROM {raw} WHERE NOT isfinite({number}) OR abs({number}) > {LARGEST} LIMIT 10"  # noqa: S608 (names through quote()/raw_table(); values as parameters or literal())
             ).fetchall()
             if found:
                 raise SourceRejected(
@@ -207,7 +207,7 @@ def _parts_add_up(con: duckdb.DuckDBPyConnection, source: Source, departements: 
         WHERE p.departement IN (SELECT unnest($2::VARCHAR[])) AND d.value IS NOT NULL
           AND (p.total > d.value * (1 + {TOTAL_TOLERANCE}) + 1
                OR (p.known AND p.communes >= s.communes AND p.total < d.value * (1 - {TOTAL_TOLERANCE}) - 1))
-        ORDER BY ALL""",
+        ORDER BY ALL""",  # noqa: S608 (names through quote()/raw_table(); values as parameters or literal())
         [source.id, list(departements), additive],
     ).fetchall()
     if found:

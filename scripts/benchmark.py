@@ -53,10 +53,10 @@ SYNTHETIC_BUILDS = (("R75", 375), ("FR", 360))
 
 
 def run_measured(args: list[str], env: dict | None = None) -> tuple[float, float]:
-    """Run `python -m etl.cli ARGS`; its wall time in s and its own peak RSS in MiB."""
+    """Run `python -m itdd.cli ARGS`; its wall time in s and its own peak RSS in MiB."""
     started = time.perf_counter()
     child = subprocess.Popen(
-        [sys.executable, "-m", "etl.cli", *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env
+        [sys.executable, "-m", "itdd.cli", *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env
     )
     _, status, usage = os.wait4(child.pid, 0)
     elapsed = time.perf_counter() - started
@@ -120,7 +120,7 @@ def measure_peers(db: Path) -> dict:
         assess_peers(con, load_catalogue(default_catalogue()))
         seconds = time.perf_counter() - started
         peers, comparisons = (
-            con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608 (table names from code)
             for table in ("territory_peers", "indicator_peer_comparison")
         )
     return {"seconds": seconds, "peers": peers, "comparisons": comparisons}
@@ -403,7 +403,7 @@ class Server:
     def __enter__(self) -> Server:
         import requests
 
-        command = [sys.executable, "-m", "etl.cli", "serve", "--db", str(self.db), "--host", "127.0.0.1"]
+        command = [sys.executable, "-m", "itdd.cli", "serve", "--db", str(self.db), "--host", "127.0.0.1"]
         env = {**os.environ, "PYTHONPATH": str(self.tree)} if self.tree else None
         self.process = subprocess.Popen(
             [*command, "--port", str(self.port), *self.args],
@@ -642,7 +642,7 @@ def rebuilds(db: Path, count: int, cache: Path, niceness: int):
         for n in range(count):
             time.sleep(max(0.0, deadline - (count - n) * period - time.monotonic()))
             env = {**os.environ, "ITDD_CACHE": str(cache)}
-            command = [sys.executable, "-m", "etl.cli", "build", "--offline", "--db", str(db)]
+            command = [sys.executable, "-m", "itdd.cli", "build", "--offline", "--db", str(db)]
             started = time.monotonic()
             subprocess.run(
                 command,

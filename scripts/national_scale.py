@@ -68,7 +68,7 @@ def densify(db: Path, catalogue: Catalogue) -> int:
                         ELSE magnitude * (10 + seed % 990) * (1 + ((seed // 1000) % 41 - 20) / 1000.0 * (year - 2012))
                    END,
                    CASE WHEN seed % {SECRET_ONE_IN} = 0 THEN 'secret' ELSE 'ok' END
-            FROM grid"""
+            FROM grid"""  # noqa: S608 (constants of this module)
         )
         return con.execute("SELECT count(*) FROM obs").fetchone()[0] - before
 

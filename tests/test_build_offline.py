@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from etl.cli import app
 from etl.paths import data_dir
+from itdd.cli import app
 
 
 def value(query, indicator, level, code, year):

@@ -7,7 +7,7 @@ import yaml
 from typer.testing import CliRunner
 
 from etl.catalogue import CatalogueError, load_catalogue, parse_catalogue
-from etl.cli import app
+from itdd.cli import app
 
 ROOT = Path(__file__).resolve().parent.parent
 BROKEN = Path(__file__).parent / "fixtures" / "broken_indicators.yaml"

@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 
 from etl.build import BuildReport, SourceReport
 from etl.catalogue import load_catalogue
-from etl.cli import NO_NETWORK_HINT, app, failure_summary
 from etl.extract import Cache, DownloadError, fetch, session
+from itdd.cli import NO_NETWORK_HINT, app, failure_summary
 
 ROOT = Path(__file__).resolve().parent.parent
 UNRESOLVABLE = "nonexistent.invalid"  # .invalid never resolves (RFC 2606)

@@ -173,7 +173,7 @@ def test_progress_categories_show_when_the_build_has_them(tmp_path: Path) -> Non
     import os
 
     import duckdb
-    from test_dashboard_queries import make_synthetic_db
+    from test_dashboard_queries import in_build_shape, make_synthetic_db
 
     path = make_synthetic_db(tmp_path / "progress.duckdb")
     synthetic = create_app(path)
@@ -190,6 +190,8 @@ def test_progress_categories_show_when_the_build_has_them(tmp_path: Path) -> Non
             "CREATE TABLE progress_categories AS "
             "SELECT 'on_track' AS category, 'En bonne voie' AS label_fr, 'On track' AS label_en"
         )
+        for table in ("indicator_progress", "progress_categories"):
+            in_build_shape(rw, table)
     os.replace(rebuilt, path)
     with synthetic.server.test_request_context():
         assert "En bonne voie" in as_text(territoire.layout(level="commune", code="SYN01"))

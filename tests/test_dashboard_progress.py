@@ -15,7 +15,7 @@ import duckdb
 import pandas as pd
 import pytest
 from plotly.utils import PlotlyJSONEncoder
-from test_dashboard_queries import make_synthetic_db
+from test_dashboard_queries import in_build_shape, make_synthetic_db
 
 from dashboard import assessment, figures, queries
 from dashboard.app import create_app
@@ -48,6 +48,8 @@ def add_progress_tables(path: Path) -> Path:
               ('on_track', 1, 'En bonne voie', 'On track', 'R ≥ 95 %', 'R ≥ 95 %')
             ) AS t(category, rank, label_fr, label_en, rule_fr, rule_en)
         """)
+        for table in ("indicator_progress", "progress_categories"):
+            in_build_shape(con, table)
         con.execute("""
             CREATE TABLE progress_summary AS SELECT * FROM (VALUES
               ('commune', 'SYN01', 'climat', 'limited_progress', 1, ['synth_rate'])
@@ -121,16 +123,6 @@ def test_progress_queries(con) -> None:
     parts = queries.composite_contributions(con, "synth_index", "commune", "SYN01")
     assert parts["component_id"].tolist() == ["synth_rate", "synth_pop"]  # largest contribution first
     assert parts["label_fr"].iloc[0] == "Taux synthétique"
-
-
-def test_progress_rows_of_an_older_build_fill_missing_columns(tmp_path: Path) -> None:
-    path = make_synthetic_db(tmp_path / "old.duckdb")
-    with duckdb.connect(str(path)) as rw:
-        rw.execute("CREATE TABLE indicator_progress AS SELECT 'synth_rate' AS indicator_id, 'commune' AS level, "
-                   "'SYN01' AS code, 'on_track' AS category")  # fmt: skip
-    with duckdb.connect(str(path), read_only=True) as ro:
-        rows = queries.progress_rows(ro, "commune", "SYN01")
-    assert rows["category"].tolist() == ["on_track"] and rows["cagr"].isna().all()
 
 
 def _row(**values) -> SimpleNamespace:

@@ -17,6 +17,7 @@ import pytest
 from dashboard import queries
 from etl.peers import COMPARISON_DDL, PEERS_DDL
 from etl.policy import POLICY_DDL
+from itdd import model
 
 SCHEMA = """
 CREATE TABLE territories(level VARCHAR, code VARCHAR, name VARCHAR);
@@ -41,6 +42,17 @@ CODES = ["SYN01", "SYN02", "SYN03"]
 def _square(lon: float, lat: float, size: float = 0.1) -> str:
     ring = [[lon, lat], [lon + size, lat], [lon + size, lat + size], [lon, lat + size], [lon, lat]]
     return json.dumps({"type": "Polygon", "coordinates": [ring]})
+
+
+def in_build_shape(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Give a synthetic table the build's columns, order and types (itdd.model); the columns
+    it does not set are NULL, as a build writes a value the method could not compute."""
+    have = {name for (name, *_) in con.execute(f"DESCRIBE {table}").fetchall()}
+    select = ", ".join(
+        f"CAST({f.name} AS {f.type}) AS {f.name}" if f.name in have else f"NULL::{f.type} AS {f.name}"
+        for f in model.TABLE[table].fields
+    )
+    con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT {select} FROM {table}")
 
 
 def make_synthetic_db(path: Path, synth_pop_2023: float = 1234567.8) -> Path:

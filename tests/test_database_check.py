@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from etl.build import database_problem
-from etl.cli import app
+from itdd.cli import app
 
 
 @pytest.fixture(scope="module")
@@ -33,6 +33,10 @@ def unusable(tmp_path_factory, offline_db: Path) -> dict[str, Path]:
     paths["other"] = folder / "other.duckdb"
     with duckdb.connect(str(paths["other"])) as con:
         con.execute("CREATE TABLE t AS SELECT 1 AS x")
+    paths["older"] = folder / "older.duckdb"  # as built before the schema had a version
+    paths["older"].write_bytes(data)
+    with duckdb.connect(str(paths["older"])) as con:
+        con.execute("DROP TABLE itdd_meta")
     return paths
 
 
@@ -42,6 +46,7 @@ EXPECTED = {
     "empty": "not a readable DuckDB file",
     "directory": "a directory, not a database file",
     "other": "not an itdd database",
+    "older": "built by another version of itdd (database schema 1",
 }
 
 
@@ -70,3 +75,11 @@ def test_commands_refuse_an_unusable_database(unusable: dict[str, Path], tmp_pat
     assert type(result.exception) is SystemExit, result.exception  # a message, not a traceback
     assert EXPECTED[kind] in " ".join(result.output.split())  # rich may wrap the message
     assert not (tmp_path / "site").exists()
+
+
+def test_serve_on_an_older_database_says_rebuild(unusable: dict[str, Path]) -> None:
+    """An older file is refused with what to do, which spares the dashboard any shim for it."""
+    result = CliRunner().invoke(app, ["serve", "--db", str(unusable["older"])])
+    assert result.exit_code == 1, result.output
+    assert type(result.exception) is SystemExit, result.exception
+    assert f"rebuild with `itdd build --db {unusable['older']}`" in " ".join(result.output.split())

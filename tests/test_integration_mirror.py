@@ -185,7 +185,7 @@ def test_an_unreachable_source_falls_back_to_its_last_download(tmp_path, few_row
 
 def run_cli(*args: str, cache: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "etl.cli", *args],
+        [sys.executable, "-m", "itdd.cli", *args],
         capture_output=True,
         text=True,
         env={**os.environ, "ITDD_CACHE": str(cache), "COLUMNS": "200"},
@@ -236,7 +236,7 @@ def test_killing_a_build_leaves_the_previous_database_readable(tmp_path, serve_f
     before = db.read_bytes()
     base = serve_folder(tmp_path, StallingHandler)
     build_process = subprocess.Popen(
-        [sys.executable, "-m", "etl.cli", "build", "--mirror", base, "--db", str(db)],
+        [sys.executable, "-m", "itdd.cli", "build", "--mirror", base, "--db", str(db)],
         env={**os.environ, "ITDD_CACHE": str(tmp_path / "cache")},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from etl.cli import app
+from itdd.cli import app
 
 pytestmark = pytest.mark.integration
 

@@ -179,7 +179,7 @@ def _free_port() -> int:
 def _serve(args: list[str], port: int, timeout: float = 60, stdout=subprocess.DEVNULL) -> subprocess.Popen:
     """`itdd serve ARGS` on 127.0.0.1:`port`, once it answers."""
     child = subprocess.Popen(
-        [sys.executable, "-m", "etl.cli", "serve", "--host", "127.0.0.1", "--port", str(port), *args],
+        [sys.executable, "-m", "itdd.cli", "serve", "--host", "127.0.0.1", "--port", str(port), *args],
         stdout=stdout,
         stderr=subprocess.PIPE,
         start_new_session=True,

@@ -197,7 +197,7 @@ def test_territory_spellings():
 
 def run_cli(*args: str, cache: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "etl.cli", *args],
+        [sys.executable, "-m", "itdd.cli", *args],
         capture_output=True,
         text=True,
         env={"ITDD_CACHE": str(cache), "COLUMNS": "200", "PATH": "/usr/bin:/bin"},
@@ -287,7 +287,7 @@ def test_publish_names_the_territory_and_its_publisher(corse_du_sud, tmp_path):
 
     from typer.testing import CliRunner
 
-    from etl.cli import app
+    from itdd.cli import app
 
     out = tmp_path / "site"
     args = ["publish", "--db", str(corse_du_sud[0]), "--out", str(out), "--publisher", "Collectivité de Corse"]

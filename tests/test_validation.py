@@ -193,7 +193,7 @@ def test_strict_refuses_a_bad_file_and_keeps_the_database(tmp_path, catalogue, s
 
 def run_build(db: Path, *extra: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "etl.cli", "build", "--offline", "--db", str(db), *extra],
+        [sys.executable, "-m", "itdd.cli", "build", "--offline", "--db", str(db), *extra],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "ITDD_CACHE": str(db.parent / "cache"), "COLUMNS": "200"},
     )  # fmt: skip

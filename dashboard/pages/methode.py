@@ -12,18 +12,9 @@ from dashboard import assessment, queries
 from dashboard.chrome import scroll_region, shell, text
 from dashboard.context import db
 from dashboard.i18n import normalise_lang, t
-from etl.progress import NO_TARGET_THRESHOLDS, TARGET_THRESHOLDS
+from itdd import method
 
-REASON_CODES = (
-    "fewer_than_two_points",
-    "secret",
-    "mixed_sign_or_zero",
-    "growth_rate_indicator",
-    "no_polarity",
-    "incomplete_values",
-    "target_reference_missing",
-    "target_not_usable",
-)
+REASON_CODES = method.REASON_ORDER
 
 
 def category_rows(categories, lang: str) -> list[html.Tr]:
@@ -50,24 +41,6 @@ def peer_settings(lang: str) -> dict:
     )
     settings = db().run(queries.peer_settings)
     return {"k": settings["k"], "min_peers": settings["min_peers"], "features": words.lower() or "–"}
-
-
-def percent(share: float, lang: str) -> str:
-    """0.015 -> '1,5 %' (French) or '1.5 %' (English), for the method's thresholds."""
-    number = f"{share * 100:g}"
-    return f"{number.replace('.', ',') if lang == 'fr' else number} %"
-
-
-def thresholds(lang: str) -> dict[str, str]:
-    """The progress method's thresholds (`etl.progress`), as the method prose writes them."""
-    (on_track_rate, acceleration_rate), (on_track_ratio, acceleration_ratio) = NO_TARGET_THRESHOLDS, TARGET_THRESHOLDS
-    shares = {
-        "on_track_rate": on_track_rate,
-        "acceleration_rate": acceleration_rate,
-        "on_track_ratio": on_track_ratio,
-        "acceleration_ratio": acceleration_ratio,
-    }
-    return {name: percent(share, lang) for name, share in shares.items()}
 
 
 def national_table(scope, lang: str) -> list:
@@ -119,7 +92,7 @@ def categories_table(lang: str) -> html.Div:
 
 def progress_sections(lang: str) -> list:
     """How progress is measured: growth, with and without a target, the categories, the reasons."""
-    numbers = thresholds(lang)
+    numbers = method.thresholds(lang)
     return [
         html.H1(t("method_title", lang)),
         html.P(t("method_intro", lang)),

@@ -1,0 +1,5 @@
+"""`python -m itdd ARGS`: the `itdd` command without the installed script."""
+
+from itdd.cli import app
+
+app()

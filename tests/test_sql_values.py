@@ -1,0 +1,39 @@
+"""Values enter SQL as parameters or through etl.sql's quoting, never raw: a `'` in a
+path or a name breaks nothing (issue #12, item 7). Rows here are SYNTHETIC."""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+import pytest
+
+from etl.publish import Writer, write_parquet
+from etl.sql import literal, quote, registered
+
+
+def test_write_parquet_into_a_folder_with_a_quote(tmp_path) -> None:
+    folder = tmp_path / "l'export d'Aquitaine"
+    (folder / "data").mkdir(parents=True)
+    rows = pd.DataFrame({"code": ["33063", "33281"], "year": [2020, 2021], "value": [1.5, None]})
+    with duckdb.connect() as con:
+        published = write_parquet(con, Writer(folder), "data/x.parquet", rows)
+        back = con.execute(
+            "SELECT code, year, value FROM read_parquet(?) ORDER BY code", [str(folder / published.path)]
+        )
+        assert back.fetchall() == [("33063", 2020, 1.5), ("33281", 2021, None)]
+
+
+def test_literal_and_quote_survive_their_own_quotes() -> None:
+    with duckdb.connect() as con:
+        name, column = "L'Île-d'Yeu", 'nb "sites"'
+        assert con.execute(f"SELECT {literal(name)}").fetchone() == (name,)
+        assert con.execute(f"SELECT 1 AS {quote(column)}").description[0][0] == column
+
+
+def test_registered_unregisters_even_on_error() -> None:
+    with duckdb.connect() as con:
+        with pytest.raises(duckdb.Error), registered(con, "_frame", pd.DataFrame({"a": [1, 2]})) as view:
+            assert con.execute(f"SELECT sum(a) FROM {view}").fetchone() == (3,)
+            con.execute("SELECT no_such_column FROM _frame")
+        with pytest.raises(duckdb.CatalogException):
+            con.execute("SELECT * FROM _frame")
