@@ -29,7 +29,7 @@ CREATE TABLE indicator_values(indicator_id VARCHAR, level VARCHAR, code VARCHAR,
 CREATE TABLE indicators(indicator_id VARCHAR, label_fr VARCHAR, label_en VARCHAR,
     finality VARCHAR, unit VARCHAR, polarity VARCHAR, kind VARCHAR, levels VARCHAR,
     sources VARCHAR, definition_fr VARCHAR, definition_en VARCHAR, limits_fr VARCHAR, metadata VARCHAR);
-CREATE TABLE sources(source_id VARCHAR, producer VARCHAR, title VARCHAR, url VARCHAR,
+CREATE TABLE sources(source_id VARCHAR, producer VARCHAR, title VARCHAR, title_en VARCHAR, url VARCHAR,
                      licence VARCHAR, edition VARCHAR, verified_sha256 VARCHAR, from_snapshot BOOLEAN);
 CREATE TABLE indicator_gaps(indicator_id VARCHAR, level VARCHAR, reason VARCHAR, sources VARCHAR[]);
 CREATE TABLE provenance(source_id VARCHAR, url VARCHAR, fetched_at VARCHAR,
@@ -97,9 +97,10 @@ def make_synthetic_db(path: Path, synth_pop_2023: float = 1234567.8) -> Path:
     )
     con.execute(
         """INSERT INTO sources VALUES
-        ('synsrc', 'Producteur synthétique', 'Jeu synthétique', 'https://example.invalid/a', 'Licence synthétique',
+        ('synsrc', 'Producteur synthétique', 'Jeu synthétique', 'Synthetic dataset', 'https://example.invalid/a',
+         'Licence synthétique',
          '2026-01-01', repeat('0', 64), false),
-        ('synsrc2', 'Autre producteur', 'Autre jeu', 'https://example.invalid/b', 'Licence synthétique',
+        ('synsrc2', 'Autre producteur', 'Autre jeu', 'Other dataset', 'https://example.invalid/b', 'Licence synthétique',
          NULL, NULL, false)"""
     )
     # Only synsrc went into this synthetic build.

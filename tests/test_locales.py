@@ -89,13 +89,13 @@ def test_a_locale_file_out_of_step_stops_at_load(monkeypatch, tmp_path: Path) ->
 
 
 def test_the_method_prose_states_the_build_thresholds() -> None:
-    from dashboard.pages.methode import thresholds
+    from itdd.method import thresholds
 
     assert thresholds("fr") == {
-        "on_track_rate": "1,5 %",
-        "acceleration_rate": "0,5 %",
-        "on_track_ratio": "95 %",
-        "acceleration_ratio": "60 %",
+        "on_track": "1,5 %",
+        "acceleration": "0,5 %",
+        "r_on_track": "95 %",
+        "r_acceleration": "60 %",
     }
     text = i18n.t("method_no_target_text", "en", **thresholds("en"))
     assert "≥ 1.5 % a year: on track; 0.5 % to 1.5 %" in text and "{" not in text

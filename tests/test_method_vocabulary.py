@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from dashboard import assessment
+from dashboard import assessment, i18n
 from dashboard.pages import methode
 from etl import progress
 from itdd import method
@@ -38,7 +38,7 @@ def test_the_method_page_restates_no_threshold() -> None:
     for lang in ("fr", "en"):
         words = method.thresholds(lang)
         for key in ("target_text", "no_target_text"):
-            raw = methode.PROSE[lang][key]
+            raw = i18n.TEXT[lang][f"method_{key}"]
             assert not any(w in raw for w in words.values()), (lang, key)
             said = ("on_track", "acceleration") if key == "no_target_text" else ("r_on_track", "r_acceleration")
             assert all(words[name] in raw.format(**words) for name in said), (lang, key)

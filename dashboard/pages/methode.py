@@ -106,7 +106,7 @@ def progress_sections(lang: str) -> list:
         categories_table(lang),
         html.H2(t("method_reasons", lang), id="reasons"),
         # in words, never the codes: each reason's sentence, anchored by its code for links
-        html.Ul([html.Li(t(f"reason_{code}", lang).capitalize(), id=f"reason-{code}") for code in REASON_CODES]),
+        html.Ul([html.Li(method.reason_text(code, lang).capitalize(), id=f"reason-{code}") for code in REASON_CODES]),
     ]
 
 
