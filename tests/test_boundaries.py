@@ -188,3 +188,18 @@ def test_the_embedded_outlines_have_no_hole_and_33008_has_its_merged_area(shared
             "SELECT denominator FROM indicator_values WHERE indicator_id = 'densite_population' AND code = '33008'"
         ).fetchall()
     assert density and {d for (d,) in density} == {areas["33008"]}  # the density is over the merged area
+
+
+def test_epci_and_departement_outlines_are_simplified_unions_of_their_communes(offline_db):
+    shapes = geometries(offline_db)
+    with duckdb.connect(str(offline_db), read_only=True) as con:
+        links = con.execute(
+            "SELECT parent_level, parent_code, list(child_code) FROM territory_links "
+            "WHERE child_level = 'commune' AND parent_level IN ('epci', 'departement') GROUP BY ALL"
+        ).fetchall()
+    for level, code, members in links:
+        union = shapely.union_all([shapes[("commune", c)] for c in members])
+        outline = shapes[(level, code)]
+        assert shapely.get_num_coordinates(outline) < shapely.get_num_coordinates(union), (level, code)
+        # the same ground, within the simplification's tolerance
+        assert outline.symmetric_difference(union).area < 0.03 * union.area, (level, code)
