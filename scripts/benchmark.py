@@ -420,7 +420,7 @@ class Site:
 
         from dashboard.app import create_app
         from dashboard.hardening import callback_key, callback_request
-        from dashboard.pages.carte import DEFAULT_TABLE
+        from dashboard.maps.table import DEFAULT_TABLE
 
         self.callback_request, self.default_table = callback_request, DEFAULT_TABLE
         with duckdb.connect(str(db), read_only=True) as con:
@@ -431,7 +431,7 @@ class Site:
             self.territories = con.execute(
                 "SELECT level, code FROM territories WHERE level IN ('commune', 'epci') ORDER BY ALL"
             ).fetchall()
-            # The map view the browser keeps (carte._public) carries each indicator's unit and polarity.
+            # The map view the browser keeps (MapView.public) carries each indicator's unit and polarity.
             self.meta = {
                 i: (u, p) for i, u, p in con.execute("SELECT indicator_id, unit, polarity FROM indicators").fetchall()
             }
