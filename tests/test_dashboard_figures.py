@@ -282,3 +282,15 @@ def test_the_map_shows_every_value_at_the_indicator_precision() -> None:
     assert legend[0].startswith("7,0 –") and [row[0] for row in hover_texts(state, "%")] == ["7,0", "9,2"]
     loose = figures.map_state(values([("A", 7.0, "ok", None), ("B", 9.2, "ok", None)]), "%", None, "fr")
     assert [row[0] for row in hover_texts(loose, "%")] == ["7", "9,2"]  # without a precision, as before
+
+
+def test_hover_values_travel_rounded_without_changing_what_is_shown() -> None:
+    assert hover.number(1690493.0) == 1690493 and isinstance(hover.number(1690493.0), int)  # whole, as an integer
+    assert hover.number(131.58453695836872) == 131.584536958 and hover.number(float("nan")) is None
+    # SYNTHETIC values across magnitudes: the rounded value is written out as the exact one, at every precision used
+    for value in (0.0123456789, 0.98765, 7.25, 35.24324324324324, 131.58453695836872, 2500.5, 1234567.8, -4.56789):
+        for decimals in (None, 0, 1, 2, 3):
+            assert format_number(hover.number(value), "fr", decimals) == format_number(value, "fr", decimals)
+    assert change_since(hover.number(35.24324324324324), hover.number(36.972972972972975), None, "fr") == change_since(
+        35.24324324324324, 36.972972972972975, None, "fr"
+    )
