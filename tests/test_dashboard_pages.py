@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from dash import Patch
+from dash import Patch, no_update
 from plotly.utils import PlotlyJSONEncoder
 
 from dashboard.app import create_app
@@ -124,8 +124,10 @@ def test_year_and_indicator_switches_send_values_only(app) -> None:
     year = _switch(app, "annee", "population", "commune", 2019, "commune")
     assert isinstance(year["figure"], Patch) and year["year"] == 2019
     assert year["search"] == "?indicateur=population&niveau=commune&annee=2019"
+    assert year["year_marks"] is no_update and year["class_options"] is no_update  # the same indicator and level
     other = _switch(app, "indicateur", "densite_population", "commune", 2019, "commune")
     assert isinstance(other["figure"], Patch) and other["year"] == 2019  # the year is kept when the indicator has it
+    assert other["year_marks"] and other["class_options"]  # another indicator: its years and classes
     patch_bytes = len(json.dumps(other["figure"].to_plotly_json()))
     full_bytes = len(json.dumps(full)) + len(json.dumps(_outlines(app, full)))  # the first map and its outlines
     assert full_bytes > 10 * patch_bytes

@@ -47,6 +47,11 @@ SWITCH_OUTPUTS = {  # the map callback's outputs, by name
     "class_options": ("classes", "options"),
 }
 NO_SWITCH = dict.fromkeys(SWITCH_OUTPUTS, no_update)
+# What a switch of year or classes leaves as it was (the same indicator and level): not sent again.
+KEPT = {
+    "annee": ("level_options", "year_min", "year_max", "year_marks", "sheet_href", "class_options"),
+    "classes": ("level_options", "year_min", "year_max", "year_marks", "sheet_href", "class_options"),
+}
 
 
 def view(database, indicateur=None, niveau=None, annee=None, classes=None, couleur=None, **_params):
@@ -284,6 +289,11 @@ def switch(trigger, indicator, level, year, classes, drawn_level, lang, colour=N
     shown = resolve_switch(database, trigger, indicator, level, year, classes, colour)
     if shown is None:
         return NO_SWITCH
+    kept = dict.fromkeys(KEPT.get(trigger, ()), no_update)
+    return {**_switch_outputs(database, shown, drawn_level, lang), **kept}
+
+
+def _switch_outputs(database, shown: MapView, drawn_level, lang: str) -> dict:
     state = state_for(database, shown, lang)
     caption = parts.caption(shown, database.run(queries.list_indicators), lang)
     return {
