@@ -20,6 +20,7 @@ DEFAULT_COLOUR = next(iter(COLOURS))
 # What the browser keeps of a view (the `map-view` store), and the types the table callback accepts.
 PUBLIC_FIELDS = ("indicator", "level", "year", "classes", "colour", "unit", "polarity", "decimals")
 VIEW_TYPES = {"indicator": (str,), "level": (str,), "year": (int,), "classes": (str,), "colour": (str,)}
+QUERY = ("indicateur", "niveau", "annee", "classes", "couleur")  # a map URL's parameters, in `resolve`'s order
 
 
 @dataclass(frozen=True)
@@ -44,13 +45,9 @@ class MapView:
 
     def url_params(self) -> dict:
         """The query of the view's URL; defaults left out."""
-        return {
-            "indicateur": self.indicator,
-            "niveau": self.level,
-            "annee": self.year,
-            "classes": None if self.classes == figures.CLASS_METHODS[0] else self.classes,
-            "couleur": None if self.colour == DEFAULT_COLOUR else self.colour,
-        }
+        classes = None if self.classes == figures.CLASS_METHODS[0] else self.classes
+        colour = None if self.colour == DEFAULT_COLOUR else self.colour
+        return dict(zip(QUERY, (self.indicator, self.level, self.year, classes, colour), strict=True))
 
 
 @dataclass(frozen=True)

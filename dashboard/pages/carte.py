@@ -25,10 +25,9 @@ from dashboard.inputs import has_types, is_text, optional_number, optional_text,
 from dashboard.maps import hover, outlines, parts
 from dashboard.maps import table as tables
 from dashboard.maps.table import DEFAULT_TABLE, NO_TABLE, PAGE_SIZE, table_caption, table_header, table_rows
-from dashboard.maps.view import MapView, NotFound, resolve, resolve_switch, state_for
+from dashboard.maps.view import QUERY, MapView, NotFound, resolve, resolve_switch, state_for
 
 PATH = "/carte"
-QUERY = ("indicateur", "niveau", "annee", "classes", "couleur")
 SWITCH_OUTPUTS = {  # the map callback's outputs, by name
     "figure": ("map", "figure"),
     "drawn_level": ("map-level", "data"),
