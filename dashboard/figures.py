@@ -16,8 +16,9 @@ import pandas as pd
 from dash import Patch
 
 from dashboard import assessment
-from dashboard.formatting import change_since, format_number, format_value, is_missing
+from dashboard.formatting import format_value, is_missing
 from dashboard.i18n import colon, labelled, t, unit_in
+from dashboard.maps import hover
 
 # ColorBrewer RdYlBu (colour-blind safe), from unfavourable (red) to favourable (blue):
 # the better end of a judged indicator is always blue.
@@ -116,9 +117,10 @@ def map_state(
     ]
     prev_year = ranked["prev_year"].dropna()
     prev_year = int(prev_year.iloc[0]) if len(prev_year) else None
+    # Numbers, written out where they are shown (dashboard.maps.hover): no text per territory here.
     customdata = [
-        [_hover_value(v, s, lang, decimals), "–" if is_missing(r) else int(r), change_since(pv, v, unit, lang)]
-        for v, s, r, pv in zip(ranked["value"], ranked["status"], ranked["rank"], ranked["prev_value"], strict=True)
+        [hover.number(v), None if is_missing(r) else int(r), hover.number(pv)]
+        for v, r, pv in zip(ranked["value"], ranked["rank"], ranked["prev_value"], strict=True)
     ]
     peers = int(ranked["value"].notna().sum())
     incomplete = (ranked["status"] == "incomplete").to_numpy()
@@ -137,6 +139,8 @@ def map_state(
         "zmax": secret_z + 0.5,
         "colorscale": discrete_colorscale([*colours, MISSING_COLOUR, SECRET_COLOUR]),
         "customdata": customdata,
+        "hover": hover.spec(unit, lang, decimals),
+        "flags": hover.flags(ranked["status"]),
         # Incomplete values get a thick black outline; arrays only when there are some.
         "line_width": [2.0 if i else 0.4 for i in incomplete] if incomplete.any() else 0.4,
         "line_colour": [INCOMPLETE_BORDER if i else BORDER_COLOUR for i in incomplete]
@@ -153,14 +157,6 @@ def map_state(
         "prev_year": prev_year,
         "ranked": ranked,
     }
-
-
-def _hover_value(value: float, status: str, lang: str, decimals: int | None = None) -> str:
-    # Without the unit, which the hover template names once: fewer bytes on each switch.
-    if is_missing(value):
-        return t("secret" if status == "secret" else "missing", lang)
-    text = format_number(value, lang, decimals, fixed=decimals is not None)
-    return f"{text} ({t('incomplete', lang)})" if status == "incomplete" else text
 
 
 def _class_label(breaks: list[float], i: int, unit: str | None, lang: str, decimals: int | None = None) -> str:
@@ -270,7 +266,11 @@ def map_figure(geojson: dict, state: dict, aria_label: str = "", level: str | No
             "map": {"style": "white-bg", **map_view(geojson)},
             # What assets/map.js reads: the box to fit to the map's real size (a phone), and the
             # level whose names it shows when zoomed in.
-            "meta": {"fit": [round(v, 4) for v in bounds(geojson) or ()] or None, "level": level},
+            "meta": {
+                "fit": [round(v, 4) for v in bounds(geojson) or ()] or None,
+                "level": level,
+                "hover": _hover_meta(state, pick),
+            },
             "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
             "height": MAP_HEIGHT,
             "showlegend": False,
@@ -292,6 +292,11 @@ def _value_props(state: dict, pick=lambda values: values) -> dict:
     }
 
 
+def _hover_meta(state: dict, pick=lambda values: values) -> dict:
+    """The hover's format, with the positions of the secret and incomplete rows drawn (assets/hover.js)."""
+    return hover.flagged(state["hover"], pick(state["flags"]))
+
+
 def map_patch(state: dict, drawn_codes: list[str]) -> Patch:
     """Only the values of `state`, for a map already showing the features `drawn_codes`."""
     index = {c: i for i, c in enumerate(state["codes"])}
@@ -308,6 +313,7 @@ def map_patch(state: dict, drawn_codes: list[str]) -> Patch:
         for part in parents:
             target = target[part]
         target[last] = value
+    patch["layout"]["meta"]["hover"] = _hover_meta(state, pick)
     return patch
 
 

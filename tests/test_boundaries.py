@@ -7,6 +7,7 @@ from pathlib import Path
 
 import duckdb
 import geopandas as gpd
+import pandas as pd
 import pytest
 import shapely
 import yaml
@@ -136,3 +137,70 @@ def test_without_outlines_the_snapshot_keeps_its_own(tmp_path, serve_folder, cat
     report = build(catalogue, tmp_path / "itdd.duckdb", mirror=serve_folder(tmp_path), cache_dir=tmp_path / "c")
     assert next(s for s in report.sources if s.source_id == catalogue.boundaries).status == "failed"
     assert geometries(tmp_path / "itdd.duckdb") == geometries(offline_db)
+
+
+# --- the embedded outlines: Saint-Genis-du-Bois (33409) dissolved into Porte-de-Benauge (33008) --
+
+
+def _snapshot_outlines():
+    import sys
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import snapshot_outlines
+
+    return snapshot_outlines
+
+
+def test_filling_a_hole_adds_its_area_to_the_successor():
+    outlines = _snapshot_outlines()
+    # SYNTHETIC: a 3 × 3 grid of unit squares without its centre, whose older outline is slightly off.
+    squares = {f"S{x}{y}": shapely.box(x, y, x + 1, y + 1) for x in range(3) for y in range(3) if (x, y) != (1, 1)}
+    shapes = gpd.GeoDataFrame({"code": list(squares)}, geometry=list(squares.values()), crs="EPSG:4326")
+    older = gpd.GeoDataFrame(
+        {"old_code": ["S11"], "new_code": ["S01"]}, geometry=[shapely.box(1.02, 1.0, 2.0, 2.01)], crs="EPSG:4326"
+    )
+    filled, notes = outlines.fill_absorbed(shapes, older)
+    parts = outlines.geodesic_area_km2(gpd.GeoSeries([squares["S01"], shapely.box(1, 1, 2, 2)]))
+    merged = outlines.geodesic_area_km2(filled[filled["code"] == "S01"].geometry).iloc[0]
+    assert merged == pytest.approx(parts.sum(), rel=1e-9) and notes[0]["into"] == "S01"
+    assert outlines.holes(shapes.geometry) and not outlines.holes(filled.geometry)
+    far = older.assign(geometry=[shapely.box(1.5, 1.0, 2.5, 2.0)])  # covers half the hole: not the same commune
+    with pytest.raises(outlines.OutlineError):
+        outlines.fill_absorbed(shapes, far)
+
+
+def test_the_embedded_outlines_have_no_hole_and_33008_has_its_merged_area(shared_opendata, offline_db):
+    outlines = _snapshot_outlines()
+    shapes = embedded_outlines(set(gpd.read_file(ROOT / "data/snapshot/communes.geojson")["code"]))
+    assert outlines.holes(shapes.geometry) == []
+    areas = pd.read_csv(ROOT / "data/snapshot/communes.csv", dtype={"code": str}).set_index("code")["area_km2"]
+    porte = shapes[shapes["code"] == "33008"].geometry
+    assert outlines.geodesic_area_km2(porte).iloc[0] == pytest.approx(areas["33008"], rel=0.01)
+    # the sum of its parts, in the 2018 outlines: Arbis (33008), Cantois (33092), Saint-Genis-du-Bois (33409)
+    older = gpd.read_file(shared_opendata / GIRONDE_2018)
+    parts = older[older["code"].isin(["33008", "33092", "33409"])]
+    assert areas["33008"] == pytest.approx(outlines.geodesic_area_km2(parts.geometry).sum(), rel=0.01)
+    genis = parts[parts["code"] == "33409"].geometry.iloc[0]
+    assert genis.intersection(porte.iloc[0]).area / genis.area > 0.9
+    meta = json.loads((ROOT / "data/snapshot/provenance.json").read_text())
+    assert "france-geojson" in meta["geometry"]["absorbed_communes"]
+    with duckdb.connect(str(offline_db), read_only=True) as con:
+        density = con.execute(
+            "SELECT denominator FROM indicator_values WHERE indicator_id = 'densite_population' AND code = '33008'"
+        ).fetchall()
+    assert density and {d for (d,) in density} == {areas["33008"]}  # the density is over the merged area
+
+
+def test_epci_and_departement_outlines_are_simplified_unions_of_their_communes(offline_db):
+    shapes = geometries(offline_db)
+    with duckdb.connect(str(offline_db), read_only=True) as con:
+        links = con.execute(
+            "SELECT parent_level, parent_code, list(child_code) FROM territory_links "
+            "WHERE child_level = 'commune' AND parent_level IN ('epci', 'departement') GROUP BY ALL"
+        ).fetchall()
+    for level, code, members in links:
+        union = shapely.union_all([shapes[("commune", c)] for c in members])
+        outline = shapes[(level, code)]
+        assert shapely.get_num_coordinates(outline) < shapely.get_num_coordinates(union), (level, code)
+        # the same ground, within the simplification's tolerance
+        assert outline.symmetric_difference(union).area < 0.03 * union.area, (level, code)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -52,11 +53,15 @@ try {
     rendered = m.queryRenderedFeatures().length;
 } catch (e) { return null; }
 const trace = gd.data[0];
+// The outlines are named by URL: Plotly fetched them once into window.PlotlyGeoAssets.
+const outlines = typeof trace.geojson === 'string' ? (window.PlotlyGeoAssets || {})[trace.geojson] : trace.geojson;
+if (!outlines || !outlines.features) return null;  // not fetched yet
 return {
     loaded: loaded,
     rendered: rendered,
-    features: trace.geojson.features.length,
-    geometry_marker: trace.geojson.__test_marker || null,
+    features: outlines.features.length,
+    geometry_marker: outlines.__test_marker || null,
+    outline_fetches: performance.getEntriesByType('resource').filter(e => e.name.includes('/carte/contours/')).length,
     z: Array.from(trace.z),
     hover: trace.hovertemplate,
     caption: document.getElementById('map-caption').textContent,
@@ -206,7 +211,10 @@ def test_map_switches_year_and_indicator_without_resending_geometry(driver, serv
     assert state["features"] > 500 and "2023" in state["caption"]
     assert len(_css(driver, "#map-table-body tr")) == 20
     _check_page(driver, "map")
-    driver.execute_script("document.querySelector('#map .js-plotly-plot').data[0].geojson.__test_marker = 'kept';")
+    driver.execute_script(
+        "const url = document.querySelector('#map .js-plotly-plot').data[0].geojson;"
+        "window.PlotlyGeoAssets[url].__test_marker = 'kept';"
+    )
 
     # Year: the slider thumb takes the arrow keys.
     thumb = _css(driver, "#annee [role=slider]")[0]
@@ -224,7 +232,7 @@ def test_map_switches_year_and_indicator_without_resending_geometry(driver, serv
     option.click()
     state = _wait_for_map(driver, lambda s: "Densité" in s["caption"])
     assert "indicateur=densite_population" in state["search"]
-    assert state["geometry_marker"] == "kept"
+    assert state["geometry_marker"] == "kept" and state["outline_fetches"] == 1  # fetched once, for the first map
     assert state["z"] != before
     _screenshot(driver, "map-switched")
     assert not _severe_console_errors(driver)
@@ -241,11 +249,32 @@ def test_map_level_switch_and_click_opens_portrait(driver, server_url: str) -> N
     ActionChains(driver).move_to_element(graph).pause(0.5).perform()
     hover = _wait(driver, lambda d: " ".join(e.text for e in _css(d, "#map .hovertext")))
     assert "Rang" in hover and "Valeur (habitants)" in hover, hover
+    assert re.search(r"\d\u202f\d{3}", hover), hover  # the value written out in the browser, in French
     _screenshot(driver, "map-hover")
     ActionChains(driver).click().perform()
     _wait(driver, lambda d: "/territoire/epci/" in d.current_url)
     _wait(driver, lambda d: _css(d, ".portrait-table"))
     assert driver.find_element("tag name", "h1").text.startswith("Portrait")
+
+
+HOVER_ROWS = [  # SYNTHETIC values: [value, rank, previous value]
+    [1234567.8, 1, 1200000.0], [7.0, 2, 6.5], [9.25, 3, None], [-1.5, None, 2.0], [0.125, 4, 0.1],
+    [12.5, 5, 12.5], [0.0, 6, -3.0], [None, None, 4.0], [None, None, None], [2_500.5, 7, 0.0], [30.0, 8, 24.0],
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("lang", "unit", "decimals"), [("fr", "habitants", None), ("fr", "%", 1), ("en", "hab./km²", 0), ("en", None, 2)]
+)
+def test_the_browser_writes_the_hover_as_the_server_would(driver, server_url: str, lang, unit, decimals) -> None:
+    """assets/hover.js against dashboard.maps.hover (the functions of the tables), on the same rows."""
+    from dashboard.maps import hover
+
+    if "/carte" not in driver.current_url:
+        _open(driver, server_url + "/carte?indicateur=population&niveau=epci", "#map")
+    spec = hover.flagged(hover.spec(unit, lang, decimals), ["", "", "", "", "", "i", "", "s", "", "", "i"])
+    shown = driver.execute_script("return window.itddHover.texts(arguments[0], arguments[1]);", HOVER_ROWS, spec)
+    assert shown == hover.texts(HOVER_ROWS, spec, unit)
 
 
 def test_shared_map_url_restores_the_view(driver, server_url: str) -> None:

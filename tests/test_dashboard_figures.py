@@ -9,9 +9,15 @@ import pandas as pd
 from dashboard import figures
 from dashboard.formatting import change_since, format_number, format_percent, format_value, trend_sentence
 from dashboard.i18n import labelled, switch_href, t, with_query
+from dashboard.maps import hover
 from dashboard.search import nearest, normalise, search_index, search_indicators, search_territories
 
 NNBSP = "\u202f"
+
+
+def hover_texts(state: dict, unit: str | None) -> list[list]:
+    """The hover rows of a map state as they are shown (in the browser, assets/hover.js writes the same)."""
+    return hover.texts(state["customdata"], hover.flagged(state["hover"], state["flags"]), unit)
 
 
 def values(rows: list[tuple]) -> pd.DataFrame:
@@ -171,7 +177,7 @@ def test_missing_and_secret_get_their_own_colour_never_zero() -> None:
     colour_of = {i: state["colorscale"][2 * i][1] for i in range(int(m))}
     assert colour_of[z["E"]] == figures.MISSING_COLOUR and colour_of[z["F"]] == figures.SECRET_COLOUR
     assert colour_of[z["A"]] != figures.MISSING_COLOUR
-    hover = dict(zip(state["codes"], state["customdata"], strict=True))
+    hover = dict(zip(state["codes"], hover_texts(state, "habitants"), strict=True))
     assert hover["E"][0] == "Donnée manquante" and hover["F"][0] == "Secret statistique"
     assert hover["C"][0] == "30 (donnée incomplète)"
     assert "Valeur (habitants)\u00a0: %{customdata[0]}" in state["hovertemplate"]
@@ -183,7 +189,7 @@ def test_ranks_follow_polarity_and_hover_shows_rank_and_change() -> None:
     lower = figures.add_ranks(SAMPLE, "lower_is_better").set_index("code")["rank"]
     assert higher["D"] == 1 and lower["A"] == 1 and pd.isna(higher["E"])
     state = figures.map_state(SAMPLE, "habitants", "higher_is_better", "fr")
-    hover = dict(zip(state["codes"], state["customdata"], strict=True))
+    hover = dict(zip(state["codes"], hover_texts(state, "habitants"), strict=True))
     assert hover["D"][1] == 1 and hover["A"][2] == f"+25{NNBSP}%" and hover["D"][2] == "–"
     assert (
         "Rang\u00a0: %{customdata[1]} sur 4" in state["hovertemplate"]
@@ -273,6 +279,18 @@ def test_the_map_shows_every_value_at_the_indicator_precision() -> None:
     # SYNTHETIC rates: with one decimal declared, 7 is written "7,0" beside "9,2", in the legend and the hover
     state = figures.map_state(values([("A", 7.0, "ok", None), ("B", 9.2, "ok", None)]), "%", None, "fr", decimals=1)
     legend = [text for _, text in state["legend"][:2]]
-    assert legend[0].startswith("7,0 –") and [row[0] for row in state["customdata"]] == ["7,0", "9,2"]
+    assert legend[0].startswith("7,0 –") and [row[0] for row in hover_texts(state, "%")] == ["7,0", "9,2"]
     loose = figures.map_state(values([("A", 7.0, "ok", None), ("B", 9.2, "ok", None)]), "%", None, "fr")
-    assert [row[0] for row in loose["customdata"]] == ["7", "9,2"]  # without a precision, as before
+    assert [row[0] for row in hover_texts(loose, "%")] == ["7", "9,2"]  # without a precision, as before
+
+
+def test_hover_values_travel_rounded_without_changing_what_is_shown() -> None:
+    assert hover.number(1690493.0) == 1690493 and isinstance(hover.number(1690493.0), int)  # whole, as an integer
+    assert hover.number(131.58453695836872) == 131.584536958 and hover.number(float("nan")) is None
+    # SYNTHETIC values across magnitudes: the rounded value is written out as the exact one, at every precision used
+    for value in (0.0123456789, 0.98765, 7.25, 35.24324324324324, 131.58453695836872, 2500.5, 1234567.8, -4.56789):
+        for decimals in (None, 0, 1, 2, 3):
+            assert format_number(hover.number(value), "fr", decimals) == format_number(value, "fr", decimals)
+    assert change_since(hover.number(35.24324324324324), hover.number(36.972972972972975), None, "fr") == change_since(
+        35.24324324324324, 36.972972972972975, None, "fr"
+    )

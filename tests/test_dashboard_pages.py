@@ -6,10 +6,14 @@ import json
 from pathlib import Path
 
 import pytest
-from dash import Patch
+from dash import Patch, no_update
 from plotly.utils import PlotlyJSONEncoder
 
 from dashboard.app import create_app
+from dashboard.context import db
+from dashboard.maps.outlines import CACHE_CONTROL
+from dashboard.maps.table import PAGE_SIZE, table_rows
+from dashboard.maps.view import state_for
 from dashboard.pages import carte, home, indicateur, not_found_404, territoire
 
 
@@ -88,37 +92,70 @@ def _switch(app, trigger, indicator, level, year, drawn_level, classes="quantile
         return carte.switch(trigger, indicator, level, year, classes, drawn_level, lang)
 
 
+def _outlines(app, figure: dict) -> dict:
+    """The outlines a map figure names by URL, as the browser fetches them."""
+    url = figure["data"][0]["geojson"]
+    assert isinstance(url, str) and url.startswith("/carte/contours/"), url
+    response = app.server.test_client().get(url)
+    assert response.status_code == 200 and response.headers["Cache-Control"] == CACHE_CONTROL
+    return response.get_json()
+
+
+def test_outlines_are_one_cacheable_asset_per_level(app) -> None:
+    client = app.server.test_client()
+    figure = _switch(app, "niveau", "population", "commune", 2023, None)["figure"]
+    url = figure["data"][0]["geojson"]
+    first = client.get(url)
+    assert first.headers["ETag"] and first.mimetype == "application/geo+json"
+    assert client.get(url, headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
+    assert all(
+        set(f) == {"type", "id", "geometry"} for f in first.get_json()["features"]
+    )  # no names: the page has them
+    epci = _switch(app, "niveau", "population", "epci", 2023, "commune")["figure"]["data"][0]["geojson"]
+    assert epci != url and "/epci-" in epci
+    stale = client.get(url.replace("/commune-", "/commune-0000"))  # a page drawn before a rebuild
+    assert stale.status_code == 200 and stale.headers["Cache-Control"] == "no-cache" and stale.data == first.data
+    assert client.get("/carte/contours/canton-0123.geojson").status_code == 404
+
+
 def test_year_and_indicator_switches_send_values_only(app) -> None:
-    full = _switch(app, "niveau", "population", "commune", 2023, None)[0]
-    assert isinstance(full, dict) and len(full["data"][0]["geojson"]["features"]) == 536
+    full = _switch(app, "niveau", "population", "commune", 2023, None)["figure"]
+    assert isinstance(full, dict) and len(_outlines(app, full)["features"]) == 536
     year = _switch(app, "annee", "population", "commune", 2019, "commune")
-    assert isinstance(year[0], Patch) and year[8] == 2019
-    assert year[11] == "?indicateur=population&niveau=commune&annee=2019"
+    assert isinstance(year["figure"], Patch) and year["year"] == 2019
+    assert year["search"] == "?indicateur=population&niveau=commune&annee=2019"
+    assert year["year_marks"] is no_update and year["class_options"] is no_update  # the same indicator and level
     other = _switch(app, "indicateur", "densite_population", "commune", 2019, "commune")
-    assert isinstance(other[0], Patch) and other[8] == 2019  # the year is kept when the indicator has it
-    patch_bytes = len(json.dumps(other[0].to_plotly_json()))
-    assert len(json.dumps(full)) > 10 * patch_bytes
+    assert isinstance(other["figure"], Patch) and other["year"] == 2019  # the year is kept when the indicator has it
+    assert other["year_marks"] and other["class_options"]  # another indicator: its years and classes
+    patch_bytes = len(json.dumps(other["figure"].to_plotly_json()))
+    full_bytes = len(json.dumps(full)) + len(json.dumps(_outlines(app, full)))  # the first map and its outlines
+    assert full_bytes > 10 * patch_bytes
     # A year the new indicator lacks: its latest year instead.
     change = _switch(app, "indicateur", "evolution_population", "commune", 2015, "commune")
-    assert change[8] == 2023
+    assert change["year"] == 2023
 
 
 def test_level_switch_redraws_geometry(app) -> None:
     out = _switch(app, "niveau", "population", "epci", 2023, "commune")
-    assert isinstance(out[0], dict) and len(out[0]["data"][0]["geojson"]["features"]) == 28
-    assert out[1] == "epci" and [o["value"] for o in out[3]] == ["commune", "epci", "departement"]
+    assert isinstance(out["figure"], dict) and len(_outlines(app, out["figure"])["features"]) == 28
+    assert out["drawn_level"] == "epci" and [o["value"] for o in out["level_options"]] == [
+        "commune",
+        "epci",
+        "departement",
+    ]
 
 
 def test_table_sorts_and_pages(app) -> None:
     with app.server.test_request_context():
-        view, _ = carte.resolve(carte.db(), indicateur="population", annee=2023)
-        state = carte.state_for(carte.db(), view, "fr")
-    rows, page_no, pages = carte.table_rows(state, view, "value", True, 0, "fr")
-    assert pages == 27 and page_no == 0 and len(rows) == carte.PAGE_SIZE
+        view = carte.view(db(), indicateur="population", annee=2023)
+        state = state_for(db(), view, "fr")
+    rows, page_no, pages = table_rows(state, view, "value", True, 0, "fr")
+    assert pages == 27 and page_no == 0 and len(rows) == PAGE_SIZE
     assert "Bordeaux" in as_text(rows[0])
-    rows, page_no, _ = carte.table_rows(state, view, "name", False, 99, "fr")
+    rows, page_no, _ = table_rows(state, view, "name", False, 99, "fr")
     assert page_no == pages - 1  # clamped
-    first, _, _ = carte.table_rows(state, view, "name", False, 0, "fr")
+    first, _, _ = table_rows(state, view, "name", False, 0, "fr")
     assert "Abzac" in as_text(first[0])
 
 

@@ -214,8 +214,8 @@ def test_map_progress_switch_is_in_the_url(app) -> None:
     with app.server.test_request_context():
         out = carte.switch("couleur", "synth_rate", "commune", 2023, "quantiles", "commune", "fr", "progres")
         page = as_text(carte.layout(indicateur="synth_rate", couleur="progres"))
-    assert out[11] == "?indicateur=synth_rate&niveau=commune&annee=2023&couleur=progres"
-    assert "Légende (progrès depuis l'année de base)" in as_text(out[10])
+    assert out["search"] == "?indicateur=synth_rate&niveau=commune&annee=2023&couleur=progres"
+    assert "Légende (progrès depuis l'année de base)" in as_text(out["legend"])
     assert "Progrès limité" in page and "/methode#categories" in page
 
 

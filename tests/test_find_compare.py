@@ -13,7 +13,8 @@ from dash import Patch, no_update
 from dashboard import chrome, fiche, queries
 from dashboard.app import create_app
 from dashboard.context import db
-from dashboard.pages import carte, comparer, territoire
+from dashboard.maps import parts
+from dashboard.pages import comparer, territoire
 from tests.test_dashboard_pages import as_text
 
 SNAPSHOT = Path(__file__).resolve().parents[1] / "data" / "snapshot"
@@ -56,7 +57,7 @@ def test_search_offers_both_the_postcode_and_the_insee_code(context) -> None:
 
 
 def test_map_search_outlines_and_zooms_to_the_first_result(context) -> None:
-    patch, status = carte.focus(context, "map-search-submit", {"n": 1, "text": "33400"}, "commune", "fr")
+    patch, status = parts.focus(context, "map-search-submit", {"n": 1, "text": "33400"}, "commune", "fr")
     assert isinstance(patch, Patch)
     operations = {tuple(op["location"]): op["params"]["value"] for op in patch.to_plotly_json()["operations"]}
     assert operations[("layout", "meta", "focus")] == "33522"
@@ -64,9 +65,9 @@ def test_map_search_outlines_and_zooms_to_the_first_result(context) -> None:
     assert len(operations[("layout", "map", "layers")]) == 1
     assert "Talence est entouré" in as_text(status) and "/territoire/commune/33522" in as_text(status)
     # A result's button names its territory; at the EPCI level, an EPCI.
-    patch, _ = carte.focus(context, {"type": "map-hit", "level": "commune", "code": "33400"}, None, "commune", "fr")
+    patch, _ = parts.focus(context, {"type": "map-hit", "level": "commune", "code": "33400"}, None, "commune", "fr")
     assert isinstance(patch, Patch)
-    assert carte.focus(context, "map-search-submit", {"text": "zzzz"}, "commune", "fr")[0] is no_update
+    assert parts.focus(context, "map-search-submit", {"text": "zzzz"}, "commune", "fr")[0] is no_update
     # Wrong types or unknown codes change nothing.
     for args in [
         ("map-search-submit", {"text": ["33400"]}, "commune"),
@@ -75,7 +76,7 @@ def test_map_search_outlines_and_zooms_to_the_first_result(context) -> None:
         ("map-search-submit", {"text": "33400"}, 3),
         ("map-search-submit", {"text": "33400"}, "nowhere"),
     ]:
-        assert carte.focus(context, *args, "fr")[0] is no_update
+        assert parts.focus(context, *args, "fr")[0] is no_update
 
 
 def test_names_layer_is_fetched_apart_and_light(app) -> None:

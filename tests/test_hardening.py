@@ -26,6 +26,7 @@ from dashboard.hardening import (
     json_depth,
     match_page,
 )
+from dashboard.maps.table import DEFAULT_TABLE, PAGE_SIZE, SORT_COLUMNS
 from dashboard.pages import carte, indicateur
 from etl import export
 
@@ -141,7 +142,9 @@ def test_map_callbacks_answer_no_update_to_any_wrong_type(app, value) -> None:
             args = ["annee", "population", "commune", 2023, "quantiles", "commune", "fr", "valeur"]
             args[1 + position] = value
             out = carte.switch(*args)
-            assert isinstance(out, tuple) and len(out) == len(carte.NO_SWITCH)  # a figure or no_update, never an error
+            assert (
+                isinstance(out, dict) and out.keys() == carte.NO_SWITCH.keys()
+            )  # a figure or no_update, never an error
         view = {"indicator": "population", "level": "commune", "year": 2023, "classes": "quantiles", "colour": "valeur"}
         assert carte.table_update(None, value, None, "fr") == carte.NO_TABLE
         for key in view:
@@ -163,8 +166,9 @@ def test_a_forged_map_view_is_resolved_again_from_the_database(app) -> None:
     view = {"indicator": "population", "level": "commune", "year": 1789, "classes": "quantiles", "colour": "valeur"}
     with app.server.test_request_context():
         assert carte.table_update(None, view, None, "fr") == carte.NO_TABLE
-        rows, page, table, caption = carte.table_update(None, {**view, "year": 2023}, None, ["en"])
-    assert len(rows) == carte.PAGE_SIZE and table == {**carte.DEFAULT_TABLE, "page": 0} and "2023" in caption
+        out = carte.table_update(None, {**view, "year": 2023}, None, ["en"])
+        rows, page, table, caption = (out[k] for k in ("rows", "pager", "table", "caption"))
+    assert len(rows) == PAGE_SIZE and table == {**DEFAULT_TABLE, "page": 0} and "2023" in caption
     assert carte.portrait_href({"points": [{"location": "../x"}]}, view, "fr") == "/territoire/commune/..%2Fx"
 
 
@@ -294,7 +298,7 @@ def test_match_page_follows_the_registered_pages(app) -> None:
 def test_callback_bodies_of_the_real_renderer_shape_pass(app) -> None:
     """The table callback's pattern input (sort buttons) and its changedPropIds as Dash writes them."""
     key = callback_key(app.callback_map, "map-table-body.children")
-    sort = [{"id": {"col": c, "type": "sort"}, "value": None} for c in carte.SORT_COLUMNS]
+    sort = [{"id": {"col": c, "type": "sort"}, "value": None} for c in SORT_COLUMNS]
     view = {"indicator": "population", "level": "commune", "year": 2023, "classes": "quantiles", "colour": "valeur"}
     changed = json.dumps({"col": "name", "type": "sort"}, separators=(",", ":")) + ".n_clicks"
     values = {"map-view.data": view, '{"col":["ALL"],"type":"sort"}.n_clicks': sort, "lang.data": "fr"}

@@ -225,8 +225,8 @@ def test_the_map_colours_each_commune_by_its_peer_verdict(offline_db, q):
         page = carte.layout(indicateur="taux_pauvrete", niveau="commune", couleur="pairs")
         out = carte.switch("couleur", "taux_pauvrete", "commune", None, "quantiles", None, "fr", "pairs")
         by_value = carte.switch("couleur", "taux_pauvrete", "commune", None, "quantiles", None, "fr", "valeur")
-    figure, class_options = out[0], out[-1]
-    assert all(o["disabled"] for o in class_options) and not any(o["disabled"] for o in by_value[-1])
+    figure, class_options = out["figure"], out["class_options"]
+    assert all(o["disabled"] for o in class_options) and not any(o["disabled"] for o in by_value["class_options"])
     trace = figure["data"][0]
     keys = list(VERDICT_STYLE)
     shown = dict(zip(trace["locations"], (keys[z] for z in trace["z"]), strict=True))

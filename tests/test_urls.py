@@ -40,7 +40,16 @@ def test_the_builders_write_the_routes() -> None:
 
 
 def test_every_route_has_a_url_here() -> None:
-    assert set(BUILT) == set(urls.ROUTES) - {"not_found"}
+    assert set(BUILT) == set(urls.ROUTES) - {"not_found", "map_outlines"}  # outlines: below, by their digest
+
+
+def test_the_outlines_url_is_served(client, offline_db: Path) -> None:
+    from dashboard import queries
+    from dashboard.maps.outlines import outlines
+
+    url = outlines(queries.Database(offline_db), "commune").url("commune")
+    assert urls.match(url)[0] == "map_outlines"
+    assert client.get(url).status_code == 200
 
 
 @pytest.mark.parametrize(("route", "url"), [(route, url) for route, built in BUILT.items() for url in built])

@@ -2,7 +2,8 @@
 // - fits the view to the map's real size (a phone is narrower than the width the server
 //   fitted it to) from `layout.meta.fit`, each time that box changes (a new level, a found territory);
 // - shows the territories' names when zoomed in enough for them to be read, from
-//   /carte/noms/<level>.json, fetched the first time they are needed (the map's answers stay light).
+//   /carte/noms/<level>.json, fetched the first time they are needed (the map's answers stay light);
+// - writes out the hover rows the server sends as numbers (assets/hover.js), after each draw.
 (function () {
   var MIN_ZOOM = {commune: 9.6, epci: 7.6, departement: 0, region: 0, france: 0};
   var names = {};  // level -> label points, or "loading"
@@ -72,6 +73,7 @@
 
   function attach() {
     var gd = graph();
+    if (gd && window.itddHover) { window.itddHover.apply(gd); }
     var map = gd && mapOf(gd);
     if (!map) { return; }
     fit(gd, map);
@@ -82,7 +84,7 @@
     map.on("resize", function () { gd._itddFitted = null; fit(gd, map); });
     map.on("moveend", redraw);
     map.on("move", redraw);
-    gd.on("plotly_afterplot", function () { fit(gd, map); redraw(); });
+    gd.on("plotly_afterplot", function () { window.itddHover.apply(gd); fit(gd, map); redraw(); });
     redraw();
   }
 
