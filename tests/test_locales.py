@@ -43,7 +43,8 @@ def code_keys() -> dict[str, tuple[set[str], set[str]]]:
 
 def test_both_languages_have_the_same_keys() -> None:
     assert i18n.locale_gaps(i18n.LOCALES) == []
-    assert set(i18n.TEXT["fr"]) == set(i18n.TEXT["en"]) and len(i18n.TEXT["fr"]) > 300
+    # the interface texts are there (the method's category and reason words live in itdd.method)
+    assert set(i18n.TEXT["fr"]) == set(i18n.TEXT["en"]) and len(i18n.TEXT["fr"]) > 250
     assert set(i18n.LOCALES["fr"]["units"]) == set(i18n.UNITS_EN)
 
 
