@@ -684,3 +684,7 @@ TEXT["en"].update(
         "col_contribution": "Contribution (points)",
     }
 )
+
+# Static site in two languages (h-publish, issue #16): new keys in one block, to move into the locale files.
+TEXT["fr"].update({"skip_link": "Aller au contenu"})
+TEXT["en"].update({"skip_link": "Skip to content"})
