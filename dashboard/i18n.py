@@ -688,3 +688,5 @@ TEXT["en"].update(
 # Static site in two languages (h-publish, issue #16): new keys in one block, to move into the locale files.
 TEXT["fr"].update({"skip_link": "Aller au contenu"})
 TEXT["en"].update({"skip_link": "Skip to content"})
+TEXT["fr"].update({"site_table_first": "Les {n} premiers des {total} territoires, par rang ; tous dans les fichiers :"})
+TEXT["en"].update({"site_table_first": "The first {n} of {total} territories, by rank; all of them in the files:"})

@@ -43,6 +43,7 @@ from dashboard.site_html import (  # noqa: F401 (file_path, find: the site's API
     page_lang,
     relative_link,
 )
+from etl import export
 
 ASSETS = "assets"
 SEARCH_INDEX = "recherche.json"
@@ -66,7 +67,9 @@ NOT_FOUND_PAGE = "404.html"  # the name static hosts (GitHub Pages, Netlify, Git
 
 
 def map_block(database, indicator_id: str, page: str, lang: str) -> html.Section | None:
-    """The indicator's map at its finest drawable level, latest year, with legend and full table."""
+    """The indicator's map at its finest drawable level, latest year, with its legend and the first
+    rows of its table by rank (as the dashboard's first page), with links to every value's files:
+    no table of every territory (35,000 communes at national size)."""
     view, error = carte.resolve(database, indicateur=indicator_id)
     if error:
         return None
@@ -75,7 +78,13 @@ def map_block(database, indicator_id: str, page: str, lang: str) -> html.Section
     figure = figures.map_figure(database.geojson(view["level"]), state)
     figure["data"][0]["geojson"] = relative_link(f"/telecharger/territoires-{view['level']}.geojson", page)
     caption = carte.caption(view, catalogue, lang)
-    rows, _, _ = carte.table_rows(state, view, "rank", False, 0, lang, page_size=len(state["codes"]) or 1)
+    rows, _, _ = carte.table_rows(state, view, "rank", False, 0, lang)
+    files = [
+        html.A(
+            t(f"download_{fmt}", lang), href=f"/telecharger/{export.file_name(indicator_id, fmt)}", className="download"
+        )
+        for fmt in export.FORMATS
+    ]
     return html.Section(
         [
             html.H2(caption, id="carte"),
@@ -99,11 +108,23 @@ def map_block(database, indicator_id: str, page: str, lang: str) -> html.Section
                         ),
                         caption,
                     ),
+                    html.P(
+                        [
+                            t("site_table_first", lang, n=len(rows), total=len(state["codes"])),
+                            " ",
+                            *_between(files, " · "),
+                        ],
+                        className="muted",
+                    ),
                 ]
             ),
         ],
         className="table-section",
     )
+
+
+def _between(items: list, separator: str) -> list:
+    return [part for i, item in enumerate(items) for part in ([separator] if i else []) + [item]]
 
 
 def map_page(database, lang: str = "fr") -> html.Div:
