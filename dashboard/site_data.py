@@ -113,11 +113,10 @@ class FrozenDatabase(queries.Database):
         hit, found = self._results.get(key)
         if not hit:
             every = self.run(queries.territories_series, territories)
-            found = {
-                indicator: rows.drop(columns="indicator_id").reset_index(drop=True)
-                for indicator, rows in every.groupby("indicator_id", sort=False)
-            }
-            found[None] = every.iloc[0:0].drop(columns="indicator_id").reset_index(drop=True)
+            rest = every.drop(columns="indicator_id")  # once, then each indicator's rows taken from it
+            rows = every.groupby("indicator_id", sort=False).indices if len(every) else {}
+            found = {indicator: rest.take(at).reset_index(drop=True) for indicator, at in rows.items()}
+            found[None] = rest.iloc[0:0].reset_index(drop=True)
             self._results.put(key, found)
         return found
 
