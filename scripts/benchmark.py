@@ -151,13 +151,14 @@ def measure_publish(db: Path, out: Path) -> dict:
         "cpu_seconds": (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime),
         "peak_mib": peak,
         "pages": sum(f.suffix == ".html" for f in files),
+        "portraits": sum(f.suffix == ".html" and "territoire" in f.relative_to(out).parts for f in files),
         "bytes": sum(f.stat().st_size for f in files),
         "data_bytes": sum(f.stat().st_size for f in files if f.parent.name == "donnees"),
     }
 
 
 # France at national size: about 35,000 communes, 1,250 EPCI, 101 départements, 18 régions, France
-# and France métropolitaine (INSEE's counts), each a portrait in French and in English.
+# and France métropolitaine (INSEE's counts), each with a portrait in each language of the site.
 NATIONAL_TERRITORIES = 35_000 + 1_250 + 101 + 18 + 2
 
 
@@ -167,7 +168,8 @@ def print_publish(published: dict, territories: int) -> None:
     only. An extrapolation, not a measure: it holds if a page's cost does not grow with the
     country (each portrait reads its own territories' rows, `dashboard/site_data.py`)."""
     pages = published["pages"]
-    national_pages = pages + 2 * (NATIONAL_TERRITORIES - territories)
+    languages = published["portraits"] / territories  # a portrait of each territory in each language
+    national_pages = round(pages + languages * (NATIONAL_TERRITORIES - territories))
     cores = os.cpu_count() or 1
     print(
         f"publish             {published['seconds']:.1f} s ({published['cpu_seconds']:.0f} CPU s on {cores} cores), "
