@@ -22,6 +22,7 @@ from dashboard.static_site import (
     file_path,
     lang_folder,
     map_page,
+    pages,
     relative_link,
     search_index,
     territories_index,
@@ -173,3 +174,15 @@ def test_the_english_search_index_names_english_pages_and_kinds(database) -> Non
     assert merignac["page"] == "territoire/commune/33281.html"  # relative to en/, where it is written
     assert merignac["kind"] == "municipality"
     assert next(e for e in entries if e["code"] == "population")["kind"] == "indicator"
+
+
+def test_an_indicator_page_holds_no_table_of_every_territory(database, tmp_path: Path) -> None:
+    page, make, title = next(p for p in pages(database, "fr") if p[0] == "indicateur/population.html")
+    write_page(tmp_path, page, make(), title)
+    sheet = (tmp_path / page).read_text(encoding="utf-8")
+    table = re.search(r'<table id="map-table"[^>]*>(.*?)</table>', sheet, flags=re.S).group(1)
+    total = int(re.search(r"Les 20 premiers des (\d+) territoires", sheet).group(1))
+    assert table.count("<tr>") - 1 == 20 and total > 500  # the first rows by rank, under its header row
+    assert ">Bordeaux</a>" in table  # the most populous first
+    assert 'href="../donnees/population.csv"' in sheet  # every territory's value, in the files
+    assert len(sheet.encode()) < 100_000
