@@ -7,7 +7,10 @@ no server code and no outside host: any static host can serve the folder. Contro
 need the server (selectors) are left out; every page keeps its tables. The territory search
 becomes a search in the browser over a small index of territories and indicators
 (`recherche.json`, `site_assets/search.js`). `404.html` is the page static hosts serve for a
-path they do not have.
+path they do not have. Every page is written in French at the root and in English under `en/`,
+in the same layout, each linking to the other (`site_html.py` turns components into HTML and
+URLs into links between files); the open data and the assets are shared. Portraits read their
+data by batch (`site_data.py`).
 """
 
 from __future__ import annotations
