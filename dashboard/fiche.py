@@ -56,7 +56,9 @@ def locator_svg(context: list[dict], focus: dict, size: int = LOCATOR_SIZE) -> s
 
 def locator(database, level: str, code: str, name: str, refs: pd.DataFrame, lang: str) -> html.Figure | None:
     """Where the territory lies in its département (its EPCI's outlines around it; a département
-    among its région's), or None without outlines."""
+    among its région's), or None without outlines (or for the static site, which draws its own)."""
+    if getattr(database, "static", False):
+        return None
     levels = database.run(queries.geometry_levels)
     if level not in levels:
         return None

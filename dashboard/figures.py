@@ -328,22 +328,26 @@ def trend_figure(series: pd.DataFrame, unit: str | None, lang: str, target: dict
     100 in their first common year, so that no line lies flat at the bottom; the hover and
     the table keep the values."""
     known = series.dropna(subset=["value"])
-    if known["year"].nunique() == 1:
+    years, values = [int(y) for y in known["year"]], known["value"].to_numpy(dtype=float)
+    if len(set(years)) == 1:
         return _bars(known, unit, lang)
-    base_year = _index_base_year(known)
+    # each territory's rows, in the order of the series (plain Python: a portrait draws many charts)
+    lines: dict[str, list[int]] = {}
+    for i, name in enumerate(known["name"]):
+        lines.setdefault(name, []).append(i)
+    base_year = _index_base_year(known, lines, years, values)
     data = []
-    for name, rows in known.groupby("name", sort=False):
-        shown = rows["value"]
-        if base_year is not None:
-            shown = shown / rows.loc[rows["year"] == base_year, "value"].iloc[0] * 100
+    for name, rows in lines.items():
+        own_years, own = [years[i] for i in rows], values[rows]
+        shown = own / own[own_years.index(base_year)] * 100 if base_year is not None else own
         data.append(
             {
                 "type": "scatter",
                 "mode": "lines+markers",
                 "name": name,
-                "x": rows["year"].astype(int).tolist(),
-                "y": shown.round(4).tolist(),
-                "customdata": rows["value"].round(4).tolist(),
+                "x": own_years,
+                "y": np.round(shown, 4).tolist(),
+                "customdata": np.round(own, 4).tolist(),
                 "hovertemplate": f"{name}<br>%{{x}}{colon(lang)}%{{customdata:,.4~r}} {unit_in(unit, lang)}<extra></extra>",
             }
         )
@@ -362,13 +366,14 @@ def trend_figure(series: pd.DataFrame, unit: str | None, lang: str, target: dict
     return chart(data, axis, lang, {"dtick": 1, "tickformat": "d"})
 
 
-def _index_base_year(known: pd.DataFrame) -> int | None:
-    """The first year every territory has, when their values are too far apart to share an axis."""
-    latest = known.sort_values("year").groupby("name")["value"].last()
-    if len(latest) < 2 or (known["value"] <= 0).any() or latest.max() < SCALE_GAP * latest.min():
+def _index_base_year(known: pd.DataFrame, lines: dict, years: list[int], values: np.ndarray) -> int | None:
+    """The first year every territory has, when their values are too far apart to share an axis.
+    `lines`: each territory's row numbers in `known`, whose years and values are `years`, `values`."""
+    latest = [values[max(rows, key=lambda i: years[i])] for rows in lines.values()]  # at its latest year
+    if len(latest) < 2 or (values <= 0).any() or max(latest) < SCALE_GAP * min(latest):
         return None
-    common = set.intersection(*(set(rows["year"]) for _, rows in known.groupby("name")))
-    return int(min(common)) if common else None
+    common = set.intersection(*({years[i] for i in rows} for rows in lines.values()))
+    return min(common) if common else None
 
 
 def _bars(known: pd.DataFrame, unit: str | None, lang: str) -> dict:

@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from dashboard import search
+from dashboard import batched, search
 from dashboard.collation import french_key
 from etl.sql import literal
 from itdd.model import LEVELS, sql_level_list
@@ -289,16 +289,7 @@ def territories_series(
 
 def epci_neighbours(con: duckdb.DuckDBPyConnection, commune: str) -> list[str]:
     """The communes of the commune's EPCI (itself included; empty without an EPCI)."""
-    rows = con.execute(
-        """
-        SELECT member.child_code FROM territory_links AS mine
-        JOIN territory_links AS member USING (parent_level, parent_code, child_level)
-        WHERE mine.child_level = 'commune' AND mine.child_code = ? AND mine.parent_level = 'epci'
-        ORDER BY 1
-        """,
-        [commune],
-    ).fetchall()
-    return [code for (code,) in rows]
+    return batched.epci_neighbours(con, [("commune", commune)])["neighbour"].tolist()
 
 
 def epcis_of_departement(con: duckdb.DuckDBPyConnection, departement: str) -> list[str]:
@@ -607,24 +598,12 @@ def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
 
 def progress_summary(con: duckdb.DuckDBPyConnection, level: str, code: str) -> pd.DataFrame:
     """Per finality and category, how many indicators of a territory (from `progress_summary`)."""
-    if not table_exists(con, "progress_summary"):
-        return pd.DataFrame(columns=["finality", "category", "indicators"])
-    return con.execute(
-        "SELECT finality, category, indicators FROM progress_summary WHERE level = ? AND code = ? "
-        "ORDER BY finality, category",
-        [level, code],
-    ).df()
+    return _one(batched.progress_summary(con, [(level, code)]), (level, code))
 
 
 def status_rows(con: duckdb.DuckDBPyConnection, level: str, code: str) -> pd.DataFrame:
     """A territory's position against each reference, per indicator and year (`indicator_status`)."""
-    columns = ["indicator_id", "year", "reference_level", "reference_code", "position"]
-    if not table_exists(con, "indicator_status"):
-        return pd.DataFrame(columns=columns)
-    return con.execute(
-        f"SELECT {', '.join(columns)} FROM indicator_status WHERE level = ? AND code = ? ORDER BY ALL",  # noqa: S608 (column names and level list from code; values as parameters)
-        [level, code],
-    ).df()
+    return _one(batched.status_rows(con, [(level, code)]), (level, code))
 
 
 def composite_contributions(con: duckdb.DuckDBPyConnection, indicator_id: str, level: str, code: str) -> pd.DataFrame:
@@ -649,7 +628,7 @@ def composite_contributions(con: duckdb.DuckDBPyConnection, indicator_id: str, l
 
 def peer_comparisons(con: duckdb.DuckDBPyConnection, level: str, code: str) -> dict:
     """{indicator_id: row of indicator_peer_comparison} for one territory."""
-    rows = con.execute("SELECT * FROM indicator_peer_comparison WHERE level = ? AND code = ?", [level, code]).df()
+    rows = _one(batched.peer_comparisons(con, [(level, code)]), (level, code), keep_key=True)
     return {r.indicator_id: r for r in rows.itertuples()}
 
 
@@ -665,12 +644,7 @@ def peer_verdicts(con: duckdb.DuckDBPyConnection, indicator_id: str, level: str)
 
 def territory_peers(con: duckdb.DuckDBPyConnection, level: str, code: str) -> pd.DataFrame:
     """A territory's comparable territories, nearest first, with names."""
-    return con.execute(
-        """SELECT p.peer_code AS code, coalesce(t.name, p.peer_code) AS name, p.rank, p.distance
-        FROM territory_peers p LEFT JOIN territories t ON t.level = p.level AND t.code = p.peer_code
-        WHERE p.level = ? AND p.code = ? ORDER BY p.rank""",
-        [level, code],
-    ).df()
+    return _one(batched.territory_peers(con, [(level, code)]), (level, code), PEER_KEY)
 
 
 def peer_features(con: duckdb.DuckDBPyConnection, level: str) -> pd.DataFrame:
@@ -684,15 +658,17 @@ def peer_features(con: duckdb.DuckDBPyConnection, level: str) -> pd.DataFrame:
 
 def policies_of(con: duckdb.DuckDBPyConnection, level: str, code: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The declared policies of a territory (policy_effects rows) and their series."""
-    effects = con.execute(
-        "SELECT * FROM policy_effects WHERE level = ? AND code = ? ORDER BY policy_id, indicator_id", [level, code]
-    ).df()
-    series = con.execute(
-        """SELECT s.* FROM policy_series s JOIN policy_effects e USING (policy_id, indicator_id)
-        WHERE e.level = ? AND e.code = ? ORDER BY s.policy_id, s.indicator_id, s.year""",
-        [level, code],
-    ).df()
-    return effects, series
+    effects = _one(batched.policy_effects(con, [(level, code)]), (level, code), keep_key=True)
+    return effects, _one(batched.policy_series(con, [(level, code)]), (level, code))
+
+
+PEER_KEY = ["level", "territory_code"]  # batched.territory_peers: `code` is the peer's
+
+
+def _one(frame: pd.DataFrame, territory: tuple[str, str], key: list[str] | None = None, keep_key: bool = False):
+    """One territory's rows of a `batched` query, as a one-territory query gives them."""
+    part = batched.split(frame, key, keep_key).get(territory)
+    return batched.empty_part(frame, key, keep_key) if part is None else part
 
 
 def peer_settings(con: duckdb.DuckDBPyConnection) -> dict:

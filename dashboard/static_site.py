@@ -7,12 +7,14 @@ no server code and no outside host: any static host can serve the folder. Contro
 need the server (selectors) are left out; every page keeps its tables. The territory search
 becomes a search in the browser over a small index of territories and indicators
 (`recherche.json`, `site_assets/search.js`). `404.html` is the page static hosts serve for a
-path they do not have.
+path they do not have. Every page is written in French at the root and in English under `en/`,
+in the same layout, each linking to the other (`site_html.py` turns components into HTML and
+URLs into links between files); the open data and the assets are shared. Portraits read their
+data by batch (`site_data.py`).
 """
 
 from __future__ import annotations
 
-import copy
 import html as html_text
 import json
 import multiprocessing
@@ -24,38 +26,32 @@ from concurrent.futures import ProcessPoolExecutor
 from importlib import resources
 from itertools import repeat
 from pathlib import Path
-from urllib.parse import urlsplit
 
-import dash
-import pandas as pd
-import plotly.io
 from dash import dcc, html
 
 from dashboard import assessment, figures, queries, urls
 from dashboard.app import create_app, page_title
 from dashboard.chrome import label, scroll_region, shell
 from dashboard.context import CONFIG_KEY, db
-from dashboard.i18n import FINALITIES, t
+from dashboard.i18n import FINALITIES, LANGS, other_lang, t
 from dashboard.pages import carte, home, indicateur, methode, not_found_404, territoire
 from dashboard.search import ABBREVIATIONS, LEVEL_RANK, normalise
-from etl.publish import DATA_DIR
+from dashboard.site_data import FrozenDatabase
+from dashboard.site_html import (  # noqa: F401 (file_path, find: the site's API, used by tests)
+    Renderer,
+    append_to_main,
+    file_path,
+    find,
+    lang_folder,
+    page_lang,
+    relative_link,
+)
+from etl import export
 
-LANG = "fr"
 ASSETS = "assets"
 SEARCH_INDEX = "recherche.json"
-NOT_FOUND_PAGE = "404.html"  # the name static hosts (GitHub Pages, Netlify, GitLab Pages) serve for a missing path
-# ids left out: the server's controls; the portrait's comparisons (no such pages), its locator
-# (the site draws its own) and its edition block (it names the file's date: the site is reproducible)
-SERVER_ONLY = {
-    "sheet-territories", "indicator-search", "print-button", "lang-switch", "compare-links", "portrait-locator",
-    "fiche-edition",
-}  # fmt: skip
-VOID = {"area", "br", "col", "hr", "img", "input", "link", "meta", "source", "wbr"}
-SKIPPED_PROPS = {"children", "n_clicks", "n_clicks_timestamp", "disable_n_clicks", "key", "loading_state"}
-ATTRIBUTE = {"className": "class", "htmlFor": "for"}
-GRAPH_CONFIG = {"displayModeBar": False, "responsive": True}
 PAGE = """<!DOCTYPE html>
-<html lang="fr">
+<html lang="{lang}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -65,192 +61,30 @@ PAGE = """<!DOCTYPE html>
 <style>{badges}</style>
 </head>
 <body>
-<a class="skip-link" href="#main">Aller au contenu</a>
+<a class="skip-link" href="#main">{skip}</a>
 {body}
 {scripts}</body>
 </html>
 """
+NOT_FOUND_PAGE = "404.html"  # the name static hosts (GitHub Pages, Netlify, GitLab Pages) serve for a missing path
 
 
-class FrozenDatabase(queries.Database):
-    """The database while the site is written: the file does not change, so query results
-    are kept, the least recently used dropped beyond `size` (each caller gets its own copy of
-    a table, as layouts add columns)."""
-
-    def __init__(self, path: Path, size: int = 2048) -> None:
-        super().__init__(path)
-        self._results = queries.ResultCache(size)
-
-    def run(self, query, *args):
-        if query is queries.indicator_series:  # a portrait draws every indicator for the same territories
-            indicator_id, territories = args
-            every = self.run(queries.territories_series, [tuple(t) for t in territories])
-            one = every[every["indicator_id"] == indicator_id]
-            return one.drop(columns="indicator_id").reset_index(drop=True)
-        key = (query, repr(args))
-        hit, found = self._results.get(key)
-        if not hit:
-            found = super().run(query, *args)
-            self._results.put(key, found)
-        return found.copy() if isinstance(found, pd.DataFrame) else copy.deepcopy(found)
-
-
-# The site's file for each route of the app (urls.ROUTES); a route not listed has no file.
-SITE_FILES = {
-    "home": "index.html",
-    "map": "carte.html",
-    "method": "methode.html",
-    "indicator": "indicateur/{indicator_id}.html",
-    "portrait": "territoire/{level}/{code}.html",
-    "download": DATA_DIR + "/{file_name}",
-}
-
-
-def file_path(href: str) -> tuple[str, str] | None:
-    """The site file (and fragment) for one of the app's URLs; None for an outside link."""
-    parts = urlsplit(href)
-    if parts.scheme or parts.netloc or not parts.path.startswith("/"):
-        return None
-    route, values, query = urls.match(href) or ("", {}, {})
-    if route == "map" and query.get("indicateur"):
-        return f"indicateur/{query['indicateur'][0]}.html", "carte"
-    if route in SITE_FILES:
-        return SITE_FILES[route].format(**values), parts.fragment
-    segments = [s for s in parts.path.split("/") if s]  # a page of the site alone (territoires)
-    return (f"{segments[0]}.html" if len(segments) == 1 else "index.html"), parts.fragment
-
-
-def relative_link(href: str, page: str) -> str:
-    """`href` (an app URL) as a link from the site file `page`."""
-    if href.startswith("#"):
-        return href
-    found = file_path(href)
-    if found is None:
-        return href
-    target, fragment = found
-    link = posixpath.relpath(target, posixpath.dirname(page) or ".")
-    return f"{link}#{fragment}" if fragment else link
-
-
-class Renderer:
-    """Dash components to HTML for one site file (`page`, relative to the site root); `replace`
-    puts other components, `raw` HTML of the site's own, in place of the components with those ids."""
-
-    def __init__(self, page: str, replace: dict | None = None, raw: dict[str, str] | None = None) -> None:
-        self.page = page
-        self.replace = replace or {}
-        self.raw = raw or {}
-        self.dropped: set[str] = set()
-        self.has_figures = False
-
-    def render(self, node) -> str:
-        self.dropped = set(self._server_only_ids(node))
-        return self._html(node)
-
-    def _server_only_ids(self, node) -> Iterator[str]:
-        for component in _walk(node):
-            ident = getattr(component, "id", None)
-            if isinstance(ident, str) and (ident in SERVER_ONLY or _is_control(component)):
-                yield ident
-
-    def _html(self, node) -> str:
-        if node is None or isinstance(node, bool):
-            return ""
-        if isinstance(node, (list, tuple)):
-            return "".join(self._html(n) for n in node)
-        if not isinstance(node, dash.development.base_component.Component):
-            return html_text.escape(str(node), quote=False)
-        props = node.to_plotly_json()["props"]
-        ident = props.get("id")
-        if isinstance(ident, str) and ident in self.replace:
-            return self._html(self.replace[ident])
-        if isinstance(ident, str) and ident in self.raw:
-            return self.raw[ident]
-        if (isinstance(ident, str) and ident in self.dropped) or props.get("htmlFor") in self.dropped:
-            return ""
-        children = self._html(props.get("children"))
-        if node._namespace == "dash_core_components":
-            return self._core(node._type, props, children)
-        tag = node._type.lower()
-        if tag == "button":  # nothing to press without the server: keep its words
-            return children
-        if tag == "a" and props.get("href"):
-            props = {**props, "href": relative_link(props["href"], self.page)}
-        opening = f"<{tag}{_attributes(props)}>"
-        return opening if tag in VOID else f"{opening}{children}</{tag}>"
-
-    def _core(self, kind: str, props: dict, children: str) -> str:
-        if kind == "Link":
-            return (
-                f"<a{_attributes({**props, 'href': relative_link(props.get('href', '/'), self.page)})}>{children}</a>"
-            )
-        if kind == "Graph":
-            if not (props.get("figure") or {}).get("data"):
-                return ""  # no chart with empty axes: the page says why beside it
-            self.has_figures = True
-            return figure_html(props["id"], props.get("figure") or {}, props.get("config"), props.get("className"))
-        return ""  # stores, locations and server-driven controls
-
-
-def figure_html(ident: str, figure: dict, config: dict | None = None, class_name: str | None = None) -> str:
-    """A div that assets/site.js fills with Plotly.js from the JSON beside it."""
-    spec = {
-        "data": figure.get("data", []),
-        "layout": figure.get("layout", {}),
-        "config": {**GRAPH_CONFIG, **(config or {})},
-    }
-    payload = plotly.io.to_json(spec, validate=False).replace("</", "<\\/")
-    classes = " ".join(filter(None, ["graph", class_name]))
-    return (
-        f'<div id="{html_text.escape(ident)}" class="{classes}"><div class="js-figure" data-figure="{ident}-figure">'
-        f'</div></div><script type="application/json" id="{ident}-figure">{payload}</script>'
-    )
-
-
-def _is_control(component) -> bool:
-    return component._namespace == "dash_core_components" and component._type not in ("Link", "Graph")
-
-
-def _walk(node) -> Iterator:
-    if isinstance(node, (list, tuple)):
-        for n in node:
-            yield from _walk(n)
-    elif isinstance(node, dash.development.base_component.Component):
-        yield node
-        yield from _walk(getattr(node, "children", None))
-
-
-def _attributes(props: dict) -> str:
-    parts = []
-    for key, value in props.items():
-        if key in SKIPPED_PROPS or value is None or value is False or (key == "id" and not isinstance(value, str)):
-            continue
-        name = ATTRIBUTE.get(key, key if key.startswith(("aria-", "data-")) else key.lower())
-        if key == "style":
-            value = "; ".join(f"{k}: {v}" for k, v in value.items())
-        parts.append(f" {name}" if value is True else f' {name}="{html_text.escape(str(value), quote=True)}"')
-    return "".join(parts)
-
-
-def find(node, ident: str):
-    """The component with id `ident` in a layout."""
-    return next((c for c in _walk(node) if getattr(c, "id", None) == ident), None)
-
-
-def append_to_main(layout, blocks: list) -> None:
-    main = find(layout, "main")
-    main.children = [*list(main.children), *[b for b in blocks if b is not None]]
-
-
-def map_block(database, indicator_id: str, page: str) -> html.Section | None:
-    """The indicator's map at its finest drawable level, latest year, with legend and full table."""
+def map_block(database, indicator_id: str, page: str, lang: str) -> html.Section | None:
+    """The indicator's map at its finest drawable level, latest year, with its legend and the first
+    rows of its table by rank (as the dashboard's first page), with links to every value's files:
+    no table of every territory (35,000 communes at national size)."""
     view = carte.view(database, indicateur=indicator_id)
     if not isinstance(view, carte.MapView):
         return None
-    drawn = carte.render(database, view, LANG, hover_text=True)
-    figure = drawn.figure
+    drawn = carte.render(database, view, lang, page_size=carte.PAGE_SIZE, hover_text=True)
+    figure, caption, rows = drawn.figure, drawn.caption, drawn.rows
     figure["data"][0]["geojson"] = relative_link(urls.download(f"territoires-{view.level}.geojson"), page)
-    caption, rows = drawn.caption, drawn.rows
+    files = [
+        html.A(
+            t(f"download_{fmt}", lang), href=urls.download(export.file_name(indicator_id, fmt)), className="download"
+        )
+        for fmt in export.FORMATS
+    ]
     return html.Section(
         [
             html.H2(caption, id="carte"),
@@ -265,7 +99,7 @@ def map_block(database, indicator_id: str, page: str) -> html.Section | None:
             ),
             html.Details(
                 [
-                    html.Summary(t("table_title", LANG)),
+                    html.Summary(t("table_title", lang)),
                     scroll_region(
                         html.Table(
                             [html.Caption(caption), drawn.header, html.Tbody(rows)],
@@ -274,6 +108,14 @@ def map_block(database, indicator_id: str, page: str) -> html.Section | None:
                         ),
                         caption,
                     ),
+                    html.P(
+                        [
+                            t("site_table_first", lang, n=len(rows), total=len(drawn.state["codes"])),
+                            " ",
+                            *_between(files, " · "),
+                        ],
+                        className="muted",
+                    ),
                 ]
             ),
         ],
@@ -281,25 +123,29 @@ def map_block(database, indicator_id: str, page: str) -> html.Section | None:
     )
 
 
-def map_page(database) -> html.Div:
+def _between(items: list, separator: str) -> list:
+    return [part for i, item in enumerate(items) for part in ([separator] if i else []) + [item]]
+
+
+def map_page(database, lang: str = "fr") -> html.Div:
     """`carte.html`: the default indicator's map (as the dashboard opens it), then every other
     indicator's map, each on its sheet (the site has no server to switch values)."""
     view = carte.view(database)
     view = view if isinstance(view, carte.MapView) else None
     maps = [
-        html.Li(dcc.Link(label(r, LANG), href=urls.map_view(LANG, indicateur=r.indicator_id)))
+        html.Li(dcc.Link(label(r, lang), href=urls.map_view(lang, indicateur=r.indicator_id)))
         for r in database.run(queries.list_indicators).itertuples()
         if (view is None or r.indicator_id != view.indicator) and carte.found(database, indicateur=r.indicator_id)
     ]
     children = [
-        html.H1(t("map_title", LANG)),
-        map_block(database, view.indicator, "carte.html") if view else None,
-        html.Section([html.H2(t("site_other_maps", LANG)), html.Ul(maps, className="territory-index")]),
+        html.H1(t("map_title", lang)),
+        map_block(database, view.indicator, lang_folder(lang) + "carte.html", lang) if view else None,
+        html.Section([html.H2(t("site_other_maps", lang)), html.Ul(maps, className="territory-index")]),
     ]
-    return shell(LANG, {}, [c for c in children if c is not None], "carte")
+    return shell(lang, {}, [c for c in children if c is not None], "carte")
 
 
-def locator_block(database, level: str, code: str, page: str) -> html.Section | None:
+def locator_block(database, level: str, code: str, page: str, lang: str) -> html.Section | None:
     """Where the territory lies: its outline among its neighbours (for a commune, its EPCI's communes)."""
     geojson = database.geojson(level)
     codes = [f["id"] for f in geojson["features"]]
@@ -323,10 +169,10 @@ def locator_block(database, level: str, code: str, page: str) -> html.Section | 
     }
     layout = {"map": {"style": "white-bg", **figures.map_view(shown)}, "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
               "height": 320}  # fmt: skip
-    caption = t("locator_caption", LANG, name=name)
+    caption = t("locator_caption", lang, name=name)
     return html.Section(
         [
-            html.H2(t("locator_title", LANG)),
+            html.H2(t("locator_title", lang)),
             html.Div(
                 dcc.Graph(id="locator", figure={"data": [trace], "layout": layout}),
                 className="map-box",
@@ -338,7 +184,7 @@ def locator_block(database, level: str, code: str, page: str) -> html.Section | 
     )
 
 
-def trends_block(database, level: str, code: str) -> html.Section | None:
+def trends_block(database, level: str, code: str, lang: str) -> html.Section | None:
     """A trend chart, with its table, for each indicator with at least two years for the territory."""
     catalogue = database.run(queries.catalogue)
     values = database.run(queries.territory_values, [(level, code)]).dropna(subset=["value"])
@@ -346,22 +192,22 @@ def trends_block(database, level: str, code: str) -> html.Section | None:
     order = {f: i for i, f in enumerate(FINALITIES)}
     rows = sorted(
         (r for r in catalogue.itertuples() if years.get(r.indicator_id, 0) >= 2),
-        key=lambda r: (order.get(r.finality, 99), label(r, LANG)),
+        key=lambda r: (order.get(r.finality, 99), label(r, lang)),
     )
     if not rows:
         return None
-    blocks = [html.H2(t("trends_title", LANG))]
+    blocks = [html.H2(t("trends_title", lang))]
     for row in rows:
-        figure, table = indicateur.trend_view(database, row.indicator_id, [f"{level}:{code}"], row, LANG)
+        figure, table = indicateur.trend_view(database, row.indicator_id, [f"{level}:{code}"], row, lang)
         blocks += [
-            html.H3(label(row, LANG)),
+            html.H3(label(row, lang)),
             dcc.Graph(id=f"trend-{row.indicator_id}", figure=figure),
-            html.Details([html.Summary(t("values_by_year", LANG)), table]),
+            html.Details([html.Summary(t("values_by_year", lang)), table]),
         ]
     return html.Section(blocks, className="trends")
 
 
-def territories_index(database) -> html.Div:
+def territories_index(database, lang: str = "fr") -> html.Div:
     """Every territory by level: the static stand-in for the search box."""
     territories = database.run(queries.list_territories)
     sections = []
@@ -372,10 +218,10 @@ def territories_index(database) -> html.Div:
         sections.append(
             html.Section(
                 [
-                    html.H2(t(f"level_{level}", LANG)),  # as written: "Intercommunalités (EPCI)"
+                    html.H2(t(f"level_{level}", lang)),  # as written: "Intercommunalités (EPCI)"
                     html.Ul(
                         [
-                            html.Li(dcc.Link(f"{r.name} ({r.code})", href=urls.portrait(level, r.code, LANG)))
+                            html.Li(dcc.Link(f"{r.name} ({r.code})", href=urls.portrait(level, r.code, lang)))
                             for r in found.itertuples()
                         ],  # fmt: skip
                         className="territory-index",
@@ -383,25 +229,25 @@ def territories_index(database) -> html.Div:
                 ]
             )
         )
-    return shell(LANG, {}, [html.H1(t("territories_title", LANG)), *sections], "territories")
+    return shell(lang, {}, [html.H1(t("territories_title", lang)), *sections], "territories")
 
 
-def site_search(prefix: str) -> str:
+def site_search(prefix: str, lang: str = "fr") -> str:
     """The search box of the site (`site_assets/search.js` fills its list), and the list of all territories."""
-    attributes = {"data-index": prefix + SEARCH_INDEX, "data-root": prefix, "data-none": t("site_search_none", LANG)}
+    attributes = {"data-index": prefix + SEARCH_INDEX, "data-root": prefix, "data-none": t("site_search_none", lang)}
     data = "".join(f' {k}="{html_text.escape(v, quote=True)}"' for k, v in attributes.items())
     return (
         '<div class="territory-search site-search no-print" id="site-search-box">'
-        f'<label for="site-search">{html_text.escape(t("site_search", LANG))}</label>'
+        f'<label for="site-search">{html_text.escape(t("site_search", lang))}</label>'
         f'<input id="site-search" type="search" autocomplete="off" '
-        f'placeholder="{html_text.escape(t("site_search_placeholder", LANG), quote=True)}"{data}>'
+        f'placeholder="{html_text.escape(t("site_search_placeholder", lang), quote=True)}"{data}>'
         '<ul id="site-search-results" class="search-results" aria-live="polite"></ul>'
-        f'<p class="all-territories"><a href="{prefix}territoires.html">{html_text.escape(t("territories_all", LANG))}</a></p>'
+        f'<p class="all-territories"><a href="{prefix}territoires.html">{html_text.escape(t("territories_all", lang))}</a></p>'
         "</div>"
     )
 
 
-def search_index(database) -> dict:
+def search_index(database, lang: str = "fr") -> dict:
     """What the site's search reads: each territory and indicator with its page and its words
     normalised as the dashboard's search does (`dashboard.search.normalise`, whose abbreviations
     the script applies to what is typed)."""
@@ -415,28 +261,49 @@ def search_index(database) -> dict:
     # First, as on the dashboard: "33400" is Talence's postcode before it is Saint-Ferme's INSEE code.
     entries = [
         {"name": r.name, "code": r.term if r.kind == "postcode" else r.code,
-         "kind": t(f"level1_{r.level}", LANG), "note": f"{t(f'level1_{r.level}', LANG)}, {t(f'match_{r.kind}', LANG, term=r.term)}",
+         "kind": t(f"level1_{r.level}", lang), "note": f"{t(f'level1_{r.level}', lang)}, {t(f'match_{r.kind}', lang, term=r.term)}",
          "page": f"territoire/{r.level}/{r.code}.html", "words": normalise(r.term) if r.kind == "former" else ""}
         for r in also.itertuples()
     ] + [
-        {"name": r.name, "code": r.code, "kind": t(f"level1_{r.level}", LANG), "page": f"territoire/{r.level}/{r.code}.html",
+        {"name": r.name, "code": r.code, "kind": t(f"level1_{r.level}", lang), "page": f"territoire/{r.level}/{r.code}.html",
          "words": normalise(r.name)}
         for r in territories.itertuples()
     ]  # fmt: skip
     for row in database.run(queries.catalogue).itertuples():
         entries.append(
-            {"name": label(row, LANG), "code": row.indicator_id, "kind": t("indicator_word", LANG),
-             "page": f"indicateur/{row.indicator_id}.html", "words": normalise(f"{label(row, LANG)} {row.indicator_id}")}
+            {"name": label(row, lang), "code": row.indicator_id, "kind": t("indicator_word", lang),
+             "page": f"indicateur/{row.indicator_id}.html", "words": normalise(f"{label(row, lang)} {row.indicator_id}")}
         )  # fmt: skip
     return {"abbreviations": ABBREVIATIONS, "entries": entries}
 
 
+def _up(page: str, folder: str = "") -> str:
+    """The relative path from the site file `page` to `folder` (the site's root by default), "" or ending in "/"."""
+    prefix = posixpath.relpath(folder or ".", posixpath.dirname(page) or ".")
+    return "" if prefix == "." else prefix + "/"
+
+
+def language_link(page: str) -> str:
+    """The header's link to the same page in the other language."""
+    lang = page_lang(page)
+    other = other_lang(lang)
+    target = lang_folder(other) + page.removeprefix(lang_folder(lang))
+    href = posixpath.relpath(target, posixpath.dirname(page) or ".")
+    return (
+        f'<a href="{html_text.escape(href, quote=True)}" id="lang-switch" class="lang-switch" '
+        f'title="{html_text.escape(t("switch_title", lang), quote=True)}" lang="{other}" hreflang="{other}">'
+        f"{html_text.escape(t('switch_label', lang))}</a>"
+    )
+
+
 def write_page(root: Path, page: str, layout, title: str, base_url: str | None = None) -> int:
-    """Render `layout` to `root/page`; returns the bytes written. `base_url` makes its links
-    absolute (the 404 page, which a host serves at any depth)."""
-    prefix = posixpath.relpath(".", posixpath.dirname(page) or ".")
-    prefix = "" if prefix == "." else prefix + "/"
-    renderer = Renderer(page, raw={"territory-search-box": site_search(prefix)})
+    """Render `layout` to `root/page` (its language from its folder: `en/` English, else French);
+    returns the bytes written. `base_url` makes its links absolute (the 404 page, which a host
+    serves at any depth)."""
+    lang = page_lang(page)
+    prefix = _up(page)
+    raw = {"territory-search-box": site_search(_up(page, lang_folder(lang)), lang), "lang-switch": language_link(page)}
+    renderer = Renderer(page, raw=raw)
     body = renderer.render(layout)
     scripts = (
         f'<script src="{prefix}{ASSETS}/plotly.min.js"></script>\n<script src="{prefix}{ASSETS}/site.js"></script>\n'
@@ -447,8 +314,9 @@ def write_page(root: Path, page: str, layout, title: str, base_url: str | None =
         scripts += f'<script src="{prefix}{ASSETS}/search.js"></script>\n'
     base = f'<base href="{html_text.escape(base_url.rstrip("/") + "/", quote=True)}">\n' if base_url else ""
     document = PAGE.format(
-        title=html_text.escape(title), base=base, root=prefix, badges=assessment.badge_css(), body=body, scripts=scripts
-    )
+        lang=lang, title=html_text.escape(title), base=base, root=prefix, skip=html_text.escape(t("skip_link", lang)),
+        badges=assessment.badge_css(), body=body, scripts=scripts,
+    )  # fmt: skip
     data = document.encode("utf-8")
     target = root / page
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -456,38 +324,45 @@ def write_page(root: Path, page: str, layout, title: str, base_url: str | None =
     return len(data)
 
 
-def pages(database) -> Iterator[tuple[str, Callable[[], object], str]]:
-    """(site file, layout factory, title) of every page of the site."""
+def pages(database, lang: str = "fr") -> Iterator[tuple[str, Callable[[], object], str]]:
+    """(site file, layout factory, title) of every page of the site in `lang` (English under `en/`)."""
     territory = database.run(queries.build_territory)
-    yield "index.html", lambda: home.layout(lang=LANG), page_title("", territory)
-    yield "carte.html", lambda: map_page(database), page_title(f"{t('tab_carte', LANG)} — ", territory)
-    yield "methode.html", lambda: methode.layout(lang=LANG), page_title(f"{t('tab_methode', LANG)} — ", territory)
+    folder = lang_folder(lang)
+
+    def title(prefix: str) -> str:
+        return page_title(prefix, territory, lang)
+
+    yield folder + "index.html", lambda: home.layout(lang=lang), title("")
+    yield folder + "carte.html", lambda: map_page(database, lang), title(f"{t('tab_carte', lang)} — ")
+    yield folder + "methode.html", lambda: methode.layout(lang=lang), title(f"{t('tab_methode', lang)} — ")
     yield (
-        "territoires.html",
-        lambda: territories_index(database),
-        page_title(f"{t('tab_territoires', LANG)} — ", territory),
+        folder + "territoires.html",
+        lambda: territories_index(database, lang),
+        title(f"{t('tab_territoires', lang)} — "),
     )
-    yield NOT_FOUND_PAGE, lambda: not_found_404.layout(lang=LANG), page_title(f"{t('tab_404', LANG)} — ", territory)
+    yield folder + NOT_FOUND_PAGE, lambda: not_found_404.layout(lang=lang), title(f"{t('tab_404', lang)} — ")
     for row in database.run(queries.catalogue).itertuples():
-        page = f"indicateur/{row.indicator_id}.html"
+        page = f"{folder}indicateur/{row.indicator_id}.html"
 
         def sheet(row=row, page=page):
-            layout = indicateur.layout(indicator_id=row.indicator_id, lang=LANG)
-            append_to_main(layout, [map_block(database, row.indicator_id, page) if row.has_values else None])
+            layout = indicateur.layout(indicator_id=row.indicator_id, lang=lang)
+            append_to_main(layout, [map_block(database, row.indicator_id, page, lang) if row.has_values else None])
             return layout
 
-        yield page, sheet, page_title(f"{label(row, LANG)} — ", territory)
+        yield page, sheet, title(f"{label(row, lang)} — ")
     for r in database.run(queries.list_territories).itertuples():
-        page = f"territoire/{r.level}/{r.code}.html"
+        page = f"{folder}territoire/{r.level}/{r.code}.html"
 
         def portrait(r=r, page=page):
-            layout = territoire.layout(level=r.level, code=r.code, lang=LANG)
-            append_to_main(
-                layout, [locator_block(database, r.level, r.code, page), trends_block(database, r.level, r.code)]
-            )
+            layout = territoire.layout(level=r.level, code=r.code, lang=lang)
+            blocks = [
+                locator_block(database, r.level, r.code, page, lang),
+                trends_block(database, r.level, r.code, lang),
+            ]
+            append_to_main(layout, blocks)
             return layout
 
-        yield page, portrait, page_title(f"{r.name} — ", territory)
+        yield page, portrait, title(f"{r.name} — ")
 
 
 def write_site(
@@ -543,10 +418,19 @@ def _render_pages(db_path: Path, root: Path, which: range | None, base_url: str 
         _APP[key] = create_app(Path(db_path), cache=False)
         _APP[key].server.config[CONFIG_KEY] = FrozenDatabase(Path(db_path))
     with _APP[key].server.app_context():
-        listed = list(pages(db()))
-        if which is None:
-            index = json.dumps(search_index(db()), ensure_ascii=False, separators=(",", ":"))
-            (root / SEARCH_INDEX).write_text(index + "\n", encoding="utf-8")
-        for page, make, title in (listed[i] for i in which or ()):
+        listed = [page for lang in LANGS for page in pages(db(), lang)]
+        for lang in LANGS if which is None else ():
+            index = json.dumps(search_index(db(), lang), ensure_ascii=False, separators=(",", ":"))
+            (root / lang_folder(lang)).mkdir(parents=True, exist_ok=True)
+            (root / lang_folder(lang) / SEARCH_INDEX).write_text(index + "\n", encoding="utf-8")
+        chosen = [listed[i] for i in which or ()]
+        db().prefetch(list(dict.fromkeys(_territory(page) for page, _, _ in chosen if _territory(page))))
+        for page, make, title in chosen:
             write_page(root, page, make(), title, base_url if page == NOT_FOUND_PAGE else None)
     return len(listed) if which is None else len(which)
+
+
+def _territory(page: str) -> tuple[str, str] | None:
+    """The (level, code) of a portrait's file, in any language; None for another page."""
+    parts = page.removeprefix(lang_folder(page_lang(page))).removesuffix(".html").split("/")
+    return (parts[1], parts[2]) if len(parts) == 3 and parts[0] == "territoire" else None

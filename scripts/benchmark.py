@@ -10,12 +10,14 @@ producers' layouts (tests/producer_files.py; SYNTHETIC names and values): a rég
 one (R75, about 4,500 communes) and a France-sized one (FR, about 35,000), beside the
 embedded Gironde (534 communes + 2). This only shows they run; it sets no target.
 
-Usage: python scripts/benchmark.py [--runs 3] [--switches 50] [--territories-only] [--map-only] [--scale national] [--load]
+Usage: python scripts/benchmark.py [--runs 3] [--switches 50] [--territories-only] [--map-only] [--publish] [--scale national] [--load]
 
 `--scale national` adds the stages whose cost grows with the number of values (indicators, gaps,
 progress, peers, policies) on the France-sized build made national-size: every series of the
 catalogue for every commune over 10 years, SYNTHETIC values (scripts/national_scale.py), 11 M+
 indicator values, as issue #14 sets the national size.
+
+`--publish` measures only `itdd publish` of the offline Gironde build, with a national estimate.
 
 `--load` measures serving instead: 50 simulated users with 2-5 s think time over a mix of map
 pages, map switches (through `_dash-update-component`, with the table they update), table
@@ -34,6 +36,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import shutil
 import signal
 import socket
@@ -191,16 +194,65 @@ def measure_placebos(donors: int = 10, years: int = 12, runs: int = 20) -> float
 
 
 def measure_publish(db: Path, out: Path) -> dict:
-    """`itdd publish`: time, peak memory, pages and bytes written (all, and the open-data files alone)."""
+    """`itdd publish`: time, CPU time (its processes together), peak memory, pages and bytes
+    written (all, and the open-data files alone)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     elapsed, peak = run_measured(["publish", "--db", str(db), "--out", str(out)])
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     files = [f for f in out.rglob("*") if f.is_file()]
     return {
         "seconds": elapsed,
+        "cpu_seconds": (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime),
         "peak_mib": peak,
         "pages": sum(f.suffix == ".html" for f in files),
+        "portraits": sum(f.suffix == ".html" and "territoire" in f.relative_to(out).parts for f in files),
         "bytes": sum(f.stat().st_size for f in files),
         "data_bytes": sum(f.stat().st_size for f in files if f.parent.name == "donnees"),
     }
+
+
+# France at national size: about 35,000 communes, 1,250 EPCI, 101 départements, 18 régions, France
+# and France métropolitaine (INSEE's counts), each with a portrait in each language of the site.
+NATIONAL_TERRITORIES = 35_000 + 1_250 + 101 + 18 + 2
+
+
+def print_publish(published: dict, territories: int) -> None:
+    """The publish figures, and the national estimate: this build's time per page (wall and CPU)
+    times the national page count, the pages other than portraits scaling with the catalogue
+    only. An extrapolation, not a measure: it holds if a page's cost does not grow with the
+    country (each portrait reads its own territories' rows, `dashboard/site_data.py`)."""
+    pages = published["pages"]
+    languages = published["portraits"] / territories  # a portrait of each territory in each language
+    national_pages = round(pages + languages * (NATIONAL_TERRITORIES - territories))
+    cores = os.cpu_count() or 1
+    print(
+        f"publish             {published['seconds']:.1f} s ({published['cpu_seconds']:.0f} CPU s on {cores} cores), "
+        f"peak {published['peak_mib']:.0f} MiB; {pages} pages, {published['bytes'] / 1e6:.1f} MB in all, "
+        f"{published['data_bytes'] / 1e6:.1f} MB of open-data files"
+    )
+    print(
+        f"publish, national estimate (extrapolated, not measured): {national_pages:,} pages, "
+        f"{published['seconds'] / pages * national_pages / 60:.0f} min at this run's time per page, "
+        f"{published['cpu_seconds'] / pages * national_pages / cores / 60:.0f} min at its CPU time per page on "
+        f"{cores} cores"
+    )
+
+
+def publish_benchmark() -> None:
+    """`--publish`: only `itdd publish` of the offline Gironde build."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        run_measured(["build", "--offline", "--db", str(folder / "b0.duckdb")])
+        published = measure_publish(folder / "b0.duckdb", folder / "site")
+        territories = _territory_count(folder / "b0.duckdb")
+    print_publish(published, territories)
+
+
+def _territory_count(db: Path) -> int:
+    import duckdb
+
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute("SELECT count(*) FROM territories").fetchone()[0]
 
 
 MAP_URL = ("/carte", "?indicateur=population&niveau=commune&annee=2023")
@@ -795,6 +847,7 @@ def main() -> None:
         choices=["national"],
         help="national: also the value stages at national size (11 M+ values, SYNTHETIC), about 5 more minutes",
     )
+    parser.add_argument("--publish", action="store_true", help="only `itdd publish` of the offline build")
     load = parser.add_argument_group("load (--load: only this, about 7 minutes)")
     load.add_argument("--load", action="store_true", help="simulated users against `itdd serve` instead")
     load.add_argument("--users", type=int, default=50, help="think-time users")
@@ -809,6 +862,9 @@ def main() -> None:
         "--compare-with", type=Path, help="a checkout of another commit (git worktree or archive): its closed loops too"
     )
     args = parser.parse_args()
+    if args.publish:
+        publish_benchmark()
+        return
     if args.load:
         load_benchmark(args)
         return
@@ -841,6 +897,7 @@ def main() -> None:
         naive = measure_naive_path(folder / "b0.duckdb", args.switches)
         db_bytes = (folder / "b0.duckdb").stat().st_size
         published = measure_publish(folder / "b0.duckdb", folder / "site")
+        territories = _territory_count(folder / "b0.duckdb")
         mirror = Path(__file__).resolve().parents[2] / "shared" / "opendata"
         mirrored = (
             run_measured(["build", "--mirror", str(mirror), "--db", str(folder / "m.duckdb")])
@@ -864,11 +921,7 @@ def main() -> None:
     for name, ours, theirs, unit in rows:
         print(f"{name:22}{ours:>11.1f} {unit}{theirs:>11.1f} {unit}")
     print(f"a switch sends {naive['switch_bytes'] / patch['switch_bytes']:.0f}x fewer bytes than the naive approach")
-    print(
-        f"publish             {published['seconds']:.1f} s, peak {published['peak_mib']:.0f} MiB; "
-        f"{published['pages']} pages, {published['bytes'] / 1e6:.1f} MB in all, "
-        f"{published['data_bytes'] / 1e6:.1f} MB of open-data files"
-    )
+    print_publish(published, territories)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ site: territory lists in French order, the EPCI heading, the 404 page, the searc
 
 from __future__ import annotations
 
+import html as html_text
 import json
 import re
 from pathlib import Path
@@ -13,13 +14,16 @@ from dashboard import queries
 from dashboard.app import create_app
 from dashboard.collation import french_key
 from dashboard.context import CONFIG_KEY, db
-from dashboard.pages import not_found_404
+from dashboard.pages import home, indicateur, not_found_404, territoire
 from dashboard.static_site import (
     NOT_FOUND_PAGE,
     FrozenDatabase,
     Renderer,
     file_path,
+    lang_folder,
     map_page,
+    pages,
+    relative_link,
     search_index,
     territories_index,
     write_page,
@@ -106,3 +110,79 @@ def test_the_map_page_draws_the_default_map_and_links_every_other(database, tmp_
     others = set(re.findall(r'href="(indicateur/[a-z0-9_]+\.html#carte)"', page))
     drawn = len(database.run(queries.list_indicators))
     assert len(others) == drawn - 1  # every other indicator with values, on its sheet's map
+
+
+def _visible(page: str) -> str:
+    """The text a reader sees: without scripts, styles, tags and the link to the other language."""
+    page = re.sub(r'<a [^>]*id="lang-switch".*?</a>', "", page, flags=re.S)
+    page = re.sub(r"<(script|style)[^>]*>.*?</\1>", "", page, flags=re.S)
+    return html_text.unescape(re.sub(r"<[^>]+>", "\n", page))
+
+
+SAMPLE = [
+    ("index.html", lambda lang: home.layout(lang=lang)),
+    ("territoire/commune/33063.html", lambda lang: territoire.layout(level="commune", code="33063", lang=lang)),
+    ("indicateur/taux_pauvrete.html", lambda lang: indicateur.layout(indicator_id="taux_pauvrete", lang=lang)),
+]
+
+
+@pytest.fixture(scope="module")
+def both_languages(database, tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("site")
+    for page, layout in SAMPLE:
+        for lang in ("fr", "en"):
+            write_page(root, lang_folder(lang) + page, layout(lang), "itdd")
+    return root
+
+
+def test_english_pages_mirror_the_french_ones_and_link_to_each_other(both_languages: Path) -> None:
+    for page, _ in SAMPLE:
+        french, english = both_languages / page, both_languages / "en" / page
+        assert '<html lang="fr">' in french.read_text(encoding="utf-8")
+        assert '<html lang="en">' in english.read_text(encoding="utf-8") and "Skip to content" in english.read_text()
+        for source, target in ((french, english), (english, french)):
+            link = re.search(r'<a href="([^"]+)" id="lang-switch"', source.read_text(encoding="utf-8"))
+            assert link and (source.parent / link.group(1)).resolve() == target.resolve(), (source, link)
+
+
+def test_english_pages_link_to_english_pages_and_the_shared_data(both_languages: Path) -> None:
+    portrait = (both_languages / "en" / "territoire" / "commune" / "33063.html").read_text(encoding="utf-8")
+    assert 'href="../../../en/indicateur/' not in portrait  # relative within en/, never through the root
+    assert re.search(r'href="\.\./\.\./indicateur/population\.html', portrait)  # English sheets
+    assert 'data-index="../../recherche.json"' in portrait  # the English search index, at en/
+    sheet = (both_languages / "en" / "indicateur" / "taux_pauvrete.html").read_text(encoding="utf-8")
+    assert 'href="../../donnees/taux_pauvrete.csv"' in sheet  # one copy of the open data, at the root
+    assert file_path("/territoire/commune/33063?lang=en") == ("en/territoire/commune/33063.html", "")
+    assert relative_link("/indicateur/population", "en/index.html") == "indicateur/population.html"
+    assert relative_link("/indicateur/population?lang=fr", "en/index.html") == "../indicateur/population.html"
+
+
+def test_french_pages_have_no_english_and_english_pages_are_english(both_languages: Path) -> None:
+    from tests.test_dashboard_pages import english_phrases
+
+    phrases = english_phrases()
+    for page, _ in SAMPLE:
+        french = _visible((both_languages / page).read_text(encoding="utf-8"))
+        english = _visible((both_languages / "en" / page).read_text(encoding="utf-8"))
+        assert [p for p in phrases if p in english], page  # the check sees English where there is some
+        assert [p for p in phrases if p in french] == [], page
+
+
+def test_the_english_search_index_names_english_pages_and_kinds(database) -> None:
+    entries = search_index(database, "en")["entries"]
+    merignac = next(e for e in entries if e["code"] == "33281" and "note" not in e)
+    assert merignac["page"] == "territoire/commune/33281.html"  # relative to en/, where it is written
+    assert merignac["kind"] == "municipality"
+    assert next(e for e in entries if e["code"] == "population")["kind"] == "indicator"
+
+
+def test_an_indicator_page_holds_no_table_of_every_territory(database, tmp_path: Path) -> None:
+    page, make, title = next(p for p in pages(database, "fr") if p[0] == "indicateur/population.html")
+    write_page(tmp_path, page, make(), title)
+    sheet = (tmp_path / page).read_text(encoding="utf-8")
+    table = re.search(r'<table id="map-table"[^>]*>(.*?)</table>', sheet, flags=re.S).group(1)
+    total = int(re.search(r"Les 20 premiers des (\d+) territoires", sheet).group(1))
+    assert table.count("<tr>") - 1 == 20 and total > 500  # the first rows by rank, under its header row
+    assert ">Bordeaux</a>" in table  # the most populous first
+    assert 'href="../donnees/population.csv"' in sheet  # every territory's value, in the files
+    assert len(sheet.encode()) < 100_000

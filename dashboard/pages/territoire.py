@@ -127,11 +127,17 @@ def indicator_row(
     return html.Tr(cells)
 
 
-def without_values(rows, values: pd.DataFrame, level: str, gaps: dict, lang: str) -> html.Div | None:
-    """The indicators of a finality with no value for this territory, each with why."""
+def own_statuses(values: pd.DataFrame) -> tuple[set, dict]:
+    """The indicators with a value for the territory (`is_self`), and the statuses of each: once a page."""
     own = values[values["is_self"]]
     with_value = set(own.loc[own["value"].notna(), "indicator_id"])
-    statuses = own.groupby("indicator_id")["status"].agg(set).to_dict()  # once, not a filter per indicator
+    return with_value, own.groupby("indicator_id")["status"].agg(set).to_dict()
+
+
+def without_values(rows, statuses: tuple[set, dict], level: str, gaps: dict, lang: str) -> html.Div | None:
+    """The indicators of a finality with no value for this territory, each with why (`statuses`:
+    see `own_statuses`)."""
+    with_value, statuses = statuses
     items = []
     for row in rows:
         if row.indicator_id in with_value:
@@ -346,6 +352,7 @@ def layout(level: str | None = None, code: str | None = None, lang: str = "fr", 
     order = {f: i for i, f in enumerate(FINALITIES)}
     sections = []
     by_indicator = dict(tuple(values.groupby("indicator_id", sort=False)))
+    statuses = own_statuses(values)
     for finality, rows in sorted(catalogue.groupby("finality", dropna=False), key=lambda g: order.get(g[0], 99)):
         body = [
             indicator_row(
@@ -364,7 +371,7 @@ def layout(level: str | None = None, code: str | None = None, lang: str = "fr", 
             if r.indicator_id in by_indicator
         ]
         body = [b for b in body if b is not None]
-        missing = without_values(list(rows.itertuples()), values, level, gaps, lang)
+        missing = without_values(list(rows.itertuples()), statuses, level, gaps, lang)
         if not body:
             if missing is not None:
                 sections.append(

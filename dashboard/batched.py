@@ -1,0 +1,165 @@
+"""Set-based queries: one query for many territories, each row with its `level` and `code`.
+
+Each function takes a list of (level, code) territories and returns the rows of all of them,
+ordered by level, code, then as the one-territory query in `dashboard.queries` orders them
+(those delegate here, so each query is written once). `split` cuts such a result into one
+frame per territory, as the one-territory query would have returned it: the static site
+(`dashboard.site_data`) runs one query per kind of data for a batch of pages instead of
+one per page.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from dashboard import queries
+
+KEY = ["level", "code"]
+# DuckDB integer types, as pandas receives them when a column has no NULL
+INTEGER_DTYPES = {"TINYINT": np.int8, "SMALLINT": np.int16, "INTEGER": np.int32, "BIGINT": np.int64}
+
+
+def _wanted(territories: list[tuple[str, str]]) -> pd.DataFrame:
+    return pd.DataFrame(list(dict.fromkeys(territories)), columns=KEY, dtype=object)
+
+
+def _select(con: duckdb.DuckDBPyConnection, sql: str, territories: list[tuple[str, str]], params=None) -> pd.DataFrame:
+    wanted = _wanted(territories)  # noqa: F841 (read by DuckDB)
+    relation = con.execute(sql, params or [])
+    types = [str(kind) for _, kind, *_ in relation.description]
+    frame = relation.df()
+    frame.attrs["duckdb_types"] = dict(zip(frame.columns, types, strict=True))
+    return frame
+
+
+def _empty(columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(columns=[*KEY, *columns])
+
+
+def status_rows(con: duckdb.DuckDBPyConnection, territories: list[tuple[str, str]]) -> pd.DataFrame:
+    """Each territory's position against each reference, per indicator and year (`indicator_status`)."""
+    columns = ["indicator_id", "year", "reference_level", "reference_code", "position"]
+    if not queries.table_exists(con, "indicator_status"):
+        return _empty(columns)
+    return _select(
+        con,
+        f"SELECT level, code, {', '.join(columns)} FROM indicator_status JOIN wanted USING (level, code) ORDER BY ALL",  # noqa: S608 (column names from code)
+        territories,
+    )
+
+
+def progress_rows(con: duckdb.DuckDBPyConnection, territories: list[tuple[str, str]]) -> pd.DataFrame:
+    """Rows of `indicator_progress` of each territory, by indicator (context indicators keep theirs)."""
+    if not queries.table_exists(con, "indicator_progress"):
+        return pd.DataFrame(columns=queries.PROGRESS_COLUMNS)
+    select = ", ".join(queries.PROGRESS_COLUMNS)
+    return _select(
+        con,
+        f"SELECT {select} FROM indicator_progress JOIN wanted USING (level, code) ORDER BY level, code, indicator_id",  # noqa: S608 (column names from code)
+        territories,
+    )
+
+
+def progress_summary(con: duckdb.DuckDBPyConnection, territories: list[tuple[str, str]]) -> pd.DataFrame:
+    """Per territory, finality and category, how many indicators (from `progress_summary`)."""
+    columns = ["finality", "category", "indicators"]
+    if not queries.table_exists(con, "progress_summary"):
+        return _empty(columns)
+    return _select(
+        con,
+        f"SELECT level, code, {', '.join(columns)} FROM progress_summary JOIN wanted USING (level, code) "  # noqa: S608 (column names from code)
+        "ORDER BY level, code, finality, category",
+        territories,
+    )
+
+
+def peer_comparisons(con: duckdb.DuckDBPyConnection, territories: list[tuple[str, str]]) -> pd.DataFrame:
+    """Every row of `indicator_peer_comparison` of the territories (its own columns, in its order)."""
+    return _select(
+        con,
+        "SELECT c.* FROM indicator_peer_comparison AS c JOIN wanted USING (level, code) ORDER BY c.level, c.code, c.indicator_id",
+        territories,
+    )
+
+
+def territory_peers(con: duckdb.DuckDBPyConnection, territories: list[tuple[str, str]]) -> pd.DataFrame:
+    """Each territory's comparable territories, nearest first, with names."""
+    return _select(
+        con,
+        """SELECT p.level, p.code AS territory_code, p.peer_code AS code, coalesce(t.name, p.peer_code) AS name,
+        p.rank, p.distance
+        FROM territory_peers p JOIN wanted w ON w.level = p.level AND w.code = p.code
+        LEFT JOIN territories t ON t.level = p.level AND t.code = p.peer_code
+        ORDER BY p.level, p.code, p.rank""",
+        territories,
+    )
+
+
+def policy_effects(con: duckdb.DuckDBPyConnection, territories: list[tuple[str, str]]) -> pd.DataFrame:
+    """The declared policies of the territories (`policy_effects` rows)."""
+    return _select(
+        con,
+        "SELECT e.* FROM policy_effects AS e JOIN wanted USING (level, code) "
+        "ORDER BY e.level, e.code, e.policy_id, e.indicator_id",
+        territories,
+    )
+
+
+def policy_series(con: duckdb.DuckDBPyConnection, territories: list[tuple[str, str]]) -> pd.DataFrame:
+    """The series of the territories' declared policies, with the territory's level and code first."""
+    return _select(
+        con,
+        """SELECT e.level, e.code, s.* FROM policy_series s JOIN policy_effects e USING (policy_id, indicator_id)
+        JOIN wanted w ON w.level = e.level AND w.code = e.code
+        ORDER BY e.level, e.code, s.policy_id, s.indicator_id, s.year""",
+        territories,
+    )
+
+
+def epci_neighbours(con: duckdb.DuckDBPyConnection, territories: list[tuple[str, str]]) -> pd.DataFrame:
+    """For each commune, the communes of its EPCI (itself included), as (level, code, neighbour)."""
+    return _select(
+        con,
+        """SELECT mine.child_level AS level, mine.child_code AS code, member.child_code AS neighbour
+        FROM territory_links AS mine
+        JOIN wanted w ON w.level = mine.child_level AND w.code = mine.child_code
+        JOIN territory_links AS member USING (parent_level, parent_code, child_level)
+        WHERE mine.child_level = 'commune' AND mine.parent_level = 'epci'
+        ORDER BY 1, 2, 3""",
+        territories,
+    )
+
+
+def split(frame: pd.DataFrame, key: list[str] | None = None, keep_key: bool = False) -> dict[tuple, pd.DataFrame]:
+    """{(level, code): that territory's rows}, each indexed from 0 and with the dtypes a
+    one-territory query gives: an integer column is nullable only where that territory has
+    NULLs, a text column of objects where it has no text.
+    `keep_key` keeps the key columns (a table's own `level` and `code`)."""
+    key = key or KEY
+    types = frame.attrs.get("duckdb_types", {})
+    parts = {}
+    for found, rows in frame.groupby(key, sort=False):
+        part = rows.reset_index(drop=True) if keep_key else rows.drop(columns=key).reset_index(drop=True)
+        parts[found] = _integer_dtypes(part, types)
+    return parts
+
+
+def empty_part(frame: pd.DataFrame, key: list[str] | None = None, keep_key: bool = False) -> pd.DataFrame:
+    """The frame a one-territory query gives for a territory without rows."""
+    part = frame.iloc[0:0] if keep_key else frame.iloc[0:0].drop(columns=key or KEY)
+    return _integer_dtypes(part.reset_index(drop=True), frame.attrs.get("duckdb_types", {}))
+
+
+def _integer_dtypes(part: pd.DataFrame, types: dict[str, str]) -> pd.DataFrame:
+    for column, kind in types.items():
+        if column not in part:
+            continue
+        wanted = INTEGER_DTYPES.get(kind)
+        if wanted and part[column].dtype != wanted and part[column].notna().all():
+            part[column] = part[column].astype(wanted)
+        elif kind == "VARCHAR" and part[column].isna().all():  # DuckDB gives text without a value as objects
+            part[column] = pd.Series([None] * len(part), index=part.index, dtype=object)
+    part.attrs = {}
+    return part

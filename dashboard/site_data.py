@@ -1,0 +1,129 @@
+"""The database while the static site is written: the file does not change, so results are
+kept (bounded), and the portraits of a batch of pages are read with one query per kind of
+data for all their territories (`prefetch`), not a few dozen queries per page.
+
+The cost of a page then depends on its own territories, not on the size of the database
+times the number of pages: publishing grows linearly with the number of territories.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pandas as pd
+
+from dashboard import batched, queries
+
+# one-territory query -> (batched query, key columns of its rows, whether the rows keep them)
+PER_TERRITORY = {
+    queries.status_rows: (batched.status_rows, None, False),
+    queries.progress_summary: (batched.progress_summary, None, False),
+    queries.peer_comparisons: (batched.peer_comparisons, None, True),
+    queries.territory_peers: (batched.territory_peers, queries.PEER_KEY, False),
+    queries.epci_neighbours: (batched.epci_neighbours, None, False),
+}
+LISTED = (queries.territory_values, queries.territories_series)  # queries of a list of territories
+
+
+class FrozenDatabase(queries.Database):
+    """Query results are kept, the least recently used dropped beyond `size` (each caller
+    gets its own copy of a table, as layouts add columns); `prefetch` loads a batch of
+    territories' rows at once, and drops the previous batch's."""
+
+    static = True  # pages leave out what only the server shows (`fiche.locator`: the site draws its own)
+
+    def __init__(self, path, size: int = 2048) -> None:
+        super().__init__(path)
+        self._results = queries.ResultCache(size)
+        self._batch: dict = {}  # shared with pinned copies: filled in place
+
+    def prefetch(self, territories: list[tuple[str, str]]) -> None:
+        """Read the rows of `territories` (portraits) and of their references, one query per kind."""
+        self._batch.clear()
+        if not territories:
+            return
+        refs = [self.run(queries.reference_territories, *key) for key in territories]
+        drawn = list(dict.fromkeys([*territories, *(k for r in refs for k in zip(r["level"], r["code"], strict=True))]))
+        batch = {}
+        with self.connect() as con:
+            for query in LISTED:
+                frame = query(con, drawn)
+                keys = (frame["level"].astype(object) + "\x1f" + frame["code"].astype(object)).to_numpy()
+                batch[query] = (frame, keys, set(drawn))
+            for single, (query, key, keep) in PER_TERRITORY.items():
+                found = query(
+                    con, [t for t in territories if single is not queries.epci_neighbours or t[0] == "commune"]
+                )
+                batch[single] = (batched.split(found, key, keep), batched.empty_part(found, key, keep))
+            progress = batched.progress_rows(con, territories)
+            batch[queries.progress_rows] = (
+                batched.split(progress, keep_key=True),
+                batched.empty_part(progress, keep_key=True),
+            )
+            effects, series = batched.policy_effects(con, territories), batched.policy_series(con, territories)
+            batch[queries.policies_of] = (
+                (batched.split(effects, keep_key=True), batched.empty_part(effects, keep_key=True)),
+                (batched.split(series), batched.empty_part(series)),
+            )
+        self._batch.update(batch, territories=set(territories))
+
+    def _from_batch(self, query, args):
+        """The result of `query(*args)` from the batch, or None when the batch does not hold it."""
+        batch = self._batch
+        if query in LISTED and query in batch:
+            frame, keys, held = batch[query]
+            wanted = [tuple(t) for t in args[0]]
+            if len(args) > 1 or not wanted or not set(wanted) <= held:
+                return None
+            mask = np.isin(keys, [f"{level}\x1f{code}" for level, code in wanted])
+            return frame[mask].reset_index(drop=True)
+        territory = ("commune", *args) if query is queries.epci_neighbours else tuple(args[:2])
+        if query not in batch or territory not in batch["territories"]:
+            return None
+        if query is queries.progress_rows and (len(args) > 2 and args[2] is not None):
+            return None
+        if query is queries.policies_of:
+            return tuple(found.get(territory, empty) for found, empty in batch[query])
+        found, empty = batch[query]
+        part = found.get(territory, empty)
+        if query is queries.epci_neighbours:
+            return part["neighbour"].tolist()
+        if query is queries.peer_comparisons:
+            return {r.indicator_id: r for r in part.itertuples()}
+        return part
+
+    def run(self, query, *args):
+        if query is queries.indicator_series:  # a portrait draws every indicator for the same territories
+            indicator_id, territories = args
+            every = self._by_indicator([tuple(t) for t in territories])
+            return every[indicator_id].copy() if indicator_id in every else every[None].copy()
+        found = self._from_batch(query, args) if self._batch else None
+        if found is None:
+            key = (query, repr(args))
+            hit, found = self._results.get(key)
+            if not hit:
+                found = super().run(query, *args)
+                self._results.put(key, found)
+        return _copy(found)
+
+    def _by_indicator(self, territories: list[tuple[str, str]]) -> dict:
+        """{indicator_id: its series for `territories`, as `indicator_series` gives it; None: no row}."""
+        key = ("series by indicator", repr(territories))
+        hit, found = self._results.get(key)
+        if not hit:
+            every = self.run(queries.territories_series, territories)
+            rest = every.drop(columns="indicator_id")  # once, then each indicator's rows taken from it
+            rows = every.groupby("indicator_id", sort=False).indices if len(every) else {}
+            found = {indicator: rest.take(at).reset_index(drop=True) for indicator, at in rows.items()}
+            found[None] = rest.iloc[0:0].reset_index(drop=True)
+            self._results.put(key, found)
+        return found
+
+
+def _copy(found):
+    if isinstance(found, pd.DataFrame):
+        return found.copy()
+    if isinstance(found, tuple) and all(isinstance(f, pd.DataFrame) for f in found):
+        return tuple(f.copy() for f in found)
+    return copy.deepcopy(found)

@@ -1,0 +1,194 @@
+"""The static site's HTML: Dash components rendered to plain HTML, and the app's URLs
+rewritten into relative paths between the site's files (French at the root, English under
+`en/`, with the same layout)."""
+
+from __future__ import annotations
+
+import html as html_text
+import posixpath
+from collections.abc import Iterator
+from urllib.parse import parse_qs, urlsplit
+
+import dash
+import plotly.io
+
+from dashboard import urls
+from dashboard.i18n import DEFAULT_LANG, normalise_lang
+from etl.publish import DATA_DIR
+
+# ids left out: the server's controls; the portrait's comparisons (no such pages), its locator
+# (the site draws its own) and its edition block (it names the file's date: the site is reproducible)
+SERVER_ONLY = {
+    "sheet-territories", "indicator-search", "print-button", "lang-switch", "compare-links", "portrait-locator",
+    "fiche-edition",
+}  # fmt: skip
+VOID = {"area", "br", "col", "hr", "img", "input", "link", "meta", "source", "wbr"}
+SKIPPED_PROPS = {"children", "n_clicks", "n_clicks_timestamp", "disable_n_clicks", "key", "loading_state"}
+ATTRIBUTE = {"className": "class", "htmlFor": "for"}
+GRAPH_CONFIG = {"displayModeBar": False, "responsive": True}
+
+
+def lang_folder(lang: str) -> str:
+    """Where the pages of `lang` are, from the site's root: "" (French) or "en/"."""
+    lang = normalise_lang(lang)
+    return "" if lang == DEFAULT_LANG else f"{lang}/"
+
+
+# The site's file for each route of the app (urls.ROUTES); a route not listed has no file.
+SITE_FILES = {
+    "home": "index.html",
+    "map": "carte.html",
+    "method": "methode.html",
+    "indicator": "indicateur/{indicator_id}.html",
+    "portrait": "territoire/{level}/{code}.html",
+    "download": DATA_DIR + "/{file_name}",
+}
+
+
+def file_path(href: str, lang: str = DEFAULT_LANG) -> tuple[str, str] | None:
+    """The site file (and fragment) for one of the app's URLs; None for an outside link. A page
+    is in the language of the URL's `?lang=`, else `lang` (the language of the linking page)."""
+    parts = urlsplit(href)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/"):
+        return None
+    route, values, query = urls.match(href) or ("", {}, parse_qs(parts.query))
+    fragment = parts.fragment
+    if route == "map" and query.get("indicateur"):
+        target, fragment = f"indicateur/{query['indicateur'][0]}.html", "carte"
+    elif route in SITE_FILES:
+        target = SITE_FILES[route].format(**values)
+    else:  # a page of the site alone (territoires)
+        segments = [s for s in parts.path.split("/") if s]
+        target = f"{segments[0]}.html" if len(segments) == 1 else "index.html"
+    if route != "download":  # the open data is the same for every language
+        target = lang_folder(query.get("lang", [lang])[0]) + target
+    return target, fragment
+
+
+def page_lang(page: str) -> str:
+    """The language of a site file, from its folder."""
+    first = page.split("/", 1)[0]
+    return first if "/" in page and first != DEFAULT_LANG and normalise_lang(first) == first else DEFAULT_LANG
+
+
+def relative_link(href: str, page: str) -> str:
+    """`href` (an app URL) as a link from the site file `page` (to a page in its language, unless
+    the URL names another)."""
+    if href.startswith("#"):
+        return href
+    found = file_path(href, page_lang(page))
+    if found is None:
+        return href
+    target, fragment = found
+    link = posixpath.relpath(target, posixpath.dirname(page) or ".")
+    return f"{link}#{fragment}" if fragment else link
+
+
+class Renderer:
+    """Dash components to HTML for one site file (`page`, relative to the site root); `replace`
+    puts other components, `raw` HTML of the site's own, in place of the components with those ids."""
+
+    def __init__(self, page: str, replace: dict | None = None, raw: dict[str, str] | None = None) -> None:
+        self.page = page
+        self.replace = replace or {}
+        self.raw = raw or {}
+        self.dropped: set[str] = set()
+        self.has_figures = False
+
+    def render(self, node) -> str:
+        self.dropped = set(self._server_only_ids(node))
+        return self._html(node)
+
+    def _server_only_ids(self, node) -> Iterator[str]:
+        for component in _walk(node):
+            ident = getattr(component, "id", None)
+            if isinstance(ident, str) and (ident in SERVER_ONLY or _is_control(component)):
+                yield ident
+
+    def _html(self, node) -> str:
+        if node is None or isinstance(node, bool):
+            return ""
+        if isinstance(node, (list, tuple)):
+            return "".join(self._html(n) for n in node)
+        if not isinstance(node, dash.development.base_component.Component):
+            return html_text.escape(str(node), quote=False)
+        props = node.to_plotly_json()["props"]
+        ident = props.get("id")
+        if isinstance(ident, str) and ident in self.replace:
+            return self._html(self.replace[ident])
+        if isinstance(ident, str) and ident in self.raw:
+            return self.raw[ident]
+        if (isinstance(ident, str) and ident in self.dropped) or props.get("htmlFor") in self.dropped:
+            return ""
+        children = self._html(props.get("children"))
+        if node._namespace == "dash_core_components":
+            return self._core(node._type, props, children)
+        tag = node._type.lower()
+        if tag == "button":  # nothing to press without the server: keep its words
+            return children
+        if tag == "a" and props.get("href"):
+            props = {**props, "href": relative_link(props["href"], self.page)}
+        opening = f"<{tag}{_attributes(props)}>"
+        return opening if tag in VOID else f"{opening}{children}</{tag}>"
+
+    def _core(self, kind: str, props: dict, children: str) -> str:
+        if kind == "Link":
+            return (
+                f"<a{_attributes({**props, 'href': relative_link(props.get('href', '/'), self.page)})}>{children}</a>"
+            )
+        if kind == "Graph":
+            if not (props.get("figure") or {}).get("data"):
+                return ""  # no chart with empty axes: the page says why beside it
+            self.has_figures = True
+            return figure_html(props["id"], props.get("figure") or {}, props.get("config"), props.get("className"))
+        return ""  # stores, locations and server-driven controls
+
+
+def figure_html(ident: str, figure: dict, config: dict | None = None, class_name: str | None = None) -> str:
+    """A div that assets/site.js fills with Plotly.js from the JSON beside it."""
+    spec = {
+        "data": figure.get("data", []),
+        "layout": figure.get("layout", {}),
+        "config": {**GRAPH_CONFIG, **(config or {})},
+    }
+    payload = plotly.io.to_json(spec, validate=False).replace("</", "<\\/")
+    classes = " ".join(filter(None, ["graph", class_name]))
+    return (
+        f'<div id="{html_text.escape(ident)}" class="{classes}"><div class="js-figure" data-figure="{ident}-figure">'
+        f'</div></div><script type="application/json" id="{ident}-figure">{payload}</script>'
+    )
+
+
+def _is_control(component) -> bool:
+    return component._namespace == "dash_core_components" and component._type not in ("Link", "Graph")
+
+
+def _walk(node) -> Iterator:
+    if isinstance(node, (list, tuple)):
+        for n in node:
+            yield from _walk(n)
+    elif isinstance(node, dash.development.base_component.Component):
+        yield node
+        yield from _walk(getattr(node, "children", None))
+
+
+def _attributes(props: dict) -> str:
+    parts = []
+    for key, value in props.items():
+        if key in SKIPPED_PROPS or value is None or value is False or (key == "id" and not isinstance(value, str)):
+            continue
+        name = ATTRIBUTE.get(key, key if key.startswith(("aria-", "data-")) else key.lower())
+        if key == "style":
+            value = "; ".join(f"{k}: {v}" for k, v in value.items())
+        parts.append(f" {name}" if value is True else f' {name}="{html_text.escape(str(value), quote=True)}"')
+    return "".join(parts)
+
+
+def find(node, ident: str):
+    """The component with id `ident` in a layout."""
+    return next((c for c in _walk(node) if getattr(c, "id", None) == ident), None)
+
+
+def append_to_main(layout, blocks: list) -> None:
+    main = find(layout, "main")
+    main.children = [*list(main.children), *[b for b in blocks if b is not None]]

@@ -1,0 +1,77 @@
+"""The static site's batched reads (issue #14): one query per kind of data for a batch of
+portraits gives each territory exactly what its own queries give (values, order, dtypes)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from dashboard import queries
+from dashboard.site_data import FrozenDatabase
+
+
+@pytest.fixture(scope="module")
+def databases(offline_db: Path):
+    plain = queries.Database(offline_db)
+    frozen = FrozenDatabase(offline_db).pinned()
+    territories = plain.run(queries.list_territories)
+    # every level above the commune, and one commune in twenty-five, and Bordeaux
+    chosen = territories[(territories["level"] != "commune") | (territories.index % 25 == 0)]
+    keys = [*zip(chosen["level"], chosen["code"], strict=True), ("commune", "33063")]
+    frozen.prefetch(keys)
+    yield plain, frozen, keys
+    frozen.release()
+
+
+def _same(a, b) -> None:
+    if isinstance(a, pd.DataFrame):
+        pd.testing.assert_frame_equal(a, b)
+    elif isinstance(a, dict):  # peer comparisons: rows by indicator (their index aside)
+        assert {k: repr(tuple(v)[1:]) for k, v in a.items()} == {k: repr(tuple(v)[1:]) for k, v in b.items()}
+    elif isinstance(a, tuple):
+        for x, y in zip(a, b, strict=True):
+            _same(x, y)
+    else:
+        assert a == b
+
+
+def test_a_batch_gives_each_territory_what_its_own_queries_give(databases) -> None:
+    plain, frozen, keys = databases
+    assert len(keys) > 40
+    for level, code in keys:
+        refs = plain.run(queries.reference_territories, level, code)
+        drawn = [(level, code), *zip(refs["level"], refs["code"], strict=True)]
+        calls = [
+            (queries.territory_values, (drawn,)), (queries.territory_values, ([(level, code)],)),
+            (queries.territories_series, (drawn,)), (queries.status_rows, (level, code)),
+            (queries.progress_rows, (level, code)), (queries.progress_summary, (level, code)),
+            (queries.peer_comparisons, (level, code)), (queries.territory_peers, (level, code)),
+            (queries.policies_of, (level, code)),
+        ] + ([(queries.epci_neighbours, (code,))] if level == "commune" else [])  # fmt: skip
+        for query, args in calls:
+            assert frozen._from_batch(query, args) is not None, (query.__name__, args)  # read from the batch
+            _same(plain.run(query, *args), frozen.run(query, *args))
+        series = plain.run(queries.indicator_series, "population", drawn)
+        if not series.empty:  # without rows, the columns' dtypes are those of the territories' other series
+            pd.testing.assert_frame_equal(series, frozen.run(queries.indicator_series, "population", drawn))
+
+
+def test_a_territory_outside_the_batch_is_read_from_the_file(databases) -> None:
+    plain, frozen, keys = databases
+    outside = next(
+        (lv, c) for lv, c in plain.run(queries.list_territories)[["level", "code"]].itertuples(index=False)
+        if (lv, c) not in keys
+    )  # fmt: skip
+    assert frozen._from_batch(queries.status_rows, outside) is None
+    pd.testing.assert_frame_equal(plain.run(queries.status_rows, *outside), frozen.run(queries.status_rows, *outside))
+
+
+def test_a_new_batch_replaces_the_previous_one(offline_db: Path) -> None:
+    frozen = FrozenDatabase(offline_db).pinned()
+    frozen.prefetch([("commune", "33063")])
+    frozen.prefetch([("commune", "33281")])
+    assert frozen._from_batch(queries.status_rows, ("commune", "33063")) is None  # memory bounded by the batch
+    assert frozen._from_batch(queries.status_rows, ("commune", "33281")) is not None
+    frozen.release()
