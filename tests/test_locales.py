@@ -61,7 +61,7 @@ def test_every_key_the_code_asks_for_exists() -> None:
     found = code_keys()
     keys = set().union(*(k for k, _ in found.values()))
     prefixes = set().union(*(p for _, p in found.values()))
-    assert len(keys) > 150 and {"reason_", "cat_", "level_"} <= prefixes  # the scan sees the code's calls
+    assert len(keys) > 150 and {"nf_", "cat_", "level_"} <= prefixes  # the scan sees the code's calls
     missing = {f: sorted(k - set(i18n.TEXT["fr"])) for f, (k, _) in found.items() if k - set(i18n.TEXT["fr"])}
     assert missing == {}
     unmatched = sorted(p for p in prefixes if not any(key.startswith(p) for key in i18n.TEXT["fr"]))
