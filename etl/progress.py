@@ -127,7 +127,7 @@ def _status(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> None:
                 JOIN territory_links l ON l.child_level = v.level AND l.child_code = v.code
                      AND list_contains(s.levels, l.parent_level)
                 LEFT JOIN indicator_values r ON r.indicator_id = v.indicator_id AND r.level = l.parent_level
-                     AND r.code = l.parent_code AND r.year = v.year
+                     AND r.code = l.parent_code AND r.year = v.year AND r.indicator_id = $1
                 WHERE v.value IS NOT NULL AND v.indicator_id = $1
             )
             SELECT indicator_id, level, code, year, value, reference_level, reference_code, reference_value,
