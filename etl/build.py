@@ -70,7 +70,7 @@ class BuildReport:
 
 
 # DuckDB takes up to 80 % of the machine by default; a national build keeps to this and spills
-# the rest to disk beside the database (the pandas stages stay under 1 GB, one indicator at a time).
+# the rest to disk beside the database (3.2 GB peak in all at national size: benchmark --scale national).
 BUILD_MEMORY_LIMIT = "2GB"
 
 OUTPUT_TABLES = REQUIRED_TABLES  # without one of them, a file is no itdd database (itdd.model)
