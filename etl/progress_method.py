@@ -74,6 +74,14 @@ def limit_coefficient(base_value, natural_limit, polarity):
     return float(c) if c.ndim == 0 else c
 
 
+# The flattened rule's numbers (floats, NaN for none), and all its columns in order.
+NUMERIC_RULE_COLUMNS = [
+    "target_absolute", "target_change_percent", "target_reference_first", "target_reference_last",
+    "target_year", "natural_limit",
+]  # fmt: skip
+RULE_COLUMNS = ["indicator_id", "polarity", "base_year_from", *NUMERIC_RULE_COLUMNS, "growth_rate"]
+
+
 def rules_frame(rules: dict[str, ProgressRule]) -> pd.DataFrame:
     """One row per indicator: the rule flattened into columns `assess_frame` reads."""
     rows = []
@@ -94,30 +102,8 @@ def rules_frame(rules: dict[str, ProgressRule]) -> pd.DataFrame:
                 "growth_rate": rule.growth_rate,
             }
         )
-    frame = pd.DataFrame(
-        rows,
-        columns=[
-            "indicator_id",
-            "polarity",
-            "base_year_from",
-            "target_absolute",
-            "target_change_percent",
-            "target_reference_first",
-            "target_reference_last",
-            "target_year",
-            "natural_limit",
-            "growth_rate",
-        ],
-    )
-    for column in (
-        "target_absolute",
-        "target_change_percent",
-        "target_reference_first",
-        "target_reference_last",
-        "target_year",
-        "natural_limit",
-    ):
-        frame[column] = frame[column].astype(float)
+    frame = pd.DataFrame(rows, columns=RULE_COLUMNS)
+    frame[NUMERIC_RULE_COLUMNS] = frame[NUMERIC_RULE_COLUMNS].astype(float)
     frame["polarity"] = frame["polarity"].astype(object)
     return frame.set_index("indicator_id")
 
