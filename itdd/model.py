@@ -148,10 +148,13 @@ TABLES = (
                   "target_year INTEGER, ratio_to_required DOUBLE, category, reason, polarity, "
                   "signed_cagr DOUBLE, limit_coefficient DOUBLE, points INTEGER, incomplete_points INTEGER"),
           ("indicator_id", "level", "code"), required=True),
-    Table("indicator_status", "Each value against its enclosing territories'",
+    Table("indicator_status", "Each value against its enclosing territories' (a view: etl/progress.py)",
           _fields(f"{KEY}, year, value DOUBLE, reference_level VARCHAR, reference_code VARCHAR, "
                   "reference_value DOUBLE, reference_status VARCHAR, difference DOUBLE, position VARCHAR, "
                   "tolerance DOUBLE"), ("indicator_id", "level", "code", "year", "reference_level", "reference_code")),
+    Table("status_settings", "What `indicator_status` compares: each indicator's polarity, levels and tolerance",
+          _fields("indicator_id, polarity, levels VARCHAR[], tolerance_relative DOUBLE, tolerance_absolute DOUBLE"),
+          ("indicator_id",)),
     Table("progress_summary", "Per territory and finality, how many indicators in each category",
           _fields("level, code, finality VARCHAR, category, indicators INTEGER, indicator_ids VARCHAR[]"),
           ("level", "code", "finality", "category")),
