@@ -94,11 +94,14 @@ def _unique_keys(con: duckdb.DuckDBPyConnection, source: Source, departements: D
 
 
 def _code_shapes(con: duckdb.DuckDBPyConnection, source: Source, departements: Departements) -> None:
-    cases = " ".join(f"WHEN {literal(level)} THEN {literal(shape)}" for level, shape in CODE_SHAPES.items())
+    # One constant pattern per level: a pattern chosen row by row (CASE) is compiled row by row.
+    unlike = " OR ".join(
+        f"(level = {literal(level)} AND NOT regexp_full_match(coalesce(code, ''), {literal(shape)}))"
+        for level, shape in CODE_SHAPES.items()
+    )
     found = con.execute(
         f"""SELECT DISTINCT level, code FROM observations
-        WHERE source_id = ? AND level IS NOT NULL
-          AND NOT regexp_full_match(coalesce(code, ''), CASE level {cases} ELSE '.*' END)
+        WHERE source_id = ? AND ({unlike})
         ORDER BY ALL LIMIT 10""",  # noqa: S608 (names through quote()/raw_table(); values as parameters or literal())
         [source.id],
     ).fetchall()
