@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -225,13 +226,18 @@ def _build(
         for source in catalogue.sources:
             if source.absent == "zero" and _loaded(report, source.id):
                 fill_absent_with_zero(con, source.id)
-        _geometries(run, catalogue, report)
-        _record_sources(con, report.sources)
-        compute_indicators(con, catalogue)
-        record_gaps(con, catalogue)  # why a declared level has no value
-        assess_progress(con, catalogue)  # indicator_progress, indicator_status, progress_summary
-        assess_peers(con, catalogue)  # territory_peers, indicator_peer_comparison
-        evaluate_policies(con, policies)  # policy_effects, policy_series, policy_weights
+        _record_sources(con, report.sources)  # the gaps read which sources failed
+        # Outlines (GEOS, on one core) are drawn while DuckDB computes the values: they share
+        # no table, and at national size each takes seconds.
+        with ThreadPoolExecutor(max_workers=1) as pool, con.cursor() as outlines_con:
+            outlines = pool.submit(_geometries, outlines_con, run.snapshot_serves, catalogue, report)
+            compute_indicators(con, catalogue)
+            record_gaps(con, catalogue)  # why a declared level has no value
+            assess_progress(con, catalogue)  # indicator_progress, indicator_status, progress_summary
+            assess_peers(con, catalogue)  # territory_peers, indicator_peer_comparison
+            evaluate_policies(con, policies)  # policy_effects, policy_series, policy_weights
+            outlines.result()
+        _record_sources(con, report.sources)  # again, with the outlines' note
         _write_catalogue(con, catalogue, run.departements)
         con.execute(TABLE["itdd_meta"].create())
         con.execute("INSERT INTO itdd_meta VALUES (?)", [SCHEMA_VERSION])
@@ -387,15 +393,15 @@ def _drop_source(con: duckdb.DuckDBPyConnection, source: Source) -> None:
     con.execute("DELETE FROM provenance WHERE source_id = ?", [source.id])
 
 
-def _geometries(run: _Run, catalogue: Catalogue, report: BuildReport) -> None:
+def _geometries(con: duckdb.DuckDBPyConnection, embedded: bool, catalogue: Catalogue, report: BuildReport) -> None:
     """Outlines: the boundaries source's, dissolved into the reference communes, or the
-    snapshot's where it serves this territory."""
+    snapshot's where it serves this territory (`embedded`)."""
     source = catalogue.source(catalogue.boundaries) if catalogue.boundaries else None
     downloaded, mapping = None, {}
     if source is not None and _loaded(report, source.id):
-        downloaded = shapes_from_raw(run.con, raw_table(source), source.keys[0])
-        mapping = code_mapping(run.con, source.code_list)
-    note = load_geometries(run.con, run.snapshot_serves, downloaded, mapping)
+        downloaded = shapes_from_raw(con, raw_table(source), source.keys[0])
+        mapping = code_mapping(con, source.code_list)
+    note = load_geometries(con, embedded, downloaded, mapping)
     if note:
         outcome = next(s for s in report.sources if s.source_id == source.id)
         outcome.detail = f"{outcome.detail}; {note}"
