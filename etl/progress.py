@@ -49,12 +49,14 @@ from etl.progress_method import (  # noqa: F401 (the method, re-exported for its
     OUTPUT_COLUMNS,
     assess,
     assess_frame,
+    assess_summary,
     limit_coefficient,
     rule_for,
     rules_frame,
+    series_summary,
     tolerance_for,
 )
-from etl.sql import insert_frame, registered
+from etl.sql import insert_frame, literal, registered
 from itdd.method import CATEGORY_LIST, REASON_LIST
 from itdd.model import TABLE
 
@@ -70,12 +72,11 @@ def assess_progress(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> Non
     rules = rules_frame({i.id: rule_for(i, catalogue) for i in catalogue.indicators})
     con.execute(PROGRESS_DDL)
     for indicator_id in rules.index:  # one indicator at a time: memory bounded by the largest, not the sum
-        points = con.execute(
-            "SELECT indicator_id, level, code, year, value, status FROM indicator_values WHERE indicator_id = ?",
-            [indicator_id],
-        ).df()
-        with registered(con, "_progress_df", assess_frame(points, rules.loc[[indicator_id]])) as view:
-            con.execute(f"INSERT INTO indicator_progress SELECT {', '.join(OUTPUT_COLUMNS)} FROM {view}")  # noqa: S608 (column names from itdd.model)
+        rule = rules.loc[[indicator_id]]
+        with registered(con, "_rule", rule.reset_index()) as rule_view:
+            points = f"(SELECT * FROM indicator_values WHERE indicator_id = {literal(indicator_id)})"  # noqa: S608 (a literal)
+            assessed = assess_summary(series_summary(con, points, rule_view), rule)
+        insert_frame(con, "indicator_progress", assessed)
     con.execute("CREATE OR REPLACE TABLE indicator_progress AS SELECT * FROM indicator_progress ORDER BY ALL")
     _status(con, catalogue)
     _summary(con, catalogue)

@@ -1,4 +1,5 @@
-"""The progress method, pure: pandas and numpy over a frame of values, no database.
+"""The progress method, pure: a set-based summary of each series (SQL, on the build's
+database or on a frame in memory), then numpy over the summaries; no state.
 
 See `etl/progress.py` for the method in words and the DuckDB stage that runs it; the
 thresholds, categories and reasons are `itdd.method`'s.
@@ -9,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import duckdb
 import numpy as np
 import pandas as pd
 
@@ -117,52 +119,58 @@ def _reasons(*flags: tuple[str, np.ndarray]) -> np.ndarray:
     return np.where(out == "", None, out)
 
 
+# Each series in one row: its first and last usable points from the base year on, how many
+# usable, positive, negative, incomplete and secret points, and the mean over a relative
+# target's reference years. Set-based, over `{points}` (indicator_id, level, code, year,
+# value, status) and `{rules}` (`rules_frame`, its index a column): the stage runs it on the
+# database, `assess_frame` on a frame.
+SERIES_SQL = """
+WITH p AS (
+    SELECT p.indicator_id, p.level, p.code, p.year, p.value, p.status,
+           p.value IS NOT NULL AND p.status IN ('ok', 'incomplete') AS usable,
+           p.year >= r.base_year_from AS in_window,
+           p.year BETWEEN r.target_reference_first AND r.target_reference_last AS in_reference
+    FROM {points} AS p JOIN {rules} AS r USING (indicator_id)
+)
+SELECT indicator_id, level, code,
+       min(year) FILTER (usable AND in_window) AS base_year,
+       max(year) FILTER (usable AND in_window) AS last_year,
+       count(*) FILTER (usable AND in_window) AS points,
+       count(*) FILTER (usable AND in_window AND value > 0) AS positives,
+       count(*) FILTER (usable AND in_window AND value < 0) AS negatives,
+       count(*) FILTER (usable AND in_window AND status = 'incomplete') AS incomplete_points,
+       count(*) FILTER (in_window AND status = 'secret') AS secret_points,
+       arg_min(value, year) FILTER (usable AND in_window) AS base_value,
+       arg_min(status, year) FILTER (usable AND in_window) AS base_status,
+       arg_max(value, year) FILTER (usable AND in_window) AS last_value,
+       arg_max(status, year) FILTER (usable AND in_window) AS last_status,
+       avg(value) FILTER (usable AND in_reference) AS target_reference
+FROM p GROUP BY indicator_id, level, code ORDER BY indicator_id, level, code
+"""
+
+
+def series_summary(con: duckdb.DuckDBPyConnection, points: str, rules: str) -> pd.DataFrame:
+    """`SERIES_SQL` over the relations named `points` and `rules`."""
+    return con.execute(SERIES_SQL.format(points=points, rules=rules)).df()
+
+
 def assess_frame(points: pd.DataFrame, rules: pd.DataFrame) -> pd.DataFrame:
     """Assess every (indicator_id, level, code) series of `points` at once.
 
     `points`: indicator_id, level, code, year, value, status (as in `indicator_values`).
     `rules`: `rules_frame(...)`. Series of indicators without a rule are ignored.
     """
-    p = points[points["indicator_id"].isin(rules.index)].merge(rules, left_on="indicator_id", right_index=True)
-    keys = p[KEY].drop_duplicates().reset_index(drop=True)
-    if keys.empty:
-        return pd.DataFrame(columns=OUTPUT_COLUMNS)
-    usable = p["value"].notna() & p["status"].isin(USABLE)
-    in_window = p["year"] >= p["base_year_from"]
-    w = p[usable & in_window].assign(
-        positive=lambda d: d["value"] > 0,
-        negative=lambda d: d["value"] < 0,
-        incomplete=lambda d: d["status"] == "incomplete",
-    )
-    spans = w.groupby(KEY, as_index=False).agg(
-        base_year=("year", "min"),
-        last_year=("year", "max"),
-        points=("year", "size"),
-        positives=("positive", "sum"),
-        negatives=("negative", "sum"),
-        incomplete_points=("incomplete", "sum"),
-    )
-    secrets = p[in_window & (p["status"] == "secret")].groupby(KEY).size().rename("secret_points").reset_index()
-    ends = w[KEY + ["year", "value", "status"]]
-    r = (
-        keys.merge(rules, left_on="indicator_id", right_index=True)
-        .merge(spans, on=KEY, how="left")
-        .merge(secrets, on=KEY, how="left")
-        .merge(
-            ends.rename(columns={"year": "base_year", "value": "base_value", "status": "base_status"}),
-            on=KEY + ["base_year"],
-            how="left",
-        )
-        .merge(
-            ends.rename(columns={"year": "last_year", "value": "last_value", "status": "last_status"}),
-            on=KEY + ["last_year"],
-            how="left",
-        )
-    )
-    # The reference value of a relative target: the territory's mean over the reference years.
-    refs = p[usable & p["year"].between(p["target_reference_first"], p["target_reference_last"])]
-    r = r.merge(refs.groupby(KEY)["value"].mean().rename("target_reference").reset_index(), on=KEY, how="left")
+    with duckdb.connect() as con:
+        con.register("points", points)
+        con.register("rules", rules.reset_index())
+        return assess_summary(series_summary(con, "points", "rules"), rules)
 
+
+def assess_summary(summary: pd.DataFrame, rules: pd.DataFrame) -> pd.DataFrame:
+    """The method over `series_summary`'s rows: one row of `indicator_progress` each."""
+    if summary.empty:
+        return pd.DataFrame(columns=OUTPUT_COLUMNS)
+    r = summary.merge(rules, left_on="indicator_id", right_index=True)
     n_points = r["points"].fillna(0).to_numpy(int)
     secret_points = r["secret_points"].fillna(0).to_numpy(int)
     base, last = r["base_value"].to_numpy(float), r["last_value"].to_numpy(float)
