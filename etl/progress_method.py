@@ -171,92 +171,9 @@ def assess_summary(summary: pd.DataFrame, rules: pd.DataFrame) -> pd.DataFrame:
     if summary.empty:
         return pd.DataFrame(columns=OUTPUT_COLUMNS)
     r = summary.merge(rules, left_on="indicator_id", right_index=True)
-    n_points = r["points"].fillna(0).to_numpy(int)
-    secret_points = r["secret_points"].fillna(0).to_numpy(int)
-    base, last = r["base_value"].to_numpy(float), r["last_value"].to_numpy(float)
-    years = (r["last_year"] - r["base_year"]).to_numpy(float)
-    polarity = r["polarity"].to_numpy(object)
-    judged = np.isin(polarity, ["higher_is_better", "lower_is_better"])
-    direction = np.where(polarity == "higher_is_better", 1.0, np.where(polarity == "lower_is_better", -1.0, np.nan))
-    growth_rate = r["growth_rate"].to_numpy(bool)
-    two_points = n_points >= 2
-    one_sign = (r["positives"].to_numpy(float) == n_points) | (r["negatives"].to_numpy(float) == n_points)
-    computable = ~growth_rate & two_points & one_sign
-    with np.errstate(divide="ignore", invalid="ignore"):
-        cagr = np.where(computable, (last / base) ** (1 / years) - 1, np.nan)
-    sign = np.sign(base)  # all-negative series: the desired direction flips (Open SDG)
-    signed = np.round(sign * direction * cagr, DECIMALS)
-
-    # Target: absolute, or relative to the territory's own reference value.
-    has_target = ~np.isnan(r["target_year"].to_numpy(float))
-    relative = ~np.isnan(r["target_change_percent"].to_numpy(float))
-    target_value = np.where(
-        relative,
-        r["target_reference"].to_numpy(float) * (1 + r["target_change_percent"].to_numpy(float) / 100),
-        r["target_absolute"].to_numpy(float),
-    )
-    target_year = r["target_year"].to_numpy(float)
-    reference_missing = has_target & np.isnan(target_value)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        target_growth = (target_value / base) ** (1 / (target_year - r["base_year"].to_numpy(float))) - 1
-    target_usable = (
-        has_target & ~reference_missing & (target_year > r["base_year"].to_numpy(float)) & (target_value * base >= 0)
-    )
-    target_not_usable = has_target & ~reference_missing & ~target_usable & computable
-    achieved = target_usable & np.where(direction > 0, last >= target_value, last <= target_value)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(
-            target_usable & computable & (target_growth != 0),
-            np.round(signed / np.abs(target_growth), DECIMALS),
-            np.nan,
-        )
-    # Natural limit: only without a target (the target already says how far to go).
-    coefficient = np.where(target_usable, np.nan, limit_coefficient(base, r["natural_limit"].to_numpy(float), polarity))
-    c = np.where(np.isnan(coefficient), 1.0, coefficient)
-    high, medium = NO_TARGET_THRESHOLDS[0] * c, NO_TARGET_THRESHOLDS[1] * c
-
-    stop = ~computable
-    category = np.select(
-        [
-            ~judged,
-            stop,
-            achieved,
-            target_usable & np.isnan(ratio),  # required growth 0 and not achieved: moved away
-            target_usable & (ratio >= TARGET_THRESHOLDS[0]),
-            target_usable & (ratio >= TARGET_THRESHOLDS[1]),
-            target_usable & (ratio >= 0),
-            target_usable,
-            signed >= high,
-            signed >= medium,
-            signed >= 0,
-        ],
-        [
-            None,
-            "unable_to_assess",
-            "target_achieved",
-            "deterioration",
-            "on_track",
-            "acceleration_needed",
-            "limited_progress",
-            "deterioration",
-            "on_track",
-            "acceleration_needed",
-            "limited_progress",
-        ],
-        default="deterioration",
-    )
-    no_value_left = ~growth_rate & ~two_points
-    base_status, last_status = r["base_status"].to_numpy(object), r["last_status"].to_numpy(object)
-    reason = _reasons(
-        ("no_polarity", ~judged),
-        ("growth_rate_indicator", growth_rate),
-        ("secret", no_value_left & (secret_points > 0)),
-        ("fewer_than_two_points", no_value_left & (secret_points == 0)),
-        ("mixed_sign_or_zero", ~growth_rate & two_points & ~one_sign),
-        ("incomplete_values", computable & ((base_status == "incomplete") | (last_status == "incomplete"))),
-        ("target_reference_missing", computable & judged & reference_missing),
-        ("target_not_usable", judged & target_not_usable),
-    )
+    growth = _growth(r)
+    target = _target(r, growth)
+    has_target = ~np.isnan(target["year"])
     out = pd.DataFrame(
         {
             "indicator_id": r["indicator_id"],
@@ -264,23 +181,125 @@ def assess_summary(summary: pd.DataFrame, rules: pd.DataFrame) -> pd.DataFrame:
             "code": r["code"],
             "base_year": r["base_year"].astype("Int64"),
             "last_year": r["last_year"].astype("Int64"),
-            "base_value": base,
-            "last_value": last,
-            "cagr": cagr,
-            "target_value": np.where(has_target, target_value, np.nan),
-            "target_year": pd.array(np.where(has_target, target_year, np.nan)).astype("Int64"),
-            "ratio_to_required": ratio,
-            "category": category,
-            "reason": reason,
-            "polarity": polarity,
-            "signed_cagr": signed,
-            "limit_coefficient": coefficient,
-            "points": n_points,
+            "base_value": growth["base"],
+            "last_value": growth["last"],
+            "cagr": growth["cagr"],
+            "target_value": np.where(has_target, target["value"], np.nan),
+            "target_year": pd.array(np.where(has_target, target["year"], np.nan)).astype("Int64"),
+            "ratio_to_required": target["ratio"],
+            "category": _category(r, growth, target),
+            "reason": _reason(r, growth, target),
+            "polarity": growth["polarity"],
+            "signed_cagr": growth["signed"],
+            "limit_coefficient": target["coefficient"],
+            "points": growth["points"],
             "incomplete_points": r["incomplete_points"].fillna(0).astype(int),
         }
     )
     out["category"] = out["category"].astype(object).where(out["category"].notna(), None)
     return out[OUTPUT_COLUMNS].sort_values(KEY, ignore_index=True)
+
+
+def _growth(r: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Observed growth: the CAGR where it can be computed, and signed by the desired direction."""
+    points = r["points"].fillna(0).to_numpy(int)
+    base, last = r["base_value"].to_numpy(float), r["last_value"].to_numpy(float)
+    polarity = r["polarity"].to_numpy(object)
+    direction = np.where(polarity == "higher_is_better", 1.0, np.where(polarity == "lower_is_better", -1.0, np.nan))
+    growth_rate = r["growth_rate"].to_numpy(bool)
+    two_points = points >= 2
+    one_sign = (r["positives"].to_numpy(float) == points) | (r["negatives"].to_numpy(float) == points)
+    computable = ~growth_rate & two_points & one_sign
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cagr = np.where(
+            computable, (last / base) ** (1 / (r["last_year"] - r["base_year"]).to_numpy(float)) - 1, np.nan
+        )
+    sign = np.sign(base)  # all-negative series: the desired direction flips (Open SDG)
+    return {
+        "points": points, "base": base, "last": last, "polarity": polarity, "direction": direction,
+        "judged": np.isin(polarity, ["higher_is_better", "lower_is_better"]), "growth_rate": growth_rate,
+        "two_points": two_points, "one_sign": one_sign, "computable": computable, "cagr": cagr,
+        "signed": np.round(sign * direction * cagr, DECIMALS),
+    }  # fmt: skip
+
+
+def _target(r: pd.DataFrame, growth: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The target (absolute, or relative to the territory's own reference value), how far the
+    growth goes towards it, and the natural limit's coefficient where there is no target."""
+    base, last, direction = growth["base"], growth["last"], growth["direction"]
+    base_year = r["base_year"].to_numpy(float)
+    year = r["target_year"].to_numpy(float)
+    has_target = ~np.isnan(year)
+    change = r["target_change_percent"].to_numpy(float)
+    value = np.where(
+        ~np.isnan(change),
+        r["target_reference"].to_numpy(float) * (1 + change / 100),
+        r["target_absolute"].to_numpy(float),
+    )
+    reference_missing = has_target & np.isnan(value)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        required = (value / base) ** (1 / (year - base_year)) - 1
+    usable = has_target & ~reference_missing & (year > base_year) & (value * base >= 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(
+            usable & growth["computable"] & (required != 0),
+            np.round(growth["signed"] / np.abs(required), DECIMALS),
+            np.nan,
+        )
+    # Natural limit: only without a target (the target already says how far to go).
+    coefficient = np.where(
+        usable, np.nan, limit_coefficient(base, r["natural_limit"].to_numpy(float), growth["polarity"])
+    )
+    return {
+        "value": value, "year": year, "usable": usable, "reference_missing": reference_missing,
+        "not_usable": has_target & ~reference_missing & ~usable & growth["computable"],
+        "achieved": usable & np.where(direction > 0, last >= value, last <= value),
+        "ratio": ratio, "coefficient": coefficient,
+    }  # fmt: skip
+
+
+def _category(r: pd.DataFrame, growth: dict[str, np.ndarray], target: dict[str, np.ndarray]) -> np.ndarray:
+    c = np.where(np.isnan(target["coefficient"]), 1.0, target["coefficient"])
+    high, medium = NO_TARGET_THRESHOLDS[0] * c, NO_TARGET_THRESHOLDS[1] * c
+    usable, ratio, signed = target["usable"], target["ratio"], growth["signed"]
+    rules = [  # the first that holds decides
+        (~growth["judged"], None),
+        (~growth["computable"], "unable_to_assess"),
+        (target["achieved"], "target_achieved"),
+        (usable & np.isnan(ratio), "deterioration"),  # required growth 0 and not achieved: moved away
+        (usable & (ratio >= TARGET_THRESHOLDS[0]), "on_track"),
+        (usable & (ratio >= TARGET_THRESHOLDS[1]), "acceleration_needed"),
+        (usable & (ratio >= 0), "limited_progress"),
+        (usable, "deterioration"),
+        (signed >= high, "on_track"),
+        (signed >= medium, "acceleration_needed"),
+        (signed >= 0, "limited_progress"),
+    ]
+    return np.select([held for held, _ in rules], [category for _, category in rules], default="deterioration")
+
+
+def _reason(r: pd.DataFrame, growth: dict[str, np.ndarray], target: dict[str, np.ndarray]) -> np.ndarray:
+    secret_points = r["secret_points"].fillna(0).to_numpy(int)
+    growth_rate, two_points, judged, computable = (
+        growth["growth_rate"],
+        growth["two_points"],
+        growth["judged"],
+        growth["computable"],
+    )
+    no_value_left = ~growth_rate & ~two_points
+    incomplete_end = (r["base_status"].to_numpy(object) == "incomplete") | (
+        r["last_status"].to_numpy(object) == "incomplete"
+    )
+    return _reasons(
+        ("no_polarity", ~judged),
+        ("growth_rate_indicator", growth_rate),
+        ("secret", no_value_left & (secret_points > 0)),
+        ("fewer_than_two_points", no_value_left & (secret_points == 0)),
+        ("mixed_sign_or_zero", ~growth_rate & two_points & ~growth["one_sign"]),
+        ("incomplete_values", computable & incomplete_end),
+        ("target_reference_missing", computable & judged & target["reference_missing"]),
+        ("target_not_usable", judged & target["not_usable"]),
+    )
 
 
 OUTPUT_COLUMNS = columns("indicator_progress")  # the order of the table (itdd.model)
