@@ -84,58 +84,9 @@ def composite_frame(
             continue  # a component has no data at all at this level: no index
         years = sorted(y for y in at_level["year"].unique() if y >= first_years.max())
         reference = reference_period or (years[0], years[0])
-        grid = (
-            at_level[["code"]]
-            .drop_duplicates()
-            .merge(pd.DataFrame({"index_year": years}), how="cross")
-            .merge(spec, how="cross")
-        )
-        # Each component's latest row within its allowed age, for every index year.
-        candidates = grid.merge(
-            at_level.rename(columns={"year": "component_year"}), on=["code", "component_id"], how="left"
-        )
-        in_age = candidates["component_year"].between(
-            candidates["index_year"] - component_max_age, candidates["index_year"]
-        )
-        candidates = candidates[in_age]
-        latest = candidates.loc[candidates.groupby(["code", "index_year", "component_id"])["component_year"].idxmax()]
-        picked = grid.merge(
-            latest[["code", "index_year", "component_id", "component_year", "value", "status"]],
-            on=["code", "index_year", "component_id"],
-            how="left",
-        )
-        picked["available"] = picked["value"].notna() & picked["status"].isin(USABLE)
-        in_reference = picked["available"] & picked["index_year"].between(*reference)
-        bounds = (
-            picked[in_reference]
-            .groupby("component_id")["value"]
-            .agg(minimum="min", maximum="max")
-            .reindex(ids)
-            .reset_index()
-        )
-        picked = picked.merge(bounds, on="component_id", how="left")
-        spread = (picked["maximum"] - picked["minimum"]).where(lambda s: s > 0)
-        higher = picked["polarity"] == "higher_is_better"
-        picked["normalised"] = np.where(
-            higher, (picked["value"] - picked["minimum"]) / spread, (picked["maximum"] - picked["value"]) / spread
-        )
-        picked["contribution"] = 100 * picked["weight"] * picked["normalised"]
-        picked["usable"] = picked["available"] & picked["normalised"].notna()
-
-        # Boolean columns reduced with built-in `any`: a Python lambda per group is 300x slower.
-        picked["is_incomplete"] = picked["status"] == "incomplete"
-        picked["is_secret"] = picked["status"] == "secret"
-        per_territory = picked.groupby(["code", "index_year"]).agg(
-            complete=("usable", "all"),
-            value=("contribution", "sum"),
-            incomplete=("is_incomplete", "any"),
-            secret=("is_secret", "any"),
-        )
-        status = np.where(
-            per_territory["complete"],
-            np.where(per_territory["incomplete"], "incomplete", "ok"),
-            np.where(per_territory["secret"], "secret", "missing"),
-        )
+        picked = _latest_components(at_level, spec, years, component_max_age)
+        picked, bounds = _normalised(picked, ids, reference)
+        per_territory, status = _per_territory(picked)
         index_rows.append(
             pd.DataFrame(
                 {
@@ -164,6 +115,72 @@ def composite_frame(
     contributions = stacked(contribution_rows, CONTRIBUTION_COLUMNS)
     bounds = stacked(bound_rows, BOUND_COLUMNS)
     return index, contributions, bounds
+
+
+def _latest_components(at_level: pd.DataFrame, spec: pd.DataFrame, years: list, max_age: int) -> pd.DataFrame:
+    """For every territory, index year and component: the component's latest row within its
+    allowed age (`max_age` years before the index year), or none."""
+    grid = (
+        at_level[["code"]]
+        .drop_duplicates()
+        .merge(pd.DataFrame({"index_year": years}), how="cross")
+        .merge(spec, how="cross")
+    )
+    candidates = grid.merge(
+        at_level.rename(columns={"year": "component_year"}), on=["code", "component_id"], how="left"
+    )
+    candidates = candidates[
+        candidates["component_year"].between(candidates["index_year"] - max_age, candidates["index_year"])
+    ]
+    latest = candidates.loc[candidates.groupby(["code", "index_year", "component_id"])["component_year"].idxmax()]
+    picked = grid.merge(
+        latest[["code", "index_year", "component_id", "component_year", "value", "status"]],
+        on=["code", "index_year", "component_id"],
+        how="left",
+    )
+    picked["available"] = picked["value"].notna() & picked["status"].isin(USABLE)
+    return picked
+
+
+def _normalised(picked: pd.DataFrame, ids: list[str], reference: tuple[int, int]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Each component scaled to [0, 1] between its bounds over the reference years, by polarity;
+    its contribution, and whether it is usable. Returns (picked with them, bounds)."""
+    in_reference = picked["available"] & picked["index_year"].between(*reference)
+    bounds = (
+        picked[in_reference]
+        .groupby("component_id")["value"]
+        .agg(minimum="min", maximum="max")
+        .reindex(ids)
+        .reset_index()
+    )
+    picked = picked.merge(bounds, on="component_id", how="left")
+    spread = (picked["maximum"] - picked["minimum"]).where(lambda s: s > 0)
+    higher = picked["polarity"] == "higher_is_better"
+    picked["normalised"] = np.where(
+        higher, (picked["value"] - picked["minimum"]) / spread, (picked["maximum"] - picked["value"]) / spread
+    )
+    picked["contribution"] = 100 * picked["weight"] * picked["normalised"]
+    picked["usable"] = picked["available"] & picked["normalised"].notna()
+    return picked, bounds
+
+
+def _per_territory(picked: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """Per territory and index year: complete or not, the index (sum of contributions) and its status."""
+    # Boolean columns reduced with built-in `any`: a Python lambda per group is 300x slower.
+    picked["is_incomplete"] = picked["status"] == "incomplete"
+    picked["is_secret"] = picked["status"] == "secret"
+    per_territory = picked.groupby(["code", "index_year"]).agg(
+        complete=("usable", "all"),
+        value=("contribution", "sum"),
+        incomplete=("is_incomplete", "any"),
+        secret=("is_secret", "any"),
+    )
+    status = np.where(
+        per_territory["complete"],
+        np.where(per_territory["incomplete"], "incomplete", "ok"),
+        np.where(per_territory["secret"], "secret", "missing"),
+    )
+    return per_territory, status
 
 
 def parts_for(indicator: Indicator, catalogue: Catalogue) -> list[Part] | None:
