@@ -203,41 +203,8 @@ def _build(
         load_national_lists(con)
         load_embedded_history(con, run.snapshot_serves)
         _create_provenance(con)
-        outcomes = {}
-        # The backbone first: the history of changes (to carry older code lists), then the
-        # referential, from which the build's communes and their départements follow.
-        backbone = [s for s in (catalogue.commune_history, *catalogue.referential) if s]
-        for source_id in dict.fromkeys(backbone):
-            outcomes[source_id] = _try_source(run, catalogue.source(source_id), backbone=True)
-            if source_id == catalogue.commune_history and _is_loaded(outcomes[source_id]):
-                history_from_insee(con, raw_table(catalogue.source(source_id)))
-        _require_backbone(run, catalogue, outcomes)
-        referential = [catalogue.source(s) for s in catalogue.referential if _is_loaded(outcomes[s])]
-        run.departements = resolve_territory(con, territory, referential, catalogue.reference_code_list)
-        for source in catalogue.sources:
-            if source.id not in outcomes:
-                outcomes[source.id] = _try_source(run, source)
-        report.sources = [outcomes[s.id] for s in catalogue.sources]
-        harmonise(
-            con,
-            non_additive=[(s.id, v) for s in catalogue.sources for v in s.non_additive],
-            vintages={s.id: s.code_list for s in catalogue.sources},
-        )
-        for source in catalogue.sources:
-            if source.absent == "zero" and _loaded(report, source.id):
-                fill_absent_with_zero(con, source.id)
-        _record_sources(con, report.sources)  # the gaps read which sources failed
-        # Outlines (GEOS, on one core) are drawn while DuckDB computes the values: they share
-        # no table, and at national size each takes seconds.
-        with ThreadPoolExecutor(max_workers=1) as pool, con.cursor() as outlines_con:
-            outlines = pool.submit(_geometries, outlines_con, run.snapshot_serves, catalogue, report)
-            compute_indicators(con, catalogue)
-            record_gaps(con, catalogue)  # why a declared level has no value
-            assess_progress(con, catalogue)  # indicator_progress, indicator_status, progress_summary
-            assess_peers(con, catalogue)  # territory_peers, indicator_peer_comparison
-            evaluate_policies(con, policies)  # policy_effects, policy_series, policy_weights
-            outlines.result()
-        _record_sources(con, report.sources)  # again, with the outlines' note
+        report.sources = _load_sources(run, catalogue)
+        _compute(run, catalogue, report, policies)
         _write_catalogue(con, catalogue, run.departements)
         con.execute(TABLE["itdd_meta"].create())
         con.execute("INSERT INTO itdd_meta VALUES (?)", [SCHEMA_VERSION])
@@ -254,6 +221,51 @@ def _build(
         Path(f"{staging}.wal").unlink(missing_ok=True)
         raise
     return report
+
+
+def _load_sources(run: _Run, catalogue: Catalogue) -> list[SourceReport]:
+    """Every source's outcome, in catalogue order. The backbone first: the history of changes
+    (to carry older code lists), then the referential, from which the build's communes and
+    their départements follow."""
+    outcomes = {}
+    backbone = [s for s in (catalogue.commune_history, *catalogue.referential) if s]
+    for source_id in dict.fromkeys(backbone):
+        outcomes[source_id] = _try_source(run, catalogue.source(source_id), backbone=True)
+        if source_id == catalogue.commune_history and _is_loaded(outcomes[source_id]):
+            history_from_insee(run.con, raw_table(catalogue.source(source_id)))
+    _require_backbone(run, catalogue, outcomes)
+    referential = [catalogue.source(s) for s in catalogue.referential if _is_loaded(outcomes[s])]
+    run.departements = resolve_territory(run.con, run.territory, referential, catalogue.reference_code_list)
+    for source in catalogue.sources:
+        if source.id not in outcomes:
+            outcomes[source.id] = _try_source(run, source)
+    return [outcomes[s.id] for s in catalogue.sources]
+
+
+def _compute(run: _Run, catalogue: Catalogue, report: BuildReport, policies: PolicySettings | None) -> None:
+    """From the loaded observations to every derived table: `obs`, outlines, values, progress,
+    peers and policies."""
+    con = run.con
+    harmonise(
+        con,
+        non_additive=[(s.id, v) for s in catalogue.sources for v in s.non_additive],
+        vintages={s.id: s.code_list for s in catalogue.sources},
+    )
+    for source in catalogue.sources:
+        if source.absent == "zero" and _loaded(report, source.id):
+            fill_absent_with_zero(con, source.id)
+    _record_sources(con, report.sources)  # the gaps read which sources failed
+    # Outlines (GEOS, on one core) are drawn while DuckDB computes the values: they share
+    # no table, and at national size each takes seconds.
+    with ThreadPoolExecutor(max_workers=1) as pool, con.cursor() as outlines_con:
+        outlines = pool.submit(_geometries, outlines_con, run.snapshot_serves, catalogue, report)
+        compute_indicators(con, catalogue)
+        record_gaps(con, catalogue)  # why a declared level has no value
+        assess_progress(con, catalogue)  # indicator_progress, indicator_status, progress_summary
+        assess_peers(con, catalogue)  # territory_peers, indicator_peer_comparison
+        evaluate_policies(con, policies)  # policy_effects, policy_series, policy_weights
+        outlines.result()
+    _record_sources(con, report.sources)  # again, with the outlines' note
 
 
 def _try_source(run: _Run, source: Source, backbone: bool = False) -> SourceReport:
