@@ -60,17 +60,21 @@ def _rows(series: list[VariableRef] | VariableRef | None, level_filter: str, tab
             "NULL::DOUBLE AS value, NULL::VARCHAR AS status WHERE false"
         )
     refs = [series] if isinstance(series, VariableRef) else series
-    parts = " UNION ALL ".join(
-        f"SELECT level, code, year, value, status, {rank} AS rank FROM {table} "  # noqa: S608 (fragments of code; catalogue names through literal(); ids as parameters)
-        f"WHERE source_id = {literal(ref.source)} AND variable = {literal(ref.variable)} AND {level_filter}"
-        for rank, ref in enumerate(refs)
-    )
-    if len(refs) == 1:
-        return f"SELECT level, code, year, value, status FROM ({parts})"  # noqa: S608 (fragments of code; catalogue names through literal(); ids as parameters)
-    return (
-        f"SELECT level, code, year, value, status FROM ({parts}) "  # noqa: S608 (fragments of code; catalogue names through literal(); ids as parameters)
-        "QUALIFY row_number() OVER (PARTITION BY level, code, year ORDER BY rank) = 1"
-    )
+
+    def of(ref: VariableRef, alias: str) -> str:
+        return f"{alias}.source_id = {literal(ref.source)} AND {alias}.variable = {literal(ref.variable)}"
+
+    # Each source's rows that no source listed before it gives: an anti-join, where a window
+    # over every row (QUALIFY row_number() …) took four times as long at national size.
+    parts = []
+    for rank, ref in enumerate(refs):
+        part = f"SELECT s.level, s.code, s.year, s.value, s.status FROM {table} AS s WHERE {of(ref, 's')} AND {level_filter}"  # noqa: S608 (fragments of code; catalogue names through literal())
+        if rank:
+            earlier = " OR ".join(f"({of(e, 'e')})" for e in refs[:rank])
+            part += f""" AND NOT EXISTS (SELECT 1 FROM {table} AS e WHERE ({earlier})
+                AND e.level = s.level AND e.code = s.code AND e.year IS NOT DISTINCT FROM s.year)"""  # noqa: S608 (fragments of code; catalogue names through literal())
+        parts.append(part)
+    return " UNION ALL ".join(parts)
 
 
 def _published_levels(con: duckdb.DuckDBPyConnection, series: list[VariableRef] | None) -> set[str]:
