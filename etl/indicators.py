@@ -125,7 +125,9 @@ def _pairs(con: duckdb.DuckDBPyConnection, indicator: Indicator) -> None:
         aggregated = [lv for lv in AGGREGATED_LEVELS if lv not in published]
     if aggregated:
         _aggregate(con, aggregated)
-    # Producers' own values at other levels; a missing side is summed from communes if it can be.
+    # Producers' own values at other levels; a missing side is summed from communes if it can be
+    # (at the levels `_aggregate` did not already fill).
+    excluded = ", ".join(f"'{lv}'" for lv in aggregated) or "''"
     sides = {}
     for name, ref in (("n", numerator), ("d", denominator)):
         sides[name] = _rows(ref, ABOVE_COMMUNES)
@@ -134,10 +136,9 @@ def _pairs(con: duckdb.DuckDBPyConnection, indicator: Indicator) -> None:
             UNION ALL
             SELECT l.parent_level, l.parent_code, c.year, fsum(c.value), {AGGREGATE_STATUS.replace("present", "c.value IS NOT NULL")}
             FROM territory_links l JOIN ({_rows(ref, AT_COMMUNES)}) c ON c.code = l.child_code
-            WHERE l.child_level = 'commune' AND l.parent_level IN {AGGREGATED_LEVELS}
+            WHERE l.child_level = 'commune' AND l.parent_level IN {AGGREGATED_LEVELS} AND l.parent_level NOT IN ({excluded})
               AND l.parent_level NOT IN (SELECT level FROM ({_rows(ref, ABOVE_COMMUNES)}))
             GROUP BY ALL"""  # noqa: S608 (fragments of code; catalogue names through literal(); ids as parameters)
-    excluded = ", ".join(f"'{lv}'" for lv in aggregated) or "''"
     con.execute(f"""
         INSERT INTO _pairs
         WITH n AS ({sides["n"]}), d AS ({sides["d"]})
