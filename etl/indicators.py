@@ -71,7 +71,7 @@ def _rows(series: list[VariableRef] | VariableRef | None, level_filter: str, tab
         part = f"SELECT s.level, s.code, s.year, s.value, s.status FROM {table} AS s WHERE {of(ref, 's')} AND {level_filter}"  # noqa: S608 (fragments of code; catalogue names through literal())
         if rank:
             earlier = " OR ".join(f"({of(e, 'e')})" for e in refs[:rank])
-            part += f""" AND NOT EXISTS (SELECT 1 FROM {table} AS e WHERE ({earlier})
+            part += f""" AND NOT EXISTS (SELECT 1 FROM (SELECT * FROM {table} WHERE {level_filter}) AS e WHERE ({earlier})
                 AND e.level = s.level AND e.code = s.code AND e.year IS NOT DISTINCT FROM s.year)"""  # noqa: S608 (fragments of code; catalogue names through literal())
         parts.append(part)
     return " UNION ALL ".join(parts)
