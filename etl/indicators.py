@@ -125,18 +125,19 @@ def _pairs(con: duckdb.DuckDBPyConnection, indicator: Indicator) -> None:
         aggregated = [lv for lv in AGGREGATED_LEVELS if lv not in published]
     if aggregated:
         _aggregate(con, aggregated)
-    # Producers' own values at other levels; a missing side is summed from communes if it can be
-    # (at the levels `_aggregate` did not already fill).
+    # Producers' own values at other levels; where one side is published at a level that
+    # `_aggregate` left, the side missing there is summed from communes.
     excluded = ", ".join(f"'{lv}'" for lv in aggregated) or "''"
+    to_sum = [] if indicator.kind == "published" else [lv for lv in AGGREGATED_LEVELS if lv not in aggregated]
     sides = {}
     for name, ref in (("n", numerator), ("d", denominator)):
         sides[name] = _rows(ref, ABOVE_COMMUNES)
-        if indicator.kind != "published":
+        if to_sum:
             sides[name] += f"""
             UNION ALL
             SELECT l.parent_level, l.parent_code, c.year, fsum(c.value), {AGGREGATE_STATUS.replace("present", "c.value IS NOT NULL")}
             FROM territory_links l JOIN ({_rows(ref, AT_COMMUNES)}) c ON c.code = l.child_code
-            WHERE l.child_level = 'commune' AND l.parent_level IN {AGGREGATED_LEVELS} AND l.parent_level NOT IN ({excluded})
+            WHERE l.child_level = 'commune' AND l.parent_level IN ({", ".join(literal(lv) for lv in to_sum)})
               AND l.parent_level NOT IN (SELECT level FROM ({_rows(ref, ABOVE_COMMUNES)}))
             GROUP BY ALL"""  # noqa: S608 (fragments of code; catalogue names through literal(); ids as parameters)
     con.execute(f"""
