@@ -144,17 +144,21 @@ def _compare_indicator(con: duckdb.DuckDBPyConnection, indicator_id: str, levels
             WHERE p.indicator_id = $3 AND p.cagr IS NOT NULL AND p.last_year > p.base_year
               AND p.level IN (SELECT unnest($1))
         ),
+        -- Materialised so that values are joined by peer: left to itself, the planner may join
+        -- every trend with every value of the same years first (20 M rows, 2 GB for a région).
+        pairs AS MATERIALIZED (
+            SELECT o.indicator_id, o.level, o.code, o.base_year, o.last_year, t.peer_code
+            FROM own o JOIN territory_peers t ON t.level = o.level AND t.code = o.code
+        ),
         peer_growth AS (
-            SELECT o.indicator_id, o.level, o.code,
-                   pow(l.value / b.value, 1.0 / (o.last_year - o.base_year)) - 1 AS cagr
-            FROM own o
-            JOIN territory_peers t ON t.level = o.level AND t.code = o.code
-            JOIN indicator_values b ON b.indicator_id = o.indicator_id AND b.level = o.level
-                 AND b.code = t.peer_code AND b.year = o.base_year
-            JOIN indicator_values l ON l.indicator_id = o.indicator_id AND l.level = o.level
-                 AND l.code = t.peer_code AND l.year = o.last_year
-            WHERE b.indicator_id = $3 AND l.indicator_id = $3
-              AND b.status IN {USABLE} AND l.status IN {USABLE} AND b.value * l.value > 0
+            SELECT p.indicator_id, p.level, p.code,
+                   pow(l.value / b.value, 1.0 / (p.last_year - p.base_year)) - 1 AS cagr
+            FROM pairs p
+            JOIN indicator_values b ON b.indicator_id = $3 AND b.level = p.level
+                 AND b.code = p.peer_code AND b.year = p.base_year
+            JOIN indicator_values l ON l.indicator_id = $3 AND l.level = p.level
+                 AND l.code = p.peer_code AND l.year = p.last_year
+            WHERE b.status IN {USABLE} AND l.status IN {USABLE} AND b.value * l.value > 0
         ),
         summary AS (
             SELECT o.indicator_id, o.level, o.code, o.base_year, o.last_year, o.cagr, o.polarity, o.grouped,
