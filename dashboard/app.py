@@ -26,7 +26,7 @@ from dashboard.context import CONFIG_KEY, db, release_database, request_lang
 from dashboard.i18n import normalise_lang, t
 from dashboard.inputs import search_text
 from dashboard.pages import carte, comparer, home, indicateur, methode, not_found_404, territoire
-from etl import export
+from itdd import export
 
 log = logging.getLogger(__name__)
 
@@ -168,7 +168,7 @@ def download_filter(args: dict) -> tuple[str | None, int | None] | None:
 def _register_downloads(app: dash.Dash) -> None:
     @app.server.route(urls.ROUTES["download"])
     def _download(file_name: str):
-        """One indicator's values (etl.export), optionally one level (niveau) and year (annee), in
+        """One indicator's values (itdd.export), optionally one level (niveau) and year (annee), in
         the format its name says: the open-data CSV, the French CSV or the workbook.
 
         A level or year without rows is not found (404), like an unknown indicator or format.

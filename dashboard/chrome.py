@@ -13,7 +13,7 @@ from dashboard.context import db
 from dashboard.i18n import labelled, other_lang, t, with_query
 from dashboard.inputs import search_text
 from dashboard.search import search_territories
-from etl import export
+from itdd import export
 
 
 def text(value: object, default: str = "") -> str:
@@ -71,7 +71,7 @@ def header(lang: str, params: dict) -> html.Header:
 
 
 def download_links(indicator_id: str, lang: str, level: str | None = None, year: int | None = None) -> list:
-    """A link to the indicator's values in each format of `etl.export` (the same level and year),
+    """A link to the indicator's values in each format of `itdd.export` (the same level and year),
     with a note saying which is exact and which rounded."""
     links: list = []
     for fmt in export.FORMATS:

@@ -24,9 +24,9 @@ import pandas as pd
 
 from dashboard import batched, search
 from dashboard.collation import french_key
-from etl.sql import literal
 from itdd.model import LEVELS, sql_level_list
 from itdd.model import columns as table_columns
+from itdd.sql import literal
 
 log = logging.getLogger(__name__)
 

@@ -46,7 +46,7 @@ from dashboard.site_html import (  # noqa: F401 (file_path, find: the site's API
     page_lang,
     relative_link,
 )
-from etl import export
+from itdd import export
 
 ASSETS = "assets"
 SEARCH_INDEX = "recherche.json"

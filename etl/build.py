@@ -36,7 +36,6 @@ from etl.lock import build_lock
 from etl.peers import assess_peers
 from etl.policy import PolicySettings, evaluate_policies
 from etl.progress import assess_progress
-from etl.sql import registered
 from etl.territory import Territory, TerritoryError, parse_territory
 from etl.transform import (
     OBSERVATIONS_DDL,
@@ -49,6 +48,7 @@ from etl.transform import (
 )
 from etl.validate import SourceRejected, check_referential, check_source
 from itdd.model import REQUIRED_TABLES, SCHEMA_VERSION, TABLE
+from itdd.sql import registered
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ def database_problem(db_path: Path) -> str | None:
     Every table is read whole (a count of each column's values), not only listed: a truncated
     or damaged file is refused here, before serving, rather than on a page. It takes tens of ms.
     """
-    from etl.sql import literal, quote
+    from itdd.sql import literal, quote
 
     rebuild = f"rebuild it with `itdd build --db {db_path}`"
     if db_path.is_dir():

@@ -6,7 +6,6 @@ indicator id, the field, and what is allowed.
 
 from __future__ import annotations
 
-import re
 from enum import StrEnum
 from pathlib import Path, PurePosixPath
 from typing import Annotated, Literal
@@ -15,9 +14,8 @@ import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from etl.territory import TerritoryError, parse_territory
-from itdd.model import Level
-
-NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+from itdd.export import DEFAULT_DECIMALS, default_decimals
+from itdd.model import NAME, Level
 
 
 class Finality(StrEnum):
@@ -327,25 +325,6 @@ def _as_series(value: object) -> object:
 
 
 Series = Annotated[list[VariableRef], BeforeValidator(_as_series), Field(min_length=1)]
-
-
-# Decimals of an indicator's values in the downloads for people (the French CSV, the workbook),
-# by unit, where the indicator declares no `decimals`; any other unit gets DEFAULT_DECIMALS.
-# The open data (donnees/<id>.csv, .parquet) keeps the exact values.
-DECIMALS_BY_UNIT = {
-    "habitants": 0,
-    "exploitations": 0,
-    "€ par an": 0,
-    "%": 1,
-    "‰": 1,
-    "hab./km²": 1,
-    "indice (0-100)": 1,
-}
-DEFAULT_DECIMALS = 2
-
-
-def default_decimals(unit: object) -> int:
-    return DECIMALS_BY_UNIT.get(unit, DEFAULT_DECIMALS) if isinstance(unit, str) else DEFAULT_DECIMALS
 
 
 def _with_decimals(value: object) -> object:

@@ -24,9 +24,9 @@ import shapely
 from etl.catalogue import Attribute, Source
 from etl.load import raw_table
 from etl.paths import snapshot_file
-from etl.sql import insert_frame, literal, quote, registered
 from etl.territory import FRANCE, METROPOLITAN_FRANCE, Territory, national_lists
 from etl.transform import code_map_frame, code_maps
+from itdd.sql import insert_frame, literal, quote, registered
 
 log = logging.getLogger(__name__)
 

@@ -28,8 +28,8 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from etl.catalogue import Catalogue, PeerSettings
-from etl.sql import registered
 from itdd.model import TABLE
+from itdd.sql import registered
 
 log = logging.getLogger(__name__)
 

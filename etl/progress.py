@@ -54,9 +54,9 @@ from etl.progress_method import (  # noqa: F401 (the method, re-exported for its
     rules_frame,
     tolerance_for,
 )
-from etl.sql import registered
 from itdd.method import CATEGORY_LIST, REASON_LIST
 from itdd.model import TABLE
+from itdd.sql import registered
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ import pandas as pd
 
 from etl.catalogue import MEMBER_CODE, MEMBER_LEVEL, Column, Source
 from etl.load import raw_table
-from etl.sql import insert_frame, literal, quote
+from itdd.sql import insert_frame, literal, quote
 
 log = logging.getLogger(__name__)
 

@@ -4,8 +4,13 @@ database schema. Each fact is written here once; `etl` writes the database by it
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
+
+# An id of an indicator, a source, a variable or a policy (indicators.yaml, policies.yaml);
+# download file names start with one (itdd.export).
+NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
 class Level(StrEnum):
