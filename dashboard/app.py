@@ -15,6 +15,7 @@ import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import dash
 from dash import Input, Output, State, html
@@ -194,9 +195,9 @@ def _register_downloads(app: dash.Dash) -> None:
 
 
 class _App(dash.Dash):
-    def interpolate_index(self, **kwargs) -> str:
+    def interpolate_index(self, *args: Any, **kwargs: Any) -> str:  # Dash passes keywords only
         # The served page names the build's territory; the router then sets the page's own title.
-        page = super().interpolate_index(**{**kwargs, "title": _titled()()})
+        page = super().interpolate_index(*args, **{**kwargs, "title": _titled()()})
         return page.replace('<html lang="fr">', f'<html lang="{request_lang()}">', 1)
 
 

@@ -18,6 +18,7 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -380,7 +381,7 @@ class ResultCache:
         self.found: OrderedDict = OrderedDict()
         self.lock = threading.Lock()
 
-    def get(self, key: tuple) -> tuple[bool, object]:
+    def get(self, key: tuple) -> tuple[bool, Any]:
         with self.lock:
             if key not in self.found:
                 return False, None
