@@ -60,6 +60,7 @@ class Table:
     fields: tuple[Field, ...]
     primary_key: tuple[str, ...] = ()
     required: bool = False  # a database without it is no itdd database (`database_problem`)
+    intermediate: bool = False  # a layer of the build kept for audit, not read by the dashboard
 
     @property
     def columns(self) -> list[str]:
@@ -191,15 +192,27 @@ TABLES = (
           _fields("policy_id, indicator_id, donor_code VARCHAR, weight"), ("policy_id", "indicator_id", "donor_code")),
     Table("itdd_meta", "The database's own facts: the schema version it was built with",
           _fields("schema_version INTEGER")),  # checked on its own: an older file has none
+    # Intermediate layers (besides `raw_<source>`, one per source, in the producer's columns).
+    Table("observations", "Each source's values, on the source's own code list",
+          _fields("source_id, variable VARCHAR, level, code, year, value DOUBLE, status"), intermediate=True),
+    Table("obs", "The observations on the reference code list", _fields("source_id, variable VARCHAR, level, code, "
+          "year, value DOUBLE, status"), intermediate=True),
+    Table("code_map", "Each vintage's old commune codes to the reference ones",
+          _fields("vintage INTEGER, old_code VARCHAR, code"), intermediate=True),
+    Table("referential_rows", "What each referential source says of each commune or EPCI (etl.catalogue.Attribute)",
+          _fields("source_id, level, code, name, departement VARCHAR, region VARCHAR, epci VARCHAR, "
+                  "epci_name VARCHAR"), intermediate=True),
+    Table("commune_changes", "INSEE's history of commune changes (old_name: the old code's name)",
+          _fields("old_code VARCHAR, new_code VARCHAR, date VARCHAR, event VARCHAR, old_name VARCHAR"),
+          intermediate=True),
+    Table("commune_splits", "Communes split from another, and when", _fields("date VARCHAR, code"), intermediate=True),
+    Table("france_departements", "Every département of France", _fields("code, name, region VARCHAR"),
+          intermediate=True),
+    Table("france_regions", "Every région of France", _fields("code, name"), intermediate=True),
 )  # fmt: skip
 TABLE = {t.name: t for t in TABLES}
 REQUIRED_TABLES = tuple(t.name for t in TABLES if t.required)
-
-# Intermediate layers, kept for audit, not read by the dashboard (besides `raw_<source>`).
-INTERMEDIATE_TABLES = (
-    "observations", "obs", "code_map", "referential_rows", "commune_changes", "commune_splits",
-    "france_departements", "france_regions",
-)  # fmt: skip
+INTERMEDIATE_TABLES = tuple(t.name for t in TABLES if t.intermediate)
 
 
 def columns(table: str) -> list[str]:

@@ -80,3 +80,14 @@ def test_the_readme_lists_each_table_with_its_columns(table: str) -> None:
     assert table in listed, f"README's data model does not list {table}"
     if listed[table]:
         assert listed[table] == model.columns(table)
+
+
+def test_the_referential_rows_hold_a_column_per_attribute() -> None:
+    from etl.catalogue import Attribute
+
+    assert model.columns("referential_rows") == ["source_id", "level", "code", *(a.value for a in Attribute)]
+
+
+def test_intermediate_tables_are_declared_and_not_required() -> None:
+    assert "observations" in model.INTERMEDIATE_TABLES and "code_map" in model.INTERMEDIATE_TABLES
+    assert not set(model.INTERMEDIATE_TABLES) & set(model.REQUIRED_TABLES)
