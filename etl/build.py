@@ -47,7 +47,7 @@ from etl.transform import (
     tidy,
 )
 from etl.validate import SourceRejected, check_referential, check_source
-from itdd.model import REQUIRED_TABLES, SCHEMA_VERSION, TABLE
+from itdd.model import REQUIRED_TABLES, SCHEMA_VERSION, TABLE, TABLES
 from itdd.sql import registered
 
 log = logging.getLogger(__name__)
@@ -233,7 +233,8 @@ def _build(
         assess_peers(con, catalogue)  # territory_peers, indicator_peer_comparison
         evaluate_policies(con, policies)  # policy_effects, policy_series, policy_weights
         _write_catalogue(con, catalogue, run.departements)
-        con.execute(TABLE["itdd_meta"].create())
+        for table in TABLES:  # every declared table, empty where the catalogue gave it no row: readers need no fallback
+            con.execute(table.create(if_not_exists=True))
         con.execute("INSERT INTO itdd_meta VALUES (?)", [SCHEMA_VERSION])
         report.counts = {
             table: con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608 (table names from code, quoted)

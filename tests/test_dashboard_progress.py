@@ -15,7 +15,7 @@ import duckdb
 import pandas as pd
 import pytest
 from plotly.utils import PlotlyJSONEncoder
-from test_dashboard_queries import in_build_shape, make_synthetic_db
+from test_dashboard_queries import make_synthetic_db
 
 from dashboard import assessment, figures, queries
 from dashboard.app import create_app
@@ -27,10 +27,10 @@ def as_text(component) -> str:
 
 
 def add_progress_tables(path: Path) -> Path:
-    """Synthetic progress, status, summary and composite tables in the build's shape."""
+    """Synthetic rows of the (empty) progress, status, summary and composite tables."""
     with duckdb.connect(str(path)) as con:
         con.execute("""
-            CREATE TABLE indicator_progress AS SELECT * FROM (VALUES
+            INSERT INTO indicator_progress BY NAME SELECT * FROM (VALUES
               ('synth_rate', 'commune', 'SYN01', 2015, 2023, 24.48, 25.0, 0.003, 32.0, 2030, 0.16,
                'limited_progress', NULL),
               ('synth_rate', 'commune', 'SYN02', 2015, 2023, 3.0, 1.5, -0.083, NULL, NULL, NULL,
@@ -43,20 +43,18 @@ def add_progress_tables(path: Path) -> Path:
                    target_value, target_year, ratio_to_required, category, reason)
         """)
         con.execute("""
-            CREATE TABLE progress_categories AS SELECT * FROM (VALUES
+            INSERT INTO progress_categories BY NAME SELECT * FROM (VALUES
               ('limited_progress', 3, 'Progrès limité', 'Limited progress', 'Règle synthétique', 'Synthetic rule'),
               ('on_track', 1, 'En bonne voie', 'On track', 'R ≥ 95 %', 'R ≥ 95 %')
             ) AS t(category, rank, label_fr, label_en, rule_fr, rule_en)
         """)
-        for table in ("indicator_progress", "progress_categories"):
-            in_build_shape(con, table)
         con.execute("""
-            CREATE TABLE progress_summary AS SELECT * FROM (VALUES
+            INSERT INTO progress_summary BY NAME SELECT * FROM (VALUES
               ('commune', 'SYN01', 'climat', 'limited_progress', 1, ['synth_rate'])
             ) AS t(level, code, finality, category, indicators, indicator_ids)
         """)
         con.execute("""
-            CREATE TABLE indicator_status AS SELECT * FROM (VALUES
+            INSERT INTO indicator_status BY NAME SELECT * FROM (VALUES
               ('synth_rate', 'commune', 'SYN01', 2023, 0.5, 'epci', 'SYNEPCI', 1.0, 'ok', -0.5, 'better', 0.05)
             ) AS t(indicator_id, level, code, year, value, reference_level, reference_code, reference_value,
                    reference_status, difference, position, tolerance)
@@ -73,7 +71,7 @@ def add_progress_tables(path: Path) -> Path:
             "INSERT INTO indicator_values VALUES ('synth_index', 'commune', 'SYN01', 2023, 62.5, NULL, NULL, 'ok')"
         )
         con.execute("""
-            CREATE TABLE composite_components AS SELECT * FROM (VALUES
+            INSERT INTO composite_components BY NAME SELECT * FROM (VALUES
               ('synth_index', 'commune', 'SYN01', 2023, 'synth_rate', 2023, 0.5, 1.0, 0.5, 50.0),
               ('synth_index', 'commune', 'SYN01', 2023, 'synth_pop', 2022, 100.0, 0.25, 0.5, 12.5)
             ) AS t(indicator_id, level, code, year, component_id, component_year, value, normalised, weight,
@@ -99,7 +97,7 @@ def app(synthetic_progress_db: Path):
     return create_app(synthetic_progress_db)
 
 
-def test_queries_without_progress_tables_are_empty(tmp_path: Path) -> None:
+def test_queries_on_a_build_without_progress_rows_are_empty(tmp_path: Path) -> None:
     with duckdb.connect(str(make_synthetic_db(tmp_path / "bare.duckdb")), read_only=True) as bare:
         for frame in (
             queries.progress_rows(bare, "commune", "SYN01"),

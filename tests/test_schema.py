@@ -91,3 +91,20 @@ def test_the_referential_rows_hold_a_column_per_attribute() -> None:
 def test_intermediate_tables_are_declared_and_not_required() -> None:
     assert "observations" in model.INTERMEDIATE_TABLES and "code_map" in model.INTERMEDIATE_TABLES
     assert not set(model.INTERMEDIATE_TABLES) & set(model.REQUIRED_TABLES)
+
+
+def test_a_build_without_composites_peers_or_policies_still_has_every_table(tmp_path: Path, catalogue) -> None:
+    """Readers (the dashboard) have no fallback for a missing table: a build writes each one,
+    empty where its catalogue gives it no row."""
+    from etl.build import build
+
+    kept = [catalogue.indicator(i) for i in ("population", "densite_population")]
+    small = catalogue.model_copy(update={"indicators": kept, "peers": None})
+    db = tmp_path / "small.duckdb"
+    build(small, db, offline=True, cache_dir=tmp_path / "cache")
+    with duckdb.connect(str(db), read_only=True) as con:
+        tables = {name for (name,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        empty = {t for t in ("composite_components", "indicator_peer_comparison", "policy_effects")
+                 if con.execute(f"SELECT count(*) FROM {t}").fetchone() == (0,)}  # fmt: skip
+    assert set(model.TABLE) <= tables
+    assert empty == {"composite_components", "indicator_peer_comparison", "policy_effects"}

@@ -144,7 +144,7 @@ def progress_block(database, indicator_id: str, keys: list[str], row, lang: str)
     names = {(r.level, r.code): r.name for r in territories.itertuples()}
     wanted = references(database, keys) + parse_selection(",".join(keys))
     with database.connect() as con:
-        if not queries.table_exists(con, "indicator_progress"):
+        if not queries.has_progress(con):
             return None
         labels = assessment.labels_from(queries.progress_labels(con))
         rows = {

@@ -336,7 +336,7 @@ def layout(level: str | None = None, code: str | None = None, lang: str = "fr", 
     values = database.run(queries.territory_values, [(level, code), *zip(refs["level"], refs["code"], strict=True)])
     values["is_self"] = (values["level"] == level) & (values["code"] == code)
     catalogue = database.run(queries.catalogue)
-    has_progress = database.run(queries.table_exists, "indicator_progress")
+    has_progress = database.run(queries.has_progress)
     progress_df = database.run(queries.progress_rows, level, code)
     labels = assessment.labels_from(database.run(queries.progress_labels))
     summary = database.run(queries.progress_summary, level, code)
