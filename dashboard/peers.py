@@ -54,7 +54,7 @@ def peer_sentence(row, lang: str) -> str:
     if row is None:
         return ""
     if row.verdict == "not_comparable":
-        return f"{t('peer_not_comparable', lang)}{colon(lang)}{t(f'peer_reason_{row.reason}', lang)}"
+        return f"{t('peer_not_comparable', lang)}{colon(lang)}{t(f'peer_reason_{row.reason}', lang, n=int(row.peer_n))}"
     figures = t(
         "peer_figures",
         lang,

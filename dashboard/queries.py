@@ -651,12 +651,18 @@ def peer_settings(con: duckdb.DuckDBPyConnection) -> dict:
     return {"k": row[0], "min_peers": row[1]} if row else {"k": 0, "min_peers": 0}
 
 
+def progress_settings(con: duckdb.DuckDBPyConnection) -> dict:
+    """The catalogue's progress settings the build used: base_year, tolerance_relative, tolerance_absolute."""
+    row = con.execute("SELECT base_year, tolerance_relative, tolerance_absolute FROM progress_settings").fetchone()
+    return dict(zip(("base_year", "tolerance_relative", "tolerance_absolute"), row, strict=True))
+
+
 # Small results that many requests ask for again: kept per version of the file by `Database.run`.
 KEPT_QUERIES = frozenset(
     {
         list_indicators, catalogue, list_territories, list_sources, all_sources, indicator_gaps, geometry_levels,
         indicator_levels, available_years, has_progress, territory_search_index, progress_labels, territory_name, reference_territories,
-        build_territory, national_scope, peer_settings, epcis_of_departement,
+        build_territory, national_scope, peer_settings, progress_settings, epcis_of_departement,
     }
 )  # fmt: skip
 

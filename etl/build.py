@@ -462,6 +462,12 @@ def _write_catalogue(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, depar
     with registered(con, "indicators_df", indicators), registered(con, "sources_df", sources):
         con.execute("CREATE TABLE indicators AS SELECT * FROM indicators_df")
         con.execute("CREATE TABLE sources AS SELECT * FROM sources_df")
+    settings = catalogue.progress
+    con.execute(TABLE["progress_settings"].create())
+    con.execute(
+        "INSERT INTO progress_settings VALUES (?, ?, ?)",
+        [settings.base_year, settings.tolerance.relative, settings.tolerance.absolute],
+    )
 
 
 def _shown_url(source: Source, departements: list[str]) -> str | None:

@@ -257,10 +257,13 @@ class Tolerance(Strict):
         return self
 
 
+DEFAULT_BASE_YEAR = 2015  # without `progress.base_year` (the method page states the build's, `progress_settings`)
+
+
 class ProgressSettings(Strict):
     """Catalogue-wide progress settings; each indicator may override them."""
 
-    base_year: int = 2015  # the base is the first year with data from this year on
+    base_year: int = DEFAULT_BASE_YEAR  # the base is the first year with data from this year on
     tolerance: Tolerance = Tolerance(relative=0.05)
 
 

@@ -42,7 +42,7 @@ def sql_level_list(levels: tuple[str, ...] = LEVELS) -> str:
 # lists, the published Data Package's fields and the README's tables follow it; a test
 # checks a built database against it, table by table and column by column.
 
-SCHEMA_VERSION = 2  # 1: before `itdd_meta`; raise it with any change a reader must know of
+SCHEMA_VERSION = 3  # 1: before `itdd_meta`; 3: `progress_settings`; raise it with any change a reader must know of
 
 
 @dataclass(frozen=True)
@@ -165,6 +165,9 @@ TABLES = (
           _fields("category, rank BIGINT, label_fr, label_en, rule_fr VARCHAR, rule_en VARCHAR"), ("category",)),
     Table("progress_reasons", "Each reason code's meaning (itdd.method)", _fields("reason, meaning_en VARCHAR"),
           ("reason",)),
+    Table("progress_settings", "The catalogue's progress settings, for the method's prose (an indicator may "
+          "override them)", _fields("base_year, tolerance_relative DOUBLE, tolerance_absolute DOUBLE",
+          base_year=Field("base_year", "INTEGER", "A trend starts at the first year with a value from this one on"))),
     Table("composite_components", "Each component's part in a composite index",
           _fields(f"{KEY}, year, component_id, component_year INTEGER, value DOUBLE, normalised DOUBLE, weight, "
                   "contribution DOUBLE"), ("indicator_id", "level", "code", "year", "component_id")),

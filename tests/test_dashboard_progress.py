@@ -19,6 +19,7 @@ from test_dashboard_queries import make_synthetic_db
 
 from dashboard import assessment, figures, queries
 from dashboard.app import create_app
+from dashboard.peers import peer_sentence
 from dashboard.pages import carte, indicateur, methode, territoire
 
 
@@ -59,6 +60,7 @@ def add_progress_tables(path: Path) -> Path:
             ) AS t(indicator_id, level, code, year, value, reference_level, reference_code, reference_value,
                    reference_status, difference, position, tolerance)
         """)
+        con.execute("UPDATE progress_settings SET base_year = 2012, tolerance_relative = NULL, tolerance_absolute = 0.5")
         con.execute("INSERT INTO territories VALUES ('epci', 'SYNEPCI', 'Synthagglo')")
         con.execute(
             "INSERT INTO indicator_values VALUES ('synth_rate', 'epci', 'SYNEPCI', 2023, 1.0, NULL, NULL, 'ok')"
@@ -236,6 +238,16 @@ def test_method_page_has_an_anchor_per_category(app) -> None:
     assert "Règle synthétique" in page and "Moins de deux années de données" in page
     assert "fewer_than_two_points" not in page.replace('"id": "reason-fewer_than_two_points"', "")  # words, not codes
     assert "Statistics Canada" in english and "min-max" in english
+    # the build's settings (synthetic: 2012, an absolute tolerance of 0.5), never a restated default
+    assert "à partir de 2012" in page and "au plus 0,5 dans l'unité de l'indicateur" in page
+    assert "from 2012 on" in english and "within 0.5 in the indicator's unit" in english
+    assert "2015" not in page and "au plus 5 %" not in page
+
+
+def test_a_peer_verdict_without_enough_peers_says_how_many_had_data() -> None:
+    row = SimpleNamespace(verdict="not_comparable", reason="fewer_peers_with_data", peer_n=3)
+    assert peer_sentence(row, "fr").endswith("trop peu de territoires comparables ont des données ces années-là (3)")
+    assert peer_sentence(row, "en").endswith("too few comparable territories have data for those years (3)")
 
 
 def test_composite_sheet_shows_contributions(app) -> None:

@@ -39,6 +39,7 @@ def make_synthetic_db(path: Path, synth_pop_2023: float = 1234567.8) -> Path:
     path.unlink(missing_ok=True)
     con = duckdb.connect(str(path))
     empty_build(con)
+    con.execute("INSERT INTO progress_settings VALUES (2015, 0.05, NULL)")  # as every build writes one row
     for i, code in enumerate(CODES):
         con.execute("INSERT INTO territories VALUES ('commune', ?, ?)", [code, f"Synthville {i + 1}"])
         con.execute("INSERT INTO territory_links VALUES ('commune', ?, 'epci', 'SYNEPCI')", [code])
