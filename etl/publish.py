@@ -69,6 +69,7 @@ TIDY_FIELDS = [  # the Data Package's fields, from the schema of the downloads (
     | ({"constraints": {"enum": LEVEL_ORDER}} if f.name == "level" else {})
     for f in DOWNLOAD.fields
 ]
+FILE_KEY = [k for k in DOWNLOAD.primary_key if k != "indicator_id"]  # one indicator per file
 
 
 class PublishError(Exception):
@@ -333,7 +334,7 @@ def datapackage(
             "itdd:polarity": _text(row.polarity) or None,
             "itdd:years": _years(tables[row.indicator_id]),
         }
-        schema = {"fields": fields, "primaryKey": ["level", "code", "year"], "missingValues": [""]}
+        schema = {"fields": fields, "primaryKey": FILE_KEY, "missingValues": [""]}
         csv, parquet = files[f"{DATA_DIR}/{row.indicator_id}.csv"], files[f"{DATA_DIR}/{row.indicator_id}.parquet"]
         resources += [
             {"name": row.indicator_id, **_file(csv, "csv", "text/csv"), "encoding": "utf-8",

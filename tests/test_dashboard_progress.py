@@ -19,8 +19,8 @@ from test_dashboard_queries import make_synthetic_db
 
 from dashboard import assessment, figures, queries
 from dashboard.app import create_app
-from dashboard.peers import peer_sentence
 from dashboard.pages import carte, indicateur, methode, territoire
+from dashboard.peers import peer_sentence
 
 
 def as_text(component) -> str:
@@ -60,7 +60,9 @@ def add_progress_tables(path: Path) -> Path:
             ) AS t(indicator_id, level, code, year, value, reference_level, reference_code, reference_value,
                    reference_status, difference, position, tolerance)
         """)
-        con.execute("UPDATE progress_settings SET base_year = 2012, tolerance_relative = NULL, tolerance_absolute = 0.5")
+        con.execute(
+            "UPDATE progress_settings SET base_year = 2012, tolerance_relative = NULL, tolerance_absolute = 0.5"
+        )
         con.execute("INSERT INTO territories VALUES ('epci', 'SYNEPCI', 'Synthagglo')")
         con.execute(
             "INSERT INTO indicator_values VALUES ('synth_rate', 'epci', 'SYNEPCI', 2023, 1.0, NULL, NULL, 'ok')"
