@@ -15,6 +15,7 @@ import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import dash
 from dash import Input, Output, State, html
@@ -26,7 +27,7 @@ from dashboard.context import CONFIG_KEY, db, release_database, request_lang
 from dashboard.i18n import normalise_lang, t
 from dashboard.inputs import search_text
 from dashboard.pages import carte, comparer, home, indicateur, methode, not_found_404, territoire
-from etl import export
+from itdd import export
 
 log = logging.getLogger(__name__)
 
@@ -168,7 +169,7 @@ def download_filter(args: dict) -> tuple[str | None, int | None] | None:
 def _register_downloads(app: dash.Dash) -> None:
     @app.server.route(urls.ROUTES["download"])
     def _download(file_name: str):
-        """One indicator's values (etl.export), optionally one level (niveau) and year (annee), in
+        """One indicator's values (itdd.export), optionally one level (niveau) and year (annee), in
         the format its name says: the open-data CSV, the French CSV or the workbook.
 
         A level or year without rows is not found (404), like an unknown indicator or format.
@@ -194,9 +195,9 @@ def _register_downloads(app: dash.Dash) -> None:
 
 
 class _App(dash.Dash):
-    def interpolate_index(self, **kwargs) -> str:
+    def interpolate_index(self, *args: Any, **kwargs: Any) -> str:  # Dash passes keywords only
         # The served page names the build's territory; the router then sets the page's own title.
-        page = super().interpolate_index(**{**kwargs, "title": _titled()()})
+        page = super().interpolate_index(*args, **{**kwargs, "title": _titled()()})
         return page.replace('<html lang="fr">', f'<html lang="{request_lang()}">', 1)
 
 

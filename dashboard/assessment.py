@@ -11,6 +11,7 @@ import pandas as pd
 from dash import dcc, html
 
 from dashboard import urls
+from dashboard.attributes import aria, optional
 from dashboard.formatting import format_number, format_value, is_missing
 from dashboard.i18n import colon, normalise_lang, t
 from itdd import method
@@ -69,12 +70,12 @@ def badge(category: object, lang: str, labels: dict | None = None, title: str | 
     # Colours come from badge_css(), once per page: a table of badges stays light.
     return dcc.Link(
         [
-            html.Span(STYLE[key][0], className="badge-symbol", **{"aria-hidden": "true"}),
+            html.Span(STYLE[key][0], className="badge-symbol", **aria(hidden="true")),
             category_label(key, lang, labels),
         ],
         href=method_href(key, lang),
         className=f"badge badge-{key}",
-        **({"title": title} if title else {}),
+        **optional(title=title),
     )
 
 
@@ -170,7 +171,7 @@ def _capital(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _year(value: object) -> str:
+def _year(value: float | None) -> str:
     return "–" if is_missing(value) else str(int(value))
 
 
@@ -193,7 +194,7 @@ def position_text(position: object, lang: str) -> list:
         return []
     return [
         html.Span(
-            [html.Span(POSITION_SYMBOL[position], **{"aria-hidden": "true"}), f" {t(f'position_{position}', lang)}"],
+            [html.Span(POSITION_SYMBOL[position], **aria(hidden="true")), f" {t(f'position_{position}', lang)}"],
             className=f"position position-{position}",
         )
     ]

@@ -34,15 +34,9 @@ def _select(con: duckdb.DuckDBPyConnection, sql: str, territories: list[tuple[st
     return frame
 
 
-def _empty(columns: list[str]) -> pd.DataFrame:
-    return pd.DataFrame(columns=[*KEY, *columns])
-
-
 def status_rows(con: duckdb.DuckDBPyConnection, territories: list[tuple[str, str]]) -> pd.DataFrame:
     """Each territory's position against each reference, per indicator and year (`indicator_status`)."""
     columns = ["indicator_id", "year", "reference_level", "reference_code", "position"]
-    if not queries.table_exists(con, "indicator_status"):
-        return _empty(columns)
     return _select(
         con,
         f"SELECT level, code, {', '.join(columns)} FROM indicator_status JOIN wanted USING (level, code) ORDER BY ALL",  # noqa: S608 (column names from code)
@@ -52,8 +46,6 @@ def status_rows(con: duckdb.DuckDBPyConnection, territories: list[tuple[str, str
 
 def progress_rows(con: duckdb.DuckDBPyConnection, territories: list[tuple[str, str]]) -> pd.DataFrame:
     """Rows of `indicator_progress` of each territory, by indicator (context indicators keep theirs)."""
-    if not queries.table_exists(con, "indicator_progress"):
-        return pd.DataFrame(columns=queries.PROGRESS_COLUMNS)
     select = ", ".join(queries.PROGRESS_COLUMNS)
     return _select(
         con,
@@ -65,8 +57,6 @@ def progress_rows(con: duckdb.DuckDBPyConnection, territories: list[tuple[str, s
 def progress_summary(con: duckdb.DuckDBPyConnection, territories: list[tuple[str, str]]) -> pd.DataFrame:
     """Per territory, finality and category, how many indicators (from `progress_summary`)."""
     columns = ["finality", "category", "indicators"]
-    if not queries.table_exists(con, "progress_summary"):
-        return _empty(columns)
     return _select(
         con,
         f"SELECT level, code, {', '.join(columns)} FROM progress_summary JOIN wanted USING (level, code) "  # noqa: S608 (column names from code)

@@ -9,11 +9,12 @@ import pandas as pd
 from dash import Input, Output, dcc, html
 
 from dashboard import queries, urls
+from dashboard.attributes import aria, data, optional
 from dashboard.context import db
 from dashboard.i18n import labelled, other_lang, t, with_query
 from dashboard.inputs import search_text
 from dashboard.search import search_territories
-from etl import export
+from itdd import export
 
 
 def text(value: object, default: str = "") -> str:
@@ -52,7 +53,7 @@ def header(lang: str, params: dict) -> html.Header:
                         html.Li(dcc.Link(t("nav_method", lang), href=urls.method(lang))),
                     ]
                 ),
-                **{"aria-label": "Navigation"},
+                **aria(label="Navigation"),
             ),
             # A plain link (full reload); assets/lang.js refreshes its query string on click,
             # so that it keeps the current view of pages that update their URL.
@@ -63,7 +64,7 @@ def header(lang: str, params: dict) -> html.Header:
                 className="lang-switch",
                 title=t("switch_title", lang),
                 lang=target,
-                **{"data-lang": target},
+                **data(lang=target),
             ),
         ],
         className="site-header",
@@ -71,7 +72,7 @@ def header(lang: str, params: dict) -> html.Header:
 
 
 def download_links(indicator_id: str, lang: str, level: str | None = None, year: int | None = None) -> list:
-    """A link to the indicator's values in each format of `etl.export` (the same level and year),
+    """A link to the indicator's values in each format of `itdd.export` (the same level and year),
     with a note saying which is exact and which rounded."""
     links: list = []
     for fmt in export.FORMATS:
@@ -124,7 +125,7 @@ def shell(lang: str, params: dict, children: list, page_class: str = "") -> html
 def scroll_region(table: html.Table, label: str) -> html.Div:
     """`table` in a box that scrolls sideways when the screen is narrower (a phone);
     focusable, so that the keyboard can scroll it too."""
-    return html.Div(table, className="table-scroll", tabIndex="0", role="region", **{"aria-label": label})
+    return html.Div(table, className="table-scroll", tabIndex="0", role="region", **aria(label=label))
 
 
 def data_table(headers: list[str], rows: list[list], caption: str, table_id: str | None = None) -> html.Div:
@@ -136,7 +137,7 @@ def data_table(headers: list[str], rows: list[list], caption: str, table_id: str
             html.Tbody([html.Tr([html.Td(cell) for cell in row]) for row in rows]),
         ],
         className="data-table",
-        **({"id": table_id} if table_id else {}),
+        **optional(id=table_id),
     )
     return scroll_region(table, caption)
 
@@ -160,7 +161,7 @@ def territory_search(lang: str) -> html.Div:
     return html.Div(
         [
             *search_box("territory-search", t("territory_search", lang), t("territory_search_placeholder", lang)),
-            html.Ul(id="territory-results", className="search-results", **{"aria-live": "polite"}),
+            html.Ul(id="territory-results", className="search-results", **aria(live="polite")),
             dcc.Store(id="territory-submit"),
             dcc.Location(id="territory-nav", refresh="callback-nav"),
         ],

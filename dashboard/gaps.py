@@ -7,6 +7,8 @@ Pure functions; the pages pass in what the queries returned.
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
+
 from dash import html
 
 from dashboard.i18n import t
@@ -15,7 +17,7 @@ NOT_DECLARED = "not_declared"  # the catalogue does not compute the indicator at
 
 
 def gap_reason(
-    gaps: dict, indicator_id: str, level: str, levels: list[str], statuses: set[str] = frozenset()
+    gaps: dict, indicator_id: str, level: str, levels: list[str], statuses: AbstractSet[str] = frozenset()
 ) -> tuple[str, list[str]]:
     """(reason, sources) for an indicator without a value at `level` (for one territory,
     with the statuses of its rows): a secret is said first, then the build's reason."""

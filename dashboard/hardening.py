@@ -73,7 +73,7 @@ def json_depth(value: object) -> int:
 def declared_outputs(key: str) -> list[tuple[str, str]]:
     """The (id, property) pairs of a callback key: "..a.b...c.d.." for several outputs, "a.b" for one."""
     parts = key[2:-2].split("...") if key.startswith("..") else [key]
-    return [tuple(part.rsplit(".", 1)) for part in parts]
+    return [(name, prop) for name, _, prop in (part.rpartition(".") for part in parts)]
 
 
 def _is_pattern(declared_id: str) -> bool:
@@ -184,7 +184,7 @@ def callback_request(callbacks: dict, key: str, values: dict, changed: str | Non
     spec = callbacks[key]
 
     def items(declared: list[dict]) -> list:
-        found = []
+        found: list = []
         for d in declared:
             name, prop = f"{d['id']}.{d['property']}", d["property"]
             if _is_pattern(d["id"]):

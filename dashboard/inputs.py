@@ -7,6 +7,7 @@ not-found view) for a value of the wrong type, never an error.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 MAX_TEXT = 200  # a search box's text beyond this is cut: no name or label is that long
 MAX_ITEMS = 100
@@ -43,7 +44,7 @@ def text_list(value: object, limit: int = MAX_ITEMS) -> list[str] | None:
     return value
 
 
-def has_types(value: object, types: dict[str, tuple[type, ...]]) -> bool:
+def has_types(value: object, types: Mapping[str, tuple[type, ...]]) -> bool:
     """`value` is a dict whose `types` keys each hold a value of one of the given types."""
     return isinstance(value, dict) and all(
         isinstance(value.get(key), allowed) and not (isinstance(value.get(key), bool) and bool not in allowed)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dash import html
 
 from dashboard.assessment import percent_a_year
+from dashboard.attributes import aria
 from dashboard.figures import chart
 from dashboard.formatting import format_number, format_value, is_missing
 from dashboard.i18n import colon, t, unit_in
@@ -53,7 +54,7 @@ def peer_sentence(row, lang: str) -> str:
     if row is None:
         return ""
     if row.verdict == "not_comparable":
-        return f"{t('peer_not_comparable', lang)}{colon(lang)}{t(f'peer_reason_{row.reason}', lang)}"
+        return f"{t('peer_not_comparable', lang)}{colon(lang)}{t(f'peer_reason_{row.reason}', lang, n=int(row.peer_n))}"
     figures = t(
         "peer_figures",
         lang,
@@ -79,7 +80,7 @@ def peer_line(row, lang: str) -> html.Div | None:
         return None
     symbol = VERDICT_SYMBOL[verdict_key(row)]
     return html.Div(
-        [html.Span(symbol, **{"aria-hidden": "true"}), " ", peer_sentence(row, lang)],
+        [html.Span(symbol, **aria(hidden="true")), " ", peer_sentence(row, lang)],
         className=f"peer-verdict peer-{verdict_key(row)}",
         title=peer_quartiles(row, lang) or None,
     )

@@ -18,15 +18,16 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
 
 from dashboard import batched, search
 from dashboard.collation import french_key
-from etl.sql import literal
 from itdd.model import LEVELS, sql_level_list
 from itdd.model import columns as table_columns
+from itdd.sql import literal
 
 log = logging.getLogger(__name__)
 
@@ -111,9 +112,9 @@ def geometries_geojson(con: duckdb.DuckDBPyConnection, level: str = "commune") -
     return {"type": "FeatureCollection", "features": features}
 
 
-def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    # duckdb_tables() rather than information_schema: a third of the time, on every page
-    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [table]).fetchone()[0])
+def has_progress(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the build assessed any progress (every build has the table; a catalogue may give it no row)."""
+    return con.execute("SELECT EXISTS (SELECT 1 FROM indicator_progress)").fetchone()[0]
 
 
 def catalogue(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -141,34 +142,22 @@ def list_territories(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 def territory_search_index(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """What the territory search reads (`dashboard.search.search_index`): names and codes, with
     La Poste's postcodes and the COG history's former names where the build has them."""
-    postcodes = former = None
-    if table_exists(con, "commune_postcodes"):
-        postcodes = con.execute("SELECT code, postcode FROM commune_postcodes ORDER BY code, postcode").df()
-    if "old_name" in _columns(con, "commune_changes"):
-        former = con.execute(
-            "SELECT DISTINCT new_code AS code, old_name FROM commune_changes WHERE old_name IS NOT NULL ORDER BY 1, 2"
-        ).df()
+    postcodes = con.execute("SELECT code, postcode FROM commune_postcodes ORDER BY code, postcode").df()
+    former = con.execute(
+        "SELECT DISTINCT new_code AS code, old_name FROM commune_changes WHERE old_name IS NOT NULL ORDER BY 1, 2"
+    ).df()
     return search.search_index(list_territories(con), postcodes, former)
 
 
 def build_territory(con: duckdb.DuckDBPyConnection) -> dict | None:
-    """The territory the database was built for: level, code, name, tncc (INSEE's article
-    type). A build older than `build_territory` gives its first département (tncc unknown)."""
-    if table_exists(con, "build_territory"):
-        row = con.execute("SELECT level, code, name, tncc FROM build_territory").fetchone()
-    else:
-        row = con.execute(
-            "SELECT level, code, name, NULL FROM territories WHERE level = 'departement' ORDER BY code LIMIT 1"
-        ).fetchone()
+    """The territory the database was built for: level, code, name, tncc (INSEE's article type)."""
+    row = con.execute("SELECT level, code, name, tncc FROM build_territory").fetchone()
     return dict(zip(("level", "code", "name", "tncc"), row, strict=True)) if row else None
 
 
 def national_scope(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """The région and France sums of national files: per source, variable and territory, the
     years, the départements counted of those expected and the ones the file lacks."""
-    if not table_exists(con, "national_scope"):
-        columns = ["source_id", "variable", "level", "code", "name", "years", "departements", "expected", "missing"]
-        return pd.DataFrame(columns=columns)
     return con.execute(
         """
         SELECT s.source_id, s.variable, s.level, s.code, t.name,
@@ -380,7 +369,7 @@ class ResultCache:
         self.found: OrderedDict = OrderedDict()
         self.lock = threading.Lock()
 
-    def get(self, key: tuple) -> tuple[bool, object]:
+    def get(self, key: tuple) -> tuple[bool, Any]:
         with self.lock:
             if key not in self.found:
                 return False, None
@@ -571,10 +560,8 @@ def progress_rows(
 ) -> pd.DataFrame:
     """Rows of `indicator_progress` for a level, optionally one territory and/or one indicator.
 
-    Context indicators keep their row (category NULL). Empty (same columns) without the table.
+    Context indicators keep their row (category NULL).
     """
-    if not table_exists(con, "indicator_progress"):
-        return pd.DataFrame(columns=PROGRESS_COLUMNS)
     return con.execute(
         f"SELECT {', '.join(PROGRESS_COLUMNS)} FROM indicator_progress "  # noqa: S608 (column names from itdd.model; values as parameters)
         "WHERE level = $1 AND ($2 IS NULL OR code = $2) AND ($3 IS NULL OR indicator_id = $3) "
@@ -584,16 +571,9 @@ def progress_rows(
 
 
 def progress_labels(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """`progress_categories` (category, label_fr, label_en, rule_fr, rule_en), in rank order; empty without it."""
+    """`progress_categories` (category, label_fr, label_en, rule_fr, rule_en), in rank order."""
     columns = ["category", "label_fr", "label_en", "rule_fr", "rule_en"]
-    if not table_exists(con, "progress_categories"):
-        return pd.DataFrame(columns=columns)
     return con.execute(f"SELECT {', '.join(columns)} FROM progress_categories ORDER BY rank").df()  # noqa: S608 (column names from code)
-
-
-def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
-    rows = con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]).fetchall()
-    return {name for (name,) in rows}
 
 
 def progress_summary(con: duckdb.DuckDBPyConnection, level: str, code: str) -> pd.DataFrame:
@@ -608,10 +588,6 @@ def status_rows(con: duckdb.DuckDBPyConnection, level: str, code: str) -> pd.Dat
 
 def composite_contributions(con: duckdb.DuckDBPyConnection, indicator_id: str, level: str, code: str) -> pd.DataFrame:
     """The latest index year of a territory: each component with its value, score, weight and contribution."""
-    columns = ["year", "component_id", "label_fr", "label_en", "unit", "component_year", "value", "normalised",
-               "weight", "contribution"]  # fmt: skip
-    if not table_exists(con, "composite_components"):
-        return pd.DataFrame(columns=columns)
     return con.execute(
         """
         SELECT c.year, c.component_id, i.label_fr, i.label_en, i.unit, c.component_year, c.value,
@@ -634,8 +610,6 @@ def peer_comparisons(con: duckdb.DuckDBPyConnection, level: str, code: str) -> d
 
 def peer_verdicts(con: duckdb.DuckDBPyConnection, indicator_id: str, level: str) -> pd.DataFrame:
     """Every territory's row of indicator_peer_comparison for one indicator and level (none without peers)."""
-    if not table_exists(con, "indicator_peer_comparison"):
-        return pd.DataFrame(columns=["code", "verdict"])
     return con.execute(
         "SELECT * FROM indicator_peer_comparison WHERE indicator_id = ? AND level = ? ORDER BY code",
         [indicator_id, level],
@@ -677,12 +651,18 @@ def peer_settings(con: duckdb.DuckDBPyConnection) -> dict:
     return {"k": row[0], "min_peers": row[1]} if row else {"k": 0, "min_peers": 0}
 
 
+def progress_settings(con: duckdb.DuckDBPyConnection) -> dict:
+    """The catalogue's progress settings the build used: base_year, tolerance_relative, tolerance_absolute."""
+    row = con.execute("SELECT base_year, tolerance_relative, tolerance_absolute FROM progress_settings").fetchone()
+    return dict(zip(("base_year", "tolerance_relative", "tolerance_absolute"), row, strict=True))
+
+
 # Small results that many requests ask for again: kept per version of the file by `Database.run`.
 KEPT_QUERIES = frozenset(
     {
         list_indicators, catalogue, list_territories, list_sources, all_sources, indicator_gaps, geometry_levels,
-        indicator_levels, available_years, table_exists, territory_search_index, progress_labels, territory_name, reference_territories,
-        build_territory, national_scope, peer_settings, epcis_of_departement,
+        indicator_levels, available_years, has_progress, territory_search_index, progress_labels, territory_name, reference_territories,
+        build_territory, national_scope, peer_settings, progress_settings, epcis_of_departement,
     }
 )  # fmt: skip
 

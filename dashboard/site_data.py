@@ -45,7 +45,7 @@ class FrozenDatabase(queries.Database):
             return
         refs = [self.run(queries.reference_territories, *key) for key in territories]
         drawn = list(dict.fromkeys([*territories, *(k for r in refs for k in zip(r["level"], r["code"], strict=True))]))
-        batch = {}
+        batch: dict = {}
         with self.connect() as con:
             for query in LISTED:
                 frame = query(con, drawn)

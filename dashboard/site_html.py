@@ -14,7 +14,7 @@ import plotly.io
 
 from dashboard import urls
 from dashboard.i18n import DEFAULT_LANG, normalise_lang
-from etl.publish import DATA_DIR
+from itdd.export import DATA_DIR
 
 # ids left out: the server's controls; the portrait's comparisons (no such pages), its locator
 # (the site draws its own) and its edition block (it names the file's date: the site is reproducible)

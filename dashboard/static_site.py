@@ -26,11 +26,13 @@ from concurrent.futures import ProcessPoolExecutor
 from importlib import resources
 from itertools import repeat
 from pathlib import Path
+from typing import cast
 
 from dash import dcc, html
 
 from dashboard import assessment, figures, queries, urls
 from dashboard.app import create_app, page_title
+from dashboard.attributes import aria
 from dashboard.chrome import label, scroll_region, shell
 from dashboard.context import CONFIG_KEY, db
 from dashboard.i18n import FINALITIES, LANGS, other_lang, t
@@ -46,7 +48,7 @@ from dashboard.site_html import (  # noqa: F401 (file_path, find: the site's API
     page_lang,
     relative_link,
 )
-from etl import export
+from itdd import export
 
 ASSETS = "assets"
 SEARCH_INDEX = "recherche.json"
@@ -91,7 +93,7 @@ def map_block(database, indicator_id: str, page: str, lang: str) -> html.Section
             html.Div(
                 [
                     html.Div(
-                        dcc.Graph(id="map", figure=figure), className="map-box", role="img", **{"aria-label": caption}
+                        dcc.Graph(id="map", figure=figure), className="map-box", role="img", **aria(label=caption)
                     ),  # fmt: skip
                     html.Div(drawn.legend, className="legend"),
                 ],
@@ -177,7 +179,7 @@ def locator_block(database, level: str, code: str, page: str, lang: str) -> html
                 dcc.Graph(id="locator", figure={"data": [trace], "layout": layout}),
                 className="map-box",
                 role="img",
-                **{"aria-label": caption},
+                **aria(label=caption),
             ),  # fmt: skip
             html.P(caption, className="muted"),
         ]
@@ -196,7 +198,7 @@ def trends_block(database, level: str, code: str, lang: str) -> html.Section | N
     )
     if not rows:
         return None
-    blocks = [html.H2(t("trends_title", lang))]
+    blocks: list = [html.H2(t("trends_title", lang))]
     for row in rows:
         figure, table = indicateur.trend_view(database, row.indicator_id, [f"{level}:{code}"], row, lang)
         blocks += [
@@ -424,7 +426,9 @@ def _render_pages(db_path: Path, root: Path, which: range | None, base_url: str 
             (root / lang_folder(lang)).mkdir(parents=True, exist_ok=True)
             (root / lang_folder(lang) / SEARCH_INDEX).write_text(index + "\n", encoding="utf-8")
         chosen = [listed[i] for i in which or ()]
-        db().prefetch(list(dict.fromkeys(_territory(page) for page, _, _ in chosen if _territory(page))))
+        cast(FrozenDatabase, db()).prefetch(
+            list(dict.fromkeys(_territory(page) for page, _, _ in chosen if _territory(page)))
+        )
         for page, make, title in chosen:
             write_page(root, page, make(), title, base_url if page == NOT_FOUND_PAGE else None)
     return len(listed) if which is None else len(which)

@@ -22,7 +22,7 @@ ROUTES = {
     "indicator": "/indicateur/<indicator_id>",
     "compare": "/comparer/<level>/<code>/<level2>/<code2>",
     "method": "/methode",
-    "download": "/telecharger/<file_name>",  # <id>.csv, <id>-fr.csv, <id>.xlsx (etl.export.FORMATS)
+    "download": "/telecharger/<file_name>",  # <id>.csv, <id>-fr.csv, <id>.xlsx (itdd.export.FORMATS)
     "not_found": "/404",
 }
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 import requests
 
+from etl.built_catalogue import write_catalogue
 from etl.catalogue import Catalogue, Source
 from etl.embedded import EXTRACT_DIR, extract_download, extract_territory, snapshot_download, snapshot_territory
 from etl.extract import Cache, Download, DownloadError, fetch, last_download, session
@@ -37,7 +37,6 @@ from etl.lock import build_lock
 from etl.peers import assess_peers
 from etl.policy import PolicySettings, evaluate_policies
 from etl.progress import assess_progress
-from etl.sql import registered
 from etl.territory import Territory, TerritoryError, parse_territory
 from etl.transform import (
     OBSERVATIONS_DDL,
@@ -49,7 +48,7 @@ from etl.transform import (
     tidy,
 )
 from etl.validate import SourceRejected, check_referential, check_source
-from itdd.model import REQUIRED_TABLES, SCHEMA_VERSION, TABLE
+from itdd.model import SCHEMA_VERSION, TABLE, TABLES
 
 log = logging.getLogger(__name__)
 
@@ -73,58 +72,6 @@ class BuildReport:
 # DuckDB takes up to 80 % of the machine by default; a national build keeps to this and spills
 # the rest to disk beside the database (3.2 GB peak in all at national size: benchmark --scale national).
 BUILD_MEMORY_LIMIT = "2GB"
-
-OUTPUT_TABLES = REQUIRED_TABLES  # without one of them, a file is no itdd database (itdd.model)
-
-
-def database_problem(db_path: Path) -> str | None:
-    """Why `db_path` is not a usable itdd database, or None if it is.
-
-    Every table is read whole (a count of each column's values), not only listed: a truncated
-    or damaged file is refused here, before serving, rather than on a page. It takes tens of ms.
-    """
-    from etl.sql import literal, quote
-
-    rebuild = f"rebuild it with `itdd build --db {db_path}`"
-    if db_path.is_dir():
-        return f"a directory, not a database file; {rebuild}"
-    # A private in-memory instance: duckdb.connect(path) could return an instance of this
-    # process already open on the path, not the file as it is now.
-    with duckdb.connect(":memory:") as con:
-        try:
-            con.execute(f"ATTACH {literal(str(db_path))} AS checked (TYPE duckdb, READ_ONLY)")
-        except duckdb.Error as e:
-            return f"not a readable DuckDB file ({str(e).splitlines()[0]}); {rebuild}"
-        tables = [
-            name
-            for (name,) in con.execute(
-                "SELECT table_name FROM information_schema.tables "
-                "WHERE table_catalog = 'checked' AND table_type = 'BASE TABLE' ORDER BY table_name"
-            ).fetchall()
-        ]
-        missing = [t for t in OUTPUT_TABLES if t not in tables]
-        if missing:
-            return f"not an itdd database (no table {', '.join(missing)}); {rebuild}"
-        for table in tables:
-            try:
-                con.execute(f"SELECT count(COLUMNS(*)) FROM checked.{quote(table)}").fetchall()  # noqa: S608 (table names from code, quoted)
-            except duckdb.Error as e:
-                return f"damaged: table {table} cannot be read ({str(e).splitlines()[0]}); {rebuild}"
-        version = _schema_version(con) if "itdd_meta" in tables else None
-    if version != SCHEMA_VERSION:  # an older file: its tables may lack what this itdd reads
-        return (
-            f"built by another version of itdd (database schema {version or 1}, this itdd reads "
-            f"{SCHEMA_VERSION}); rebuild with `itdd build --db {db_path}`"
-        )
-    return None
-
-
-def _schema_version(con: duckdb.DuckDBPyConnection) -> int | None:
-    try:
-        row = con.execute("SELECT max(schema_version) FROM checked.itdd_meta").fetchone()
-    except duckdb.Error:
-        return None
-    return row[0] if row else None
 
 
 def staging_path(db_path: Path) -> Path:
@@ -205,9 +152,6 @@ def _build(
         _create_provenance(con)
         report.sources = _load_sources(run, catalogue)
         _compute(run, catalogue, report, policies)
-        _write_catalogue(con, catalogue, run.departements)
-        con.execute(TABLE["itdd_meta"].create())
-        con.execute("INSERT INTO itdd_meta VALUES (?)", [SCHEMA_VERSION])
         report.counts = {
             table: con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608 (table names from code, quoted)
             for table in ("territories", "geometries", "indicator_values", "provenance")
@@ -243,8 +187,9 @@ def _load_sources(run: _Run, catalogue: Catalogue) -> list[SourceReport]:
 
 
 def _compute(run: _Run, catalogue: Catalogue, report: BuildReport, policies: PolicySettings | None) -> None:
-    """From the loaded observations to every derived table: `obs`, outlines, values, progress,
-    peers and policies."""
+    """From the loaded observations to the finished database: `obs`, outlines, indicators,
+    progress, peers, policies, the catalogue as built, and every declared table with the
+    schema version."""
     con = run.con
     harmonise(
         con,
@@ -266,6 +211,10 @@ def _compute(run: _Run, catalogue: Catalogue, report: BuildReport, policies: Pol
         evaluate_policies(con, policies)  # policy_effects, policy_series, policy_weights
         outlines.result()
     _record_sources(con, report.sources)  # again, with the outlines' note
+    write_catalogue(con, catalogue, run.departements)
+    for table in TABLES:  # every declared table, empty where the catalogue gave it no row: readers need no fallback
+        con.execute(table.create(if_not_exists=True))
+    con.execute("INSERT INTO itdd_meta VALUES (?)", [SCHEMA_VERSION])
 
 
 def _try_source(run: _Run, source: Source, backbone: bool = False) -> SourceReport:
@@ -435,52 +384,3 @@ def _record_sources(con: duckdb.DuckDBPyConnection, sources: list[SourceReport])
 
 def _create_provenance(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(TABLE["provenance"].create())
-
-
-def _write_catalogue(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, departements: list[str]) -> None:
-    indicators = pd.DataFrame(
-        [
-            {
-                "indicator_id": i.id,
-                "label_fr": i.label.fr,
-                "label_en": i.label.en,
-                "finality": i.finality.value,
-                "unit": i.unit,
-                "polarity": i.polarity,
-                "kind": i.kind,
-                "levels": ",".join(level.value for level in i.levels),
-                "sources": ",".join(catalogue.source_ids(i)),
-                "definition_fr": i.definition.fr,
-                "definition_en": i.definition.en,
-                "limits_fr": i.limits.fr if i.limits else None,
-                "metadata": catalogue.newest_first(i).model_dump_json(exclude_none=True),
-            }
-            for i in catalogue.indicators
-        ]
-    )
-    sources = pd.DataFrame(
-        [
-            {
-                "source_id": s.id,
-                "producer": s.producer,
-                "title": s.title,
-                "title_en": s.title_en,
-                # one file, or a per-département URL (several files): its page, else its pattern
-                "url": _shown_url(s, departements),
-                "licence": s.licence,
-                "edition": s.edition,
-                # the layout was checked on a real file (its sha256), or only read from others' code
-                "verified_sha256": s.verified.sha256 if s.verified else None,
-                "from_snapshot": s.snapshot is not None,  # a file of ours, built from registry packages
-            }
-            for s in catalogue.sources
-        ]
-    )
-    with registered(con, "indicators_df", indicators), registered(con, "sources_df", sources):
-        con.execute("CREATE TABLE indicators AS SELECT * FROM indicators_df")
-        con.execute("CREATE TABLE sources AS SELECT * FROM sources_df")
-
-
-def _shown_url(source: Source, departements: list[str]) -> str | None:
-    urls = source.download_urls(departements)
-    return urls[0] if len(urls) == 1 else source.page or source.url

@@ -35,8 +35,8 @@ import numpy as np
 import pandas as pd
 
 from etl.catalogue import Catalogue, Indicator
-from etl.sql import registered
 from itdd.model import TABLE, columns
+from itdd.sql import registered
 
 log = logging.getLogger(__name__)
 

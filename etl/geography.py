@@ -24,9 +24,10 @@ import shapely
 from etl.catalogue import Attribute, Source
 from etl.load import raw_table
 from etl.paths import snapshot_file
-from etl.sql import insert_frame, literal, quote, registered
 from etl.territory import FRANCE, METROPOLITAN_FRANCE, Territory, national_lists
 from etl.transform import code_map_frame, code_maps
+from itdd.model import TABLE
+from itdd.sql import insert_frame, literal, quote, registered
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +37,7 @@ COORDINATE_GRID = 1e-4
 # Unions are drawn at a smaller scale than communes: a coarser tolerance, still topology-aware.
 UNION_TOLERANCE = {"epci": 2 * SIMPLIFY_TOLERANCE, "departement": 4 * SIMPLIFY_TOLERANCE}
 NO_EPCI = "ZZZZZZZZZ"  # INSEE's EPCI code for a commune that belongs to none (some islands)
-REFERENTIAL_DDL = f"""
-CREATE TABLE IF NOT EXISTS referential_rows (
-    source_id VARCHAR, level VARCHAR, code VARCHAR, {", ".join(f"{a.value} VARCHAR" for a in Attribute)}
-)"""
+REFERENTIAL_DDL = TABLE["referential_rows"].create(if_not_exists=True)  # a column per Attribute
 
 
 class GeographyError(Exception):
@@ -58,11 +56,8 @@ def load_embedded_history(con: duckdb.DuckDBPyConnection, covered: bool) -> None
     """`commune_changes` (with the old code's name, `old_name`) and `commune_postcodes`: the
     embedded history and La Poste's postcodes where the embedded data covers the build's
     territory (INSEE's history, once loaded, replaces the former), else empty."""
-    con.execute(
-        "CREATE OR REPLACE TABLE commune_changes "
-        "(old_code VARCHAR, new_code VARCHAR, date VARCHAR, event VARCHAR, old_name VARCHAR)"
-    )
-    con.execute("CREATE OR REPLACE TABLE commune_postcodes (code VARCHAR, postcode VARCHAR)")
+    con.execute(TABLE["commune_changes"].create())
+    con.execute(TABLE["commune_postcodes"].create())
     if covered:
         for table, columns in (
             ("commune_changes", "old_code, new_code, date, event, nullif(old_name, '')"),
@@ -266,7 +261,7 @@ def stale_codes(con: duckdb.DuckDBPyConnection, source: Source) -> list[tuple]:
     changes ended on or before that date (merged, or moved to another code) and never re-established."""
     if source.code_list is None:
         return []
-    con.execute("CREATE TABLE IF NOT EXISTS commune_splits (date VARCHAR, code VARCHAR)")
+    con.execute(TABLE["commune_splits"].create(if_not_exists=True))
     return con.execute(
         """SELECT r.code, c.new_code, c.date FROM referential_rows r
         JOIN commune_changes c ON c.old_code = r.code AND c.date <= ? AND c.new_code <> r.code
@@ -338,7 +333,7 @@ def load_geometries(
             )
             if lacking:
                 note += f"; no outline for {len(lacking)} commune(s) ({', '.join(sorted(lacking)[:5])}…)"
-    con.execute("CREATE OR REPLACE TABLE geometries (level VARCHAR, code VARCHAR, geojson VARCHAR)")
+    con.execute(TABLE["geometries"].create())
     outlines = {"code": shapes["code"].to_numpy(), "geojson": shapely.to_geojson(shapes.geometry.to_numpy())}
     insert_frame(con, "geometries", pd.DataFrame(outlines).assign(level="commune"))
     _write_unions(con)

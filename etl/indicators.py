@@ -20,8 +20,8 @@ import pandas as pd
 
 from etl.catalogue import Catalogue, Indicator, Series, VariableRef
 from etl.composite import compute_composite
-from etl.sql import literal, registered
 from itdd.model import TABLE, sql_level_list
+from itdd.sql import literal, registered
 
 log = logging.getLogger(__name__)
 

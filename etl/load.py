@@ -14,7 +14,7 @@ import pyogrio
 import shapely
 
 from etl.catalogue import MEMBER_CODE, MEMBER_LEVEL, Source
-from etl.sql import literal, quote, registered
+from itdd.sql import literal, quote, registered
 
 
 class LoadError(Exception):

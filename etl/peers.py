@@ -28,8 +28,8 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from etl.catalogue import Catalogue, PeerSettings
-from etl.sql import registered
 from itdd.model import TABLE
+from itdd.sql import registered
 
 log = logging.getLogger(__name__)
 
@@ -117,11 +117,7 @@ def assess_peers(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> None:
     log.info("peers: %d territories with a group; comparisons %s", sum(map(len, values.values())), counts)
 
 
-COMPARISON_DDL = """
-CREATE OR REPLACE TABLE indicator_peer_comparison (
-    indicator_id VARCHAR, level VARCHAR, code VARCHAR, base_year INTEGER, last_year INTEGER, cagr DOUBLE,
-    peer_n INTEGER, peer_median_cagr DOUBLE, peer_q1_cagr DOUBLE, peer_q3_cagr DOUBLE, verdict VARCHAR, reason VARCHAR
-)"""
+COMPARISON_DDL = TABLE["indicator_peer_comparison"].create()
 
 
 def _compare(con: duckdb.DuckDBPyConnection, settings: PeerSettings) -> None:

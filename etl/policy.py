@@ -30,8 +30,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from scipy.optimize import minimize
 
-from etl.sql import registered
-from itdd.model import LEVELS, TABLE
+from itdd.model import LEVELS, NAME, TABLE
+from itdd.sql import registered
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 class Policy(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    id: str = Field(pattern=NAME.pattern)
     name: str
     territory: str = Field(pattern=rf"^({'|'.join(LEVELS)}):\S+$")  # "commune:33063"
     start_year: int = Field(ge=1990, le=2100)

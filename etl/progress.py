@@ -56,9 +56,9 @@ from etl.progress_method import (  # noqa: F401 (the method, re-exported for its
     series_summary,
     tolerance_for,
 )
-from etl.sql import insert_frame, literal, registered
 from itdd.method import CATEGORY_LIST, REASON_LIST
 from itdd.model import TABLE
+from itdd.sql import insert_frame, literal, registered
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from etl.catalogue import Catalogue, Indicator, Target, Tolerance
+from etl.catalogue import DEFAULT_BASE_YEAR, Catalogue, Indicator, Target, Tolerance
 from itdd.method import CATEGORIES, NO_TARGET_THRESHOLDS, TARGET_THRESHOLDS
 from itdd.model import columns
 
@@ -31,7 +31,7 @@ class ProgressRule:
     """What the method needs to know about one indicator."""
 
     polarity: str | None
-    base_year: int = 2015
+    base_year: int = DEFAULT_BASE_YEAR
     target: Target | None = None
     natural_limit: float | None = None
     growth_rate: bool = False
@@ -310,7 +310,7 @@ def assess(
     polarity: str | None,
     target: Target | None = None,
     *,
-    base_year: int = 2015,
+    base_year: int = DEFAULT_BASE_YEAR,
     natural_limit: float | None = None,
     growth_rate: bool = False,
 ) -> Assessment:

@@ -1,9 +1,9 @@
 """`itdd publish`: the open-data files and their metadata, from the built database.
 
 Writes, into a folder:
-- `donnees/<indicator>.csv` and `.parquet`: the tidy values, exact (the writer of `etl.export`);
+- `donnees/<indicator>.csv` and `.parquet`: the tidy values, exact (the writer of `itdd.export`);
 - `donnees/<indicator>-fr.csv` and `.xlsx`: the same rows for people, rounded to the
-  indicator's decimals, for a spreadsheet set to French (`etl.export.FORMATS`);
+  indicator's decimals, for a spreadsheet set to French (`itdd.export.FORMATS`);
 - `donnees/territoires-<level>.geojson`: each territory with, per indicator, the value of
   the latest year with values at that level, its status and its progress category;
 - `datapackage.json`: a Frictionless Data Package (schemas, units, sources, licences,
@@ -32,13 +32,12 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from etl.export import FORMATS, LEVEL_ORDER, ExportError, download, file_name, tidy_values
-from etl.sql import literal, registered
+from itdd.export import DATA_DIR, FORMATS, LEVEL_ORDER, ExportError, download, file_name, tidy_values
 from itdd.model import DOWNLOAD
+from itdd.sql import literal, registered
 
 log = logging.getLogger(__name__)
 
-DATA_DIR = "donnees"
 MARKER = "datapackage.json"  # a folder holding it is a publication that may be replaced
 LICENCES = {  # licence as written in indicators.yaml -> SPDX id, URL
     "Licence Ouverte / Etalab 2.0": ("etalab-2.0", "https://www.etalab.gouv.fr/licence-ouverte-open-licence/"),
@@ -70,6 +69,7 @@ TIDY_FIELDS = [  # the Data Package's fields, from the schema of the downloads (
     | ({"constraints": {"enum": LEVEL_ORDER}} if f.name == "level" else {})
     for f in DOWNLOAD.fields
 ]
+FILE_KEY = [k for k in DOWNLOAD.primary_key if k != "indicator_id"]  # one indicator per file
 
 
 class PublishError(Exception):
@@ -334,7 +334,7 @@ def datapackage(
             "itdd:polarity": _text(row.polarity) or None,
             "itdd:years": _years(tables[row.indicator_id]),
         }
-        schema = {"fields": fields, "primaryKey": ["level", "code", "year"], "missingValues": [""]}
+        schema = {"fields": fields, "primaryKey": FILE_KEY, "missingValues": [""]}
         csv, parquet = files[f"{DATA_DIR}/{row.indicator_id}.csv"], files[f"{DATA_DIR}/{row.indicator_id}.parquet"]
         resources += [
             {"name": row.indicator_id, **_file(csv, "csv", "text/csv"), "encoding": "utf-8",

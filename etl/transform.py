@@ -18,15 +18,12 @@ import pandas as pd
 
 from etl.catalogue import MEMBER_CODE, MEMBER_LEVEL, Column, Source
 from etl.load import raw_table
-from etl.sql import insert_frame, literal, quote
+from itdd.model import TABLE
+from itdd.sql import insert_frame, literal, quote
 
 log = logging.getLogger(__name__)
 
-OBSERVATIONS_DDL = """
-CREATE TABLE IF NOT EXISTS observations (
-    source_id VARCHAR, variable VARCHAR, level VARCHAR, code VARCHAR,
-    year INTEGER, value DOUBLE, status VARCHAR
-)"""
+OBSERVATIONS_DDL = TABLE["observations"].create(if_not_exists=True)
 
 # Sums use `fsum` (compensated summation): DuckDB adds in parallel, in no fixed order, and a
 # plain `sum` of the same doubles can differ in its last digit from one build to the next.
@@ -238,7 +235,7 @@ def national_totals(con: duckdb.DuckDBPyConnection) -> None:
     medians and rates (non-additive) are never summed.
     """
     additive = "(o.source_id, o.variable) NOT IN (SELECT source_id, variable FROM _non_additive)"
-    con.execute("CREATE TABLE IF NOT EXISTS france_departements (code VARCHAR, name VARCHAR, region VARCHAR)")
+    con.execute(TABLE["france_departements"].create(if_not_exists=True))
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _areas AS
         SELECT code AS departement, 'region' AS level, region AS area FROM france_departements
@@ -310,9 +307,9 @@ def harmonise(
     split after the source's code list: it is flagged missing, never apportioned.
     """
     vintages = vintages or {}
-    con.execute("CREATE TABLE IF NOT EXISTS commune_splits (date VARCHAR, code VARCHAR)")
+    con.execute(TABLE["commune_splits"].create(if_not_exists=True))
     con.execute("CREATE OR REPLACE TEMP TABLE _vintage (source_id VARCHAR, vintage INTEGER)")
-    con.execute("CREATE OR REPLACE TABLE code_map (vintage INTEGER, old_code VARCHAR, code VARCHAR)")
+    con.execute(TABLE["code_map"].create())
     sources = {s for (s,) in con.execute("SELECT DISTINCT source_id FROM observations").fetchall()}
     if sources:
         con.executemany("INSERT INTO _vintage VALUES (?, ?)", [(s, vintages.get(s)) for s in sources])

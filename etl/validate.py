@@ -28,8 +28,8 @@ import duckdb
 from etl.catalogue import Attribute, Column, Source
 from etl.geography import stale_codes
 from etl.load import raw_table
-from etl.sql import literal, quote
 from etl.transform import DEPARTEMENT_OF_COMMUNE
+from itdd.sql import literal, quote
 
 CODE_SHAPES = {  # INSEE's code of each level; `FR` and `METRO` are ours
     "commune": r"^([0-9]{2}|2[AB])[0-9]{3}$",

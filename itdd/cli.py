@@ -17,9 +17,11 @@ from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
-from etl.build import BuildReport, database_problem
+from etl.build import BuildReport
 from etl.build import build as run_build
-from etl.catalogue import Catalogue, CatalogueError, load_catalogue
+from etl.catalogue import Catalogue
+from etl.catalogue_reader import CatalogueError, load_catalogue
+from etl.database_check import database_problem
 from etl.extract import DownloadError
 from etl.geography import GeographyError
 from etl.load import LoadError

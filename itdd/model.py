@@ -4,8 +4,13 @@ database schema. Each fact is written here once; `etl` writes the database by it
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
+
+# An id of an indicator, a source, a variable or a policy (indicators.yaml, policies.yaml);
+# download file names start with one (itdd.export).
+NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
 class Level(StrEnum):
@@ -37,7 +42,7 @@ def sql_level_list(levels: tuple[str, ...] = LEVELS) -> str:
 # lists, the published Data Package's fields and the README's tables follow it; a test
 # checks a built database against it, table by table and column by column.
 
-SCHEMA_VERSION = 2  # 1: before `itdd_meta`; raise it with any change a reader must know of
+SCHEMA_VERSION = 3  # 1: before `itdd_meta`; 3: `progress_settings`; raise it with any change a reader must know of
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,7 @@ class Table:
     fields: tuple[Field, ...]
     primary_key: tuple[str, ...] = ()
     required: bool = False  # a database without it is no itdd database (`database_problem`)
+    intermediate: bool = False  # a layer of the build kept for audit, not read by the dashboard
 
     @property
     def columns(self) -> list[str]:
@@ -162,6 +168,9 @@ TABLES = (
           _fields("category, rank BIGINT, label_fr, label_en, rule_fr VARCHAR, rule_en VARCHAR"), ("category",)),
     Table("progress_reasons", "Each reason code's meaning (itdd.method)", _fields("reason, meaning_en VARCHAR"),
           ("reason",)),
+    Table("progress_settings", "The catalogue's progress settings, for the method's prose (an indicator may "
+          "override them)", _fields("base_year, tolerance_relative DOUBLE, tolerance_absolute DOUBLE",
+          base_year=Field("base_year", "INTEGER", "A trend starts at the first year with a value from this one on"))),
     Table("composite_components", "Each component's part in a composite index",
           _fields(f"{KEY}, year, component_id, component_year INTEGER, value DOUBLE, normalised DOUBLE, weight, "
                   "contribution DOUBLE"), ("indicator_id", "level", "code", "year", "component_id")),
@@ -189,15 +198,27 @@ TABLES = (
           _fields("policy_id, indicator_id, donor_code VARCHAR, weight"), ("policy_id", "indicator_id", "donor_code")),
     Table("itdd_meta", "The database's own facts: the schema version it was built with",
           _fields("schema_version INTEGER")),  # checked on its own: an older file has none
+    # Intermediate layers (besides `raw_<source>`, one per source, in the producer's columns).
+    Table("observations", "Each source's values, on the source's own code list",
+          _fields("source_id, variable VARCHAR, level, code, year, value DOUBLE, status"), intermediate=True),
+    Table("obs", "The observations on the reference code list", _fields("source_id, variable VARCHAR, level, code, "
+          "year, value DOUBLE, status"), intermediate=True),
+    Table("code_map", "Each vintage's old commune codes to the reference ones",
+          _fields("vintage INTEGER, old_code VARCHAR, code"), intermediate=True),
+    Table("referential_rows", "What each referential source says of each commune or EPCI (etl.catalogue.Attribute)",
+          _fields("source_id, level, code, name, departement VARCHAR, region VARCHAR, epci VARCHAR, "
+                  "epci_name VARCHAR"), intermediate=True),
+    Table("commune_changes", "INSEE's history of commune changes (old_name: the old code's name)",
+          _fields("old_code VARCHAR, new_code VARCHAR, date VARCHAR, event VARCHAR, old_name VARCHAR"),
+          intermediate=True),
+    Table("commune_splits", "Communes split from another, and when", _fields("date VARCHAR, code"), intermediate=True),
+    Table("france_departements", "Every département of France", _fields("code, name, region VARCHAR"),
+          intermediate=True),
+    Table("france_regions", "Every région of France", _fields("code, name"), intermediate=True),
 )  # fmt: skip
 TABLE = {t.name: t for t in TABLES}
 REQUIRED_TABLES = tuple(t.name for t in TABLES if t.required)
-
-# Intermediate layers, kept for audit, not read by the dashboard (besides `raw_<source>`).
-INTERMEDIATE_TABLES = (
-    "observations", "obs", "code_map", "referential_rows", "commune_changes", "commune_splits",
-    "france_departements", "france_regions",
-)  # fmt: skip
+INTERMEDIATE_TABLES = tuple(t.name for t in TABLES if t.intermediate)
 
 
 def columns(table: str) -> list[str]:

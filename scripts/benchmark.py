@@ -80,7 +80,7 @@ def synthetic_mirror(folder: Path, territory: str, per_departement: int) -> tupl
     sys.path.insert(0, str(ROOT / "tests"))
     from producer_files import synthetic_communes, write_mirror
 
-    from etl.catalogue import load_catalogue
+    from etl.catalogue_reader import load_catalogue
     from etl.territory import national_lists, parse_territory
 
     catalogue = load_catalogue(ROOT / "indicators.yaml")
@@ -114,7 +114,7 @@ def measure_peers(db: Path) -> dict:
     process: seconds and rows; the territory build's time includes them."""
     import duckdb
 
-    from etl.catalogue import load_catalogue
+    from etl.catalogue_reader import load_catalogue
     from etl.paths import default_catalogue
     from etl.peers import assess_peers
 
@@ -150,7 +150,7 @@ def measure_national_scale(folder: Path) -> tuple[dict, dict]:
     sys.path.insert(0, str(ROOT / "scripts"))
     from national_scale import densify
 
-    from etl.catalogue import load_catalogue
+    from etl.catalogue_reader import load_catalogue
     from etl.paths import default_catalogue
 
     national = folder / f"{SYNTHETIC_BUILDS[-1][0]}.duckdb"

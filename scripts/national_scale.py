@@ -21,7 +21,8 @@ import duckdb
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from etl.catalogue import Catalogue, load_catalogue  # noqa: E402
+from etl.catalogue import Catalogue  # noqa: E402
+from etl.catalogue_reader import load_catalogue  # noqa: E402
 from etl.paths import default_catalogue  # noqa: E402
 
 YEARS = range(2012, 2022)

@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 from etl.build import build
-from etl.catalogue import load_catalogue
+from etl.catalogue_reader import load_catalogue
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_OPENDATA = ROOT.parent / "shared" / "opendata"

@@ -5,7 +5,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from etl.catalogue import parse_catalogue
+from etl.catalogue_reader import parse_catalogue
 from etl.indicators import compute_indicators
 from etl.transform import code_map, harmonise
 

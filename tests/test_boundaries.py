@@ -13,7 +13,7 @@ import shapely
 import yaml
 
 from etl.build import build
-from etl.catalogue import parse_catalogue
+from etl.catalogue_reader import parse_catalogue
 from etl.geography import dissolve_to_reference, embedded_outlines
 
 ROOT = Path(__file__).resolve().parent.parent

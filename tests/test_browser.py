@@ -117,9 +117,13 @@ def driver():
 
 
 def _wait(drv, condition, timeout: float = TIMEOUT):
+    """Until `condition` holds; an element Dash re-rendered between finding and reading it
+    (stale) is read again at the next poll, the condition must still hold within `timeout`."""
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(drv, timeout, poll_frequency=0.2).until(lambda d: condition(d) or False)
+    wait = WebDriverWait(drv, timeout, poll_frequency=0.2, ignored_exceptions=(StaleElementReferenceException,))
+    return wait.until(lambda d: condition(d) or False)
 
 
 def _css(drv, selector: str):

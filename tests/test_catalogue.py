@@ -6,7 +6,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from etl.catalogue import CatalogueError, load_catalogue, parse_catalogue
+from etl.catalogue_reader import CatalogueError, load_catalogue, parse_catalogue
 from itdd.cli import app
 
 ROOT = Path(__file__).resolve().parent.parent

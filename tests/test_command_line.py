@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from etl.build import BuildReport, SourceReport
-from etl.catalogue import load_catalogue
+from etl.catalogue_reader import load_catalogue
 from etl.extract import Cache, DownloadError, fetch, session
 from itdd.cli import NO_NETWORK_HINT, app, failure_summary
 

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from etl.build import build
-from etl.catalogue import CatalogueError, parse_catalogue
+from etl.catalogue_reader import CatalogueError, parse_catalogue
 from etl.composite import Part, composite_frame, compute_composite
 from etl.indicators import TABLES_DDL
 

@@ -244,7 +244,7 @@ def test_trend_figure_has_target_line_and_sparkline_is_an_svg() -> None:
 
 def test_every_catalogue_unit_has_an_english_name() -> None:
     from dashboard.i18n import UNITS_EN, unit_in
-    from etl.catalogue import load_catalogue
+    from etl.catalogue_reader import load_catalogue
     from etl.paths import default_catalogue
 
     units = {i.unit for i in load_catalogue(default_catalogue()).indicators if i.unit}

@@ -210,25 +210,23 @@ def test_progress_categories_show_when_the_build_has_them(tmp_path: Path) -> Non
     import os
 
     import duckdb
-    from test_dashboard_queries import in_build_shape, make_synthetic_db
+    from test_dashboard_queries import make_synthetic_db
 
     path = make_synthetic_db(tmp_path / "progress.duckdb")
     synthetic = create_app(path)
     with synthetic.server.test_request_context():
         assert "Progrès" not in as_text(territoire.layout(level="commune", code="SYN01"))
-    # A rebuild with the progress tables, swapped in while the app runs.
+    # A rebuild with progress rows, swapped in while the app runs.
     rebuilt = make_synthetic_db(tmp_path / "rebuilt.duckdb")
     with duckdb.connect(str(rebuilt)) as rw:
         rw.execute(
-            "CREATE TABLE indicator_progress AS SELECT 'synth_rate' AS indicator_id, 'commune' AS level, "
+            "INSERT INTO indicator_progress BY NAME SELECT 'synth_rate' AS indicator_id, 'commune' AS level, "
             "'SYN01' AS code, 'on_track' AS category"
         )
         rw.execute(
-            "CREATE TABLE progress_categories AS "
+            "INSERT INTO progress_categories BY NAME "
             "SELECT 'on_track' AS category, 'En bonne voie' AS label_fr, 'On track' AS label_en"
         )
-        for table in ("indicator_progress", "progress_categories"):
-            in_build_shape(rw, table)
     os.replace(rebuilt, path)
     with synthetic.server.test_request_context():
         assert "En bonne voie" in as_text(territoire.layout(level="commune", code="SYN01"))

@@ -15,11 +15,12 @@ import duckdb
 import pandas as pd
 import pytest
 from plotly.utils import PlotlyJSONEncoder
-from test_dashboard_queries import in_build_shape, make_synthetic_db
+from test_dashboard_queries import make_synthetic_db
 
 from dashboard import assessment, figures, queries
 from dashboard.app import create_app
 from dashboard.pages import carte, indicateur, methode, territoire
+from dashboard.peers import peer_sentence
 
 
 def as_text(component) -> str:
@@ -27,10 +28,10 @@ def as_text(component) -> str:
 
 
 def add_progress_tables(path: Path) -> Path:
-    """Synthetic progress, status, summary and composite tables in the build's shape."""
+    """Synthetic rows of the (empty) progress, status, summary and composite tables."""
     with duckdb.connect(str(path)) as con:
         con.execute("""
-            CREATE TABLE indicator_progress AS SELECT * FROM (VALUES
+            INSERT INTO indicator_progress BY NAME SELECT * FROM (VALUES
               ('synth_rate', 'commune', 'SYN01', 2015, 2023, 24.48, 25.0, 0.003, 32.0, 2030, 0.16,
                'limited_progress', NULL),
               ('synth_rate', 'commune', 'SYN02', 2015, 2023, 3.0, 1.5, -0.083, NULL, NULL, NULL,
@@ -43,24 +44,25 @@ def add_progress_tables(path: Path) -> Path:
                    target_value, target_year, ratio_to_required, category, reason)
         """)
         con.execute("""
-            CREATE TABLE progress_categories AS SELECT * FROM (VALUES
+            INSERT INTO progress_categories BY NAME SELECT * FROM (VALUES
               ('limited_progress', 3, 'Progrès limité', 'Limited progress', 'Règle synthétique', 'Synthetic rule'),
               ('on_track', 1, 'En bonne voie', 'On track', 'R ≥ 95 %', 'R ≥ 95 %')
             ) AS t(category, rank, label_fr, label_en, rule_fr, rule_en)
         """)
-        for table in ("indicator_progress", "progress_categories"):
-            in_build_shape(con, table)
         con.execute("""
-            CREATE TABLE progress_summary AS SELECT * FROM (VALUES
+            INSERT INTO progress_summary BY NAME SELECT * FROM (VALUES
               ('commune', 'SYN01', 'climat', 'limited_progress', 1, ['synth_rate'])
             ) AS t(level, code, finality, category, indicators, indicator_ids)
         """)
         con.execute("""
-            CREATE TABLE indicator_status AS SELECT * FROM (VALUES
+            INSERT INTO indicator_status BY NAME SELECT * FROM (VALUES
               ('synth_rate', 'commune', 'SYN01', 2023, 0.5, 'epci', 'SYNEPCI', 1.0, 'ok', -0.5, 'better', 0.05)
             ) AS t(indicator_id, level, code, year, value, reference_level, reference_code, reference_value,
                    reference_status, difference, position, tolerance)
         """)
+        con.execute(
+            "UPDATE progress_settings SET base_year = 2012, tolerance_relative = NULL, tolerance_absolute = 0.5"
+        )
         con.execute("INSERT INTO territories VALUES ('epci', 'SYNEPCI', 'Synthagglo')")
         con.execute(
             "INSERT INTO indicator_values VALUES ('synth_rate', 'epci', 'SYNEPCI', 2023, 1.0, NULL, NULL, 'ok')"
@@ -73,7 +75,7 @@ def add_progress_tables(path: Path) -> Path:
             "INSERT INTO indicator_values VALUES ('synth_index', 'commune', 'SYN01', 2023, 62.5, NULL, NULL, 'ok')"
         )
         con.execute("""
-            CREATE TABLE composite_components AS SELECT * FROM (VALUES
+            INSERT INTO composite_components BY NAME SELECT * FROM (VALUES
               ('synth_index', 'commune', 'SYN01', 2023, 'synth_rate', 2023, 0.5, 1.0, 0.5, 50.0),
               ('synth_index', 'commune', 'SYN01', 2023, 'synth_pop', 2022, 100.0, 0.25, 0.5, 12.5)
             ) AS t(indicator_id, level, code, year, component_id, component_year, value, normalised, weight,
@@ -99,7 +101,7 @@ def app(synthetic_progress_db: Path):
     return create_app(synthetic_progress_db)
 
 
-def test_queries_without_progress_tables_are_empty(tmp_path: Path) -> None:
+def test_queries_on_a_build_without_progress_rows_are_empty(tmp_path: Path) -> None:
     with duckdb.connect(str(make_synthetic_db(tmp_path / "bare.duckdb")), read_only=True) as bare:
         for frame in (
             queries.progress_rows(bare, "commune", "SYN01"),
@@ -238,6 +240,16 @@ def test_method_page_has_an_anchor_per_category(app) -> None:
     assert "Règle synthétique" in page and "Moins de deux années de données" in page
     assert "fewer_than_two_points" not in page.replace('"id": "reason-fewer_than_two_points"', "")  # words, not codes
     assert "Statistics Canada" in english and "min-max" in english
+    # the build's settings (synthetic: 2012, an absolute tolerance of 0.5), never a restated default
+    assert "à partir de 2012" in page and "au plus 0,5 dans l'unité de l'indicateur" in page
+    assert "from 2012 on" in english and "within 0.5 in the indicator's unit" in english
+    assert "2015" not in page and "au plus 5 %" not in page
+
+
+def test_a_peer_verdict_without_enough_peers_says_how_many_had_data() -> None:
+    row = SimpleNamespace(verdict="not_comparable", reason="fewer_peers_with_data", peer_n=3)
+    assert peer_sentence(row, "fr").endswith("trop peu de territoires comparables ont des données ces années-là (3)")
+    assert peer_sentence(row, "en").endswith("too few comparable territories have data for those years (3)")
 
 
 def test_composite_sheet_shows_contributions(app) -> None:

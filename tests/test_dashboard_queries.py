@@ -15,26 +15,7 @@ import pandas as pd
 import pytest
 
 from dashboard import queries
-from etl.peers import COMPARISON_DDL, PEERS_DDL
-from etl.policy import POLICY_DDL
 from itdd import model
-
-SCHEMA = """
-CREATE TABLE territories(level VARCHAR, code VARCHAR, name VARCHAR);
-CREATE TABLE territory_links(child_level VARCHAR, child_code VARCHAR,
-                             parent_level VARCHAR, parent_code VARCHAR);
-CREATE TABLE geometries(level VARCHAR, code VARCHAR, geojson VARCHAR);
-CREATE TABLE indicator_values(indicator_id VARCHAR, level VARCHAR, code VARCHAR,
-    year INTEGER, value DOUBLE, numerator DOUBLE, denominator DOUBLE, status VARCHAR);
-CREATE TABLE indicators(indicator_id VARCHAR, label_fr VARCHAR, label_en VARCHAR,
-    finality VARCHAR, unit VARCHAR, polarity VARCHAR, kind VARCHAR, levels VARCHAR,
-    sources VARCHAR, definition_fr VARCHAR, definition_en VARCHAR, limits_fr VARCHAR, metadata VARCHAR);
-CREATE TABLE sources(source_id VARCHAR, producer VARCHAR, title VARCHAR, title_en VARCHAR, url VARCHAR,
-                     licence VARCHAR, edition VARCHAR, verified_sha256 VARCHAR, from_snapshot BOOLEAN);
-CREATE TABLE indicator_gaps(indicator_id VARCHAR, level VARCHAR, reason VARCHAR, sources VARCHAR[]);
-CREATE TABLE provenance(source_id VARCHAR, url VARCHAR, fetched_at VARCHAR,
-                        sha256 VARCHAR, bytes BIGINT, rows BIGINT);
-"""
 
 CODES = ["SYN01", "SYN02", "SYN03"]
 
@@ -44,24 +25,21 @@ def _square(lon: float, lat: float, size: float = 0.1) -> str:
     return json.dumps({"type": "Polygon", "coordinates": [ring]})
 
 
-def in_build_shape(con: duckdb.DuckDBPyConnection, table: str) -> None:
-    """Give a synthetic table the build's columns, order and types (itdd.model); the columns
-    it does not set are NULL, as a build writes a value the method could not compute."""
-    have = {name for (name, *_) in con.execute(f"DESCRIBE {table}").fetchall()}
-    select = ", ".join(
-        f"CAST({f.name} AS {f.type}) AS {f.name}" if f.name in have else f"NULL::{f.type} AS {f.name}"
-        for f in model.TABLE[table].fields
-    )
-    con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT {select} FROM {table}")
+def empty_build(con: duckdb.DuckDBPyConnection) -> None:
+    """Every table of the schema (itdd.model), empty, as a build with no rows writes them,
+    and its schema version; a test then fills what it needs (`INSERT INTO … BY NAME`
+    leaves the columns it does not set NULL, as a build writes a value it could not compute)."""
+    for table in model.TABLES:
+        con.execute(table.create())
+    con.execute("INSERT INTO itdd_meta VALUES (?)", [model.SCHEMA_VERSION])
 
 
 def make_synthetic_db(path: Path, synth_pop_2023: float = 1234567.8) -> Path:
     """Write the synthetic database to `path` (overwriting it)."""
     path.unlink(missing_ok=True)
     con = duckdb.connect(str(path))
-    con.execute(SCHEMA)
-    for ddl in (PEERS_DDL, COMPARISON_DDL, POLICY_DDL):  # the build's own declarations, empty here
-        con.execute(ddl)
+    empty_build(con)
+    con.execute("INSERT INTO progress_settings VALUES (2015, 0.05, NULL)")  # as every build writes one row
     for i, code in enumerate(CODES):
         con.execute("INSERT INTO territories VALUES ('commune', ?, ?)", [code, f"Synthville {i + 1}"])
         con.execute("INSERT INTO territory_links VALUES ('commune', ?, 'epci', 'SYNEPCI')", [code])

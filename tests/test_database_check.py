@@ -11,7 +11,7 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from etl.build import database_problem
+from etl.database_check import database_problem
 from itdd.cli import app
 
 

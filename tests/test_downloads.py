@@ -16,8 +16,8 @@ import pytest
 
 from dashboard.app import create_app
 from dashboard.pages import carte, indicateur
-from etl import export
-from etl.catalogue import DEFAULT_DECIMALS, default_decimals
+from itdd import export
+from itdd.export import DEFAULT_DECIMALS, default_decimals
 
 
 @pytest.fixture(scope="module")

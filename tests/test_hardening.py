@@ -28,7 +28,7 @@ from dashboard.hardening import (
 )
 from dashboard.maps.table import DEFAULT_TABLE, PAGE_SIZE, SORT_COLUMNS
 from dashboard.pages import carte, indicateur
-from etl import export
+from itdd import export
 
 # Every JSON type, and the awkward ones: what a forged request can put in any input.
 JSON_VALUES = [

@@ -16,7 +16,7 @@ import duckdb
 import pytest
 
 from etl.build import build
-from etl.catalogue import load_catalogue
+from etl.catalogue_reader import load_catalogue
 from etl.extract import DownloadError
 
 pytestmark = pytest.mark.integration

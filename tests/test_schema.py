@@ -80,3 +80,32 @@ def test_the_readme_lists_each_table_with_its_columns(table: str) -> None:
     assert table in listed, f"README's data model does not list {table}"
     if listed[table]:
         assert listed[table] == model.columns(table)
+
+
+def test_the_referential_rows_hold_a_column_per_attribute() -> None:
+    from etl.catalogue import Attribute
+
+    assert model.columns("referential_rows") == ["source_id", "level", "code", *(a.value for a in Attribute)]
+
+
+def test_intermediate_tables_are_declared_and_not_required() -> None:
+    assert "observations" in model.INTERMEDIATE_TABLES and "code_map" in model.INTERMEDIATE_TABLES
+    assert not set(model.INTERMEDIATE_TABLES) & set(model.REQUIRED_TABLES)
+
+
+def test_a_build_without_composites_peers_or_policies_still_has_every_table(tmp_path: Path, catalogue) -> None:
+    """Readers (the dashboard) have no fallback for a missing table: a build writes each one,
+    empty where its catalogue gives it no row."""
+    from etl.build import build
+
+    kept = [catalogue.indicator(i) for i in ("population", "densite_population")]
+    small = catalogue.model_copy(update={"indicators": kept, "peers": None})
+    db = tmp_path / "small.duckdb"
+    build(small, db, offline=True, cache_dir=tmp_path / "cache")
+    with duckdb.connect(str(db), read_only=True) as con:
+        # tables and views (`indicator_status` is one)
+        tables = {name for (name,) in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        empty = {t for t in ("composite_components", "indicator_peer_comparison", "policy_effects")
+                 if con.execute(f"SELECT count(*) FROM {t}").fetchone() == (0,)}  # fmt: skip
+    assert set(model.TABLE) <= tables
+    assert empty == {"composite_components", "indicator_peer_comparison", "policy_effects"}

@@ -1,4 +1,4 @@
-"""Values enter SQL as parameters or through etl.sql's quoting, never raw: a `'` in a
+"""Values enter SQL as parameters or through itdd.sql's quoting, never raw: a `'` in a
 path or a name breaks nothing (issue #12, item 7). Rows here are SYNTHETIC."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from etl.publish import Writer, write_parquet
-from etl.sql import literal, quote, registered
+from itdd.sql import literal, quote, registered
 
 
 def test_write_parquet_into_a_folder_with_a_quote(tmp_path) -> None:

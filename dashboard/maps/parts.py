@@ -6,6 +6,7 @@ import pandas as pd
 from dash import dcc, html, no_update
 
 from dashboard import assessment, figures, queries, urls
+from dashboard.attributes import aria
 from dashboard.chrome import download_links, label, match_note, search_box
 from dashboard.i18n import normalise_lang, t, unit_in
 from dashboard.inputs import is_text, search_text
@@ -104,7 +105,7 @@ def map_search(lang: str) -> html.Div:
         [
             *search_box("map-search", t("map_search", lang), t("territory_search_placeholder", lang)),
             html.Ul(id="map-search-results", className="search-results map-search-results"),
-            html.P(id="map-focus", className="map-focus", **{"aria-live": "polite"}),
+            html.P(id="map-focus", className="map-focus", **aria(live="polite")),
             dcc.Store(id="map-search-submit"),
         ],
         className="map-search no-print",

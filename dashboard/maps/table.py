@@ -4,6 +4,7 @@ map's own state (`view.state_for`: one computation for the map and its table).""
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pandas as pd
 from dash import dcc, html, no_update
@@ -17,7 +18,8 @@ from dashboard.search import normalise
 
 PAGE_SIZE = 20
 SORT_COLUMNS = ("name", "value", "rank", "change")
-DEFAULT_TABLE = {"sort": "rank", "desc": False, "page": 0}  # the best first (largest for context indicators)
+# The best first (largest for context indicators).
+DEFAULT_TABLE: dict[str, Any] = {"sort": "rank", "desc": False, "page": 0}
 TABLE_TYPES = {"sort": (str,), "desc": (bool,), "page": (int,)}
 OUTPUTS = {  # the table callback's outputs, by name: (component id, property)
     "rows": ("map-table-body", "children"),

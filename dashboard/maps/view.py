@@ -137,7 +137,7 @@ def state_for(database, view: MapView, lang: str) -> dict:
 def _map_state(database, view: MapView, lang: str) -> dict:
     values = database.run(queries.map_values, view.indicator, view.level, view.year)
     state = figures.map_state(values, view.unit, view.polarity, lang, view.classes, view.decimals)
-    if not database.run(queries.table_exists, "indicator_progress"):
+    if not database.run(queries.has_progress):
         return state
     progress = database.run(queries.progress_rows, view.level, None, view.indicator)
     labels = assessment.labels_from(database.run(queries.progress_labels))

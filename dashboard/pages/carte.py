@@ -17,6 +17,7 @@ from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 from flask import Response, abort, jsonify, request
 
 from dashboard import queries, urls
+from dashboard.attributes import aria
 from dashboard.chrome import label, not_found, scroll_region, shell, submitted_text
 from dashboard.context import db
 from dashboard.i18n import normalise_lang, t, with_query
@@ -137,9 +138,9 @@ def layout(lang: str = "fr", **params) -> html.Div:
 
 
 def _graph(drawn: Rendered) -> html.Div:
-    config = {"displayModeBar": False, "scrollZoom": True, "responsive": True}
+    config = dcc.Graph.Config(displayModeBar=False, scrollZoom=True, responsive=True)
     graph = dcc.Graph(id="map", figure=drawn.figure, config=config)
-    return html.Div(graph, className="map-box", role="img", **{"aria-label": drawn.caption})
+    return html.Div(graph, className="map-box", role="img", **aria(label=drawn.caption))
 
 
 def _table_section(shown: MapView, drawn: Rendered, lang: str) -> html.Section:

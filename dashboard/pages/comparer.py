@@ -10,6 +10,7 @@ import pandas as pd
 from dash import dcc, html
 
 from dashboard import assessment, queries, urls
+from dashboard.attributes import data
 from dashboard.chrome import label, not_found, scroll_region, shell, territory_link, text
 from dashboard.context import db
 from dashboard.formatting import annual_growth, format_difference, format_value, is_missing, trend_words
@@ -114,16 +115,16 @@ def comparison_table(catalogue, values, sides, progress, lang, labels) -> list:
                 ),  # fmt: skip
                 html.Td(
                     [*latest(a, unit, lang), *verdict(progress[0].get(row.indicator_id), lang, labels)],
-                    **{"data-label": n1},
+                    **data(label=n1),
                 ),  # fmt: skip
                 html.Td(
                     [*latest(b, unit, lang), *verdict(progress[1].get(row.indicator_id), lang, labels)],
-                    **{"data-label": n2},
+                    **data(label=n2),
                 ),  # fmt: skip
-                html.Td(gap(a, b, unit, lang), className="num", **{"data-label": headers[3]}),
+                html.Td(gap(a, b, unit, lang), className="num", **data(label=headers[3])),
                 html.Td(
                     faster(pace(a, b, text(row.kind)), text(row.polarity) or None, (n1, n2), lang),
-                    **{"data-label": headers[4]},
+                    **data(label=headers[4]),
                 ),  # fmt: skip
             ]
             body.append(html.Tr(cells))

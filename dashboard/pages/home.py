@@ -121,11 +121,7 @@ def layout(lang: str = "fr", q: str = "", **params) -> html.Div:
         values = database.run(queries.territory_values, [(level, code)])
         with database.connect() as con:
             assessed = queries.progress_rows(con, level, code)
-            progress = (
-                {r.indicator_id: r for r in assessed.itertuples()}
-                if queries.table_exists(con, "indicator_progress")
-                else None
-            )
+            progress = {r.indicator_id: r for r in assessed.itertuples()} if queries.has_progress(con) else None
             labels = assessment.labels_from(queries.progress_labels(con))
         children += [
             html.H2([t("home_headline", lang, **names), " — ", territory_link(level, code, head["name"], lang)]),

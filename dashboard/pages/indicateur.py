@@ -71,7 +71,7 @@ def sources_block(source_ids: str, sources: pd.DataFrame, lang: str) -> list:
     wanted = [s.strip() for s in source_ids.split(",") if s.strip()]
     items = []
     for r in sources[sources["source_id"].isin(wanted)].itertuples():
-        notes = [f" — {labelled('sheet_edition', r.edition, lang)}"] if text(r.edition) else []
+        notes: list = [f" — {labelled('sheet_edition', r.edition, lang)}"] if text(r.edition) else []
         # the download date, said as such: a 2018 census fetched today is not "updated" today
         fetched = text(r.fetched_at)[:10]
         notes.append(f" — {labelled('sheet_fetched', fetched, lang) if fetched else t('sheet_not_built', lang)}")
@@ -81,7 +81,7 @@ def sources_block(source_ids: str, sources: pd.DataFrame, lang: str) -> list:
     return [html.Ul(items)] if items else ["–"]
 
 
-def series_table(series: pd.DataFrame, unit: str | None, lang: str, caption: str) -> html.Table:
+def series_table(series: pd.DataFrame, unit: str | None, lang: str, caption: str) -> html.Div:
     """Territories by years: the data behind the trend chart."""
     by_name: dict[str, dict[int, float]] = {}  # in the series' order of territories
     for name, year, value in zip(series["name"], series["year"], series["value"], strict=True):
@@ -108,7 +108,7 @@ def references(database, keys: list[str]) -> list[tuple[str, str]]:
     return ([] if chosen else [(level, code)]) + list(zip(refs["level"], refs["code"], strict=True))
 
 
-def trend_view(database, indicator_id: str, keys: list[str], row, lang: str) -> tuple[dict | None, html.Div]:
+def trend_view(database, indicator_id: str, keys: list[str], row, lang: str) -> tuple[dict | None, html.Div | html.P]:
     """The trend chart and its table; no chart, but why, when nothing has a value."""
     chosen = parse_selection(",".join(keys))
     drawn = list(dict.fromkeys(references(database, keys) + chosen))
@@ -144,7 +144,7 @@ def progress_block(database, indicator_id: str, keys: list[str], row, lang: str)
     names = {(r.level, r.code): r.name for r in territories.itertuples()}
     wanted = references(database, keys) + parse_selection(",".join(keys))
     with database.connect() as con:
-        if not queries.table_exists(con, "indicator_progress"):
+        if not queries.has_progress(con):
             return None
         labels = assessment.labels_from(queries.progress_labels(con))
         rows = {

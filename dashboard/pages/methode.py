@@ -1,7 +1,7 @@
 """`/methode`: how progress categories, status against references and composite indices are made.
 
 Every progress badge links here, at its category's anchor (`/methode#on_track`).
-The thresholds and reasons come from the build (`progress_categories`) when it has them.
+The thresholds and reasons come from `itdd.method`, the settings from the build (`progress_settings`, `peer_settings`).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from dash import html
 from dashboard import assessment, queries
 from dashboard.chrome import scroll_region, shell, text
 from dashboard.context import db
+from dashboard.formatting import format_number
 from dashboard.i18n import normalise_lang, t
 from itdd import method
 
@@ -41,6 +42,18 @@ def peer_settings(lang: str) -> dict:
     )
     settings = db().run(queries.peer_settings)
     return {"k": settings["k"], "min_peers": settings["min_peers"], "features": words.lower() or "–"}
+
+
+def progress_settings(lang: str) -> dict:
+    """The build's base year and status tolerance, for the prose."""
+    settings = db().run(queries.progress_settings)
+    relative, absolute = settings["tolerance_relative"], settings["tolerance_absolute"]
+    tolerance = (
+        t("method_tolerance_relative", lang, share=method.percent(relative, lang))
+        if relative is not None
+        else t("method_tolerance_absolute", lang, gap=format_number(absolute, lang))
+    )
+    return {"base_year": settings["base_year"], "tolerance": tolerance}
 
 
 def national_table(scope, lang: str) -> list:
@@ -97,7 +110,7 @@ def progress_sections(lang: str) -> list:
         html.H1(t("method_title", lang)),
         html.P(t("method_intro", lang)),
         html.H2(t("method_growth", lang)),
-        html.P(t("method_growth_text", lang)),
+        html.P(t("method_growth_text", lang, **progress_settings(lang))),
         html.H2(t("method_target", lang)),
         html.P(t("method_target_text", lang, **numbers)),
         html.H2(t("method_no_target", lang)),
@@ -114,7 +127,7 @@ def comparison_sections(lang: str) -> list:
     """References, France's sums, composite indices, comparable territories and policies."""
     return [
         html.H2(t("method_status", lang), id="status"),
-        html.P(t("method_status_text", lang)),
+        html.P(t("method_status_text", lang, **progress_settings(lang))),
         html.H2(t("method_france", lang), id="france"),
         html.P(t("method_france_text", lang)),
         *national_table(db().run(queries.national_scope), lang),

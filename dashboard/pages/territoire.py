@@ -6,6 +6,7 @@ import pandas as pd
 from dash import Input, Output, State, dcc, html, no_update
 
 from dashboard import assessment, chrome, fiche, figures, queries, urls
+from dashboard.attributes import aria, data
 from dashboard.chrome import (
     data_table,
     label,
@@ -109,7 +110,7 @@ def indicator_row(
                 html.Img(src=spark, alt=alt, className="sparkline") if spark else None,
                 html.Div(trend_words([(y, v) for y, (v, _) in own], unit, lang), className="trend-sentence"),
             ],
-            **{"data-label": t("latest_and_trend", lang)},
+            **data(label=t("latest_and_trend", lang)),
         ),
         *(reference_cell(row, column, points, last_year, status or {}, gaps or {}, lang) for column in columns),
     ]
@@ -121,7 +122,7 @@ def indicator_row(
                     peer_line((peers or {}).get(row.indicator_id), lang),
                 ],
                 className="progress",
-                **{"data-label": t("progress", lang)},
+                **data(label=t("progress", lang)),
             )
         )
     return html.Tr(cells)
@@ -137,12 +138,12 @@ def own_statuses(values: pd.DataFrame) -> tuple[set, dict]:
 def without_values(rows, statuses: tuple[set, dict], level: str, gaps: dict, lang: str) -> html.Div | None:
     """The indicators of a finality with no value for this territory, each with why (`statuses`:
     see `own_statuses`)."""
-    with_value, statuses = statuses
+    with_value, by_indicator = statuses
     items = []
     for row in rows:
         if row.indicator_id in with_value:
             continue
-        found = statuses.get(row.indicator_id, set())
+        found = by_indicator.get(row.indicator_id, set())
         reason, sources = gap_reason(gaps, row.indicator_id, level, text(row.levels).split(","), found)
         link = dcc.Link(label(row, lang), href=urls.indicator(row.indicator_id, lang))
         items.append(html.Li([link, f"{colon(lang)}{gap_text(reason, sources, lang)}"]))
@@ -184,7 +185,7 @@ def policies_section(database, level: str, code: str, name: str, catalogue: pd.D
     if effects.empty:
         return None
     rows = {r.indicator_id: r for r in catalogue.itertuples()}
-    blocks = [html.H2(t("policy_title", lang))]
+    blocks: list = [html.H2(t("policy_title", lang))]
     for effect in effects.itertuples():
         row = rows.get(effect.indicator_id)
         label_text = label(row, lang) if row is not None else effect.indicator_id
@@ -335,7 +336,7 @@ def layout(level: str | None = None, code: str | None = None, lang: str = "fr", 
     values = database.run(queries.territory_values, [(level, code), *zip(refs["level"], refs["code"], strict=True)])
     values["is_self"] = (values["level"] == level) & (values["code"] == code)
     catalogue = database.run(queries.catalogue)
-    has_progress = database.run(queries.table_exists, "indicator_progress")
+    has_progress = database.run(queries.has_progress)
     progress_df = database.run(queries.progress_rows, level, code)
     labels = assessment.labels_from(database.run(queries.progress_labels))
     summary = database.run(queries.progress_summary, level, code)
@@ -350,7 +351,7 @@ def layout(level: str | None = None, code: str | None = None, lang: str = "fr", 
     peer_rows = database.run(queries.peer_comparisons, level, code)
     columns = reference_columns(refs)
     order = {f: i for i, f in enumerate(FINALITIES)}
-    sections = []
+    sections: list = []
     by_indicator = dict(tuple(values.groupby("indicator_id", sort=False)))
     statuses = own_statuses(values)
     for finality, rows in sorted(catalogue.groupby("finality", dropna=False), key=lambda g: order.get(g[0], 99)):
@@ -468,7 +469,7 @@ def compare_links(database, level: str, code: str, refs: pd.DataFrame, lang: str
             html.Div(
                 [
                     *search_box("compare-search", t("compare_search", lang), t("territory_search_placeholder", lang)),
-                    html.Ul(id="compare-results", className="search-results", **{"aria-live": "polite"}),
+                    html.Ul(id="compare-results", className="search-results", **aria(live="polite")),
                     dcc.Store(id="compare-from", data={"level": level, "code": code}),
                     dcc.Store(id="compare-submit"),
                     dcc.Location(id="compare-nav", refresh="callback-nav"),
@@ -477,7 +478,7 @@ def compare_links(database, level: str, code: str, refs: pd.DataFrame, lang: str
         ],
         className="compare-links no-print",
         id="compare-links",
-        **{"aria-labelledby": "compare-title"},
+        **aria(labelledby="compare-title"),
     )
 
 

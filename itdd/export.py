@@ -1,5 +1,6 @@
-"""The one writer of indicator values, shared by `itdd publish` and the dashboard's download
-links, so that both give the same files.
+"""The one writer of indicator values, shared by `itdd publish` (etl/publish.py) and the
+dashboard's download links, so that both give the same files; it sits on the shared floor so
+that neither half imports the other.
 
 Three formats (FORMATS), each named by the suffix after the indicator id:
 - `<id>.csv`, the open data: UTF-8, comma, the exact values (the shortest text that reads
@@ -27,8 +28,7 @@ from datetime import datetime
 import duckdb
 import pandas as pd
 
-from etl.catalogue import NAME, default_decimals
-from itdd.model import DOWNLOAD, LEVELS, sql_level_list
+from itdd.model import DOWNLOAD, LEVELS, NAME, sql_level_list
 
 # The columns of every download, described once (itdd.model.DOWNLOAD: the Data Package's schema, the workbook).
 COLUMN_MEANINGS = {f.name: f.description for f in DOWNLOAD.fields}
@@ -37,6 +37,26 @@ TEXT_COLUMNS = ["indicator_id", "level", "code", "name", "unit", "status"]  # ye
 # A cell starting with one of these is run as a formula by spreadsheets (OWASP "CSV injection").
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 LEVEL_ORDER = list(LEVELS)  # commune up to France
+# The folder of a publication (`itdd publish`) holding these files; the static site links its downloads there.
+DATA_DIR = "donnees"
+
+# Decimals of an indicator's values in the downloads for people (the French CSV, the workbook),
+# by unit, where the indicator declares no `decimals` (the catalogue fills it from here);
+# any other unit gets DEFAULT_DECIMALS. The open data (donnees/<id>.csv, .parquet) keeps the exact values.
+DECIMALS_BY_UNIT = {
+    "habitants": 0,
+    "exploitations": 0,
+    "€ par an": 0,
+    "%": 1,
+    "‰": 1,
+    "hab./km²": 1,
+    "indice (0-100)": 1,
+}
+DEFAULT_DECIMALS = 2
+
+
+def default_decimals(unit: object) -> int:
+    return DECIMALS_BY_UNIT.get(unit, DEFAULT_DECIMALS) if isinstance(unit, str) else DEFAULT_DECIMALS
 
 
 def tidy_values(
