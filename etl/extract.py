@@ -198,14 +198,7 @@ def fetch(
                     if response.status_code == 304 and cached:
                         log.info("%s: not modified since %s, using the cache", source_id, cached["fetched_at"])
                         return last_download(source_id, url, cache)
-                    response.raise_for_status()
-                    bar.update(sink.task, total=int(response.headers.get("Content-Length") or 0) or None)
-                    for chunk in response.iter_content(CHUNK):
-                        sink.write(chunk)
-                    validators = {
-                        "etag": response.headers.get("ETag"),
-                        "last_modified": response.headers.get("Last-Modified"),
-                    }
+                    validators = _write_response(sink, bar, response)
         except requests.HTTPError as e:
             failed = e.response.url or address  # with pages, the page that failed
             raise DownloadError(source_id, failed, f"HTTP {e.response.status_code} {e.response.reason}") from None
@@ -237,6 +230,15 @@ def fetch(
     finally:  # a failed download leaves nothing half-written (once pending, tmp is gone)
         tmp.unlink(missing_ok=True)
         Cache.remove_if_empty(tmp.parent)
+
+
+def _write_response(sink: _Sink, bar: Progress, response: requests.Response) -> dict[str, str | None]:
+    """Stream a response's body into `sink`; its validators (ETag, Last-Modified) for next time."""
+    response.raise_for_status()
+    bar.update(sink.task, total=int(response.headers.get("Content-Length") or 0) or None)
+    for chunk in response.iter_content(CHUNK):
+        sink.write(chunk)
+    return {"etag": response.headers.get("ETag"), "last_modified": response.headers.get("Last-Modified")}
 
 
 class PageError(Exception):
