@@ -98,6 +98,34 @@ def resolve_territory(
     """Build `territories`, `territory_links`, `referential` and `build_territory` from the
     loaded referential sources (listed by precedence); return the départements the build's
     communes lie in (its own, and those of the outside members of its EPCIs)."""
+    _write_referential(con, sources, reference_code_list)
+    wanted = list(territory.departements)
+    absent = [
+        d
+        for (d,) in con.execute(
+            "SELECT unnest(?::VARCHAR[]) AS d EXCEPT SELECT departement FROM referential ORDER BY d", [wanted]
+        ).fetchall()
+    ]
+    if absent:
+        raise GeographyError(_absent_message(con, territory, absent, sources))
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE _communes AS
+        WITH inside AS (SELECT * FROM referential WHERE departement IN (SELECT unnest($1::VARCHAR[])))
+        SELECT r.*, r.departement IN (SELECT unnest($1::VARCHAR[])) AS inside,
+               coalesce(r.region, d.region) AS region_code
+        FROM referential r LEFT JOIN france_departements d ON d.code = r.departement
+        WHERE r.departement IN (SELECT unnest($1::VARCHAR[]))
+           OR r.epci IN (SELECT epci FROM inside WHERE epci IS NOT NULL)""",
+        [wanted],
+    )
+    _check_members(con)
+    _write_territories(con, territory)
+    return [d for (d,) in con.execute("SELECT DISTINCT departement FROM _communes ORDER BY 1").fetchall()]
+
+
+def _write_referential(con: duckdb.DuckDBPyConnection, sources: list[Source], reference_code_list: int) -> None:
+    """`referential`: every commune of the reference code list with its name, département,
+    région and EPCI, each from the first source (by precedence) that gives it; and the EPCI names."""
     con.execute(REFERENTIAL_DDL)
     ranks = pd.DataFrame(
         [(s.id, n, s.code_list) for n, s in enumerate(sources)], columns=["source_id", "rank", "vintage"]
@@ -145,28 +173,6 @@ def resolve_territory(
             SELECT r.epci, r.epci_name, k.rank FROM referential_rows r JOIN _ranks k USING (source_id)
             WHERE r.level = 'commune' AND r.epci IS NOT NULL AND r.epci_name IS NOT NULL
         ) GROUP BY code""")
-    wanted = list(territory.departements)
-    absent = [
-        d
-        for (d,) in con.execute(
-            "SELECT unnest(?::VARCHAR[]) AS d EXCEPT SELECT departement FROM referential ORDER BY d", [wanted]
-        ).fetchall()
-    ]
-    if absent:
-        raise GeographyError(_absent_message(con, territory, absent, sources))
-    con.execute(
-        """CREATE OR REPLACE TEMP TABLE _communes AS
-        WITH inside AS (SELECT * FROM referential WHERE departement IN (SELECT unnest($1::VARCHAR[])))
-        SELECT r.*, r.departement IN (SELECT unnest($1::VARCHAR[])) AS inside,
-               coalesce(r.region, d.region) AS region_code
-        FROM referential r LEFT JOIN france_departements d ON d.code = r.departement
-        WHERE r.departement IN (SELECT unnest($1::VARCHAR[]))
-           OR r.epci IN (SELECT epci FROM inside WHERE epci IS NOT NULL)""",
-        [wanted],
-    )
-    _check_members(con)
-    _write_territories(con, territory)
-    return [d for (d,) in con.execute("SELECT DISTINCT departement FROM _communes ORDER BY 1").fetchall()]
 
 
 def _check_members(con: duckdb.DuckDBPyConnection) -> None:
