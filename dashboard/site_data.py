@@ -113,9 +113,14 @@ class FrozenDatabase(queries.Database):
         hit, found = self._results.get(key)
         if not hit:
             every = self.run(queries.territories_series, territories)
-            rest = every.drop(columns="indicator_id")  # once, then each indicator's rows taken from it
-            rows = every.groupby("indicator_id", sort=False).indices if len(every) else {}
-            found = {indicator: rest.take(at).reset_index(drop=True) for indicator, at in rows.items()}
+            ids = every["indicator_id"].to_numpy(dtype=object)
+            by_indicator = np.argsort(ids, kind="stable")  # one take, then each indicator's rows a slice
+            rest = every.drop(columns="indicator_id").take(by_indicator).reset_index(drop=True)
+            names, starts = np.unique(ids[by_indicator], return_index=True) if len(ids) else ([], [])
+            ends = [*starts[1:], len(ids)]
+            found = {
+                name: rest.iloc[a:b].reset_index(drop=True) for name, a, b in zip(names, starts, ends, strict=True)
+            }
             found[None] = rest.iloc[0:0].reset_index(drop=True)
             self._results.put(key, found)
         return found
