@@ -43,10 +43,14 @@ class FrozenDatabase(queries.Database):
         self._batch.clear()
         if not territories:
             return
-        refs = [self.run(queries.reference_territories, *key) for key in territories]
-        drawn = list(dict.fromkeys([*territories, *(k for r in refs for k in zip(r["level"], r["code"], strict=True))]))
         batch = {}
         with self.connect() as con:
+            refs = batched.reference_territories(con, territories)
+            batch[queries.reference_territories] = (
+                batched.split(refs, queries.REFERENCE_KEY),
+                batched.empty_part(refs, queries.REFERENCE_KEY),
+            )
+            drawn = list(dict.fromkeys([*territories, *zip(refs["level"], refs["code"], strict=True)]))
             for query in LISTED:
                 frame = query(con, drawn)
                 keys = (frame["level"].astype(object) + "\x1f" + frame["code"].astype(object)).to_numpy()
