@@ -111,6 +111,15 @@ class FrozenDatabase(queries.Database):
                 self._results.put(key, found)
         return _copy(found)
 
+    def feature_positions(self, level: str) -> dict[str, int]:
+        """{code: its position among the level's outlines (`geojson`)}: once, not a scan a page."""
+        key = ("feature positions", level)
+        hit, found = self._results.get(key)
+        if not hit:
+            found = {f["id"]: i for i, f in enumerate(self.geojson(level)["features"])}
+            self._results.put(key, found)
+        return found
+
     def _by_indicator(self, territories: list[tuple[str, str]]) -> dict:
         """{indicator_id: its series for `territories`, as `indicator_series` gives it; None: no row}."""
         key = ("series by indicator", repr(territories))

@@ -147,14 +147,14 @@ def map_page(database, lang: str = "fr") -> html.Div:
 
 def locator_block(database, level: str, code: str, page: str, lang: str) -> html.Section | None:
     """Where the territory lies: its outline among its neighbours (for a commune, its EPCI's communes)."""
-    geojson = database.geojson(level)
-    codes = [f["id"] for f in geojson["features"]]
-    if code not in codes:
+    features, position = database.geojson(level)["features"], database.feature_positions(level)
+    if code not in position:
         return None
+    codes = list(position)  # the whole level, but a commune among its EPCI's communes
     if level == "commune":
-        codes = sorted(set(database.run(queries.epci_neighbours, code)) & set(codes) | {code})
+        codes = sorted(set(database.run(queries.epci_neighbours, code)) & position.keys() | {code})
     name = database.run(queries.territory_name, level, code)
-    shown = {"type": "FeatureCollection", "features": [f for f in geojson["features"] if f["id"] in codes]}
+    shown = {"type": "FeatureCollection", "features": [features[i] for i in sorted(position[c] for c in codes)]}
     trace = {
         "type": "choroplethmap",
         "geojson": relative_link(urls.download(f"territoires-{level}.geojson"), page),
