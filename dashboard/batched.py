@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard import queries
+from itdd.model import LEVELS, sql_level_list
 
 KEY = ["level", "code"]
 # DuckDB integer types, as pandas receives them when a column has no NULL
@@ -32,6 +33,39 @@ def _select(con: duckdb.DuckDBPyConnection, sql: str, territories: list[tuple[st
     frame = relation.df()
     frame.attrs["duckdb_types"] = dict(zip(frame.columns, types, strict=True))
     return frame
+
+
+def reference_territories(con: duckdb.DuckDBPyConnection, territories: list[tuple[str, str]]) -> pd.DataFrame:
+    """Each territory's enclosing EPCI, département, région and France (and France métropolitaine,
+    which some producers publish instead), where they exist, widest last; the territory as
+    `territory_level`, `territory_code` (`REFERENCE_KEY`). An EPCI's département is the one of
+    most of its member communes (the first by code when two have as many)."""
+    above = sql_level_list(LEVELS[1:])  # every level above the commune
+    return _select(
+        con,
+        f"""WITH parents AS (
+            SELECT w.level AS territory_level, w.code AS territory_code, l.parent_level AS level, l.parent_code AS code
+            FROM wanted AS w JOIN territory_links AS l ON l.child_level = w.level AND l.child_code = w.code
+            WHERE list_contains({above}, l.parent_level)
+            UNION
+            SELECT territory_level, territory_code, level, code FROM (
+                SELECT w.level AS territory_level, w.code AS territory_code, d.parent_level AS level,
+                       d.parent_code AS code, count(*) AS members
+                FROM wanted AS w
+                JOIN territory_links AS m ON m.parent_level = 'epci' AND m.parent_code = w.code
+                 AND m.child_level = 'commune'
+                JOIN territory_links AS d ON d.child_level = 'commune' AND d.child_code = m.child_code
+                 AND d.parent_level = 'departement'
+                WHERE w.level = 'epci'
+                GROUP BY 1, 2, 3, 4
+                QUALIFY row_number() OVER (PARTITION BY territory_level, territory_code ORDER BY members DESC, code) = 1
+            )
+        )
+        SELECT p.territory_level, p.territory_code, p.level, p.code, coalesce(t.name, p.code) AS name
+        FROM parents AS p LEFT JOIN territories AS t USING (level, code)
+        ORDER BY p.territory_level, p.territory_code, list_position({above}, p.level), p.code = 'METRO', p.code""",  # noqa: S608 (level list from code)
+        territories,
+    )
 
 
 def status_rows(con: duckdb.DuckDBPyConnection, territories: list[tuple[str, str]]) -> pd.DataFrame:
@@ -129,11 +163,13 @@ def split(frame: pd.DataFrame, key: list[str] | None = None, keep_key: bool = Fa
     `keep_key` keeps the key columns (a table's own `level` and `code`)."""
     key = key or KEY
     types = frame.attrs.get("duckdb_types", {})
-    parts = {}
-    for found, rows in frame.groupby(key, sort=False):
-        part = rows.reset_index(drop=True) if keep_key else rows.drop(columns=key).reset_index(drop=True)
-        parts[found] = _integer_dtypes(part, types)
-    return parts
+    # a column without NULL in the whole frame has none in any part: its dtype is set once here,
+    # and only the columns with NULLs are looked at again in each part
+    with_nulls = {column: kind for column, kind in types.items() if column in frame and frame[column].isna().any()}
+    whole = _integer_dtypes(frame.copy(), types)
+    body = whole if keep_key else whole.drop(columns=key)
+    rows = frame.groupby(key, sort=False).indices if len(frame) else {}
+    return {found: _integer_dtypes(body.take(at).reset_index(drop=True), with_nulls) for found, at in rows.items()}
 
 
 def empty_part(frame: pd.DataFrame, key: list[str] | None = None, keep_key: bool = False) -> pd.DataFrame:

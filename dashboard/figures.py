@@ -327,15 +327,17 @@ def trend_figure(series: pd.DataFrame, unit: str | None, lang: str, target: dict
     different sizes (a commune and its département: `SCALE_GAP`) are drawn as indices, base
     100 in their first common year, so that no line lies flat at the bottom; the hover and
     the table keep the values."""
-    known = series.dropna(subset=["value"])
-    years, values = [int(y) for y in known["year"]], known["value"].to_numpy(dtype=float)
+    # plain Python and numpy, no frame operation: a portrait draws many charts
+    every_value = series["value"].to_numpy(dtype=float, na_value=np.nan)
+    kept = np.flatnonzero(~np.isnan(every_value))
+    every_year, every_name = series["year"].tolist(), series["name"].tolist()
+    years, names, values = [int(every_year[i]) for i in kept], [every_name[i] for i in kept], every_value[kept]
     if len(set(years)) == 1:
-        return _bars(known, unit, lang)
-    # each territory's rows, in the order of the series (plain Python: a portrait draws many charts)
-    lines: dict[str, list[int]] = {}
-    for i, name in enumerate(known["name"]):
+        return _bars(names, years[0], values, unit, lang)
+    lines: dict[str, list[int]] = {}  # each territory's rows, in the order of the series
+    for i, name in enumerate(names):
         lines.setdefault(name, []).append(i)
-    base_year = _index_base_year(known, lines, years, values)
+    base_year = _index_base_year(lines, years, values)
     data = []
     for name, rows in lines.items():
         own_years, own = [years[i] for i in rows], values[rows]
@@ -357,7 +359,7 @@ def trend_figure(series: pd.DataFrame, unit: str | None, lang: str, target: dict
                 "type": "scatter",
                 "mode": "lines",
                 "name": t("target_line", lang, year=target.get("year", "")),
-                "x": [int(series["year"].min()) if len(series) else target.get("year"), target.get("year")],
+                "x": [int(min(every_year)) if every_year else target.get("year"), target.get("year")],
                 "y": [target["value"], target["value"]],
                 "line": {"dash": "dash", "color": "#000"},
             }
@@ -366,9 +368,9 @@ def trend_figure(series: pd.DataFrame, unit: str | None, lang: str, target: dict
     return chart(data, axis, lang, {"dtick": 1, "tickformat": "d"})
 
 
-def _index_base_year(known: pd.DataFrame, lines: dict, years: list[int], values: np.ndarray) -> int | None:
+def _index_base_year(lines: dict, years: list[int], values: np.ndarray) -> int | None:
     """The first year every territory has, when their values are too far apart to share an axis.
-    `lines`: each territory's row numbers in `known`, whose years and values are `years`, `values`."""
+    `lines`: each territory's row numbers in `years` and `values`."""
     latest = [values[max(rows, key=lambda i: years[i])] for rows in lines.values()]  # at its latest year
     if len(latest) < 2 or (values <= 0).any() or max(latest) < SCALE_GAP * min(latest):
         return None
@@ -376,13 +378,12 @@ def _index_base_year(known: pd.DataFrame, lines: dict, years: list[int], values:
     return min(common) if common else None
 
 
-def _bars(known: pd.DataFrame, unit: str | None, lang: str) -> dict:
+def _bars(names: list[str], year: int, values: np.ndarray, unit: str | None, lang: str) -> dict:
     """One bar per territory, for an indicator with a single year."""
-    year = int(known["year"].iloc[0]) if len(known) else None
     bar = {
         "type": "bar",
-        "x": known["name"].tolist(),
-        "y": known["value"].round(4).tolist(),
+        "x": names,
+        "y": np.round(values, 4).tolist(),
         "marker": {"color": "#2c7bb6"},
         "hovertemplate": f"%{{x}} ({year}){colon(lang)}%{{y:,.4~r}} {unit_in(unit, lang)}<extra></extra>",
     }

@@ -225,28 +225,7 @@ def reference_territories(con: duckdb.DuckDBPyConnection, level: str, code: str)
 
     An EPCI's département is the one of most of its member communes.
     """
-    above = LEVELS[1:]  # every level above the commune
-    return con.execute(
-        f"""
-        WITH parents AS (
-            SELECT parent_level AS level, parent_code AS code FROM territory_links
-            WHERE child_level = $1 AND child_code = $2 AND list_contains({sql_level_list(above)}, parent_level)
-            UNION
-            SELECT * FROM (
-                SELECT d.parent_level, d.parent_code FROM territory_links AS m
-                JOIN territory_links AS d ON d.child_level = 'commune' AND d.child_code = m.child_code
-                 AND d.parent_level = 'departement'
-                WHERE $1 = 'epci' AND m.parent_level = 'epci' AND m.parent_code = $2
-                  AND m.child_level = 'commune'
-                GROUP BY ALL ORDER BY count(*) DESC LIMIT 1
-            )
-        )
-        SELECT p.level, p.code, coalesce(t.name, p.code) AS name
-        FROM parents AS p LEFT JOIN territories AS t USING (level, code)
-        ORDER BY list_position({sql_level_list(above)}, p.level), p.code = 'METRO'
-        """,  # noqa: S608 (column names and level list from code; values as parameters)
-        [level, code],
-    ).df()
+    return _one(batched.reference_territories(con, [(level, code)]), (level, code), REFERENCE_KEY)
 
 
 def indicator_series(
@@ -637,6 +616,7 @@ def policies_of(con: duckdb.DuckDBPyConnection, level: str, code: str) -> tuple[
 
 
 PEER_KEY = ["level", "territory_code"]  # batched.territory_peers: `code` is the peer's
+REFERENCE_KEY = ["territory_level", "territory_code"]  # batched.reference_territories: `level`, `code` the reference's
 
 
 def _one(frame: pd.DataFrame, territory: tuple[str, str], key: list[str] | None = None, keep_key: bool = False):

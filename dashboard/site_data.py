@@ -43,10 +43,14 @@ class FrozenDatabase(queries.Database):
         self._batch.clear()
         if not territories:
             return
-        refs = [self.run(queries.reference_territories, *key) for key in territories]
-        drawn = list(dict.fromkeys([*territories, *(k for r in refs for k in zip(r["level"], r["code"], strict=True))]))
         batch: dict = {}
         with self.connect() as con:
+            refs = batched.reference_territories(con, territories)
+            batch[queries.reference_territories] = (
+                batched.split(refs, queries.REFERENCE_KEY),
+                batched.empty_part(refs, queries.REFERENCE_KEY),
+            )
+            drawn = list(dict.fromkeys([*territories, *zip(refs["level"], refs["code"], strict=True)]))
             for query in LISTED:
                 frame = query(con, drawn)
                 keys = (frame["level"].astype(object) + "\x1f" + frame["code"].astype(object)).to_numpy()
@@ -107,15 +111,29 @@ class FrozenDatabase(queries.Database):
                 self._results.put(key, found)
         return _copy(found)
 
+    def feature_positions(self, level: str) -> dict[str, int]:
+        """{code: its position among the level's outlines (`geojson`)}: once, not a scan a page."""
+        key = ("feature positions", level)
+        hit, found = self._results.get(key)
+        if not hit:
+            found = {f["id"]: i for i, f in enumerate(self.geojson(level)["features"])}
+            self._results.put(key, found)
+        return found
+
     def _by_indicator(self, territories: list[tuple[str, str]]) -> dict:
         """{indicator_id: its series for `territories`, as `indicator_series` gives it; None: no row}."""
         key = ("series by indicator", repr(territories))
         hit, found = self._results.get(key)
         if not hit:
             every = self.run(queries.territories_series, territories)
-            rest = every.drop(columns="indicator_id")  # once, then each indicator's rows taken from it
-            rows = every.groupby("indicator_id", sort=False).indices if len(every) else {}
-            found = {indicator: rest.take(at).reset_index(drop=True) for indicator, at in rows.items()}
+            ids = every["indicator_id"].to_numpy(dtype=object)
+            by_indicator = np.argsort(ids, kind="stable")  # one take, then each indicator's rows a slice
+            rest = every.drop(columns="indicator_id").take(by_indicator).reset_index(drop=True)
+            names, starts = np.unique(ids[by_indicator], return_index=True)
+            ends = [*starts[1:], len(ids)] if len(ids) else []
+            found = {
+                name: rest.iloc[a:b].reset_index(drop=True) for name, a, b in zip(names, starts, ends, strict=True)
+            }
             found[None] = rest.iloc[0:0].reset_index(drop=True)
             self._results.put(key, found)
         return found

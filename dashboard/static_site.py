@@ -149,14 +149,14 @@ def map_page(database, lang: str = "fr") -> html.Div:
 
 def locator_block(database, level: str, code: str, page: str, lang: str) -> html.Section | None:
     """Where the territory lies: its outline among its neighbours (for a commune, its EPCI's communes)."""
-    geojson = database.geojson(level)
-    codes = [f["id"] for f in geojson["features"]]
-    if code not in codes:
+    features, position = database.geojson(level)["features"], database.feature_positions(level)
+    if code not in position:
         return None
+    codes = list(position)  # the whole level, but a commune among its EPCI's communes
     if level == "commune":
-        codes = sorted(set(database.run(queries.epci_neighbours, code)) & set(codes) | {code})
+        codes = sorted(set(database.run(queries.epci_neighbours, code)) & position.keys() | {code})
     name = database.run(queries.territory_name, level, code)
-    shown = {"type": "FeatureCollection", "features": [f for f in geojson["features"] if f["id"] in codes]}
+    shown = {"type": "FeatureCollection", "features": [features[i] for i in sorted(position[c] for c in codes)]}
     trace = {
         "type": "choroplethmap",
         "geojson": relative_link(urls.download(f"territoires-{level}.geojson"), page),
@@ -388,9 +388,18 @@ def write_site(
         shutil.copyfile(Path(__file__).parent / "site_assets" / script, assets / script)
     with resources.as_file(resources.files("plotly") / "package_data" / "plotly.min.js") as plotly_js:
         shutil.copyfile(plotly_js, assets / "plotly.min.js")
-    total = _render_pages(db_path, root, None)  # and the search index
-    workers = max(1, min(workers or os.cpu_count() or 1, total // PAGES_PER_TASK + 1))
-    tasks = [range(start, min(start + PAGES_PER_TASK, total)) for start in range(0, total, PAGES_PER_TASK)]
+    listed = _site_pages(db_path, root)  # and the search index
+    total = len(listed)
+    # Both languages of a page in the same task: they read the same rows (one prefetch, cached
+    # results). Portraits by code: a task's territories lie in few row groups of the tables,
+    # which are stored by indicator, level and code, so that DuckDB skips the others.
+    first: dict[str, int] = {}
+    for i, page in enumerate(listed):
+        first.setdefault(_without_lang(page), i)
+    order = sorted(range(total), key=lambda i: (_territory(listed[i]) or ("", ""), first[_without_lang(listed[i])], i))
+    size = max(PAGES_PER_TASK, -(-total // MAX_TASKS))
+    tasks = [order[start : start + size] for start in range(0, total, size)]
+    workers = max(1, min(workers or os.cpu_count() or 1, len(tasks)))
     done = 0
     if workers == 1:
         for task in tasks:
@@ -407,34 +416,54 @@ def write_site(
     return total
 
 
-PAGES_PER_TASK = 40
+PAGES_PER_TASK = 40  # at least; more in a bigger site, so that there are at most MAX_TASKS
+MAX_TASKS = 200  # each task's prefetch reads the tables once: their number bounds the scans
 _APP: dict = {}  # this process's app, over one version of one file
 
 
-def _render_pages(db_path: Path, root: Path, which: range | None, base_url: str | None = None) -> int:
-    """Render the pages numbered `which` of `pages()` (None: none, only count them and write
-    the search index); `base_url`: see `write_site`."""
+def _without_lang(page: str) -> str:
+    """A site file's path from its language's folder: the same for every language."""
+    return page.removeprefix(lang_folder(page_lang(page)))
+
+
+def _database(db_path: Path):
+    """This process's app (created once per version of the file), for `app_context`."""
     key = (Path(db_path), queries.file_version(Path(db_path)))
     if key not in _APP:  # a new file, or the same path rebuilt: nothing kept from the old one
         _APP.clear()
         _APP[key] = create_app(Path(db_path), cache=False)
         _APP[key].server.config[CONFIG_KEY] = FrozenDatabase(Path(db_path))
-    with _APP[key].server.app_context():
-        listed = [page for lang in LANGS for page in pages(db(), lang)]
-        for lang in LANGS if which is None else ():
+    return _APP[key]
+
+
+def _listed() -> list[tuple[str, Callable[[], object], str]]:
+    return [page for lang in LANGS for page in pages(db(), lang)]
+
+
+def _site_pages(db_path: Path, root: Path) -> list[str]:
+    """The site's files, in order; writes the search index of each language."""
+    with _database(db_path).server.app_context():
+        for lang in LANGS:
             index = json.dumps(search_index(db(), lang), ensure_ascii=False, separators=(",", ":"))
             (root / lang_folder(lang)).mkdir(parents=True, exist_ok=True)
             (root / lang_folder(lang) / SEARCH_INDEX).write_text(index + "\n", encoding="utf-8")
-        chosen = [listed[i] for i in which or ()]
+        return [page for page, _, _ in _listed()]
+
+
+def _render_pages(db_path: Path, root: Path, which: list[int], base_url: str | None = None) -> int:
+    """Render the pages numbered `which` of `pages()`; `base_url`: see `write_site`."""
+    with _database(db_path).server.app_context():
+        listed = _listed()
+        chosen = [listed[i] for i in which]
         cast(FrozenDatabase, db()).prefetch(
             list(dict.fromkeys(_territory(page) for page, _, _ in chosen if _territory(page)))
         )
         for page, make, title in chosen:
             write_page(root, page, make(), title, base_url if page == NOT_FOUND_PAGE else None)
-    return len(listed) if which is None else len(which)
+    return len(which)
 
 
 def _territory(page: str) -> tuple[str, str] | None:
     """The (level, code) of a portrait's file, in any language; None for another page."""
-    parts = page.removeprefix(lang_folder(page_lang(page))).removesuffix(".html").split("/")
+    parts = _without_lang(page).removesuffix(".html").split("/")
     return (parts[1], parts[2]) if len(parts) == 3 and parts[0] == "territoire" else None

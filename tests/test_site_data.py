@@ -48,7 +48,7 @@ def test_a_batch_gives_each_territory_what_its_own_queries_give(databases) -> No
             (queries.territories_series, (drawn,)), (queries.status_rows, (level, code)),
             (queries.progress_rows, (level, code)), (queries.progress_summary, (level, code)),
             (queries.peer_comparisons, (level, code)), (queries.territory_peers, (level, code)),
-            (queries.policies_of, (level, code)),
+            (queries.policies_of, (level, code)), (queries.reference_territories, (level, code)),
         ] + ([(queries.epci_neighbours, (code,))] if level == "commune" else [])  # fmt: skip
         for query, args in calls:
             assert frozen._from_batch(query, args) is not None, (query.__name__, args)  # read from the batch

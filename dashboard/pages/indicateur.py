@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from dash import Input, Output, State, dcc, html, no_update
 
@@ -116,8 +117,10 @@ def trend_view(database, indicator_id: str, keys: list[str], row, lang: str) -> 
     if series["value"].isna().all():  # no chart with empty axes: say why, or where values are
         return None, no_data(database, indicator_id, row, lang) if not row.has_values else html.P(t("sheet_pick", lang))
     order = {key: i for i, key in enumerate(drawn)}  # the references first, from the widest
-    series["_order"] = [order.get(key, 99) for key in zip(series["level"], series["code"], strict=True)]
-    series = series.sort_values(["_order", "year"], kind="stable").drop(columns="_order")
+    rank = [order.get(key, 99) for key in zip(series["level"], series["code"], strict=True)]
+    sorted_rows = np.lexsort((series["year"].to_numpy(), rank))  # stable; one take, none when in order already
+    if (sorted_rows != np.arange(len(series))).any():
+        series = series.take(sorted_rows)
     unit = text(row.unit) or None
     target = metadata(row).get("target")
     figure = figures.trend_figure(series, unit, lang, target if isinstance(target, dict) else None)

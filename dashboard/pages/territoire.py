@@ -83,8 +83,8 @@ def indicator_row(
     unit = text(row.unit) or None
     points: dict[tuple[str, str], dict[int, tuple[float, str]]] = {}  # plain Python: a portrait has 100s of rows
     own_key = None
-    for lv, c, y, v, s, me in zip(*(series[k] for k in ("level", "code", "year", "value", "status", "is_self")),
-                                  strict=True):  # fmt: skip
+    rows = [series[k].tolist() for k in ("level", "code", "year", "value", "status", "is_self")]  # lists: fast
+    for lv, c, y, v, s, me in zip(*rows, strict=True):
         if not is_missing(v):
             points.setdefault((lv, c), {})[int(y)] = (v, s)
         own_key = (lv, c) if me else own_key
@@ -223,14 +223,18 @@ def summary_table(summary: pd.DataFrame, lang: str, labels: dict | None = None) 
     judged = [c for c in assessment.CATEGORIES if c in present and c != "unable_to_assess"]
     unassessed = ["unable_to_assess"] if "unable_to_assess" in present else []
     order = {f: i for i, f in enumerate(FINALITIES)}
-    counts = summary.pivot_table(index="finality", columns="category", values="indicators", aggfunc="sum")
+    counts: dict[str, dict[str, int]] = {}  # finality -> category -> indicators (plain Python: once a portrait)
+    for finality, category, n in zip(summary["finality"], summary["category"], summary["indicators"], strict=True):
+        if not (pd.isna(finality) or pd.isna(category)):
+            found = counts.setdefault(finality, {})
+            found[category] = found.get(category, 0) + (0 if pd.isna(n) else n)
 
     def cell(n) -> html.Td:
         return html.Td("–" if pd.isna(n) or not n else str(int(n)), className="num")
 
     rows = []
-    for finality in sorted(counts.index, key=lambda f: order.get(f, 99)):
-        found = counts.loc[finality]
+    for finality in sorted(sorted(counts), key=lambda f: order.get(f, 99)):
+        found = counts[finality]
         rows.append(
             html.Tr(
                 [
@@ -355,6 +359,7 @@ def layout(level: str | None = None, code: str | None = None, lang: str = "fr", 
     by_indicator = dict(tuple(values.groupby("indicator_id", sort=False)))
     statuses = own_statuses(values)
     for finality, rows in sorted(catalogue.groupby("finality", dropna=False), key=lambda g: order.get(g[0], 99)):
+        listed = list(rows.itertuples())  # once: a namedtuple class per call
         body = [
             indicator_row(
                 r,
@@ -368,11 +373,11 @@ def layout(level: str | None = None, code: str | None = None, lang: str = "fr", 
                 gaps,
                 peer_rows,
             )  # fmt: skip
-            for r in rows.itertuples()
+            for r in listed
             if r.indicator_id in by_indicator
         ]
         body = [b for b in body if b is not None]
-        missing = without_values(list(rows.itertuples()), statuses, level, gaps, lang)
+        missing = without_values(listed, statuses, level, gaps, lang)
         if not body:
             if missing is not None:
                 sections.append(
