@@ -39,10 +39,7 @@ def list_indicators(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         """
         SELECT i.*
         FROM indicators AS i
-        WHERE EXISTS (
-            SELECT 1 FROM indicator_values AS v
-            WHERE v.indicator_id = i.indicator_id AND v.value IS NOT NULL
-        )
+        WHERE i.indicator_id IN (SELECT DISTINCT indicator_id FROM indicator_values WHERE value IS NOT NULL)
         ORDER BY i.finality, i.label_fr, i.indicator_id
         """
     ).df()
@@ -120,9 +117,9 @@ def catalogue(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Every catalogue row, with `has_values` (False for indicators not built yet)."""
     return con.execute(
         """
-        SELECT i.*, EXISTS (
-            SELECT 1 FROM indicator_values AS v
-            WHERE v.indicator_id = i.indicator_id AND v.value IS NOT NULL
+        SELECT i.*, i.indicator_id IN (
+            -- not a correlated EXISTS: DuckDB would hash every value (out of memory at national size)
+            SELECT DISTINCT indicator_id FROM indicator_values WHERE value IS NOT NULL
         ) AS has_values
         FROM indicators AS i
         ORDER BY i.finality, i.label_fr, i.indicator_id
@@ -136,6 +133,13 @@ def list_territories(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return rows.sort_values(
         ["level", "name", "code"], key=lambda column: column.map(french_key) if column.name == "name" else column
     ).reset_index(drop=True)
+
+
+def level_names(con: duckdb.DuckDBPyConnection, level: str) -> list[str]:
+    """The names of a level's territories in French order (as `list_territories` orders them), without
+    sorting every territory of a national build."""
+    rows = con.execute("SELECT name, code FROM territories WHERE level = ?", [level]).fetchall()
+    return [name for name, _ in sorted(rows, key=lambda row: (french_key(row[0]), row[1]))]
 
 
 def territory_search_index(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -287,6 +291,19 @@ def territories_series(
     ).df()
 
 
+def with_values(con: duckdb.DuckDBPyConnection, indicator_id: str, territories: list[tuple[str, str]]) -> set:
+    """The (level, code) of the given territories that have a value of the indicator."""
+    if not territories:
+        return set()
+    wanted = pd.DataFrame(territories, columns=["level", "code"])  # noqa: F841 (read by DuckDB)
+    rows = con.execute(
+        "SELECT DISTINCT v.level, v.code FROM indicator_values AS v JOIN wanted AS w USING (level, code) "
+        "WHERE v.indicator_id = ? AND v.value IS NOT NULL",
+        [indicator_id],
+    ).fetchall()
+    return set(rows)
+
+
 def epci_neighbours(con: duckdb.DuckDBPyConnection, commune: str) -> list[str]:
     """The communes of the commune's EPCI (itself included; empty without an EPCI)."""
     return batched.epci_neighbours(con, [("commune", commune)])["neighbour"].tolist()
@@ -302,6 +319,35 @@ def epcis_of_departement(con: duckdb.DuckDBPyConnection, departement: str) -> li
         ORDER BY 1
         """,
         [departement],
+    ).fetchall()
+    return [code for (code,) in rows]
+
+
+def largest_territories(con: duckdb.DuckDBPyConnection, indicator_id: str, per_level: int) -> pd.DataFrame:
+    """The `per_level` communes and EPCIs with the largest value of the indicator in its latest year
+    at those levels (level, code, value, name), largest first."""
+    return con.execute(
+        """
+        WITH found AS (
+            SELECT level, code, year, value FROM indicator_values
+            WHERE indicator_id = $1 AND level IN ('commune', 'epci')
+        )
+        SELECT f.level, f.code, f.value, t.name
+        FROM found AS f JOIN territories AS t USING (level, code)
+        WHERE f.year = (SELECT max(year) FROM found) AND f.value IS NOT NULL
+        QUALIFY row_number() OVER (PARTITION BY f.level ORDER BY f.value DESC, f.code) <= $2
+        ORDER BY f.value DESC, f.code
+        """,
+        [indicator_id, per_level],
+    ).df()
+
+
+def departements_of_region(con: duckdb.DuckDBPyConnection, region: str) -> list[str]:
+    """The départements of a région."""
+    rows = con.execute(
+        "SELECT child_code FROM territory_links WHERE child_level = 'departement' AND parent_level = 'region' "
+        "AND parent_code = ? ORDER BY 1",
+        [region],
     ).fetchall()
     return [code for (code,) in rows]
 
@@ -340,6 +386,7 @@ def indicator_gaps(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], tupl
     return {(i, lv): (reason, list(sources or [])) for i, lv, reason, sources in rows}
 
 
+MEMORY_LIMIT = "128MB"  # DuckDB's, per open version of the file (see _Version)
 FileVersion = tuple[int, int, int]  # inode, mtime in ns, size: an atomic rename gives a new inode
 
 
@@ -358,7 +405,11 @@ class _Version:
 
     def __init__(self, path: Path, key: FileVersion) -> None:
         self.key = key
-        self.con = duckdb.connect(":memory:", config={"autoinstall_known_extensions": False})  # never download
+        # Never download an extension; keep DuckDB's buffers small: each worker process has its own,
+        # and a national file read whole would otherwise stay cached in each (2.3 GB for 2 workers).
+        self.con = duckdb.connect(
+            ":memory:", config={"autoinstall_known_extensions": False, "memory_limit": MEMORY_LIMIT}
+        )
         self.con.execute(f"ATTACH {literal(str(path))} AS {ATTACHED} (TYPE duckdb, READ_ONLY)")
         self.users = 0
         self.retired = False  # a newer version was opened: close when the last user is done
@@ -680,9 +731,9 @@ def peer_settings(con: duckdb.DuckDBPyConnection) -> dict:
 # Small results that many requests ask for again: kept per version of the file by `Database.run`.
 KEPT_QUERIES = frozenset(
     {
-        list_indicators, catalogue, list_territories, list_sources, all_sources, indicator_gaps, geometry_levels,
+        list_indicators, catalogue, list_territories, level_names, list_sources, all_sources, indicator_gaps, geometry_levels,
         indicator_levels, available_years, table_exists, territory_search_index, progress_labels, territory_name, reference_territories,
-        build_territory, national_scope, peer_settings, epcis_of_departement,
+        build_territory, national_scope, peer_settings, epcis_of_departement, departements_of_region,
     }
 )  # fmt: skip
 
