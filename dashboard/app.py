@@ -22,6 +22,7 @@ from flask import Response, abort, request
 
 from dashboard import assessment, chrome, hardening, queries, urls
 from dashboard.caching import install_cache
+from dashboard.compression import install_compression
 from dashboard.context import CONFIG_KEY, db, release_database, request_lang
 from dashboard.i18n import normalise_lang, t
 from dashboard.inputs import search_text
@@ -218,7 +219,8 @@ def create_app(db_path: Path, cache: bool = True) -> dash.Dash:
     _register_pages(app)
     _register_shared_callbacks(app)
     _register_downloads(app)
-    if cache:  # first: its answers are kept after the hardening's headers and status are set
+    install_compression(app)  # first, so that it runs last: on the cache's answers too, never inside the cache
+    if cache:  # its answers are kept after the hardening's headers and status are set
         install_cache(app, lambda: db().version)
     hardening.install(app, page_found)
     app.server.teardown_appcontext(release_database)
