@@ -215,7 +215,7 @@ def create_app(db_path: Path, cache: bool = True) -> dash.Dash:
         index_string=INDEX.replace("BADGE_CSS", assessment.badge_css()),
         add_log_handler=False,  # Dash's logs go where the process sends its own, once
     )
-    app.server.config[CONFIG_KEY] = queries.Database(db_path)
+    app.server.config[CONFIG_KEY] = queries.Database(db_path, queries.SERVING_MEMORY_LIMIT)
     _register_pages(app)
     _register_shared_callbacks(app)
     _register_downloads(app)

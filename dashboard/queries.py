@@ -386,7 +386,10 @@ def indicator_gaps(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], tupl
     return {(i, lv): (reason, list(sources or [])) for i, lv, reason, sources in rows}
 
 
-MEMORY_LIMIT = "128MB"  # DuckDB's, per open version of the file (see _Version)
+# DuckDB's memory per open version of the file when serving (`create_app`): each worker process
+# has its own buffers, which would otherwise keep what the pages read of a national file (2.3 GB
+# for 2 workers). `itdd publish` reads batches of territories at once and keeps DuckDB's default.
+SERVING_MEMORY_LIMIT = "128MB"
 FileVersion = tuple[int, int, int]  # inode, mtime in ns, size: an atomic rename gives a new inode
 
 
@@ -403,13 +406,12 @@ class _Version:
     the previous one is still in use.
     """
 
-    def __init__(self, path: Path, key: FileVersion) -> None:
+    def __init__(self, path: Path, key: FileVersion, memory_limit: str | None = None) -> None:
         self.key = key
-        # Never download an extension; keep DuckDB's buffers small: each worker process has its own,
-        # and a national file read whole would otherwise stay cached in each (2.3 GB for 2 workers).
-        self.con = duckdb.connect(
-            ":memory:", config={"autoinstall_known_extensions": False, "memory_limit": MEMORY_LIMIT}
-        )
+        config: dict[str, object] = {"autoinstall_known_extensions": False}  # never download
+        if memory_limit:
+            config["memory_limit"] = memory_limit
+        self.con = duckdb.connect(":memory:", config=config)
         self.con.execute(f"ATTACH {literal(str(path))} AS {ATTACHED} (TYPE duckdb, READ_ONLY)")
         self.users = 0
         self.retired = False  # a newer version was opened: close when the last user is done
@@ -448,8 +450,8 @@ class ResultCache:
 class _Versions:
     """The open versions of one file: the current one, and retired ones until their last user is done."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def __init__(self, path: Path, memory_limit: str | None = None) -> None:
+        self.path, self.memory_limit = path, memory_limit
         self.lock = threading.Lock()
         self.current: _Version | None = None
         self.open: set[_Version] = set()  # the current version and retired ones still in use
@@ -461,7 +463,7 @@ class _Versions:
             version = self.current
             if version is None or version.key != key:
                 # Opened under the lock, so that concurrent requests after a swap open it once.
-                version = _Version(self.path, key)
+                version = _Version(self.path, key, self.memory_limit)
                 self.open.add(version)
                 self.opened += 1
                 log.info("opened %s read-only (version %d)", self.path, self.opened)
@@ -493,9 +495,10 @@ class Database:
     that every query of a request reads the same file.
     """
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, memory_limit: str | None = None) -> None:
+        """`memory_limit`: DuckDB's, per open version (its default when None)."""
         self.path = Path(path)
-        self._versions = _Versions(self.path)
+        self._versions = _Versions(self.path, memory_limit)
         self._pin: _Version | None = None
         self._cursor: duckdb.DuckDBPyConnection | None = None
 
