@@ -23,6 +23,7 @@ from flask import Response, abort, request
 
 from dashboard import assessment, chrome, hardening, queries, urls
 from dashboard.caching import install_cache
+from dashboard.compression import install_compression
 from dashboard.context import CONFIG_KEY, db, release_database, request_lang
 from dashboard.i18n import normalise_lang, t
 from dashboard.inputs import search_text
@@ -215,11 +216,12 @@ def create_app(db_path: Path, cache: bool = True) -> dash.Dash:
         index_string=INDEX.replace("BADGE_CSS", assessment.badge_css()),
         add_log_handler=False,  # Dash's logs go where the process sends its own, once
     )
-    app.server.config[CONFIG_KEY] = queries.Database(db_path)
+    app.server.config[CONFIG_KEY] = queries.Database(db_path, queries.SERVING_MEMORY_LIMIT)
     _register_pages(app)
     _register_shared_callbacks(app)
     _register_downloads(app)
-    if cache:  # first: its answers are kept after the hardening's headers and status are set
+    install_compression(app)  # first, so that it runs last: on the cache's answers too, never inside the cache
+    if cache:  # its answers are kept after the hardening's headers and status are set
         install_cache(app, lambda: db().version)
     hardening.install(app, page_found)
     app.server.teardown_appcontext(release_database)

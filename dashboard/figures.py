@@ -111,16 +111,16 @@ def map_state(
     colours = class_colours(polarity, n)
     classes = classify(ranked["value"], breaks)
     missing_z, secret_z = n, n + 1
-    z = [
-        int(c) if not is_missing(c) else (secret_z if s == "secret" else missing_z)
-        for c, s in zip(classes, ranked["status"], strict=True)
-    ]
+    statuses = ranked["status"].to_numpy(dtype=object)  # arrays, not Series: 35,000 rows nationally
+    unclassed = np.where(statuses == "secret", secret_z, missing_z)
+    z = np.where(classes.isna().to_numpy(), unclassed, classes.fillna(0).to_numpy()).astype(int).tolist()
     prev_year = ranked["prev_year"].dropna()
     prev_year = int(prev_year.iloc[0]) if len(prev_year) else None
     # Numbers, written out where they are shown (dashboard.maps.hover): no text per territory here.
+    columns = (ranked[k].to_numpy(dtype=float).tolist() for k in ("value", "rank", "prev_value"))
     customdata = [
-        [hover.number(v), None if is_missing(r) else int(r), hover.number(pv)]
-        for v, r, pv in zip(ranked["value"], ranked["rank"], ranked["prev_value"], strict=True)
+        [hover.number(v), None if r != r else int(r), hover.number(pv)]  # r != r: NaN, no rank
+        for v, r, pv in zip(*columns, strict=True)
     ]
     peers = int(ranked["value"].notna().sum())
     incomplete = (ranked["status"] == "incomplete").to_numpy()
@@ -140,7 +140,7 @@ def map_state(
         "colorscale": discrete_colorscale([*colours, MISSING_COLOUR, SECRET_COLOUR]),
         "customdata": customdata,
         "hover": hover.spec(unit, lang, decimals),
-        "flags": hover.flags(ranked["status"]),
+        "flags": hover.flags(statuses),
         # Incomplete values get a thick black outline; arrays only when there are some.
         "line_width": [2.0 if i else 0.4 for i in incomplete] if incomplete.any() else 0.4,
         "line_colour": [INCOMPLETE_BORDER if i else BORDER_COLOUR for i in incomplete]

@@ -40,10 +40,7 @@ def list_indicators(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         """
         SELECT i.*
         FROM indicators AS i
-        WHERE EXISTS (
-            SELECT 1 FROM indicator_values AS v
-            WHERE v.indicator_id = i.indicator_id AND v.value IS NOT NULL
-        )
+        WHERE i.indicator_id IN (SELECT DISTINCT indicator_id FROM indicator_values WHERE value IS NOT NULL)
         ORDER BY i.finality, i.label_fr, i.indicator_id
         """
     ).df()
@@ -121,9 +118,9 @@ def catalogue(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Every catalogue row, with `has_values` (False for indicators not built yet)."""
     return con.execute(
         """
-        SELECT i.*, EXISTS (
-            SELECT 1 FROM indicator_values AS v
-            WHERE v.indicator_id = i.indicator_id AND v.value IS NOT NULL
+        SELECT i.*, i.indicator_id IN (
+            -- not a correlated EXISTS: DuckDB would hash every value (out of memory at national size)
+            SELECT DISTINCT indicator_id FROM indicator_values WHERE value IS NOT NULL
         ) AS has_values
         FROM indicators AS i
         ORDER BY i.finality, i.label_fr, i.indicator_id
@@ -137,6 +134,13 @@ def list_territories(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return rows.sort_values(
         ["level", "name", "code"], key=lambda column: column.map(french_key) if column.name == "name" else column
     ).reset_index(drop=True)
+
+
+def level_names(con: duckdb.DuckDBPyConnection, level: str) -> list[str]:
+    """The names of a level's territories in French order (as `list_territories` orders them), without
+    sorting every territory of a national build."""
+    rows = con.execute("SELECT name, code FROM territories WHERE level = ?", [level]).fetchall()
+    return [name for name, _ in sorted(rows, key=lambda row: (french_key(row[0]), row[1]))]
 
 
 def territory_search_index(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -255,6 +259,19 @@ def territories_series(
     ).df()
 
 
+def with_values(con: duckdb.DuckDBPyConnection, indicator_id: str, territories: list[tuple[str, str]]) -> set:
+    """The (level, code) of the given territories that have a value of the indicator."""
+    if not territories:
+        return set()
+    wanted = pd.DataFrame(territories, columns=["level", "code"])  # noqa: F841 (read by DuckDB)
+    rows = con.execute(
+        "SELECT DISTINCT v.level, v.code FROM indicator_values AS v JOIN wanted AS w USING (level, code) "
+        "WHERE v.indicator_id = ? AND v.value IS NOT NULL",
+        [indicator_id],
+    ).fetchall()
+    return set(rows)
+
+
 def epci_neighbours(con: duckdb.DuckDBPyConnection, commune: str) -> list[str]:
     """The communes of the commune's EPCI (itself included; empty without an EPCI)."""
     return batched.epci_neighbours(con, [("commune", commune)])["neighbour"].tolist()
@@ -270,6 +287,35 @@ def epcis_of_departement(con: duckdb.DuckDBPyConnection, departement: str) -> li
         ORDER BY 1
         """,
         [departement],
+    ).fetchall()
+    return [code for (code,) in rows]
+
+
+def largest_territories(con: duckdb.DuckDBPyConnection, indicator_id: str, per_level: int) -> pd.DataFrame:
+    """The `per_level` communes and EPCIs with the largest value of the indicator in its latest year
+    at those levels (level, code, value, name), largest first."""
+    return con.execute(
+        """
+        WITH found AS (
+            SELECT level, code, year, value FROM indicator_values
+            WHERE indicator_id = $1 AND level IN ('commune', 'epci')
+        )
+        SELECT f.level, f.code, f.value, t.name
+        FROM found AS f JOIN territories AS t USING (level, code)
+        WHERE f.year = (SELECT max(year) FROM found) AND f.value IS NOT NULL
+        QUALIFY row_number() OVER (PARTITION BY f.level ORDER BY f.value DESC, f.code) <= $2
+        ORDER BY f.value DESC, f.code
+        """,
+        [indicator_id, per_level],
+    ).df()
+
+
+def departements_of_region(con: duckdb.DuckDBPyConnection, region: str) -> list[str]:
+    """The départements of a région."""
+    rows = con.execute(
+        "SELECT child_code FROM territory_links WHERE child_level = 'departement' AND parent_level = 'region' "
+        "AND parent_code = ? ORDER BY 1",
+        [region],
     ).fetchall()
     return [code for (code,) in rows]
 
@@ -308,6 +354,10 @@ def indicator_gaps(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], tupl
     return {(i, lv): (reason, list(sources or [])) for i, lv, reason, sources in rows}
 
 
+# DuckDB's memory per open version of the file when serving (`create_app`): each worker process
+# has its own buffers, which would otherwise keep what the pages read of a national file (2.3 GB
+# for 2 workers). `itdd publish` reads batches of territories at once and keeps DuckDB's default.
+SERVING_MEMORY_LIMIT = "128MB"
 FileVersion = tuple[int, int, int]  # inode, mtime in ns, size: an atomic rename gives a new inode
 
 
@@ -324,9 +374,14 @@ class _Version:
     the previous one is still in use.
     """
 
-    def __init__(self, path: Path, key: FileVersion) -> None:
+    def __init__(self, path: Path, key: FileVersion, memory_limit: str | None = None) -> None:
         self.key = key
-        self.con = duckdb.connect(":memory:", config={"autoinstall_known_extensions": False})  # never download
+        config: dict[str, str | bool | int | float | list[str]] = {
+            "autoinstall_known_extensions": False
+        }  # never download
+        if memory_limit:
+            config["memory_limit"] = memory_limit
+        self.con = duckdb.connect(":memory:", config=config)
         self.con.execute(f"ATTACH {literal(str(path))} AS {ATTACHED} (TYPE duckdb, READ_ONLY)")
         self.users = 0
         self.retired = False  # a newer version was opened: close when the last user is done
@@ -365,8 +420,8 @@ class ResultCache:
 class _Versions:
     """The open versions of one file: the current one, and retired ones until their last user is done."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def __init__(self, path: Path, memory_limit: str | None = None) -> None:
+        self.path, self.memory_limit = path, memory_limit
         self.lock = threading.Lock()
         self.current: _Version | None = None
         self.open: set[_Version] = set()  # the current version and retired ones still in use
@@ -378,7 +433,7 @@ class _Versions:
             version = self.current
             if version is None or version.key != key:
                 # Opened under the lock, so that concurrent requests after a swap open it once.
-                version = _Version(self.path, key)
+                version = _Version(self.path, key, self.memory_limit)
                 self.open.add(version)
                 self.opened += 1
                 log.info("opened %s read-only (version %d)", self.path, self.opened)
@@ -410,9 +465,10 @@ class Database:
     that every query of a request reads the same file.
     """
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, memory_limit: str | None = None) -> None:
+        """`memory_limit`: DuckDB's, per open version (its default when None)."""
         self.path = Path(path)
-        self._versions = _Versions(self.path)
+        self._versions = _Versions(self.path, memory_limit)
         self._pin: _Version | None = None
         self._cursor: duckdb.DuckDBPyConnection | None = None
 
@@ -640,9 +696,9 @@ def progress_settings(con: duckdb.DuckDBPyConnection) -> dict:
 # Small results that many requests ask for again: kept per version of the file by `Database.run`.
 KEPT_QUERIES = frozenset(
     {
-        list_indicators, catalogue, list_territories, list_sources, all_sources, indicator_gaps, geometry_levels,
+        list_indicators, catalogue, list_territories, level_names, list_sources, all_sources, indicator_gaps, geometry_levels,
         indicator_levels, available_years, has_progress, territory_search_index, progress_labels, territory_name, reference_territories,
-        build_territory, national_scope, peer_settings, progress_settings, epcis_of_departement,
+        build_territory, national_scope, peer_settings, progress_settings, epcis_of_departement, departements_of_region,
     }
 )  # fmt: skip
 

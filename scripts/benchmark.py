@@ -10,7 +10,8 @@ producers' layouts (tests/producer_files.py; SYNTHETIC names and values): a rég
 one (R75, about 4,500 communes) and a France-sized one (FR, about 35,000), beside the
 embedded Gironde (534 communes + 2). This only shows they run; it sets no target.
 
-Usage: python scripts/benchmark.py [--runs 3] [--switches 50] [--territories-only] [--map-only] [--publish] [--scale national] [--load]
+Usage: python scripts/benchmark.py [--runs 3] [--switches 50] [--territories-only] [--map-only] [--publish]
+       [--scale national] [--serving [--national-db PATH]] [--load]
 
 `--scale national` adds the stages whose cost grows with the number of values (indicators, gaps,
 progress, peers, policies) on the France-sized build made national-size: every series of the
@@ -18,6 +19,15 @@ catalogue for every commune over 10 years, SYNTHETIC values (scripts/national_sc
 indicator values, as issue #14 sets the national size.
 
 `--publish` measures only `itdd publish` of the offline Gironde build, with a national estimate.
+
+Serving rows (issue #14's table), at Gironde size, ~10x (R75) and, with `--scale national`, national
+size: the commune map's first response, outlines, a switch (map and table callbacks: bytes, gzip
+bytes, p50 and p95) beside its floor (the values alone as JSON, the DuckDB query alone) and the
+naive map, the EPCI map, portraits (the first of a fresh app, cold, then others, warm; floor: the
+values query), the indicator pages, and the PSS of `itdd serve` after serving them. Times are
+server side (Flask test client, no response cache). `--serving` prints only these, at Gironde and
+national size; `--national-db PATH` reuses a national-size database instead of making one (about
+8 minutes: the FR synthetic build, densified, the value stages run again).
 
 `--load` measures serving instead: 50 simulated users with 2-5 s think time over a mix of map
 pages, map switches (through `_dash-update-component`, with the table they update), table
@@ -144,6 +154,9 @@ def measure_value_stages(db: Path) -> dict:
     return {**json.loads(output), "peak_mib": usage.ru_maxrss / 1024}
 
 
+NATIONAL_SIZE_DB = "national-size.duckdb"
+
+
 def measure_national_scale(folder: Path) -> tuple[dict, dict]:
     """The value stages on the national build as it is, then on a copy made national-size with
     SYNTHETIC observations (every series, 10 years: scripts/national_scale.py)."""
@@ -154,7 +167,7 @@ def measure_national_scale(folder: Path) -> tuple[dict, dict]:
     from etl.paths import default_catalogue
 
     national = folder / f"{SYNTHETIC_BUILDS[-1][0]}.duckdb"
-    dense = folder / "national-size.duckdb"
+    dense = folder / NATIONAL_SIZE_DB
     shutil.copy(national, dense)
     as_built = measure_value_stages(national)
     observations = densify(dense, load_catalogue(default_catalogue()))
@@ -255,7 +268,7 @@ def _territory_count(db: Path) -> int:
         return con.execute("SELECT count(*) FROM territories").fetchone()[0]
 
 
-MAP_URL = ("/carte", "?indicateur=population&niveau=commune&annee=2023")
+MAP_URL = ("/carte", "?indicateur=population&niveau=commune")  # its latest year
 SORT_COLUMNS = ("name", "value", "rank", "change")
 
 
@@ -281,15 +294,24 @@ def _post(client, key: str, inputs: list, state: list, changed: str):
     )
 
 
-def _plan(switches: int) -> list[tuple[str, str, int]]:
-    """Alternate year switches and indicator switches on the commune map."""
-    years = [2016, 2019, 2020, 2021, 2022, 2023]
-    return [
-        ("annee", "population", years[n % len(years)])
-        if n % 2
-        else ("indicateur", ("densite_population", "population")[n % 4 // 2], 2023)
-        for n in range(switches)
-    ]
+def _plan(db: Path, switches: int) -> list[tuple[str, str, int]]:
+    """Alternate indicator switches (to each commune indicator in turn, at its latest year) and year
+    switches (back through that indicator's years) on the commune map: distinct views, so that no
+    answer is one already computed."""
+    import duckdb
+
+    with duckdb.connect(str(db), read_only=True) as con:
+        rows = con.execute(
+            "SELECT indicator_id, list(DISTINCT year ORDER BY year DESC) FROM indicator_values "
+            "WHERE level = 'commune' AND value IS NOT NULL GROUP BY ALL ORDER BY ALL"
+        ).fetchall()
+    plan, turn = [], 0
+    while len(plan) < switches:
+        indicator, years = rows[turn % len(rows)]
+        plan.append(("indicateur", indicator, years[0]))
+        plan += [("annee", indicator, year) for year in years[1 : 1 + turn // len(rows) + 1]]
+        turn += 1
+    return plan[:switches]
 
 
 def _stats(latencies: list[float], sizes: list[int]) -> dict:
@@ -300,28 +322,47 @@ def _stats(latencies: list[float], sizes: list[int]) -> dict:
     }
 
 
+def _wire(body: bytes) -> int:
+    """The bytes an answer takes on the wire to a browser (gzip, dashboard.compression)."""
+    from dashboard.compression import MIN_BYTES, compressed
+
+    return len(compressed(body)) if len(body) >= MIN_BYTES else len(body)
+
+
+def _timed(call) -> tuple[object, float]:
+    started = time.perf_counter()
+    found = call()
+    return found, (time.perf_counter() - started) * 1000
+
+
 def measure_patch_path(db: Path, switches: int) -> dict:
-    """The app as served: the first /carte render, then Patch switches (map + table callbacks)."""
+    """The app as served, without the response cache (the server's own work): the first /carte
+    render, then `switches` distinct Patch switches (the map's callback, then the table's with
+    the view it returned), a level switch to the EPCI; and the floor of a switch: the bytes of its
+    values alone (JSON) and the DuckDB query alone (`queries.map_values`)."""
+    from dashboard import queries
     from dashboard.app import create_app
 
-    app = create_app(db)
+    app = create_app(db, cache=False)
     client = app.server.test_client()
     client.get("/")
     client.get("/_dash-layout")
     router = _key(app, "_pages_content.children")
     path, search = MAP_URL
-    first = _post(
-        client,
-        router,
-        _props({"_pages_location.pathname": path, "_pages_location.search": search}),
-        [],
-        "_pages_location.pathname",
+    first, first_ms = _timed(
+        lambda: _post(
+            client,
+            router,
+            _props({"_pages_location.pathname": path, "_pages_location.search": search}),
+            [],
+            "_pages_location.pathname",
+        )
     )
     assert first.status_code == 200, first.status_code
     map_key, table_key = _key(app, "map.figure"), _key(app, "map-table-body.children")
-    latencies, sizes, map_sizes = [], [], []
-    for trigger, indicator, year in _plan(switches):
-        started = time.perf_counter()
+    latencies, with_table, sizes, map_sizes, floor_bytes, floor_ms, wire = [], [], [], [], [], [], []
+    database = queries.Database(db)
+    for trigger, indicator, year in _plan(db, switches):
         values = {
             "indicateur": indicator,
             "niveau": "commune",
@@ -329,62 +370,86 @@ def measure_patch_path(db: Path, switches: int) -> dict:
             "classes": "quantiles",
             "couleur": "valeur",
         }
-        response = _post(
-            client,
-            map_key,
-            [{"id": k, "property": "value", "value": v} for k, v in values.items()],
-            [
-                {"id": "map-level", "property": "data", "value": "commune"},
-                {"id": "lang", "property": "data", "value": "fr"},
-            ],
-            f"{trigger}.value",
+        response, map_ms = _timed(
+            lambda values=values, trigger=trigger: _post(
+                client,
+                map_key,
+                [{"id": k, "property": "value", "value": v} for k, v in values.items()],
+                [
+                    {"id": "map-level", "property": "data", "value": "commune"},
+                    {"id": "lang", "property": "data", "value": "fr"},
+                ],
+                f"{trigger}.value",
+            )
         )
-        latencies.append((time.perf_counter() - started) * 1000)
         assert response.status_code == 200, response.data[:300]
         view = response.get_json()["response"]["map-view"]["data"]
-        table = _post(
-            client,
-            table_key,
-            [
-                *_props({"map-view.data": view}),
-                [{"id": {"type": "sort", "col": c}, "property": "n_clicks", "value": None} for c in SORT_COLUMNS],
-                *_props({"table-prev.n_clicks": None, "table-next.n_clicks": None}),
-            ],
-            _props({"table-state.data": {"sort": "rank", "desc": False, "page": 0}, "lang.data": "fr"}),
-            "map-view.data",
+        table, table_ms = _timed(
+            lambda view=view: _post(
+                client,
+                table_key,
+                [
+                    *_props({"map-view.data": view}),
+                    [{"id": {"type": "sort", "col": c}, "property": "n_clicks", "value": None} for c in SORT_COLUMNS],
+                    *_props({"table-prev.n_clicks": None, "table-next.n_clicks": None}),
+                ],
+                _props({"table-state.data": {"sort": "rank", "desc": False, "page": 0}, "lang.data": "fr"}),
+                "map-view.data",
+            )
         )
         assert table.status_code == 200, table.data[:300]
+        latencies.append(map_ms)
+        with_table.append(map_ms + table_ms)
         map_sizes.append(len(response.data))
         sizes.append(len(response.data) + len(table.data))
-    level = _post(
-        client,
-        map_key,
-        _props({"indicateur.value": "population", "niveau.value": "epci", "annee.value": 2023,
-                "classes.value": "quantiles", "couleur.value": "valeur"}),
-        _props({"map-level.data": "commune", "lang.data": "fr"}),
-        "niveau.value",
+        wire.append(_wire(response.data) + _wire(table.data))
+        rows, query_ms = _timed(lambda indicator=indicator, year=year: database.run(
+            queries.map_values, indicator, "commune", year))  # fmt: skip
+        floor_ms.append(query_ms)
+        floor_bytes.append(len(json.dumps([None if v != v else v for v in rows["value"].tolist()])))
+    level, level_ms = _timed(
+        lambda: _post(
+            client,
+            map_key,
+            _props({"indicateur.value": "population", "niveau.value": "epci", "annee.value": 2023,
+                    "classes.value": "quantiles", "couleur.value": "valeur"}),
+            _props({"map-level.data": "commune", "lang.data": "fr"}),
+            "niveau.value",
+        )
     )  # fmt: skip
     assert level.status_code == 200, level.data[:300]
-    outlines = _outline_bytes(client, first.get_json())
+    outlines, epci_outlines = _outline_bodies(client, first.get_json()), _outline_bodies(client, level.get_json())
     return {
         "first_bytes": len(first.data),
-        "outline_bytes": outlines,
+        "first_wire": _wire(first.data),
+        "outline_wire": _wire(outlines),
+        "switch_wire": statistics.median(wire),
+        "level_wire": _wire(level.data),
+        "epci_outline_wire": _wire(epci_outlines),
+        "first_ms": first_ms,
+        "outline_bytes": len(outlines),
         "level_bytes": len(level.data),
+        "level_ms": level_ms,
+        "epci_outline_bytes": len(epci_outlines),
         "map_only_bytes": statistics.median(map_sizes),
+        "table_p50": statistics.median(with_table),
+        "table_p95": statistics.quantiles(with_table, n=20)[18],
+        "floor_bytes": statistics.median(floor_bytes),
+        "floor_ms": statistics.median(floor_ms),
         **_stats(latencies, sizes),
     }
 
 
-def _outline_bytes(client, page: dict) -> int:
-    """The bytes of the outlines the first map asks for by URL (0 when they are inside the page)."""
+def _outline_bodies(client, page: dict) -> bytes:
+    """The outlines the map asks for by URL (empty when they are inside the page)."""
     text = json.dumps(page)
     start = text.find("/carte/contours/")
     if start < 0:
-        return 0
+        return b""
     url = text[start : text.index('"', start)]
     response = client.get(url)
     assert response.status_code == 200, url
-    return len(response.data)
+    return response.data
 
 
 def measure_naive_path(db: Path, switches: int) -> dict:
@@ -419,7 +484,7 @@ def measure_naive_path(db: Path, switches: int) -> dict:
     client.get("/")
     key = _key(app, "map.figure")
     latencies, sizes = [], []
-    for _trigger, indicator, year in [("indicator", "population", 2023), *_plan(switches)]:
+    for _trigger, indicator, year in [("indicator", "population", 2023), *_plan(db, switches)]:
         started = time.perf_counter()
         response = _post(
             client,
@@ -432,6 +497,145 @@ def measure_naive_path(db: Path, switches: int) -> dict:
         assert response.status_code == 200, response.data[:300]
         sizes.append(len(response.data))
     return {"first_bytes": sizes[0], **_stats(latencies[1:], sizes[1:])}
+
+
+# --- Serving pages at each size: portraits, indicator sheets, the server's memory ------------------
+
+PORTRAITS = 20  # territories whose portraits are timed after the first (cold) one
+SHEETS = ("population", "taux_pauvrete", "indice_developpement_humain")  # a count, a ratio, a composite
+
+
+def _spread(db: Path, level: str, count: int) -> list[str]:
+    """`count` codes of a level spread evenly over the code order (the same ones at each run)."""
+    import duckdb
+
+    with duckdb.connect(str(db), read_only=True) as con:
+        codes = [
+            c for (c,) in con.execute("SELECT code FROM territories WHERE level = ? ORDER BY code", [level]).fetchall()
+        ]
+    return codes[:: max(1, len(codes) // count)][:count]
+
+
+def serving_paths(db: Path) -> tuple[list[str], list[str]]:
+    """The portraits (communes spread over the country, an EPCI, a département) and the indicator sheets measured."""
+    portraits = [f"/territoire/commune/{c}" for c in _spread(db, "commune", PORTRAITS + 1)]
+    portraits += [f"/territoire/{level}/{c}" for level in ("epci", "departement") for c in _spread(db, level, 1)]
+    return portraits, [f"/indicateur/{i}" for i in SHEETS]
+
+
+def measure_pages(db: Path) -> dict:
+    """Bytes and server-side time of pages as the page router serves them (Flask test client, no
+    response cache): the first portrait of a fresh app (cold: nothing read yet), the others (warm),
+    the indicator sheets; the floor of a portrait: its values query alone (`queries.territory_values`)."""
+    from dashboard import queries
+    from dashboard.app import create_app
+
+    app = create_app(db, cache=False)
+    client = app.server.test_client()
+    client.get("/")
+    router = _key(app, "_pages_content.children")
+
+    def page(path: str) -> tuple[bytes, float]:
+        response, ms = _timed(lambda: _post(client, router, _props({"_pages_location.pathname": path,
+                                                                      "_pages_location.search": ""}), [],
+                                            "_pages_location.pathname"))  # fmt: skip
+        assert response.status_code == 200, (path, response.status_code)
+        return response.data, ms
+
+    portraits, sheets = serving_paths(db)
+    cold_bytes, cold_ms = page(portraits[0])
+    warm = [page(path) for path in portraits[1:]]
+    sheet = [page(path) for path in sheets]
+    database = queries.Database(db)
+    floor = [_timed(lambda path=path: database.run(queries.territory_values, [tuple(path.split("/")[2:4])]))[1]
+             for path in portraits[1:]]  # fmt: skip
+    warm_ms = [ms for _, ms in warm]
+    portrait_bodies = [cold_bytes, *(b for b, _ in warm)]
+    return {
+        "portrait_cold_ms": cold_ms,
+        "portrait_bytes": statistics.median(len(b) for b in portrait_bodies),
+        "portrait_wire": statistics.median(_wire(b) for b in portrait_bodies),
+        "portrait_p50": statistics.median(warm_ms),
+        "portrait_max": max(warm_ms),
+        "portrait_floor_ms": statistics.median(floor),
+        "sheet_bytes": max(len(b) for b, _ in sheet),
+        "sheet_wire": max(_wire(b) for b, _ in sheet),
+        "sheet_ms": max(ms for _, ms in sheet),
+    }
+
+
+def measure_serve_memory(db: Path) -> float:
+    """PSS (MiB) of `itdd serve` (gunicorn, its default workers and threads) after it served, over
+    HTTP, the map of each level with a few switches, the portraits and the indicator sheets."""
+    import requests
+
+    portraits, sheets = serving_paths(db)
+    site = Site(db)
+    with Server(db) as server:
+        for level in ("commune", "epci", "departement"):
+            requests.post(server.base + "/_dash-update-component", timeout=REQUEST_TIMEOUT,
+                          json=site.route("/carte", f"?indicateur=population&niveau={level}"))  # fmt: skip
+        for _trigger, indicator, year in _plan(db, 10):
+            values = {"indicateur.value": indicator, "niveau.value": "commune", "annee.value": year,
+                      "classes.value": "quantiles", "couleur.value": "valeur", "map-level.data": "commune",
+                      "lang.data": "fr"}  # fmt: skip
+            requests.post(server.base + "/_dash-update-component", json=site.body("switch", values, "annee.value"),
+                          timeout=REQUEST_TIMEOUT)  # fmt: skip
+        for path in [*portraits, *sheets]:
+            requests.post(server.base + "/_dash-update-component", json=site.route(path), timeout=REQUEST_TIMEOUT)
+        return server.memory_mib()
+
+
+NAIVE_SWITCHES = 5  # the naive map resends every outline: seconds a switch at national size
+
+
+def measure_serving(db: Path, switches: int) -> dict:
+    """The serving rows of issue #14 on one database: map (and the naive map's switch), pages, memory."""
+    naive = measure_naive_path(db, NAIVE_SWITCHES)
+    return {**measure_patch_path(db, switches), "naive_bytes": naive["switch_bytes"], "naive_p50": naive["p50"],
+            **measure_pages(db), "serve_mib": measure_serve_memory(db)}  # fmt: skip
+
+
+def print_serving(sizes: dict[str, dict]) -> None:
+    """One column per size (Gironde, national...), one row per measure."""
+    rows = [
+        ("commune map, first response", "first_bytes", "kB"),
+        ("  gzip (on the wire)", "first_wire", "kB"),
+        ("  its time", "first_ms", "ms"),
+        ("  outlines asset (once, cached)", "outline_bytes", "kB"),
+        ("  gzip", "outline_wire", "kB"),
+        ("map switch, map callback", "map_only_bytes", "kB"),
+        ("  with the table", "switch_bytes", "kB"),
+        ("  with the table, gzip", "switch_wire", "kB"),
+        ("  floor: the values alone", "floor_bytes", "kB"),
+        ("  map callback p50", "p50", "ms"),
+        ("  map callback p95", "p95", "ms"),
+        ("  with the table p50", "table_p50", "ms"),
+        ("  with the table p95", "table_p95", "ms"),
+        ("  floor: DuckDB query p50", "floor_ms", "ms"),
+        ("  naive: px map with its GeoJSON", "naive_bytes", "kB"),
+        ("  naive: its time p50", "naive_p50", "ms"),
+        ("EPCI map (level switch)", "level_bytes", "kB"),
+        ("  gzip", "level_wire", "kB"),
+        ("  its time", "level_ms", "ms"),
+        ("  EPCI outlines asset", "epci_outline_bytes", "kB"),
+        ("  gzip", "epci_outline_wire", "kB"),
+        ("portrait, cold (first request)", "portrait_cold_ms", "ms"),
+        ("portrait, warm p50", "portrait_p50", "ms"),
+        ("portrait, warm max", "portrait_max", "ms"),
+        ("  floor: values query p50", "portrait_floor_ms", "ms"),
+        ("  portrait bytes (median)", "portrait_bytes", "kB"),
+        ("  gzip", "portrait_wire", "kB"),
+        ("indicator page (largest)", "sheet_bytes", "kB"),
+        ("  gzip", "sheet_wire", "kB"),
+        ("  its time (slowest)", "sheet_ms", "ms"),
+        ("itdd serve memory (PSS)", "serve_mib", "MiB"),
+    ]
+    print("serving, server side (Flask test client, no response cache; memory: `itdd serve`, gunicorn 2×4):")
+    print(f"{'':34}" + "".join(f"{name:>16}" for name in sizes))
+    for label, key, unit in rows:
+        scale = 1e3 if unit == "kB" else 1
+        print(f"{label:34}" + "".join(f"{found[key] / scale:>12.1f} {unit:3}" for found in sizes.values()))
 
 
 # --- Load: simulated users against `itdd serve`, gunicorn and the development server -------------
@@ -836,6 +1040,21 @@ def map_benchmark(switches: int) -> None:
     print(f"  map callback p50 {patch['p50']:.0f} ms, p95 {patch['p95']:.0f} ms")
 
 
+def serving_benchmark(switches: int, national_db: Path | None) -> None:
+    """`--serving`: the serving rows over the offline Gironde build and a national-size database
+    (`national_db`, or made as `--scale national` makes it: the FR synthetic build, densified)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        run_measured(["build", "--offline", "--db", str(folder / "gironde.duckdb")])
+        sizes = {"Gironde": measure_serving(folder / "gironde.duckdb", switches)}
+        if national_db is None:
+            measure_territories(folder)
+            measure_national_scale(folder)
+            national_db = folder / NATIONAL_SIZE_DB
+        sizes["national"] = measure_serving(national_db, switches)
+    print_serving(sizes)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3)
@@ -848,6 +1067,16 @@ def main() -> None:
         help="national: also the value stages at national size (11 M+ values, SYNTHETIC), about 5 more minutes",
     )
     parser.add_argument("--publish", action="store_true", help="only `itdd publish` of the offline build")
+    parser.add_argument(
+        "--serving",
+        action="store_true",
+        help="only the serving rows (map, portraits, indicator pages, memory) at Gironde and national size",
+    )
+    parser.add_argument(
+        "--national-db",
+        type=Path,
+        help="with --serving: a national-size database already made (by --scale national's steps), not rebuilt",
+    )
     load = parser.add_argument_group("load (--load: only this, about 7 minutes)")
     load.add_argument("--load", action="store_true", help="simulated users against `itdd serve` instead")
     load.add_argument("--users", type=int, default=50, help="think-time users")
@@ -871,10 +1100,16 @@ def main() -> None:
     if args.map_only:
         map_benchmark(args.switches)
         return
+    if args.serving:
+        serving_benchmark(args.switches, args.national_db)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         territories = measure_territories(Path(tmp))
         national_peers = measure_peers(Path(tmp) / f"{SYNTHETIC_BUILDS[-1][0]}.duckdb")
         national_scale = measure_national_scale(Path(tmp)) if args.scale == "national" else None
+        serving = {"R75 (~10x)": measure_serving(Path(tmp) / "R75.duckdb", args.switches)}
+        if national_scale:
+            serving["national"] = measure_serving(Path(tmp) / NATIONAL_SIZE_DB, args.switches)
     print("build of a territory (synthetic inputs: SYNTHETIC values in the producers' layouts, via --mirror):")
     print(f"{'territory':16}{'communes':>10}{'EPCI':>7}{'time':>10}{'peak RSS':>12}")
     for territory, communes, epci, seconds, peak_mib in territories:
@@ -895,6 +1130,14 @@ def main() -> None:
         times, peak = measure_builds(folder, args.runs)
         patch = measure_patch_path(folder / "b0.duckdb", args.switches)
         naive = measure_naive_path(folder / "b0.duckdb", args.switches)
+        gironde = {
+            **patch,
+            "naive_bytes": naive["switch_bytes"],
+            "naive_p50": naive["p50"],
+            **measure_pages(folder / "b0.duckdb"),
+            "serve_mib": measure_serve_memory(folder / "b0.duckdb"),
+        }
+        serving = {"Gironde": gironde, **serving}
         db_bytes = (folder / "b0.duckdb").stat().st_size
         published = measure_publish(folder / "b0.duckdb", folder / "site")
         territories = _territory_count(folder / "b0.duckdb")
@@ -921,6 +1164,7 @@ def main() -> None:
     for name, ours, theirs, unit in rows:
         print(f"{name:22}{ours:>11.1f} {unit}{theirs:>11.1f} {unit}")
     print(f"a switch sends {naive['switch_bytes'] / patch['switch_bytes']:.0f}x fewer bytes than the naive approach")
+    print_serving(serving)
     print_publish(published, territories)
 
 

@@ -324,6 +324,18 @@ def test_indicator_sheet_with_chosen_territories(driver, server_url: str) -> Non
     _check_page(driver, "indicator")
 
 
+def test_indicator_sheet_offers_territories_as_one_types(driver, server_url: str) -> None:
+    _open(driver, server_url + "/indicateur/population?territoires=commune:33063", "#trend .main-svg")
+    driver.find_element("id", "sheet-territories").click()
+    # Without accents: the server's search finds Mérignac, and the dropdown keeps what it found.
+    _wait(driver, lambda d: _css(d, "input.dash-dropdown-search"))[0].send_keys("merignac")
+    option = _wait(driver, lambda d: [o for o in _css(d, "[role=option]") if "Mérignac (33281)" in o.text])[0]
+    option.click()
+    _wait(driver, lambda d: "33281" in d.current_url)  # the choice is in the address
+    _wait(driver, lambda d: any(r.text.startswith("Mérignac") for r in _css(d, "#trend-table tbody tr")))
+    assert not _severe_console_errors(driver)
+
+
 def test_poverty_sheet_shows_real_trends_references_and_verdicts(driver, server_url: str) -> None:
     _open(driver, server_url + "/indicateur/taux_pauvrete?territoires=commune:33063", "#trend .main-svg")
     rows = {r.text.split(" ")[0]: r.text for r in _css(driver, "#trend-table tbody tr")}

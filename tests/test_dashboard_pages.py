@@ -374,3 +374,36 @@ def test_no_french_on_an_english_page(app, catalogue, module: str, params: dict)
 def test_the_unit_check_reads_words(catalogue) -> None:
     assert sorted(french_units(catalogue, "1 200 habitants, 3 % par an")) == ["% par an", "habitants"]
     assert french_units(catalogue, "1,200 inhabitants, 3 % a year") == []
+
+
+def test_sheet_holds_the_chosen_territories_options_only(page) -> None:
+    sheet = page(indicateur.layout, indicator_id="population", territoires="commune:33063")
+    assert '{"label": "Bordeaux (33063)", "value": "commune:33063"}' in sheet
+    assert "commune:33281" not in sheet  # Mérignac is offered once typed, not in the page
+
+
+def test_sheet_dropdown_offers_what_is_typed_with_a_value_of_the_indicator(app) -> None:
+    from dashboard.hardening import callback_key, callback_request
+
+    def options(indicator_id: str, text, chosen: list[str]):
+        key = callback_key(app.callback_map, "sheet-territories.options")
+        values = {"sheet-territories.search_value": text, "sheet-territories.value": chosen,
+                  "sheet-indicator.data": indicator_id}  # fmt: skip
+        body = callback_request(app.callback_map, key, values, "sheet-territories.search_value")
+        response = app.server.test_client().post("/_dash-update-component", json=body)
+        assert response.status_code in (200, 204), response.data[:300]
+        answer = response.get_json()["response"] if response.status_code == 200 else {}
+        return answer.get("sheet-territories", {}).get("options")  # None: no update
+
+    found = options("population", "merignac", ["commune:33063"])
+    assert found[0] == {"label": "Bordeaux (33063)", "value": "commune:33063"}  # the chosen one stays
+    assert {"label": "Mérignac (33281)", "value": "commune:33281", "search": "merignac"} in found
+    assert [o["value"] for o in options("population", "33700", [])] == ["commune:33281"]  # its postcode
+    assert len(options("population", "saint", [])) == indicateur.MAX_OPTIONS
+    # The département has population but no development index: it is offered for the first only.
+    assert "departement:33" in [o["value"] for o in options("population", "Gironde", [])]
+    assert "departement:33" not in [o["value"] for o in options("indice_developpement_humain", "Gironde", [])]
+    assert options("population", "", ["epci:243300316"]) == [
+        {"label": "Bordeaux Métropole (243300316)", "value": "epci:243300316"}
+    ]
+    assert options("population", 3, []) is None  # a forged search: no update

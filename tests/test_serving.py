@@ -282,3 +282,19 @@ def test_small_query_results_are_kept_per_version_as_copies(tmp_path: Path) -> N
         fresh.run(queries.territory_name, "commune", f"X{n}")
     assert len(fresh._pin.results.found) == fresh._pin.results.size
     fresh.release()
+
+
+def test_the_served_database_keeps_duckdb_small_and_publish_does_not(tmp_path: Path) -> None:
+    from dashboard.queries import SERVING_MEMORY_LIMIT, Database
+
+    path = tmp_path / "itdd.duckdb"
+    make_synthetic_db(path)
+
+    def limit(database) -> str:
+        with database.connect() as con:
+            return con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+
+    with duckdb.connect(":memory:", config={"memory_limit": SERVING_MEMORY_LIMIT}) as con:
+        expected = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    assert limit(create_app(path).server.config[CONFIG_KEY]) == expected  # each worker's buffers
+    assert limit(Database(path)) != expected  # DuckDB's default, for `itdd publish`'s batches

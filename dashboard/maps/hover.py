@@ -36,9 +36,12 @@ def number(value) -> float | int | None:
     """A value as the hover receives it: None when missing, else rounded to `SIGNIFICANT` digits
     but never within its integer part (1 690 493 stays whole, and is sent as an integer): more
     than any hover shows, in fewer bytes than a float's full repr."""
-    if is_missing(value):
+    if not isinstance(value, float):  # a float is checked below without pandas: a national map has 70,000
+        if is_missing(value):
+            return None
+        value = float(value)
+    if math.isnan(value):
         return None
-    value = float(value)
     if value == 0 or not math.isfinite(value):
         return value
     rounded = round(value, max(SIGNIFICANT - 1 - math.floor(math.log10(abs(value))), 0))

@@ -121,7 +121,9 @@ def resolve_switch(database, trigger, indicator, level, year, classes, colour) -
     return view if isinstance(view, MapView) else None
 
 
-_STATES = queries.ResultCache(64)  # recent map states: the table callback follows the map's with the same view
+# Recent map states: the table callback follows the map's with the same view. Few: a national
+# state holds 35,000 rows (about 12 MB), and each worker keeps its own.
+_STATES = queries.ResultCache(8)
 
 
 def state_for(database, view: MapView, lang: str) -> dict:

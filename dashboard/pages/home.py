@@ -97,21 +97,11 @@ def filtered_catalogue(catalogue: pd.DataFrame, query: str | None, lang: str, ga
     return catalogue_sections(found, lang, gaps)
 
 
-def largest_territories(values: pd.DataFrame, territories: pd.DataFrame) -> pd.DataFrame:
-    """The biggest communes and EPCIs by the latest value of a count indicator (quick links)."""
-    if values.empty:
-        return territories.iloc[0:0]
-    latest = values[values["year"] == values["year"].max()].dropna(subset=["value"])
-    merged = latest[["level", "code", "value"]].merge(territories, on=["level", "code"])
-    return merged.sort_values("value", ascending=False).groupby("level").head(N_LARGEST // 2)
-
-
 def layout(lang: str = "fr", q: str = "", **params) -> html.Div:
     lang = normalise_lang(lang)
     query = q or ""
     database = db()
     catalogue = database.run(queries.catalogue)
-    territories = database.run(queries.list_territories)
     head = database.run(queries.build_territory)  # the territory the database was built for
     names = place_names(head["name"], head["tncc"], lang) if head else {}
     intro = t(f"home_intro_{head['level']}", lang, **names) if head else t("home_intro", lang)
@@ -130,9 +120,8 @@ def layout(lang: str = "fr", q: str = "", **params) -> html.Div:
         ]
     counts = catalogue[(catalogue["kind"] == "count") & catalogue["has_values"]]
     quick = pd.DataFrame()
-    if not counts.empty:
-        series = database.run(queries.indicator_table, counts.iloc[0]["indicator_id"])
-        quick = largest_territories(series[series["level"].isin(["commune", "epci"])], territories)
+    if not counts.empty:  # quick links: the biggest communes and EPCIs by the first count indicator
+        quick = database.run(queries.largest_territories, counts.iloc[0]["indicator_id"], N_LARGEST // 2)
     children += [
         html.Section(
             [

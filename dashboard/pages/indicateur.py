@@ -12,9 +12,9 @@ from dashboard.context import db
 from dashboard.formatting import format_number, format_value, is_missing
 from dashboard.gaps import gap_reason, gap_text
 from dashboard.i18n import colon, finality_label, labelled, normalise_lang, t, unit_in, with_query
-from dashboard.inputs import is_text, text_list
+from dashboard.inputs import is_text, search_text, text_list
 from dashboard.peers import peer_line
-from dashboard.search import nearest
+from dashboard.search import nearest, search_territories
 
 MAX_TERRITORIES = 8
 
@@ -292,7 +292,7 @@ def layout(indicator_id: str | None = None, lang: str = "fr", territoires: str |
     sources = database.run(queries.all_sources)
     selection = [f"{lv}:{c}" for lv, c in parse_selection(territoires)]
     figure, table = trend_view(database, indicator_id, selection, row, lang)
-    options = _options(database, indicator_id)
+    options = chosen_options(database, selection)
     children = [
         dcc.Location(id="sheet-url", refresh=False),
         dcc.Store(id="sheet-indicator", data=indicator_id),
@@ -314,7 +314,7 @@ def layout(indicator_id: str | None = None, lang: str = "fr", territoires: str |
                 html.Label(t("sheet_choose", lang), htmlFor="sheet-territories"),
                 dcc.Dropdown(
                     id="sheet-territories",
-                    options=options,
+                    options=options,  # the chosen ones: the others come as one types (`territory_options`)
                     value=selection,
                     multi=True,
                     placeholder=t("territory_search_placeholder", lang),
@@ -337,10 +337,45 @@ def graph_style(figure: dict | None) -> dict | None:
     return {"display": "none"} if figure is None else None
 
 
-def _options(database, indicator_id: str) -> list[dict]:
-    table = database.run(queries.indicator_table, indicator_id)
-    present = table.dropna(subset=["value"])[["level", "code", "name"]].drop_duplicates()
-    return [{"label": f"{r.name} ({r.code})", "value": f"{r.level}:{r.code}"} for r in present.itertuples()]
+MAX_OPTIONS = 20  # territories offered for a search text
+
+
+def _option(level: str, code: str, name: str, found_as: str = "") -> dict:
+    option = {"label": f"{name} ({code})", "value": f"{level}:{code}"}
+    return {**option, "search": found_as} if found_as else option
+
+
+def chosen_options(database, keys: list[str]) -> list[dict]:
+    """The dropdown's options for the chosen territories (those that exist): a national build has
+    36,000 territories, so the others are asked for as one types (`territory_options`)."""
+    options = []
+    for level, code in parse_selection(",".join(keys)):
+        name = database.run(queries.territory_name, level, code)
+        if name is not None:
+            options.append(_option(level, code, name))
+    return options
+
+
+def territory_options(database, indicator_id: str, text: str, keys: list[str]) -> list[dict]:
+    """The chosen territories' options, then those of up to MAX_OPTIONS territories found by the
+    territory search for `text` (names, former names, postcodes, codes) that have a value of the
+    indicator, best first. Each found one carries `text` as its `search` field: the dropdown
+    filters options on their label, value and `search`, and "St Medard" is no substring of
+    "Saint-Médard-en-Jalles"."""
+    options = chosen_options(database, keys)
+    found = search_territories(database.run(queries.territory_search_index), text, limit=10 * MAX_OPTIONS)
+    if found.empty:
+        return options
+    kept = database.run(queries.with_values, indicator_id, list(zip(found["level"], found["code"], strict=True)))
+    chosen = {o["value"] for o in options}
+    for r in found.itertuples():
+        if (
+            (r.level, r.code) in kept
+            and f"{r.level}:{r.code}" not in chosen
+            and len(options) < len(chosen) + MAX_OPTIONS
+        ):
+            options.append(_option(r.level, r.code, r.name, text))
+    return options
 
 
 def register_callbacks(app) -> None:
@@ -358,6 +393,20 @@ def register_callbacks(app) -> None:
     )
     def _update(keys, indicator_id, lang):
         return sheet_update(keys, indicator_id, lang)
+
+    @app.callback(
+        Output("sheet-territories", "options"),
+        Input("sheet-territories", "search_value"),
+        State("sheet-territories", "value"),
+        State("sheet-indicator", "data"),
+        prevent_initial_call=True,
+    )
+    def _options(text, keys, indicator_id):
+        """The options for what is typed (the chosen ones alone when nothing is)."""
+        text, keys = search_text(text), text_list(keys)
+        if text is None or keys is None or not is_text(indicator_id):
+            return no_update
+        return territory_options(db(), indicator_id, text, keys[:MAX_TERRITORIES])
 
 
 def sheet_update(keys, indicator_id, lang):

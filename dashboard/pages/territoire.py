@@ -162,7 +162,7 @@ def peers_section(database, level: str, code: str, name: str, lang: str) -> html
     peers = database.run(queries.territory_peers, level, code)
     if peers.empty:
         return html.Section([html.H2(t("peers_title", lang)), html.P(t("peers_none", lang, name=name, features=words))])
-    scope = ", ".join(database.run(queries.list_territories).query("level == 'departement'")["name"])
+    scope = ", ".join(database.run(queries.level_names, "departement"))
     links = [
         part
         for i, r in enumerate(peers.itertuples())
