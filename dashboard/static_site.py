@@ -30,7 +30,7 @@ from typing import cast
 
 from dash import dcc, html
 
-from dashboard import assessment, figures, queries, urls
+from dashboard import assessment, database, figures, queries, urls
 from dashboard.app import create_app, page_title
 from dashboard.attributes import aria
 from dashboard.chrome import label, scroll_region, shell
@@ -428,7 +428,7 @@ def _without_lang(page: str) -> str:
 
 def _database(db_path: Path):
     """This process's app (created once per version of the file), for `app_context`."""
-    key = (Path(db_path), queries.file_version(Path(db_path)))
+    key = (Path(db_path), database.file_version(Path(db_path)))
     if key not in _APP:  # a new file, or the same path rebuilt: nothing kept from the old one
         _APP.clear()
         _APP[key] = create_app(Path(db_path), cache=False)

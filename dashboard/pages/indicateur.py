@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from dash import Input, Output, State, dcc, html, no_update
 
-from dashboard import assessment, figures, queries, urls
+from dashboard import assessment, figures, progress_queries, queries, urls
 from dashboard.chrome import data_table, download_links, label, metadata, not_found, shell, source_item, text
 from dashboard.context import db
 from dashboard.formatting import format_number, format_value, is_missing
@@ -149,12 +149,12 @@ def progress_block(database, indicator_id: str, keys: list[str], row, lang: str)
     with database.connect() as con:
         if not queries.has_progress(con):
             return None
-        labels = assessment.labels_from(queries.progress_labels(con))
+        labels = assessment.labels_from(progress_queries.progress_labels(con))
         rows = {
-            (lv, c): next(queries.progress_rows(con, lv, c, indicator_id).itertuples(), None)
+            (lv, c): next(progress_queries.progress_rows(con, lv, c, indicator_id).itertuples(), None)
             for lv, c in dict.fromkeys(wanted)
         }
-        peers = {key: queries.peer_comparisons(con, *key).get(indicator_id) for key in rows}
+        peers = {key: progress_queries.peer_comparisons(con, *key).get(indicator_id) for key in rows}
     unit = text(row.unit) or None
     # Only territories assessed for this indicator (the département has no row for a commune-only index).
     items = [
@@ -201,7 +201,7 @@ def composite_block(database, indicator_id: str, keys: list[str], row, lang: str
         return html.Div(children, id="composite-box")
     level, code = chosen[0]
     name = database.run(queries.territory_name, level, code) or code
-    parts = database.run(queries.composite_contributions, indicator_id, level, code)
+    parts = database.run(progress_queries.composite_contributions, indicator_id, level, code)
     if parts.empty:
         children.append(html.P(t("composite_none", lang, name=name)))
         return html.Div(children, id="composite-box")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from dash import Input, Output, State, dcc, html, no_update
 
-from dashboard import assessment, chrome, fiche, figures, queries, urls
+from dashboard import assessment, chrome, fiche, figures, progress_queries, queries, urls
 from dashboard.attributes import aria, data
 from dashboard.chrome import (
     data_table,
@@ -154,12 +154,12 @@ def without_values(rows, statuses: tuple[set, dict], level: str, gaps: dict, lan
 
 def peers_section(database, level: str, code: str, name: str, lang: str) -> html.Section | None:
     """The territory's comparable territories, named and linked, and what they were chosen on."""
-    features = database.run(queries.peer_features, level)
+    features = database.run(progress_queries.peer_features, level)
     if features.empty:
         return None  # peers are not computed at this level
     used = features[features["used"]]
     words = ", ".join(text(getattr(r, f"label_{lang}", None)) or text(r.label_fr) for r in used.itertuples()).lower()
-    peers = database.run(queries.territory_peers, level, code)
+    peers = database.run(progress_queries.territory_peers, level, code)
     if peers.empty:
         return html.Section([html.H2(t("peers_title", lang)), html.P(t("peers_none", lang, name=name, features=words))])
     scope = ", ".join(database.run(queries.level_names, "departement"))
@@ -181,7 +181,7 @@ def peers_section(database, level: str, code: str, name: str, lang: str) -> html
 def policies_section(database, level: str, code: str, name: str, catalogue: pd.DataFrame, lang: str):
     """Each declared policy of the territory: the sentence, and the territory against its
     synthetic control with the start of the policy (chart and table)."""
-    effects, series = database.run(queries.policies_of, level, code)
+    effects, series = database.run(progress_queries.policies_of, level, code)
     if effects.empty:
         return None
     rows = {r.indicator_id: r for r in catalogue.itertuples()}
@@ -341,10 +341,10 @@ def layout(level: str | None = None, code: str | None = None, lang: str = "fr", 
     values["is_self"] = (values["level"] == level) & (values["code"] == code)
     catalogue = database.run(queries.catalogue)
     has_progress = database.run(queries.has_progress)
-    progress_df = database.run(queries.progress_rows, level, code)
-    labels = assessment.labels_from(database.run(queries.progress_labels))
-    summary = database.run(queries.progress_summary, level, code)
-    status_df = database.run(queries.status_rows, level, code)
+    progress_df = database.run(progress_queries.progress_rows, level, code)
+    labels = assessment.labels_from(database.run(progress_queries.progress_labels))
+    summary = database.run(progress_queries.progress_summary, level, code)
+    status_df = database.run(progress_queries.status_rows, level, code)
     progress = {r.indicator_id: r for r in progress_df.itertuples()} if has_progress else None
     status = {
         (r.indicator_id, int(r.year), r.reference_level, r.reference_code): r.position
@@ -352,7 +352,7 @@ def layout(level: str | None = None, code: str | None = None, lang: str = "fr", 
         if not pd.isna(r.position)
     }
     gaps = database.run(queries.indicator_gaps)
-    peer_rows = database.run(queries.peer_comparisons, level, code)
+    peer_rows = database.run(progress_queries.peer_comparisons, level, code)
     columns = reference_columns(refs)
     order = {f: i for i, f in enumerate(FINALITIES)}
     sections: list = []
@@ -460,7 +460,7 @@ N_COMPARE_PEERS = 3
 def compare_links(database, level: str, code: str, refs: pd.DataFrame, lang: str) -> html.Nav:
     """ "Comparer avec…": the enclosing territories, the first comparable ones, and a search for
     any territory (its results open the comparison)."""
-    peers = database.run(queries.territory_peers, level, code).head(N_COMPARE_PEERS)
+    peers = database.run(progress_queries.territory_peers, level, code).head(N_COMPARE_PEERS)
     choices = [(r.level, r.code, r.name) for r in refs.itertuples() if r.code != "METRO"]
     choices += [(level, r.code, r.name) for r in peers.itertuples()]
     links = [
