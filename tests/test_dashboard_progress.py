@@ -17,7 +17,7 @@ import pytest
 from plotly.utils import PlotlyJSONEncoder
 from test_dashboard_queries import make_synthetic_db
 
-from dashboard import assessment, figures, progress_queries
+from dashboard import assessment, charts, figures, progress_queries
 from dashboard.app import create_app
 from dashboard.pages import carte, indicateur, methode, territoire
 from dashboard.peers import peer_sentence
@@ -261,5 +261,5 @@ def test_composite_sheet_shows_contributions(app) -> None:
     assert '"composite-table"' in chosen and '"composite-chart"' in chosen and "Taux synthétique" in chosen
     assert "Choisissez un territoire" in none
     assert "Pas d'indice pour Synthville 2" in other
-    figure = figures.contribution_figure(pd.DataFrame({"label": ["a", "b"], "contribution": [50.0, 12.5]}), "fr")
+    figure = charts.contribution_figure(pd.DataFrame({"label": ["a", "b"], "contribution": [50.0, 12.5]}), "fr")
     assert figure["data"][0]["y"] == ["b", "a"]

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from dash import Input, Output, State, dcc, html, no_update
 
-from dashboard import assessment, figures, progress_queries, queries, urls
+from dashboard import assessment, charts, progress_queries, queries, urls
 from dashboard.chrome import data_table, download_links, label, metadata, not_found, shell, source_item, text
 from dashboard.context import db
 from dashboard.formatting import format_number, format_value, is_missing
@@ -123,7 +123,7 @@ def trend_view(database, indicator_id: str, keys: list[str], row, lang: str) -> 
         series = series.take(sorted_rows)
     unit = text(row.unit) or None
     target = metadata(row).get("target")
-    figure = figures.trend_figure(series, unit, lang, target if isinstance(target, dict) else None)
+    figure = charts.trend_figure(series, unit, lang, target if isinstance(target, dict) else None)
     return figure, series_table(series, unit, lang, t("sheet_trend", lang))
 
 
@@ -226,7 +226,7 @@ def composite_block(database, indicator_id: str, keys: list[str], row, lang: str
         html.H3(caption),
         dcc.Graph(
             id="composite-chart",
-            figure=figures.contribution_figure(parts, lang),
+            figure=charts.contribution_figure(parts, lang),
             config={"displayModeBar": False},
             className="composite-chart",
         ),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 from dash import dcc, html
 
-from dashboard import assessment, figures, urls
+from dashboard import assessment, charts, urls
 from dashboard.attributes import data
 from dashboard.chrome import label, scroll_region, text
 from dashboard.formatting import format_number, format_value, is_missing, trend_words
@@ -70,7 +70,7 @@ def latest_cell(own: list[tuple[int, tuple[float, str]]], unit: str | None, lang
     if last_status == "incomplete":
         value += " *"
     alt = "; ".join(f"{y}{colon(lang)}{format_number(v, lang)}" for y, (v, _) in own)
-    spark = figures.sparkline_svg([v for _, (v, _) in own])
+    spark = charts.sparkline_svg([v for _, (v, _) in own])
     return html.Td(
         [
             html.Strong(value),
