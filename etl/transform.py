@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import duckdb
 import pandas as pd
 
-from etl.catalogue import MEMBER_CODE, MEMBER_LEVEL, Column, Source
+from etl.catalogue_sources import MEMBER_CODE, MEMBER_LEVEL, Column, Source
 from etl.load import raw_table
 from itdd.model import TABLE
 from itdd.sql import insert_frame, literal, quote
