@@ -21,7 +21,7 @@ import dash
 from dash import Input, Output, State, html
 from flask import Response, abort, request
 
-from dashboard import assessment, chrome, hardening, queries, urls
+from dashboard import assessment, chrome, database, hardening, queries, urls
 from dashboard.caching import install_cache
 from dashboard.compression import install_compression
 from dashboard.context import CONFIG_KEY, db, release_database, request_lang
@@ -216,7 +216,7 @@ def create_app(db_path: Path, cache: bool = True) -> dash.Dash:
         index_string=INDEX.replace("BADGE_CSS", assessment.badge_css()),
         add_log_handler=False,  # Dash's logs go where the process sends its own, once
     )
-    app.server.config[CONFIG_KEY] = queries.Database(db_path, queries.SERVING_MEMORY_LIMIT)
+    app.server.config[CONFIG_KEY] = database.Database(db_path, database.SERVING_MEMORY_LIMIT)
     _register_pages(app)
     _register_shared_callbacks(app)
     _register_downloads(app)

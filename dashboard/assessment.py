@@ -1,6 +1,6 @@
 """Progress categories in the interface: badges (symbol, text and colour), sentences, map colours.
 
-Pure functions over rows of `indicator_progress` (see queries.progress_rows); no database access.
+Pure functions over rows of `indicator_progress` (see progress_queries.progress_rows); no database access.
 A badge never relies on colour alone: it carries a symbol and the category's name, and it
 links to the method page, at the category's anchor.
 """

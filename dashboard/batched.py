@@ -1,7 +1,7 @@
 """Set-based queries: one query for many territories, each row with its `level` and `code`.
 
 Each function takes a list of (level, code) territories and returns the rows of all of them,
-ordered by level, code, then as the one-territory query in `dashboard.queries` orders them
+ordered by level, code, then as the one-territory query in `dashboard.queries` or `dashboard.progress_queries` orders them
 (those delegate here, so each query is written once). `split` cuts such a result into one
 frame per territory, as the one-territory query would have returned it: the static site
 (`dashboard.site_data`) runs one query per kind of data for a batch of pages instead of
@@ -14,11 +14,13 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from dashboard import queries
+from dashboard import progress_queries
 from itdd.model import LEVELS, sql_level_list
 from itdd.sql import literal
 
 KEY = ["level", "code"]
+PEER_KEY = ["level", "territory_code"]  # territory_peers: `code` is the peer's
+REFERENCE_KEY = ["territory_level", "territory_code"]  # reference_territories: `level`, `code` the reference's
 # DuckDB integer types, as pandas receives them when a column has no NULL
 INTEGER_DTYPES = {"TINYINT": np.int8, "SMALLINT": np.int16, "INTEGER": np.int32, "BIGINT": np.int64}
 
@@ -86,7 +88,7 @@ def status_rows(con: duckdb.DuckDBPyConnection, territories: list[tuple[str, str
 
 def progress_rows(con: duckdb.DuckDBPyConnection, territories: list[tuple[str, str]]) -> pd.DataFrame:
     """Rows of `indicator_progress` of each territory, by indicator (context indicators keep theirs)."""
-    select = ", ".join(queries.PROGRESS_COLUMNS)
+    select = ", ".join(progress_queries.PROGRESS_COLUMNS)
     return _select(
         con,
         f"SELECT {select} FROM indicator_progress JOIN wanted USING (level, code) ORDER BY level, code, indicator_id",  # noqa: S608 (column names from code)
@@ -195,3 +197,9 @@ def _integer_dtypes(part: pd.DataFrame, types: dict[str, str]) -> pd.DataFrame:
             part[column] = pd.Series([None] * len(part), index=part.index, dtype=object)
     part.attrs = {}
     return part
+
+
+def one(frame: pd.DataFrame, territory: tuple[str, str], key: list[str] | None = None, keep_key: bool = False):
+    """One territory's rows of a query of this module, as a one-territory query gives them."""
+    part = split(frame, key, keep_key).get(territory)
+    return empty_part(frame, key, keep_key) if part is None else part

@@ -11,8 +11,8 @@ from urllib.parse import parse_qs
 
 from flask import current_app, g, has_request_context, request
 
+from dashboard.database import Database
 from dashboard.i18n import normalise_lang
-from dashboard.queries import Database
 
 CONFIG_KEY = "ITDD_DATABASE"
 _PINNED = "itdd_database"

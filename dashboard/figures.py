@@ -1,4 +1,5 @@
-"""Pure figure builders (no database access): map classes, colours, map figure and patch, charts.
+"""Pure map builders (no database access): map classes, colours, map figure and patch.
+The charts are in `dashboard.charts`.
 
 The map figure is a plain dict with one `choroplethmap` trace holding every
 feature once. Values are drawn as discrete classes: z is the class index, and
@@ -9,14 +10,13 @@ indicator or year only patches z, hover data and colours, never the geometry.
 from __future__ import annotations
 
 import math
-from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
 from dash import Patch
 
 from dashboard import assessment
-from dashboard.formatting import format_value, is_missing
+from dashboard.formatting import format_value
 from dashboard.i18n import colon, labelled, t, unit_in
 from dashboard.maps import hover
 
@@ -124,14 +124,6 @@ def map_state(
     ]
     peers = int(ranked["value"].notna().sum())
     incomplete = (ranked["status"] == "incomplete").to_numpy()
-    legend = [(colours[i], _class_label(breaks, i, unit, lang, decimals)) for i in range(n)]
-    if polarity in ("higher_is_better", "lower_is_better") and legend:
-        worse_first = polarity == "higher_is_better"
-        legend[0] = (legend[0][0], f"{legend[0][1]} ({t('legend_worse' if worse_first else 'legend_better', lang)})")
-        last = legend[-1]
-        legend[-1] = (last[0], f"{last[1]} ({t('legend_better' if worse_first else 'legend_worse', lang)})")
-    legend += [(MISSING_COLOUR, t("missing", lang)), (SECRET_COLOUR, t("secret", lang))]
-    change_label = t("change_since", lang, year=prev_year) if prev_year else t("col_change", lang)
     return {
         "codes": ranked["code"].tolist(),
         "names": ranked["name"].tolist(),
@@ -146,17 +138,36 @@ def map_state(
         "line_colour": [INCOMPLETE_BORDER if i else BORDER_COLOUR for i in incomplete]
         if incomplete.any()
         else BORDER_COLOUR,
-        "hovertemplate": (
-            f"<b>%{{text}}</b><br>{t('col_value', lang)}{f' ({unit_in(unit, lang)})' if unit else ''}{colon(lang)}%{{customdata[0]}}"
-            f"<br>{labelled('rank', '%{customdata[1]}', lang)} {t('rank_of', lang)} {peers}"
-            f" ({rank_direction(polarity, lang)})"
-            f"<br>{change_label}{colon(lang)}%{{customdata[2]}}<extra></extra>"
-        ),
-        "legend": legend,
+        "hovertemplate": map_hovertemplate(unit, polarity, peers, prev_year, lang),
+        "legend": map_legend(colours, breaks, polarity, unit, lang, decimals),
         "has_incomplete": bool(incomplete.any()),
         "prev_year": prev_year,
         "ranked": ranked,
     }
+
+
+def map_legend(
+    colours: list[str], breaks: list[float], polarity: str | None, unit: str | None, lang: str, decimals: int | None
+) -> list[tuple[str, str]]:
+    """(colour, label) per class, the ends saying which is worse and better, then missing and secret."""
+    legend = [(colours[i], _class_label(breaks, i, unit, lang, decimals)) for i in range(len(colours))]
+    if polarity in ("higher_is_better", "lower_is_better") and legend:
+        worse_first = polarity == "higher_is_better"
+        legend[0] = (legend[0][0], f"{legend[0][1]} ({t('legend_worse' if worse_first else 'legend_better', lang)})")
+        last = legend[-1]
+        legend[-1] = (last[0], f"{last[1]} ({t('legend_better' if worse_first else 'legend_worse', lang)})")
+    return legend + [(MISSING_COLOUR, t("missing", lang)), (SECRET_COLOUR, t("secret", lang))]
+
+
+def map_hovertemplate(unit: str | None, polarity: str | None, peers: int, prev_year: int | None, lang: str) -> str:
+    """The hover of a territory: value, rank among the `peers` territories with a value, change."""
+    change_label = t("change_since", lang, year=prev_year) if prev_year else t("col_change", lang)
+    return (
+        f"<b>%{{text}}</b><br>{t('col_value', lang)}{f' ({unit_in(unit, lang)})' if unit else ''}{colon(lang)}%{{customdata[0]}}"
+        f"<br>{labelled('rank', '%{customdata[1]}', lang)} {t('rank_of', lang)} {peers}"
+        f" ({rank_direction(polarity, lang)})"
+        f"<br>{change_label}{colon(lang)}%{{customdata[2]}}<extra></extra>"
+    )
 
 
 def _class_label(breaks: list[float], i: int, unit: str | None, lang: str, decimals: int | None = None) -> str:
@@ -317,116 +328,6 @@ def map_patch(state: dict, drawn_codes: list[str]) -> Patch:
     return patch
 
 
-SCALE_GAP = 10  # territories whose values differ tenfold or more share no axis: each is indexed instead
-
-
-def trend_figure(series: pd.DataFrame, unit: str | None, lang: str, target: dict | None = None) -> dict:
-    """Lines of `series` (name, year, value) per territory, with the target as a dashed line.
-
-    A single year is drawn as bars, not as lone dots on a time axis. Territories of very
-    different sizes (a commune and its département: `SCALE_GAP`) are drawn as indices, base
-    100 in their first common year, so that no line lies flat at the bottom; the hover and
-    the table keep the values."""
-    # plain Python and numpy, no frame operation: a portrait draws many charts
-    every_value = series["value"].to_numpy(dtype=float, na_value=np.nan)
-    kept = np.flatnonzero(~np.isnan(every_value))
-    every_year, every_name = series["year"].tolist(), series["name"].tolist()
-    years, names, values = [int(every_year[i]) for i in kept], [every_name[i] for i in kept], every_value[kept]
-    if len(set(years)) == 1:
-        return _bars(names, years[0], values, unit, lang)
-    lines: dict[str, list[int]] = {}  # each territory's rows, in the order of the series
-    for i, name in enumerate(names):
-        lines.setdefault(name, []).append(i)
-    base_year = _index_base_year(lines, years, values)
-    data = []
-    for name, rows in lines.items():
-        own_years, own = [years[i] for i in rows], values[rows]
-        shown = own / own[own_years.index(base_year)] * 100 if base_year is not None else own
-        data.append(
-            {
-                "type": "scatter",
-                "mode": "lines+markers",
-                "name": name,
-                "x": own_years,
-                "y": np.round(shown, 4).tolist(),
-                "customdata": np.round(own, 4).tolist(),
-                "hovertemplate": f"{name}<br>%{{x}}{colon(lang)}%{{customdata:,.4~r}} {unit_in(unit, lang)}<extra></extra>",
-            }
-        )
-    if target and not is_missing(target.get("value")) and base_year is None:
-        data.append(
-            {
-                "type": "scatter",
-                "mode": "lines",
-                "name": t("target_line", lang, year=target.get("year", "")),
-                "x": [int(min(every_year)) if every_year else target.get("year"), target.get("year")],
-                "y": [target["value"], target["value"]],
-                "line": {"dash": "dash", "color": "#000"},
-            }
-        )
-    axis = unit_in(unit, lang) if base_year is None else t("index_axis", lang, year=base_year)
-    return chart(data, axis, lang, {"dtick": 1, "tickformat": "d"})
-
-
-def _index_base_year(lines: dict, years: list[int], values: np.ndarray) -> int | None:
-    """The first year every territory has, when their values are too far apart to share an axis.
-    `lines`: each territory's row numbers in `years` and `values`."""
-    latest = [values[max(rows, key=lambda i: years[i])] for rows in lines.values()]  # at its latest year
-    if len(latest) < 2 or (values <= 0).any() or max(latest) < SCALE_GAP * min(latest):
-        return None
-    common = set.intersection(*({years[i] for i in rows} for rows in lines.values()))
-    return min(common) if common else None
-
-
-def _bars(names: list[str], year: int, values: np.ndarray, unit: str | None, lang: str) -> dict:
-    """One bar per territory, for an indicator with a single year."""
-    bar = {
-        "type": "bar",
-        "x": names,
-        "y": np.round(values, 4).tolist(),
-        "marker": {"color": "#2c7bb6"},
-        "hovertemplate": f"%{{x}} ({year}){colon(lang)}%{{y:,.4~r}} {unit_in(unit, lang)}<extra></extra>",
-    }
-    return chart([bar], unit_in(unit, lang), lang, {"title": {"text": str(year)}})
-
-
-def chart(data: list, y_title: str, lang: str, xaxis: dict, height: int = 380, **layout) -> dict:
-    """A figure of `data` in the dashboard's chart style (numbers in `lang`), `layout` added."""
-    return {
-        "data": data,
-        "layout": {
-            "height": height,
-            "margin": {"l": 10, "r": 10, "t": 10, "b": 40},
-            "separators": (", " if lang == "fr" else ".,").replace(" ", "\u202f"),
-            "yaxis": {"title": {"text": y_title}, "tickformat": ",~r", "automargin": True},
-            "xaxis": xaxis,
-            "legend": {"orientation": "h", "y": -0.15},
-            "plot_bgcolor": "white",
-            **layout,
-        },
-    }
-
-
-def sparkline_svg(values: list[float], width: int = 120, height: int = 32, colour: str = "#2c7bb6") -> str:
-    """A data-URI SVG polyline of `values` (NaN skipped), for an <img> with alt text."""
-    points = [v for v in values if not is_missing(v)]
-    if len(points) < 2:
-        return ""
-    low, high = min(points), max(points)
-    span = (high - low) or 1.0
-    step = (width - 4) / (len(points) - 1)
-    coords = " ".join(
-        f"{2 + i * step:.1f},{height - 2 - (v - low) / span * (height - 4):.1f}" for i, v in enumerate(points)
-    )
-    last_x, last_y = coords.split(" ")[-1].split(",")
-    svg = (
-        f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' viewBox='0 0 {width} {height}'>"
-        f"<polyline fill='none' stroke='{colour}' stroke-width='2' points='{coords}'/>"
-        f"<circle cx='{last_x}' cy='{last_y}' r='2.5' fill='{colour}'/></svg>"
-    )
-    return "data:image/svg+xml;utf8," + quote(svg)
-
-
 def with_progress(
     state: dict,
     categories: list[str],
@@ -482,29 +383,4 @@ def coloured_by(state: dict, keys: list[str], style: dict[str, tuple[str, str, s
         "colorscale": discrete_colorscale([colour for _, colour, _ in style.values()]),
         "legend": [(colour, f"{symbol} {words}") for symbol, colour, words in style.values()],
         "colour": mode,
-    }
-
-
-def contribution_figure(parts: pd.DataFrame, lang: str) -> dict:
-    """Horizontal bars: each component's contribution to a composite index, in points."""
-    ordered = parts.sort_values("contribution", ascending=True)
-    return {
-        "data": [
-            {
-                "type": "bar",
-                "orientation": "h",
-                "x": ordered["contribution"].round(2).tolist(),
-                "y": ordered["label"].tolist(),
-                "marker": {"color": "#2c7bb6"},
-                "hovertemplate": f"%{{y}}{colon(lang)}%{{x:.1f}} points<extra></extra>",
-            }
-        ],
-        "layout": {
-            "height": 80 + 40 * len(ordered),
-            "margin": {"l": 10, "r": 10, "t": 10, "b": 40},
-            "separators": ", " if lang == "fr" else ".,",
-            "xaxis": {"title": {"text": t("col_contribution", lang)}, "rangemode": "tozero"},
-            "yaxis": {"automargin": True},
-            "plot_bgcolor": "white",
-        },
     }

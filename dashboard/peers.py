@@ -10,7 +10,7 @@ from dash import html
 
 from dashboard.assessment import percent_a_year
 from dashboard.attributes import aria
-from dashboard.figures import chart
+from dashboard.charts import chart
 from dashboard.formatting import format_number, format_value, is_missing
 from dashboard.i18n import colon, t, unit_in
 

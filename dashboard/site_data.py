@@ -13,20 +13,20 @@ import copy
 import numpy as np
 import pandas as pd
 
-from dashboard import batched, queries
+from dashboard import batched, database, progress_queries, queries
 
 # one-territory query -> (batched query, key columns of its rows, whether the rows keep them)
 PER_TERRITORY = {
-    queries.status_rows: (batched.status_rows, None, False),
-    queries.progress_summary: (batched.progress_summary, None, False),
-    queries.peer_comparisons: (batched.peer_comparisons, None, True),
-    queries.territory_peers: (batched.territory_peers, queries.PEER_KEY, False),
+    progress_queries.status_rows: (batched.status_rows, None, False),
+    progress_queries.progress_summary: (batched.progress_summary, None, False),
+    progress_queries.peer_comparisons: (batched.peer_comparisons, None, True),
+    progress_queries.territory_peers: (batched.territory_peers, batched.PEER_KEY, False),
     queries.epci_neighbours: (batched.epci_neighbours, None, False),
 }
 LISTED = (queries.territory_values, queries.territories_series)  # queries of a list of territories
 
 
-class FrozenDatabase(queries.Database):
+class FrozenDatabase(database.Database):
     """Query results are kept, the least recently used dropped beyond `size` (each caller
     gets its own copy of a table, as layouts add columns); `prefetch` loads a batch of
     territories' rows at once, and drops the previous batch's."""
@@ -35,7 +35,7 @@ class FrozenDatabase(queries.Database):
 
     def __init__(self, path, size: int = 2048) -> None:
         super().__init__(path)
-        self._results = queries.ResultCache(size)
+        self._results = database.ResultCache(size)
         self._batch: dict = {}  # shared with pinned copies: filled in place
 
     def prefetch(self, territories: list[tuple[str, str]]) -> None:
@@ -47,8 +47,8 @@ class FrozenDatabase(queries.Database):
         with self.connect() as con:
             refs = batched.reference_territories(con, territories)
             batch[queries.reference_territories] = (
-                batched.split(refs, queries.REFERENCE_KEY),
-                batched.empty_part(refs, queries.REFERENCE_KEY),
+                batched.split(refs, batched.REFERENCE_KEY),
+                batched.empty_part(refs, batched.REFERENCE_KEY),
             )
             drawn = list(dict.fromkeys([*territories, *zip(refs["level"], refs["code"], strict=True)]))
             for query in LISTED:
@@ -61,12 +61,12 @@ class FrozenDatabase(queries.Database):
                 )
                 batch[single] = (batched.split(found, key, keep), batched.empty_part(found, key, keep))
             progress = batched.progress_rows(con, territories)
-            batch[queries.progress_rows] = (
+            batch[progress_queries.progress_rows] = (
                 batched.split(progress, keep_key=True),
                 batched.empty_part(progress, keep_key=True),
             )
             effects, series = batched.policy_effects(con, territories), batched.policy_series(con, territories)
-            batch[queries.policies_of] = (
+            batch[progress_queries.policies_of] = (
                 (batched.split(effects, keep_key=True), batched.empty_part(effects, keep_key=True)),
                 (batched.split(series), batched.empty_part(series)),
             )
@@ -85,15 +85,15 @@ class FrozenDatabase(queries.Database):
         territory = ("commune", *args) if query is queries.epci_neighbours else tuple(args[:2])
         if query not in batch or territory not in batch["territories"]:
             return None
-        if query is queries.progress_rows and (len(args) > 2 and args[2] is not None):
+        if query is progress_queries.progress_rows and (len(args) > 2 and args[2] is not None):
             return None
-        if query is queries.policies_of:
+        if query is progress_queries.policies_of:
             return tuple(found.get(territory, empty) for found, empty in batch[query])
         found, empty = batch[query]
         part = found.get(territory, empty)
         if query is queries.epci_neighbours:
             return part["neighbour"].tolist()
-        if query is queries.peer_comparisons:
+        if query is progress_queries.peer_comparisons:
             return {r.indicator_id: r for r in part.itertuples()}
         return part
 

@@ -28,16 +28,12 @@ from itertools import repeat
 from pathlib import Path
 from typing import cast
 
-from dash import dcc, html
-
-from dashboard import assessment, figures, queries, urls
+from dashboard import assessment, database, queries
 from dashboard.app import create_app, page_title
-from dashboard.attributes import aria
-from dashboard.chrome import label, scroll_region, shell
+from dashboard.chrome import label
 from dashboard.context import CONFIG_KEY, db
-from dashboard.i18n import FINALITIES, LANGS, other_lang, t
-from dashboard.pages import carte, home, indicateur, methode, not_found_404, territoire
-from dashboard.search import ABBREVIATIONS, LEVEL_RANK, normalise
+from dashboard.i18n import LANGS, other_lang, t
+from dashboard.pages import home, indicateur, methode, not_found_404, territoire
 from dashboard.site_data import FrozenDatabase
 from dashboard.site_html import (  # noqa: F401 (file_path, find: the site's API, used by tests)
     Renderer,
@@ -46,12 +42,11 @@ from dashboard.site_html import (  # noqa: F401 (file_path, find: the site's API
     find,
     lang_folder,
     page_lang,
-    relative_link,
 )
-from itdd import export
+from dashboard.site_pages import locator_block, map_block, map_page, territories_index, trends_block
+from dashboard.site_search import SEARCH_INDEX, search_index, site_search
 
 ASSETS = "assets"
-SEARCH_INDEX = "recherche.json"
 PAGE = """<!DOCTYPE html>
 <html lang="{lang}">
 <head>
@@ -69,214 +64,6 @@ PAGE = """<!DOCTYPE html>
 </html>
 """
 NOT_FOUND_PAGE = "404.html"  # the name static hosts (GitHub Pages, Netlify, GitLab Pages) serve for a missing path
-
-
-def map_block(database, indicator_id: str, page: str, lang: str) -> html.Section | None:
-    """The indicator's map at its finest drawable level, latest year, with its legend and the first
-    rows of its table by rank (as the dashboard's first page), with links to every value's files:
-    no table of every territory (35,000 communes at national size)."""
-    view = carte.view(database, indicateur=indicator_id)
-    if not isinstance(view, carte.MapView):
-        return None
-    drawn = carte.render(database, view, lang, page_size=carte.PAGE_SIZE, hover_text=True)
-    figure, caption, rows = drawn.figure, drawn.caption, drawn.rows
-    figure["data"][0]["geojson"] = relative_link(urls.download(f"territoires-{view.level}.geojson"), page)
-    files = [
-        html.A(
-            t(f"download_{fmt}", lang), href=urls.download(export.file_name(indicator_id, fmt)), className="download"
-        )
-        for fmt in export.FORMATS
-    ]
-    return html.Section(
-        [
-            html.H2(caption, id="carte"),
-            html.Div(
-                [
-                    html.Div(
-                        dcc.Graph(id="map", figure=figure), className="map-box", role="img", **aria(label=caption)
-                    ),  # fmt: skip
-                    html.Div(drawn.legend, className="legend"),
-                ],
-                className="map-row",
-            ),
-            html.Details(
-                [
-                    html.Summary(t("table_title", lang)),
-                    scroll_region(
-                        html.Table(
-                            [html.Caption(caption), drawn.header, html.Tbody(rows)],
-                            className="data-table",
-                            id="map-table",
-                        ),
-                        caption,
-                    ),
-                    html.P(
-                        [
-                            t("site_table_first", lang, n=len(rows), total=len(drawn.state["codes"])),
-                            " ",
-                            *_between(files, " · "),
-                        ],
-                        className="muted",
-                    ),
-                ]
-            ),
-        ],
-        className="table-section",
-    )
-
-
-def _between(items: list, separator: str) -> list:
-    return [part for i, item in enumerate(items) for part in ([separator] if i else []) + [item]]
-
-
-def map_page(database, lang: str = "fr") -> html.Div:
-    """`carte.html`: the default indicator's map (as the dashboard opens it), then every other
-    indicator's map, each on its sheet (the site has no server to switch values)."""
-    view = carte.view(database)
-    view = view if isinstance(view, carte.MapView) else None
-    maps = [
-        html.Li(dcc.Link(label(r, lang), href=urls.map_view(lang, indicateur=r.indicator_id)))
-        for r in database.run(queries.list_indicators).itertuples()
-        if (view is None or r.indicator_id != view.indicator) and carte.found(database, indicateur=r.indicator_id)
-    ]
-    children = [
-        html.H1(t("map_title", lang)),
-        map_block(database, view.indicator, lang_folder(lang) + "carte.html", lang) if view else None,
-        html.Section([html.H2(t("site_other_maps", lang)), html.Ul(maps, className="territory-index")]),
-    ]
-    return shell(lang, {}, [c for c in children if c is not None], "carte")
-
-
-def locator_block(database, level: str, code: str, page: str, lang: str) -> html.Section | None:
-    """Where the territory lies: its outline among its neighbours (for a commune, its EPCI's communes)."""
-    features, position = database.geojson(level)["features"], database.feature_positions(level)
-    if code not in position:
-        return None
-    codes = list(position)  # the whole level, but a commune among its EPCI's communes
-    if level == "commune":
-        codes = sorted(set(database.run(queries.epci_neighbours, code)) & position.keys() | {code})
-    name = database.run(queries.territory_name, level, code)
-    shown = {"type": "FeatureCollection", "features": [features[i] for i in sorted(position[c] for c in codes)]}
-    trace = {
-        "type": "choroplethmap",
-        "geojson": relative_link(urls.download(f"territoires-{level}.geojson"), page),
-        "featureidkey": "id",
-        "locations": codes,
-        "z": [1 if c == code else 0 for c in codes],
-        "text": [f["properties"]["name"] for f in shown["features"]],
-        "colorscale": [[0, figures.MISSING_COLOUR], [1, "#2c7bb6"]],
-        "showscale": False,
-        "hovertemplate": "%{text}<extra></extra>",
-        "marker": {"line": {"width": 0.6, "color": "#ffffff"}},
-    }
-    layout = {"map": {"style": "white-bg", **figures.map_view(shown)}, "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
-              "height": 320}  # fmt: skip
-    caption = t("locator_caption", lang, name=name)
-    return html.Section(
-        [
-            html.H2(t("locator_title", lang)),
-            html.Div(
-                dcc.Graph(id="locator", figure={"data": [trace], "layout": layout}),
-                className="map-box",
-                role="img",
-                **aria(label=caption),
-            ),  # fmt: skip
-            html.P(caption, className="muted"),
-        ]
-    )
-
-
-def trends_block(database, level: str, code: str, lang: str) -> html.Section | None:
-    """A trend chart, with its table, for each indicator with at least two years for the territory."""
-    catalogue = database.run(queries.catalogue)
-    values = database.run(queries.territory_values, [(level, code)]).dropna(subset=["value"])
-    years = values.groupby("indicator_id")["year"].nunique()
-    order = {f: i for i, f in enumerate(FINALITIES)}
-    rows = sorted(
-        (r for r in catalogue.itertuples() if years.get(r.indicator_id, 0) >= 2),
-        key=lambda r: (order.get(r.finality, 99), label(r, lang)),
-    )
-    if not rows:
-        return None
-    blocks: list = [html.H2(t("trends_title", lang))]
-    for row in rows:
-        figure, table = indicateur.trend_view(database, row.indicator_id, [f"{level}:{code}"], row, lang)
-        blocks += [
-            html.H3(label(row, lang)),
-            dcc.Graph(id=f"trend-{row.indicator_id}", figure=figure),
-            html.Details([html.Summary(t("values_by_year", lang)), table]),
-        ]
-    return html.Section(blocks, className="trends")
-
-
-def territories_index(database, lang: str = "fr") -> html.Div:
-    """Every territory by level: the static stand-in for the search box."""
-    territories = database.run(queries.list_territories)
-    sections = []
-    for level in queries.LEVEL_ORDER:
-        found = territories[territories["level"] == level]
-        if found.empty:
-            continue
-        sections.append(
-            html.Section(
-                [
-                    html.H2(t(f"level_{level}", lang)),  # as written: "Intercommunalités (EPCI)"
-                    html.Ul(
-                        [
-                            html.Li(dcc.Link(f"{r.name} ({r.code})", href=urls.portrait(level, r.code, lang)))
-                            for r in found.itertuples()
-                        ],  # fmt: skip
-                        className="territory-index",
-                    ),
-                ]
-            )
-        )
-    return shell(lang, {}, [html.H1(t("territories_title", lang)), *sections], "territories")
-
-
-def site_search(prefix: str, lang: str = "fr") -> str:
-    """The search box of the site (`site_assets/search.js` fills its list), and the list of all territories."""
-    attributes = {"data-index": prefix + SEARCH_INDEX, "data-root": prefix, "data-none": t("site_search_none", lang)}
-    data = "".join(f' {k}="{html_text.escape(v, quote=True)}"' for k, v in attributes.items())
-    return (
-        '<div class="territory-search site-search no-print" id="site-search-box">'
-        f'<label for="site-search">{html_text.escape(t("site_search", lang))}</label>'
-        f'<input id="site-search" type="search" autocomplete="off" '
-        f'placeholder="{html_text.escape(t("site_search_placeholder", lang), quote=True)}"{data}>'
-        '<ul id="site-search-results" class="search-results" aria-live="polite"></ul>'
-        f'<p class="all-territories"><a href="{prefix}territoires.html">{html_text.escape(t("territories_all", lang))}</a></p>'
-        "</div>"
-    )
-
-
-def search_index(database, lang: str = "fr") -> dict:
-    """What the site's search reads: each territory and indicator with its page and its words
-    normalised as the dashboard's search does (`dashboard.search.normalise`, whose abbreviations
-    the script applies to what is typed)."""
-    territories = database.run(queries.list_territories)
-    territories = territories.assign(rank=territories["level"].map(LEVEL_RANK).fillna(9)).sort_values(
-        "rank", kind="stable"
-    )  # départements and EPCI before communes; names stay in French order
-    # Postcodes and former names, where the build has them: each an entry of its own, saying how it matched.
-    also = database.run(queries.territory_search_index)
-    also = also[also["kind"].isin(["postcode", "former"])]
-    # First, as on the dashboard: "33400" is Talence's postcode before it is Saint-Ferme's INSEE code.
-    entries = [
-        {"name": r.name, "code": r.term if r.kind == "postcode" else r.code,
-         "kind": t(f"level1_{r.level}", lang), "note": f"{t(f'level1_{r.level}', lang)}, {t(f'match_{r.kind}', lang, term=r.term)}",
-         "page": f"territoire/{r.level}/{r.code}.html", "words": normalise(r.term) if r.kind == "former" else ""}
-        for r in also.itertuples()
-    ] + [
-        {"name": r.name, "code": r.code, "kind": t(f"level1_{r.level}", lang), "page": f"territoire/{r.level}/{r.code}.html",
-         "words": normalise(r.name)}
-        for r in territories.itertuples()
-    ]  # fmt: skip
-    for row in database.run(queries.catalogue).itertuples():
-        entries.append(
-            {"name": label(row, lang), "code": row.indicator_id, "kind": t("indicator_word", lang),
-             "page": f"indicateur/{row.indicator_id}.html", "words": normalise(f"{label(row, lang)} {row.indicator_id}")}
-        )  # fmt: skip
-    return {"abbreviations": ABBREVIATIONS, "entries": entries}
 
 
 def _up(page: str, folder: str = "") -> str:
@@ -428,7 +215,7 @@ def _without_lang(page: str) -> str:
 
 def _database(db_path: Path):
     """This process's app (created once per version of the file), for `app_context`."""
-    key = (Path(db_path), queries.file_version(Path(db_path)))
+    key = (Path(db_path), database.file_version(Path(db_path)))
     if key not in _APP:  # a new file, or the same path rebuilt: nothing kept from the old one
         _APP.clear()
         _APP[key] = create_app(Path(db_path), cache=False)

@@ -18,7 +18,8 @@ import duckdb
 import requests
 
 from etl.built_catalogue import write_catalogue
-from etl.catalogue import Catalogue, Source
+from etl.catalogue import Catalogue
+from etl.catalogue_sources import Source
 from etl.embedded import EXTRACT_DIR, extract_download, extract_territory, snapshot_download, snapshot_territory
 from etl.extract import Cache, Download, DownloadError, fetch, last_download, session
 from etl.geography import (

@@ -6,7 +6,8 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from etl.catalogue import Catalogue, Source
+from etl.catalogue import Catalogue
+from etl.catalogue_sources import Source
 from itdd.model import TABLE
 from itdd.sql import registered
 

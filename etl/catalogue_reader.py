@@ -10,7 +10,9 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from etl.catalogue import Attribute, Catalogue, Indicator, Source, Strict
+from etl.catalogue import Catalogue, Indicator
+from etl.catalogue_base import Strict
+from etl.catalogue_sources import Attribute, Source
 from etl.territory import TerritoryError, parse_territory
 
 

@@ -16,7 +16,7 @@ import functools
 import hashlib
 import json
 
-from etl.catalogue import Source
+from etl.catalogue_sources import Source
 from etl.extract import Download, DownloadError
 from etl.paths import snapshot_file
 

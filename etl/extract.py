@@ -179,12 +179,7 @@ def fetch(
     With `records`, `url` is the first page of a JSON API (see the module's docstring)."""
     address = mirrored(url, mirror)
     cached = cache.meta(url)
-    headers = {}
-    if cached and cached.get("address") == address and not records:
-        if cached.get("etag"):
-            headers["If-None-Match"] = cached["etag"]
-        if cached.get("last_modified"):
-            headers["If-Modified-Since"] = cached["last_modified"]
+    headers = _conditional_headers(cached, address, records)
     tmp = cache.staging(url, "partial")
     try:
         try:
@@ -212,24 +207,50 @@ def fetch(
             raise DownloadError(source_id, address, e.strerror or str(e)) from None
         if sink.size == 0:
             raise DownloadError(source_id, address, "the API returned no rows" if records else "empty response")
-        meta: dict[str, Any] = {
-            "url": url,
-            "address": address,
-            "sha256": sink.digest.hexdigest(),
-            "bytes": sink.size,
-            "fetched_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            **validators,
-        }
-        name = (Path(urlsplit(url).path).name or "download") + (".jsonl" if records else "")
-        pending = cache.staging(url, "pending") / name  # its own name, for messages
-        pending.parent.mkdir(exist_ok=True)
-        os.replace(tmp, pending)
-        return Download(
-            source_id, url, pending, meta["sha256"], sink.size, meta["fetched_at"], False, {**meta, "file": name}
-        )
+        return _pending(source_id, url, address, records, cache, tmp, sink, validators)
     finally:  # a failed download leaves nothing half-written (once pending, tmp is gone)
         tmp.unlink(missing_ok=True)
         Cache.remove_if_empty(tmp.parent)
+
+
+def _conditional_headers(cached: dict | None, address: str, records: str | None) -> dict[str, str]:
+    """Ask for the file only if it changed since the cached download from the same address
+    (not for a JSON API's pages: a page's validators say nothing of the whole)."""
+    headers = {}
+    if cached and cached.get("address") == address and not records:
+        if cached.get("etag"):
+            headers["If-None-Match"] = cached["etag"]
+        if cached.get("last_modified"):
+            headers["If-Modified-Since"] = cached["last_modified"]
+    return headers
+
+
+def _pending(
+    source_id: str,
+    url: str,
+    address: str,
+    records: str | None,
+    cache: Cache,
+    tmp: Path,
+    sink: _Sink,
+    validators: dict[str, str | None],
+) -> Download:
+    """The downloaded file moved from `tmp` to the cache's pending folder, with its metadata."""
+    meta: dict[str, Any] = {
+        "url": url,
+        "address": address,
+        "sha256": sink.digest.hexdigest(),
+        "bytes": sink.size,
+        "fetched_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        **validators,
+    }
+    name = (Path(urlsplit(url).path).name or "download") + (".jsonl" if records else "")
+    pending = cache.staging(url, "pending") / name  # its own name, for messages
+    pending.parent.mkdir(exist_ok=True)
+    os.replace(tmp, pending)
+    return Download(
+        source_id, url, pending, meta["sha256"], sink.size, meta["fetched_at"], False, {**meta, "file": name}
+    )
 
 
 def _write_response(sink: _Sink, bar: Progress, response: requests.Response) -> dict[str, str | None]:

@@ -21,7 +21,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from etl.catalogue import Attribute, Source
+from etl.catalogue_sources import Attribute, Source
 from etl.load import raw_table
 from etl.paths import snapshot_file
 from etl.territory import FRANCE, METROPOLITAN_FRANCE, Territory, national_lists

@@ -13,7 +13,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from etl.catalogue import MEMBER_CODE, MEMBER_LEVEL, Source
+from etl.catalogue_sources import MEMBER_CODE, MEMBER_LEVEL, Source
 from itdd.sql import literal, quote, registered
 
 

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import duckdb
 import pandas as pd
 
-from etl.catalogue import MEMBER_CODE, MEMBER_LEVEL, Column, Source
+from etl.catalogue_sources import MEMBER_CODE, MEMBER_LEVEL, Column, Source
 from etl.load import raw_table
 from itdd.model import TABLE
 from itdd.sql import insert_frame, literal, quote
@@ -234,13 +234,36 @@ def national_totals(con: duckdb.DuckDBPyConnection) -> None:
     harmonisation is needed). A level the producer publishes keeps the producer's value;
     medians and rates (non-additive) are never summed.
     """
-    additive = "(o.source_id, o.variable) NOT IN (SELECT source_id, variable FROM _non_additive)"
+    _departement_areas(con)
+    _national_sums(con)
+    con.execute("""
+        CREATE OR REPLACE TABLE national_scope AS
+        SELECT source_id, variable, level, code, year, expected - len(missing) AS departements, expected, missing
+        FROM _national ORDER BY ALL""")
+    con.execute("""
+        INSERT INTO observations
+        SELECT source_id, variable, level, code, year, value,
+               CASE WHEN len(missing) > 0 AND status = 'ok' THEN 'incomplete' ELSE status END
+        FROM _national n
+        WHERE NOT EXISTS (SELECT 1 FROM observations o WHERE o.source_id = n.source_id AND o.variable = n.variable
+                          AND o.level = n.level AND o.code = n.code AND o.year IS NOT DISTINCT FROM n.year)""")
+
+
+def _departement_areas(con: duckdb.DuckDBPyConnection) -> None:
+    """`_areas`: the région and the France (FR, and METRO for a metropolitan one) of each département."""
     con.execute(TABLE["france_departements"].create(if_not_exists=True))
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _areas AS
         SELECT code AS departement, 'region' AS level, region AS area FROM france_departements
         UNION ALL SELECT code, 'france', 'FR' FROM france_departements
         UNION ALL SELECT code, 'france', 'METRO' FROM france_departements WHERE code NOT LIKE '97%'""")
+
+
+def _national_sums(con: duckdb.DuckDBPyConnection) -> None:
+    """`_national`: each région's and France's sums of départements (own rows, else their
+    communes' sums), with the départements expected and those missing; kept only when complete
+    (France: when every metropolitan one is there)."""
+    additive = "(o.source_id, o.variable) NOT IN (SELECT source_id, variable FROM _non_additive)"
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _national AS
         WITH communes AS (
@@ -281,17 +304,6 @@ def national_totals(con: duckdb.DuckDBPyConnection) -> None:
         FROM sums s JOIN expected e ON e.level = s.level AND e.area = s.code
         WHERE len(s.present) = e.departements OR (s.code = 'FR' AND s.metropolitan = e.metropolitan)
     """)  # noqa: S608 (names through quote()/raw_table(); texts through literal())
-    con.execute("""
-        CREATE OR REPLACE TABLE national_scope AS
-        SELECT source_id, variable, level, code, year, expected - len(missing) AS departements, expected, missing
-        FROM _national ORDER BY ALL""")
-    con.execute("""
-        INSERT INTO observations
-        SELECT source_id, variable, level, code, year, value,
-               CASE WHEN len(missing) > 0 AND status = 'ok' THEN 'incomplete' ELSE status END
-        FROM _national n
-        WHERE NOT EXISTS (SELECT 1 FROM observations o WHERE o.source_id = n.source_id AND o.variable = n.variable
-                          AND o.level = n.level AND o.code = n.code AND o.year IS NOT DISTINCT FROM n.year)""")
 
 
 def harmonise(

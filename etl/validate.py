@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import duckdb
 
-from etl.catalogue import Attribute, Column, Source
+from etl.catalogue_sources import Attribute, Column, Source
 from etl.geography import stale_codes
 from etl.load import raw_table
 from etl.transform import DEPARTEMENT_OF_COMMUNE

@@ -264,7 +264,8 @@ def publish(
 ) -> None:
     """Publish the open data (CSV, Parquet, GeoJSON, datapackage.json, DCAT catalogue) and the static site."""
     from dashboard.static_site import write_site  # Dash is only imported when rendering the site
-    from etl.publish import MARKER, PublishError, Writer, staged_folder, write_open_data
+    from etl.publish import write_open_data
+    from etl.publish_files import MARKER, PublishError, Writer, staged_folder
 
     target = db or default_db()
     problem = database_problem(target) if target.exists() else f"no database at {target}: run `itdd build` first"

@@ -205,7 +205,7 @@ TABLES = (
           "year, value DOUBLE, status"), intermediate=True),
     Table("code_map", "Each vintage's old commune codes to the reference ones",
           _fields("vintage INTEGER, old_code VARCHAR, code"), intermediate=True),
-    Table("referential_rows", "What each referential source says of each commune or EPCI (etl.catalogue.Attribute)",
+    Table("referential_rows", "What each referential source says of each commune or EPCI (etl.catalogue_sources.Attribute)",
           _fields("source_id, level, code, name, departement VARCHAR, region VARCHAR, epci VARCHAR, "
                   "epci_name VARCHAR"), intermediate=True),
     Table("commune_changes", "INSEE's history of commune changes (old_name: the old code's name)",

@@ -340,7 +340,7 @@ def measure_patch_path(db: Path, switches: int) -> dict:
     render, then `switches` distinct Patch switches (the map's callback, then the table's with
     the view it returned), a level switch to the EPCI; and the floor of a switch: the bytes of its
     values alone (JSON) and the DuckDB query alone (`queries.map_values`)."""
-    from dashboard import queries
+    from dashboard import database, queries
     from dashboard.app import create_app
 
     app = create_app(db, cache=False)
@@ -361,7 +361,7 @@ def measure_patch_path(db: Path, switches: int) -> dict:
     assert first.status_code == 200, first.status_code
     map_key, table_key = _key(app, "map.figure"), _key(app, "map-table-body.children")
     latencies, with_table, sizes, map_sizes, floor_bytes, floor_ms, wire = [], [], [], [], [], [], []
-    database = queries.Database(db)
+    database = database.Database(db)
     for trigger, indicator, year in _plan(db, switches):
         values = {
             "indicateur": indicator,
@@ -458,7 +458,7 @@ def measure_naive_path(db: Path, switches: int) -> dict:
     import plotly.express as px
     from dash import Input, Output, dcc
 
-    from dashboard.queries import Database
+    from dashboard.database import Database
 
     database = Database(db)
 
@@ -527,7 +527,7 @@ def measure_pages(db: Path) -> dict:
     """Bytes and server-side time of pages as the page router serves them (Flask test client, no
     response cache): the first portrait of a fresh app (cold: nothing read yet), the others (warm),
     the indicator sheets; the floor of a portrait: its values query alone (`queries.territory_values`)."""
-    from dashboard import queries
+    from dashboard import database, queries
     from dashboard.app import create_app
 
     app = create_app(db, cache=False)
@@ -546,7 +546,7 @@ def measure_pages(db: Path) -> dict:
     cold_bytes, cold_ms = page(portraits[0])
     warm = [page(path) for path in portraits[1:]]
     sheet = [page(path) for path in sheets]
-    database = queries.Database(db)
+    database = database.Database(db)
     floor = [_timed(lambda path=path: database.run(queries.territory_values, [tuple(path.split("/")[2:4])]))[1]
              for path in portraits[1:]]  # fmt: skip
     warm_ms = [ms for _, ms in warm]
@@ -945,7 +945,8 @@ def connection_costs(db: Path, runs: int = 200) -> tuple[float, float]:
     """Median ms of one small query on a connection opened for it, against a cursor of the open version."""
     import duckdb
 
-    from dashboard.queries import Database, available_years
+    from dashboard.database import Database
+    from dashboard.queries import available_years
 
     def fresh() -> None:
         with duckdb.connect(":memory:") as con:

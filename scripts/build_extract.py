@@ -29,8 +29,9 @@ from datetime import date
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from etl.catalogue import Level, Source
+from etl.catalogue import Level
 from etl.catalogue_reader import load_catalogue
+from etl.catalogue_sources import Source
 from etl.embedded import EXTRACT_DIR, MANIFEST
 from etl.paths import data_dir
 from etl.territory import national_lists, parse_territory

@@ -6,7 +6,7 @@ from urllib.parse import unquote
 
 import pandas as pd
 
-from dashboard import figures
+from dashboard import charts, figures
 from dashboard.formatting import change_since, format_number, format_percent, format_value, trend_sentence
 from dashboard.i18n import labelled, switch_href, t, with_query
 from dashboard.maps import hover
@@ -233,13 +233,13 @@ def test_map_figure_holds_geometry_once_and_the_patch_none() -> None:
 
 def test_trend_figure_has_target_line_and_sparkline_is_an_svg() -> None:
     series = pd.DataFrame({"name": ["A", "A", "B"], "year": [2019, 2023, 2023], "value": [1.0, 2.0, 3.0]})
-    figure = figures.trend_figure(series, "%", "fr", {"value": 5.0, "year": 2030})
+    figure = charts.trend_figure(series, "%", "fr", {"value": 5.0, "year": 2030})
     assert [trace["name"] for trace in figure["data"]] == ["A", "B", "Cible 2030"]
     assert figure["data"][-1]["line"]["dash"] == "dash"
     assert figure["layout"]["separators"] == f",{NNBSP}"
-    svg = figures.sparkline_svg([1.0, float("nan"), 3.0, 2.0])
+    svg = charts.sparkline_svg([1.0, float("nan"), 3.0, 2.0])
     assert svg.startswith("data:image/svg+xml") and "polyline" in unquote(svg)
-    assert figures.sparkline_svg([1.0]) == ""
+    assert charts.sparkline_svg([1.0]) == ""
 
 
 def test_every_catalogue_unit_has_an_english_name() -> None:
@@ -260,17 +260,17 @@ def test_territories_of_very_different_sizes_are_drawn_as_indices() -> None:
     # SYNTHETIC: a commune of 1,000 growing 10 % and its département of 100,000 growing 1 %
     series = _series([("Synthville", 2016, 1000.0), ("Synthville", 2021, 1100.0),
                       ("Synthdép", 2016, 100000.0), ("Synthdép", 2021, 101000.0)])  # fmt: skip
-    figure = figures.trend_figure(series, "habitants", "fr", target={"value": 5000, "year": 2030})
+    figure = charts.trend_figure(series, "habitants", "fr", target={"value": 5000, "year": 2030})
     lines = {trace["name"]: trace for trace in figure["data"]}
     assert lines["Synthville"]["y"] == [100.0, 110.0] and lines["Synthdép"]["y"] == [100.0, 101.0]
     assert lines["Synthville"]["customdata"] == [1000.0, 1100.0]  # the hover keeps the value
     assert "base 100 en 2016" in figure["layout"]["yaxis"]["title"]["text"] and len(lines) == 2  # no raw target
     close = _series([("A", 2016, 12.0), ("A", 2021, 13.0), ("B", 2016, 15.0), ("B", 2021, 14.0)])
-    assert figures.trend_figure(close, "%", "fr")["data"][0]["y"] == [12.0, 13.0]  # one axis when comparable
+    assert charts.trend_figure(close, "%", "fr")["data"][0]["y"] == [12.0, 13.0]  # one axis when comparable
 
 
 def test_a_single_year_is_drawn_as_bars_not_lone_dots() -> None:
-    figure = figures.trend_figure(_series([("A", 2021, 12.0), ("B", 2021, 15.0)]), "%", "en")
+    figure = charts.trend_figure(_series([("A", 2021, 12.0), ("B", 2021, 15.0)]), "%", "en")
     (bar,) = figure["data"]
     assert bar["type"] == "bar" and bar["x"] == ["A", "B"] and figure["layout"]["xaxis"]["title"]["text"] == "2021"
 

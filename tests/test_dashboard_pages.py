@@ -236,7 +236,7 @@ def test_progress_categories_show_when_the_build_has_them(tmp_path: Path) -> Non
 def test_formula_lists_every_source_of_a_series_and_the_scale(catalogue) -> None:
     import pandas as pd
 
-    from dashboard.pages.indicateur import formula
+    from dashboard.sheet import formula
 
     sources = pd.DataFrame(
         [{"source_id": s.id, "producer": s.producer, "edition": s.edition} for s in catalogue.sources]

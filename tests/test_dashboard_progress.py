@@ -17,7 +17,7 @@ import pytest
 from plotly.utils import PlotlyJSONEncoder
 from test_dashboard_queries import make_synthetic_db
 
-from dashboard import assessment, figures, queries
+from dashboard import assessment, charts, figures, progress_queries
 from dashboard.app import create_app
 from dashboard.pages import carte, indicateur, methode, territoire
 from dashboard.peers import peer_sentence
@@ -104,31 +104,31 @@ def app(synthetic_progress_db: Path):
 def test_queries_on_a_build_without_progress_rows_are_empty(tmp_path: Path) -> None:
     with duckdb.connect(str(make_synthetic_db(tmp_path / "bare.duckdb")), read_only=True) as bare:
         for frame in (
-            queries.progress_rows(bare, "commune", "SYN01"),
-            queries.progress_labels(bare),
-            queries.progress_summary(bare, "commune", "SYN01"),
-            queries.status_rows(bare, "commune", "SYN01"),
-            queries.composite_contributions(bare, "x", "commune", "SYN01"),
+            progress_queries.progress_rows(bare, "commune", "SYN01"),
+            progress_queries.progress_labels(bare),
+            progress_queries.progress_summary(bare, "commune", "SYN01"),
+            progress_queries.status_rows(bare, "commune", "SYN01"),
+            progress_queries.composite_contributions(bare, "x", "commune", "SYN01"),
         ):
             assert frame.empty and len(frame.columns) > 0
 
 
 def test_progress_queries(con) -> None:
-    rows = queries.progress_rows(con, "commune", "SYN01")
+    rows = progress_queries.progress_rows(con, "commune", "SYN01")
     assert rows["indicator_id"].tolist() == ["synth_pop", "synth_rate"]
     assert pd.isna(rows.set_index("indicator_id").loc["synth_pop", "category"])  # context rows are kept
-    by_indicator = queries.progress_rows(con, "commune", None, "synth_rate")
+    by_indicator = progress_queries.progress_rows(con, "commune", None, "synth_rate")
     assert by_indicator["code"].tolist() == ["SYN01", "SYN02", "SYN03"]
-    assert queries.progress_labels(con)["category"].tolist() == ["on_track", "limited_progress"]  # by rank
-    assert queries.progress_summary(con, "commune", "SYN01")["indicators"].tolist() == [1]
-    assert queries.status_rows(con, "commune", "SYN01")["position"].tolist() == ["better"]
-    parts = queries.composite_contributions(con, "synth_index", "commune", "SYN01")
+    assert progress_queries.progress_labels(con)["category"].tolist() == ["on_track", "limited_progress"]  # by rank
+    assert progress_queries.progress_summary(con, "commune", "SYN01")["indicators"].tolist() == [1]
+    assert progress_queries.status_rows(con, "commune", "SYN01")["position"].tolist() == ["better"]
+    parts = progress_queries.composite_contributions(con, "synth_index", "commune", "SYN01")
     assert parts["component_id"].tolist() == ["synth_rate", "synth_pop"]  # largest contribution first
     assert parts["label_fr"].iloc[0] == "Taux synthétique"
 
 
 def _row(**values) -> SimpleNamespace:
-    base = dict.fromkeys(queries.PROGRESS_COLUMNS)
+    base = dict.fromkeys(progress_queries.PROGRESS_COLUMNS)
     return SimpleNamespace(**{**base, **values})
 
 
@@ -261,5 +261,5 @@ def test_composite_sheet_shows_contributions(app) -> None:
     assert '"composite-table"' in chosen and '"composite-chart"' in chosen and "Taux synthétique" in chosen
     assert "Choisissez un territoire" in none
     assert "Pas d'indice pour Synthville 2" in other
-    figure = figures.contribution_figure(pd.DataFrame({"label": ["a", "b"], "contribution": [50.0, 12.5]}), "fr")
+    figure = charts.contribution_figure(pd.DataFrame({"label": ["a", "b"], "contribution": [50.0, 12.5]}), "fr")
     assert figure["data"][0]["y"] == ["b", "a"]

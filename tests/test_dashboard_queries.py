@@ -14,7 +14,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from dashboard import queries
+from dashboard import database, queries
 from itdd import model
 
 CODES = ["SYN01", "SYN02", "SYN03"]
@@ -134,7 +134,7 @@ def test_geometries_are_a_feature_collection_keyed_by_code(con) -> None:
 
 
 def test_database_caches_geometries_and_sees_an_atomic_swap(synthetic_db: Path, tmp_path: Path) -> None:
-    db = queries.Database(synthetic_db)
+    db = database.Database(synthetic_db)
     first = db.geojson()
     assert db.geojson() is first  # cached for the same file version
     # A rebuild writes a new file and renames it over the old one.

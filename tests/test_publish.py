@@ -210,7 +210,8 @@ def test_publish_without_a_database_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_base_url_makes_the_catalogue_links_absolute(offline_db: Path, tmp_path: Path) -> None:
     rdflib = pytest.importorskip("rdflib")
-    from etl.publish import Writer, write_open_data
+    from etl.publish import write_open_data
+    from etl.publish_files import Writer
 
     with duckdb.connect(str(offline_db), read_only=True) as con:
         write_open_data(con, Writer(tmp_path), "https://data.example.fr/itdd/")

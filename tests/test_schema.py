@@ -83,7 +83,7 @@ def test_the_readme_lists_each_table_with_its_columns(table: str) -> None:
 
 
 def test_the_referential_rows_hold_a_column_per_attribute() -> None:
-    from etl.catalogue import Attribute
+    from etl.catalogue_sources import Attribute
 
     assert model.columns("referential_rows") == ["source_id", "level", "code", *(a.value for a in Attribute)]
 

@@ -27,8 +27,8 @@ from test_dashboard_queries import make_synthetic_db
 
 from dashboard.app import create_app
 from dashboard.context import CONFIG_KEY, db
+from dashboard.database import Database
 from dashboard.hardening import SECURITY_HEADERS, callback_key, callback_request
-from dashboard.queries import Database
 
 VALUE_2023 = "SELECT value FROM indicator_values WHERE indicator_id = 'synth_pop' AND code = 'SYN01' AND year = 2023"
 
@@ -285,7 +285,7 @@ def test_small_query_results_are_kept_per_version_as_copies(tmp_path: Path) -> N
 
 
 def test_the_served_database_keeps_duckdb_small_and_publish_does_not(tmp_path: Path) -> None:
-    from dashboard.queries import SERVING_MEMORY_LIMIT, Database
+    from dashboard.database import SERVING_MEMORY_LIMIT, Database
 
     path = tmp_path / "itdd.duckdb"
     make_synthetic_db(path)

@@ -8,13 +8,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from dashboard import queries
+from dashboard import database, progress_queries, queries
 from dashboard.site_data import FrozenDatabase
 
 
 @pytest.fixture(scope="module")
 def databases(offline_db: Path):
-    plain = queries.Database(offline_db)
+    plain = database.Database(offline_db)
     frozen = FrozenDatabase(offline_db).pinned()
     territories = plain.run(queries.list_territories)
     # every level above the commune, and one commune in twenty-five, and Bordeaux
@@ -45,10 +45,10 @@ def test_a_batch_gives_each_territory_what_its_own_queries_give(databases) -> No
         drawn = [(level, code), *zip(refs["level"], refs["code"], strict=True)]
         calls = [
             (queries.territory_values, (drawn,)), (queries.territory_values, ([(level, code)],)),
-            (queries.territories_series, (drawn,)), (queries.status_rows, (level, code)),
-            (queries.progress_rows, (level, code)), (queries.progress_summary, (level, code)),
-            (queries.peer_comparisons, (level, code)), (queries.territory_peers, (level, code)),
-            (queries.policies_of, (level, code)), (queries.reference_territories, (level, code)),
+            (queries.territories_series, (drawn,)), (progress_queries.status_rows, (level, code)),
+            (progress_queries.progress_rows, (level, code)), (progress_queries.progress_summary, (level, code)),
+            (progress_queries.peer_comparisons, (level, code)), (progress_queries.territory_peers, (level, code)),
+            (progress_queries.policies_of, (level, code)), (queries.reference_territories, (level, code)),
         ] + ([(queries.epci_neighbours, (code,))] if level == "commune" else [])  # fmt: skip
         for query, args in calls:
             assert frozen._from_batch(query, args) is not None, (query.__name__, args)  # read from the batch
@@ -64,14 +64,16 @@ def test_a_territory_outside_the_batch_is_read_from_the_file(databases) -> None:
         (lv, c) for lv, c in plain.run(queries.list_territories)[["level", "code"]].itertuples(index=False)
         if (lv, c) not in keys
     )  # fmt: skip
-    assert frozen._from_batch(queries.status_rows, outside) is None
-    pd.testing.assert_frame_equal(plain.run(queries.status_rows, *outside), frozen.run(queries.status_rows, *outside))
+    assert frozen._from_batch(progress_queries.status_rows, outside) is None
+    pd.testing.assert_frame_equal(
+        plain.run(progress_queries.status_rows, *outside), frozen.run(progress_queries.status_rows, *outside)
+    )
 
 
 def test_a_new_batch_replaces_the_previous_one(offline_db: Path) -> None:
     frozen = FrozenDatabase(offline_db).pinned()
     frozen.prefetch([("commune", "33063")])
     frozen.prefetch([("commune", "33281")])
-    assert frozen._from_batch(queries.status_rows, ("commune", "33063")) is None  # memory bounded by the batch
-    assert frozen._from_batch(queries.status_rows, ("commune", "33281")) is not None
+    assert frozen._from_batch(progress_queries.status_rows, ("commune", "33063")) is None  # memory bounded by the batch
+    assert frozen._from_batch(progress_queries.status_rows, ("commune", "33281")) is not None
     frozen.release()

@@ -10,8 +10,8 @@ import pytest
 import yaml
 
 from etl.build import build
-from etl.catalogue import Source
 from etl.catalogue_reader import parse_catalogue
+from etl.catalogue_sources import Source
 from etl.load import load_raw
 
 pytestmark = pytest.mark.integration

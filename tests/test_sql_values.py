@@ -7,7 +7,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from etl.publish import Writer, write_parquet
+from etl.publish_files import Writer, write_parquet
 from itdd.sql import literal, quote, registered
 
 

@@ -15,17 +15,16 @@ from dashboard.app import create_app
 from dashboard.collation import french_key
 from dashboard.context import CONFIG_KEY, db
 from dashboard.pages import home, indicateur, not_found_404, territoire
+from dashboard.site_html import relative_link
+from dashboard.site_pages import map_page, territories_index
+from dashboard.site_search import search_index
 from dashboard.static_site import (
     NOT_FOUND_PAGE,
     FrozenDatabase,
     Renderer,
     file_path,
     lang_folder,
-    map_page,
     pages,
-    relative_link,
-    search_index,
-    territories_index,
     write_page,
 )
 

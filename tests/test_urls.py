@@ -44,10 +44,10 @@ def test_every_route_has_a_url_here() -> None:
 
 
 def test_the_outlines_url_is_served(client, offline_db: Path) -> None:
-    from dashboard import queries
+    from dashboard import database
     from dashboard.maps.outlines import outlines
 
-    url = outlines(queries.Database(offline_db), "commune").url("commune")
+    url = outlines(database.Database(offline_db), "commune").url("commune")
     assert urls.match(url)[0] == "map_outlines"
     assert client.get(url).status_code == 200
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import shapely.geometry
 from dash import Patch
 
-from dashboard import figures, queries, urls
+from dashboard import database, figures, urls
 
 ROUTE = urls.ROUTES["map_outlines"]
 CACHE_CONTROL = "public, max-age=31536000, immutable"
@@ -33,7 +33,7 @@ class Outlines:
         return urls.map_outlines(level, self.digest)
 
 
-_ASSETS = queries.ResultCache(16)  # per file version and level
+_ASSETS = database.ResultCache(16)  # per file version and level
 
 
 def outlines(database, level: str) -> Outlines:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dashboard import assessment, figures, peers, queries
+from dashboard import assessment, database, figures, peers, progress_queries, queries
 from dashboard.chrome import metadata, text
 from dashboard.i18n import t
 from dashboard.search import nearest
@@ -123,7 +123,7 @@ def resolve_switch(database, trigger, indicator, level, year, classes, colour) -
 
 # Recent map states: the table callback follows the map's with the same view. Few: a national
 # state holds 35,000 rows (about 12 MB), and each worker keeps its own.
-_STATES = queries.ResultCache(8)
+_STATES = database.ResultCache(8)
 
 
 def state_for(database, view: MapView, lang: str) -> dict:
@@ -141,8 +141,8 @@ def _map_state(database, view: MapView, lang: str) -> dict:
     state = figures.map_state(values, view.unit, view.polarity, lang, view.classes, view.decimals)
     if not database.run(queries.has_progress):
         return state
-    progress = database.run(queries.progress_rows, view.level, None, view.indicator)
-    labels = assessment.labels_from(database.run(queries.progress_labels))
+    progress = database.run(progress_queries.progress_rows, view.level, None, view.indicator)
+    labels = assessment.labels_from(database.run(progress_queries.progress_labels))
     categories = assessment.map_categories(state["codes"], progress)
     colour = view.colour == "progres"
     # The sentence in the hover only when colouring by progress: it would double every value switch's bytes.
@@ -154,7 +154,7 @@ def _map_state(database, view: MapView, lang: str) -> dict:
     state = figures.with_progress(state, categories, lang, labels, colour=colour, explanations=explanations)
     if view.colour != "pairs":
         return state
-    verdicts = database.run(queries.peer_verdicts, view.indicator, view.level)
+    verdicts = database.run(progress_queries.peer_verdicts, view.indicator, view.level)
     keys, sentences = peers.map_verdicts(state["codes"], verdicts, lang)
     state = figures.with_hover_line(state, t("hover_peers", lang), sentences, lang)
     return figures.coloured_by(state, keys, peers.verdict_legend(lang), "peers")

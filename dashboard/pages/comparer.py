@@ -9,7 +9,7 @@ import math
 import pandas as pd
 from dash import dcc, html
 
-from dashboard import assessment, queries, urls
+from dashboard import assessment, progress_queries, queries, urls
 from dashboard.attributes import data
 from dashboard.chrome import label, not_found, scroll_region, shell, territory_link, text
 from dashboard.context import db
@@ -168,9 +168,13 @@ def layout(level=None, code=None, level2=None, code2=None, lang: str = "fr", **p
     sides = ((level, code, names[0]), (level2, code2, names[1]))
     values = database.run(queries.territory_values, [(level, code), (level2, code2)])
     catalogue = database.run(queries.catalogue)
-    labels = assessment.labels_from(database.run(queries.progress_labels))
+    labels = assessment.labels_from(database.run(progress_queries.progress_labels))
     progress = [
-        {r.indicator_id: r for r in database.run(queries.progress_rows, lv, c).itertuples() if not pd.isna(r.category)}
+        {
+            r.indicator_id: r
+            for r in database.run(progress_queries.progress_rows, lv, c).itertuples()
+            if not pd.isna(r.category)
+        }
         for lv, c, _ in sides
     ]
     children = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from dash import Input, Output, State, dcc, html, no_update
 
-from dashboard import assessment, queries, urls
+from dashboard import assessment, progress_queries, queries, urls
 from dashboard.chrome import label, search_box, shell, territory_link, territory_search, text
 from dashboard.context import db
 from dashboard.formatting import format_value, trend_sentence
@@ -110,9 +110,9 @@ def layout(lang: str = "fr", q: str = "", **params) -> html.Div:
         level, code = head["level"], head["code"]
         values = database.run(queries.territory_values, [(level, code)])
         with database.connect() as con:
-            assessed = queries.progress_rows(con, level, code)
+            assessed = progress_queries.progress_rows(con, level, code)
             progress = {r.indicator_id: r for r in assessed.itertuples()} if queries.has_progress(con) else None
-            labels = assessment.labels_from(queries.progress_labels(con))
+            labels = assessment.labels_from(progress_queries.progress_labels(con))
         children += [
             html.H2([t("home_headline", lang, **names), " — ", territory_link(level, code, head["name"], lang)]),
             html.Ul(headline(catalogue, values, lang, progress, labels), className="headline"),

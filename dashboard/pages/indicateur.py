@@ -6,15 +6,16 @@ import numpy as np
 import pandas as pd
 from dash import Input, Output, State, dcc, html, no_update
 
-from dashboard import assessment, figures, queries, urls
-from dashboard.chrome import data_table, download_links, label, metadata, not_found, shell, source_item, text
+from dashboard import assessment, charts, progress_queries, queries, urls
+from dashboard.chrome import data_table, download_links, label, metadata, not_found, shell, text
 from dashboard.context import db
 from dashboard.formatting import format_number, format_value, is_missing
 from dashboard.gaps import gap_reason, gap_text
-from dashboard.i18n import colon, finality_label, labelled, normalise_lang, t, unit_in, with_query
+from dashboard.i18n import colon, normalise_lang, t, with_query
 from dashboard.inputs import is_text, search_text, text_list
 from dashboard.peers import peer_line
 from dashboard.search import nearest, search_territories
+from dashboard.sheet import definition_list
 
 MAX_TERRITORIES = 8
 
@@ -27,59 +28,6 @@ def parse_selection(value: str | None) -> list[tuple[str, str]]:
 
 def selection_param(keys: list[str]) -> str | None:
     return ",".join(keys[:MAX_TERRITORIES]) or None
-
-
-def formula(meta: dict, lang: str, sources: pd.DataFrame, labels: dict[str, str]) -> list:
-    """How the indicator is made, in words: the kind, each series with its producer and
-    edition, or a composite's components with their weights (`labels`: indicator id -> label)."""
-    named = {r.source_id: r for r in sources.itertuples()}
-
-    def series(part: list | dict | None) -> str:
-        """A series: one {source, variable}, or several (editions in separate files)."""
-        refs = [part] if isinstance(part, dict) else part or []
-        return (
-            " ; ".join(f"{r.get('variable')} ({_source_words(named.get(r.get('source')), lang)})" for r in refs) or "–"
-        )
-
-    items = [html.Li(t(f"kind_{meta['kind']}", lang))] if meta.get("kind") else []
-    several = any(isinstance(meta.get(k), list) and len(meta[k]) > 1 for k in ("variable", "numerator", "denominator"))
-    if meta.get("numerator") or meta.get("denominator"):
-        items += [
-            html.Li(labelled("sheet_numerator", series(meta.get("numerator")), lang)),
-            html.Li(labelled("sheet_denominator", series(meta.get("denominator")), lang)),
-        ]
-    elif meta.get("variable"):
-        items.append(html.Li(labelled("sheet_variable", series(meta.get("variable")), lang)))
-    for part in meta.get("components") or []:
-        weight = format_number(part.get("weight", 1), lang, decimals=2)
-        items.append(html.Li(t("sheet_component", lang, label=labels.get(part["id"], part["id"]), weight=weight)))
-    if items and meta.get("scale") not in (None, 1, 1.0):
-        items.append(html.Li(f"× {format_number(meta['scale'], lang, decimals=6)}"))
-    if several:  # the series are stored newest edition first (etl.catalogue.Catalogue.newest_first)
-        items.append(html.Li(t("sheet_newest_wins", lang)))
-    return [html.Ul(items)] if items else ["–"]
-
-
-def _source_words(row, lang: str) -> str:
-    """'INSEE, édition 2022-06' for a row of the sources table."""
-    if row is None:
-        return t("sheet_not_built", lang)
-    edition = f", {t('sheet_edition', lang)} {row.edition}" if text(row.edition) else ""
-    return f"{text(row.producer)}{edition}"
-
-
-def sources_block(source_ids: str, sources: pd.DataFrame, lang: str) -> list:
-    wanted = [s.strip() for s in source_ids.split(",") if s.strip()]
-    items = []
-    for r in sources[sources["source_id"].isin(wanted)].itertuples():
-        notes: list = [f" — {labelled('sheet_edition', r.edition, lang)}"] if text(r.edition) else []
-        # the download date, said as such: a 2018 census fetched today is not "updated" today
-        fetched = text(r.fetched_at)[:10]
-        notes.append(f" — {labelled('sheet_fetched', fetched, lang) if fetched else t('sheet_not_built', lang)}")
-        if r.verified is False:
-            notes.append(html.Span(f" — {t('sheet_unverified', lang)}", className="unverified"))
-        items.append(html.Li([*source_item(r, lang), *notes]))
-    return [html.Ul(items)] if items else ["–"]
 
 
 def series_table(series: pd.DataFrame, unit: str | None, lang: str, caption: str) -> html.Div:
@@ -123,7 +71,7 @@ def trend_view(database, indicator_id: str, keys: list[str], row, lang: str) -> 
         series = series.take(sorted_rows)
     unit = text(row.unit) or None
     target = metadata(row).get("target")
-    figure = figures.trend_figure(series, unit, lang, target if isinstance(target, dict) else None)
+    figure = charts.trend_figure(series, unit, lang, target if isinstance(target, dict) else None)
     return figure, series_table(series, unit, lang, t("sheet_trend", lang))
 
 
@@ -149,12 +97,12 @@ def progress_block(database, indicator_id: str, keys: list[str], row, lang: str)
     with database.connect() as con:
         if not queries.has_progress(con):
             return None
-        labels = assessment.labels_from(queries.progress_labels(con))
+        labels = assessment.labels_from(progress_queries.progress_labels(con))
         rows = {
-            (lv, c): next(queries.progress_rows(con, lv, c, indicator_id).itertuples(), None)
+            (lv, c): next(progress_queries.progress_rows(con, lv, c, indicator_id).itertuples(), None)
             for lv, c in dict.fromkeys(wanted)
         }
-        peers = {key: queries.peer_comparisons(con, *key).get(indicator_id) for key in rows}
+        peers = {key: progress_queries.peer_comparisons(con, *key).get(indicator_id) for key in rows}
     unit = text(row.unit) or None
     # Only territories assessed for this indicator (the département has no row for a commune-only index).
     items = [
@@ -201,7 +149,7 @@ def composite_block(database, indicator_id: str, keys: list[str], row, lang: str
         return html.Div(children, id="composite-box")
     level, code = chosen[0]
     name = database.run(queries.territory_name, level, code) or code
-    parts = database.run(queries.composite_contributions, indicator_id, level, code)
+    parts = database.run(progress_queries.composite_contributions, indicator_id, level, code)
     if parts.empty:
         children.append(html.P(t("composite_none", lang, name=name)))
         return html.Div(children, id="composite-box")
@@ -226,7 +174,7 @@ def composite_block(database, indicator_id: str, keys: list[str], row, lang: str
         html.H3(caption),
         dcc.Graph(
             id="composite-chart",
-            figure=figures.contribution_figure(parts, lang),
+            figure=charts.contribution_figure(parts, lang),
             config={"displayModeBar": False},
             className="composite-chart",
         ),
@@ -244,32 +192,6 @@ def territory_blocks(database, indicator_id: str, keys: list[str], row, lang: st
         )
         if block is not None
     ]
-
-
-def _definition_list(row, meta: dict, sources: pd.DataFrame, labels: dict[str, str], lang: str) -> html.Dl:
-    definition = text(getattr(row, f"definition_{lang}", None)) or text(row.definition_fr)
-    polarity = text(row.polarity)
-    sdg = meta.get("sdg") or []
-    target = meta.get("target")
-    entries = [
-        ("sheet_definition", definition or "–"),
-        ("sheet_formula", formula(meta, lang, sources, labels)),
-        ("sheet_unit", unit_in(text(row.unit), lang) or "–"),
-        ("sheet_polarity", t(f"polarity_{polarity}" if polarity else "polarity_none", lang)),
-        ("sheet_finality", finality_label(text(row.finality), lang)),
-        ("sheet_sdg", ", ".join(f"ODD {s}" if lang == "fr" else f"SDG {s}" for s in sdg) or "–"),
-        ("sheet_levels", ", ".join(t(f"level_{lv}", lang) for lv in text(row.levels).split(",") if lv)),
-        ("sheet_source", sources_block(text(row.sources), sources, lang)),
-        ("sheet_limits", (meta.get("limits") or {}).get(lang) or text(row.limits_fr) or "–"),
-    ]
-    if isinstance(target, dict) and target.get("value") is not None:
-        entries.append(
-            ("sheet_target", f"{format_value(target['value'], text(row.unit), lang)} ({target.get('year', '')})")
-        )
-    items = []
-    for key, value in entries:
-        items += [html.Dt(t(key, lang)), html.Dd(value)]
-    return html.Dl(items, className="sheet")
 
 
 def found(database, indicator_id: str | None = None, **_params) -> bool:
@@ -297,7 +219,7 @@ def layout(indicator_id: str | None = None, lang: str = "fr", territoires: str |
         dcc.Location(id="sheet-url", refresh=False),
         dcc.Store(id="sheet-indicator", data=indicator_id),
         html.H1(label(row, lang)),
-        _definition_list(row, meta, sources, labels, lang),
+        definition_list(row, meta, sources, labels, lang),
         html.P(
             [
                 dcc.Link(t("see_map", lang), href=urls.map_view(lang, indicateur=indicator_id)),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dash import html
 
-from dashboard import assessment, queries
+from dashboard import assessment, progress_queries, queries
 from dashboard.chrome import scroll_region, shell, text
 from dashboard.context import db
 from dashboard.formatting import format_number
@@ -35,18 +35,18 @@ def category_rows(categories, lang: str) -> list[html.Tr]:
 
 def peer_settings(lang: str) -> dict:
     """The build's peer settings, for the prose: how many, on what (`peer_features`)."""
-    features = db().run(queries.peer_features, "commune")
+    features = db().run(progress_queries.peer_features, "commune")
     used = features[features["used"]] if not features.empty else features
     words = ", ".join(
         f"{text(getattr(r, f'label_{lang}', None)) or text(r.label_fr)} ({int(r.year)})" for r in used.itertuples()
     )
-    settings = db().run(queries.peer_settings)
+    settings = db().run(progress_queries.peer_settings)
     return {"k": settings["k"], "min_peers": settings["min_peers"], "features": words.lower() or "–"}
 
 
 def progress_settings(lang: str) -> dict:
     """The build's base year and status tolerance, for the prose."""
-    settings = db().run(queries.progress_settings)
+    settings = db().run(progress_queries.progress_settings)
     relative, absolute = settings["tolerance_relative"], settings["tolerance_absolute"]
     tolerance = (
         t("method_tolerance_relative", lang, share=method.percent(relative, lang))
@@ -96,7 +96,7 @@ def categories_table(lang: str) -> html.Div:
         [
             html.Caption(caption, className="sr-only"),  # the heading above says it
             html.Thead(head),
-            html.Tbody(category_rows(db().run(queries.progress_labels), lang)),
+            html.Tbody(category_rows(db().run(progress_queries.progress_labels), lang)),
         ],
         className="data-table method-table",
     )

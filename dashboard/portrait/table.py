@@ -1,0 +1,257 @@
+"""The portrait's tables, one per finality: each indicator's latest value and trend, the
+references' values with the territory's position against each, and its progress badge."""
+
+from __future__ import annotations
+
+import pandas as pd
+from dash import dcc, html
+
+from dashboard import assessment, charts, urls
+from dashboard.attributes import data
+from dashboard.chrome import label, scroll_region, text
+from dashboard.formatting import format_number, format_value, is_missing, trend_words
+from dashboard.gaps import gap_cell, gap_reason, gap_text
+from dashboard.i18n import FINALITIES, colon, finality_label, t
+from dashboard.peers import peer_line
+from dashboard.portrait.view import Portrait
+
+Points = dict[tuple[str, str], dict[int, tuple[float, str]]]  # (level, code) -> year -> (value, status)
+
+
+def reference_columns(refs: pd.DataFrame) -> list[list]:
+    """One column per enclosing level; France's column holds France then France métropolitaine,
+    which some producers publish instead (the cell then names it)."""
+    columns: dict[str, list] = {}
+    for ref in refs.itertuples():
+        columns.setdefault(ref.level, []).append(ref)
+    return list(columns.values())
+
+
+def reference_cell(row, column: list, points: dict, last_year: int, status: dict, gaps: dict, lang: str) -> html.Td:
+    """The first reference of the column with values: its value (same year as the territory's,
+    else its latest, with the year) and the position against it; else why it has none.
+    `data-label` names the column on a phone, where each row is a card (assets/style.css)."""
+    unit = text(row.unit) or None
+    ref = next((r for r in column if points.get((r.level, r.code))), None)
+    named = {"data-label": column[0].name}
+    if ref is None:
+        levels = text(row.levels).split(",")
+        gap = gap_cell(*gap_reason(gaps, row.indicator_id, column[0].level, levels), lang)
+        return html.Td(gap, className="num", **named)
+    ref_points = points[(ref.level, ref.code)]
+    shown_year = last_year if last_year in ref_points else max(ref_points)
+    parts: list = [format_value(ref_points[shown_year][0], unit, lang)]
+    if shown_year != last_year:  # the reference has no value that year: say which year is shown
+        parts.append(f" ({shown_year})")
+    if ref is not column[0]:  # France métropolitaine, never passed off as France
+        parts += [html.Br(), html.Span(ref.name, className="muted")]
+    position = status.get((row.indicator_id, last_year, ref.level, ref.code)) if shown_year == last_year else None
+    marker = assessment.position_text(position, lang)
+    return html.Td([*parts, *([html.Br(), *marker] if marker else [])], className="num", **named)
+
+
+def own_points(series: pd.DataFrame) -> tuple[Points, list[tuple[int, tuple[float, str]]]]:
+    """The points of the territory and its references, and the territory's own by year."""
+    points: Points = {}  # plain Python: a portrait has 100s of rows
+    own_key = None
+    rows = [series[k].tolist() for k in ("level", "code", "year", "value", "status", "is_self")]  # lists: fast
+    for lv, c, y, v, s, me in zip(*rows, strict=True):
+        if not is_missing(v):
+            points.setdefault((lv, c), {})[int(y)] = (v, s)
+        own_key = (lv, c) if me else own_key
+    return points, sorted((points.get(own_key) or {}).items())
+
+
+def latest_cell(own: list[tuple[int, tuple[float, str]]], unit: str | None, lang: str) -> html.Td:
+    """The latest value (starred when incomplete), its year, the sparkline and the trend in words:
+    one column, as the references and verdicts need the room."""
+    last_year, (last_value, last_status) = own[-1]
+    value = format_value(last_value, unit, lang)
+    if last_status == "incomplete":
+        value += " *"
+    alt = "; ".join(f"{y}{colon(lang)}{format_number(v, lang)}" for y, (v, _) in own)
+    spark = charts.sparkline_svg([v for _, (v, _) in own])
+    return html.Td(
+        [
+            html.Strong(value),
+            " ",
+            html.Span(str(last_year), className="muted"),
+            html.Img(src=spark, alt=alt, className="sparkline") if spark else None,
+            html.Div(trend_words([(y, v) for y, (v, _) in own], unit, lang), className="trend-sentence"),
+        ],
+        **data(label=t("latest_and_trend", lang)),
+    )
+
+
+def indicator_row(
+    row,
+    series: pd.DataFrame,
+    columns: list[list],
+    progress: dict | None,
+    lang: str,
+    key: str = "",
+    status: dict | None = None,
+    labels: dict | None = None,
+    gaps: dict | None = None,
+    peers: dict | None = None,
+) -> html.Tr | None:
+    """One table row: latest value, sparkline, trend in words, reference values with the
+    position against each (status), progress badge and its explanation.
+
+    `progress` maps indicator ids to rows of indicator_progress (None: the build has none);
+    `status` maps (indicator_id, year, reference level, reference code) to a position;
+    `gaps` maps (indicator_id, level) to why a level has no value; `peers` indicator ids to
+    rows of indicator_peer_comparison."""
+    unit = text(row.unit) or None
+    points, own = own_points(series)
+    if not own:
+        return None
+    last_year = own[-1][0]
+    cells = [
+        html.Th(
+            dcc.Link(label(row, lang), href=urls.indicator(row.indicator_id, lang, key)),
+            scope="row",
+        ),
+        latest_cell(own, unit, lang),
+        *(reference_cell(row, column, points, last_year, status or {}, gaps or {}, lang) for column in columns),
+    ]
+    if progress is not None:
+        cells.append(
+            html.Td(
+                [
+                    *assessment.progress_cell(progress.get(row.indicator_id), unit, lang, labels),
+                    peer_line((peers or {}).get(row.indicator_id), lang),
+                ],
+                className="progress",
+                **data(label=t("progress", lang)),
+            )
+        )
+    return html.Tr(cells)
+
+
+def own_statuses(values: pd.DataFrame) -> tuple[set, dict]:
+    """The indicators with a value for the territory (`is_self`), and the statuses of each: once a page."""
+    own = values[values["is_self"]]
+    with_value = set(own.loc[own["value"].notna(), "indicator_id"])
+    return with_value, own.groupby("indicator_id")["status"].agg(set).to_dict()
+
+
+def without_values(rows, statuses: tuple[set, dict], level: str, gaps: dict, lang: str) -> html.Div | None:
+    """The indicators of a finality with no value for this territory, each with why (`statuses`:
+    see `own_statuses`)."""
+    with_value, by_indicator = statuses
+    items = []
+    for row in rows:
+        if row.indicator_id in with_value:
+            continue
+        found = by_indicator.get(row.indicator_id, set())
+        reason, sources = gap_reason(gaps, row.indicator_id, level, text(row.levels).split(","), found)
+        link = dcc.Link(label(row, lang), href=urls.indicator(row.indicator_id, lang))
+        items.append(html.Li([link, f"{colon(lang)}{gap_text(reason, sources, lang)}"]))
+    if not items:
+        return None
+    return html.Div([html.H3(t("no_value_here", lang)), html.Ul(items)], className="without-values")
+
+
+def finality_sections(portrait: Portrait, lang: str) -> list:
+    """One section per finality, in the catalogue's order of finalities."""
+    columns = reference_columns(portrait.refs)
+    order = {f: i for i, f in enumerate(FINALITIES)}
+    by_indicator = dict(tuple(portrait.values.groupby("indicator_id", sort=False)))
+    statuses = own_statuses(portrait.values)
+    sections = []
+    for finality, rows in sorted(
+        portrait.catalogue.groupby("finality", dropna=False), key=lambda g: order.get(g[0], 99)
+    ):
+        section = finality_section(portrait, finality, rows, columns, by_indicator, statuses, lang)
+        if section is not None:
+            sections.append(section)
+    return sections
+
+
+def finality_section(
+    portrait: Portrait,
+    finality,
+    rows: pd.DataFrame,
+    columns: list[list],
+    by_indicator: dict,
+    statuses: tuple[set, dict],
+    lang: str,
+) -> html.Section | None:
+    """A finality's table of indicators with values, their values by year, and the indicators
+    without a value here (alone when none has one; None when the finality has no indicator)."""
+    p = portrait
+    listed = list(rows.itertuples())  # once: a namedtuple class per call
+    body = [
+        indicator_row(r, by_indicator[r.indicator_id], columns, p.progress, lang, f"{p.level}:{p.code}", p.status, p.labels, p.gaps, p.peers)
+        for r in listed
+        if r.indicator_id in by_indicator
+    ]  # fmt: skip
+    body = [b for b in body if b is not None]
+    missing = without_values(listed, statuses, p.level, p.gaps, lang)
+    title = finality_label(text(finality), lang)
+    if not body:
+        return None if missing is None else html.Section([html.H2(title), missing], className="finality")
+    headers = [t("map_indicator", lang), t("latest_and_trend", lang), *(c[0].name for c in columns)]
+    if p.progress is not None:
+        headers.append(t("progress", lang))
+    own = p.values[p.values["is_self"] & p.values["indicator_id"].isin(rows["indicator_id"])]
+    return html.Section(
+        [
+            html.H2(title),
+            scroll_region(
+                html.Table(
+                    [
+                        html.Caption(title, className="sr-only"),
+                        html.Thead(html.Tr([html.Th(h, scope="col") for h in headers])),
+                        html.Tbody(body),
+                    ],
+                    className="data-table portrait-table",
+                ),
+                title,
+            ),
+            years_table(own, p.catalogue, lang),
+            missing,
+        ],
+        className="finality",
+    )
+
+
+def years_table(rows: pd.DataFrame, catalogue: pd.DataFrame, lang: str) -> html.Details:
+    """The values behind the sparklines: indicators by years (the accessible alternative)."""
+    by_indicator: dict[str, dict[int, float]] = {}
+    for indicator_id, year, value in zip(rows["indicator_id"], rows["year"], rows["value"], strict=True):
+        if not is_missing(value):
+            by_indicator.setdefault(indicator_id, {}).setdefault(int(year), value)
+    years = sorted({year for values in by_indicator.values() for year in values})
+    labels = {r.indicator_id: label(r, lang) for r in catalogue.itertuples()}
+    return html.Details(
+        [
+            html.Summary(t("values_by_year", lang)),
+            scroll_region(
+                html.Table(
+                    [
+                        html.Caption(t("values_by_year", lang)),
+                        html.Thead(
+                            html.Tr(
+                                [html.Th(t("map_indicator", lang), scope="col")]
+                                + [html.Th(str(y), scope="col") for y in years]
+                            )
+                        ),
+                        html.Tbody(
+                            [
+                                html.Tr(
+                                    [html.Th(labels.get(i, i), scope="row")]
+                                    + [html.Td(format_number(values.get(y), lang), className="num") for y in years]
+                                )
+                                for i, values in sorted(by_indicator.items())
+                            ]
+                        ),
+                    ],
+                    className="data-table",
+                ),
+                t("values_by_year", lang),
+            ),
+        ],
+        className="years-table",
+    )

@@ -1,0 +1,48 @@
+"""What a portrait shows, read once from the database: the territory, its references, their
+values, and the progress, positions and peer verdicts of its indicators."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from dashboard import assessment, progress_queries, queries
+
+
+@dataclass(frozen=True)
+class Portrait:
+    level: str
+    code: str
+    name: str
+    refs: pd.DataFrame  # the enclosing territories (queries.reference_territories)
+    values: pd.DataFrame  # the territory's and its references' values, `is_self` marking its own
+    catalogue: pd.DataFrame
+    progress: dict | None  # indicator id -> row of indicator_progress (None: the build has none)
+    labels: dict  # the progress categories' labels
+    summary: pd.DataFrame  # per finality and category, how many indicators
+    status: dict  # (indicator_id, year, reference level, reference code) -> position
+    gaps: dict  # (indicator_id, level) -> why a level has no value
+    peers: dict  # indicator id -> row of indicator_peer_comparison
+
+
+def read(database, level: str, code: str, name: str) -> Portrait:
+    """The portrait of an existing territory (`name`: its name)."""
+    refs = database.run(queries.reference_territories, level, code)
+    values = database.run(queries.territory_values, [(level, code), *zip(refs["level"], refs["code"], strict=True)])
+    values["is_self"] = (values["level"] == level) & (values["code"] == code)
+    catalogue = database.run(queries.catalogue)
+    has_progress = database.run(queries.has_progress)
+    progress_df = database.run(progress_queries.progress_rows, level, code)
+    labels = assessment.labels_from(database.run(progress_queries.progress_labels))
+    summary = database.run(progress_queries.progress_summary, level, code)
+    status_df = database.run(progress_queries.status_rows, level, code)
+    progress = {r.indicator_id: r for r in progress_df.itertuples()} if has_progress else None
+    status = {
+        (r.indicator_id, int(r.year), r.reference_level, r.reference_code): r.position
+        for r in status_df.itertuples()
+        if not pd.isna(r.position)
+    }
+    gaps = database.run(queries.indicator_gaps)
+    peers = database.run(progress_queries.peer_comparisons, level, code)
+    return Portrait(level, code, name, refs, values, catalogue, progress, labels, summary, status, gaps, peers)
