@@ -76,7 +76,8 @@ def status_rows(con: duckdb.DuckDBPyConnection, territories: list[tuple[str, str
     columns = ["indicator_id", "year", "reference_level", "reference_code", "position"]
     # `indicator_status` is a view over the values: written as constants, the territories filter
     # its scans (a join with `wanted` would compute the whole view first: 46 M rows nationally).
-    levels, codes = (", ".join(literal(v) for v in sorted(set(part))) for part in zip(*territories, strict=True))
+    levels = ", ".join(literal(v) for v in sorted({level for level, _ in territories})) or "NULL"
+    codes = ", ".join(literal(v) for v in sorted({code for _, code in territories})) or "NULL"
     return _select(
         con,
         f"""SELECT level, code, {", ".join(columns)} FROM indicator_status

@@ -96,7 +96,7 @@ def _status(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> None:
     level) are left out. `similar` means within the indicator's tolerance (5 % of the
     reference by default). A view, not a table: stored, it is every value times its
     references (46 M rows, 40 s of a national build), and its readers want one territory's
-    rows, which DuckDB computes from `indicator_values` in milliseconds."""
+    rows, which DuckDB computes from `indicator_values` in about 0.1 s nationally."""
     settings = pd.DataFrame(
         [
             {

@@ -8,7 +8,8 @@ thresholds, categories and reasons are `itdd.method`'s.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -334,22 +335,11 @@ def assess(
             else (int(v) if name.endswith("year") else v if isinstance(v, str) else float(v))
         )
 
-    return Assessment(
-        base_year=scalar("base_year"),
-        last_year=scalar("last_year"),
-        base_value=scalar("base_value"),
-        last_value=scalar("last_value"),
-        cagr=scalar("cagr"),
-        signed_cagr=scalar("signed_cagr"),
-        target_value=scalar("target_value"),
-        target_year=scalar("target_year"),
-        ratio_to_required=scalar("ratio_to_required"),
-        limit_coefficient=scalar("limit_coefficient"),
-        category=scalar("category"),
-        reason=scalar("reason"),
-        points=int(row["points"]),
-        incomplete_points=int(row["incomplete_points"]),
-    )
+    counts = ("points", "incomplete_points")
+    values: dict[str, Any] = {
+        f.name: int(row[f.name]) if f.name in counts else scalar(f.name) for f in fields(Assessment)
+    }
+    return Assessment(**values)
 
 
 def rule_for(indicator: Indicator, catalogue: Catalogue) -> ProgressRule:
