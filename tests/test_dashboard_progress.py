@@ -17,7 +17,7 @@ import pytest
 from plotly.utils import PlotlyJSONEncoder
 from test_dashboard_queries import make_synthetic_db
 
-from dashboard import assessment, charts, figures, progress_queries
+from dashboard import assessment, charts, figures, progress_queries, queries
 from dashboard.app import create_app
 from dashboard.pages import carte, indicateur, methode, territoire
 from dashboard.peers import peer_sentence
@@ -28,7 +28,7 @@ def as_text(component) -> str:
 
 
 def add_progress_tables(path: Path) -> Path:
-    """Synthetic rows of the (empty) progress, status, summary and composite tables."""
+    """Synthetic rows of the (empty) progress, status settings, summary and composite tables."""
     with duckdb.connect(str(path)) as con:
         con.execute("""
             INSERT INTO indicator_progress BY NAME SELECT * FROM (VALUES
@@ -54,12 +54,7 @@ def add_progress_tables(path: Path) -> Path:
               ('commune', 'SYN01', 'climat', 'limited_progress', 1, ['synth_rate'])
             ) AS t(level, code, finality, category, indicators, indicator_ids)
         """)
-        con.execute("""
-            INSERT INTO indicator_status BY NAME SELECT * FROM (VALUES
-              ('synth_rate', 'commune', 'SYN01', 2023, 0.5, 'epci', 'SYNEPCI', 1.0, 'ok', -0.5, 'better', 0.05)
-            ) AS t(indicator_id, level, code, year, value, reference_level, reference_code, reference_value,
-                   reference_status, difference, position, tolerance)
-        """)
+        con.execute("INSERT INTO status_settings VALUES ('synth_rate', 'lower_is_better', ['epci'], 0.05, NULL)")
         con.execute(
             "UPDATE progress_settings SET base_year = 2012, tolerance_relative = NULL, tolerance_absolute = 0.5"
         )
@@ -107,7 +102,9 @@ def test_queries_on_a_build_without_progress_rows_are_empty(tmp_path: Path) -> N
             progress_queries.progress_rows(bare, "commune", "SYN01"),
             progress_queries.progress_labels(bare),
             progress_queries.progress_summary(bare, "commune", "SYN01"),
-            progress_queries.status_rows(bare, "commune", "SYN01"),
+            progress_queries.positions(
+                bare, queries.territory_values(bare, [("commune", "SYN01")]), "commune", "SYN01"
+            ),
             progress_queries.composite_contributions(bare, "x", "commune", "SYN01"),
         ):
             assert frame.empty and len(frame.columns) > 0
@@ -121,7 +118,8 @@ def test_progress_queries(con) -> None:
     assert by_indicator["code"].tolist() == ["SYN01", "SYN02", "SYN03"]
     assert progress_queries.progress_labels(con)["category"].tolist() == ["on_track", "limited_progress"]  # by rank
     assert progress_queries.progress_summary(con, "commune", "SYN01")["indicators"].tolist() == [1]
-    assert progress_queries.status_rows(con, "commune", "SYN01")["position"].tolist() == ["better"]
+    values = queries.territory_values(con, [("commune", "SYN01"), ("epci", "SYNEPCI")])
+    assert progress_queries.positions(con, values, "commune", "SYN01")["position"].tolist() == ["better"]
     parts = progress_queries.composite_contributions(con, "synth_index", "commune", "SYN01")
     assert parts["component_id"].tolist() == ["synth_rate", "synth_pop"]  # largest contribution first
     assert parts["label_fr"].iloc[0] == "Taux synthétique"

@@ -36,7 +36,7 @@ def read(database, level: str, code: str, name: str) -> Portrait:
     progress_df = database.run(progress_queries.progress_rows, level, code)
     labels = assessment.labels_from(database.run(progress_queries.progress_labels))
     summary = database.run(progress_queries.progress_summary, level, code)
-    status_df = database.run(progress_queries.status_rows, level, code)
+    status_df = database.run(progress_queries.positions, values, level, code)
     progress = {r.indicator_id: r for r in progress_df.itertuples()} if has_progress else None
     status = {
         (r.indicator_id, int(r.year), r.reference_level, r.reference_code): r.position
