@@ -92,6 +92,15 @@ def geometries_geojson(con: duckdb.DuckDBPyConnection, level: str = "commune") -
     return {"type": "FeatureCollection", "features": features}
 
 
+def outlines(con: duckdb.DuckDBPyConnection, level: str, codes: list[str]) -> list[dict]:
+    """The geometries of some territories of a level, in code order: what a locator draws, without
+    parsing the whole level's (`geometries_geojson`: about 1.5 s for the communes of France)."""
+    rows = con.execute(
+        "SELECT geojson FROM geometries WHERE level = ? AND list_contains(?, code) ORDER BY code", [level, list(codes)]
+    ).fetchall()
+    return [json.loads(geometry) for (geometry,) in rows]
+
+
 def has_progress(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether the build assessed any progress (every build has the table; a catalogue may give it no row)."""
     return con.execute("SELECT EXISTS (SELECT 1 FROM indicator_progress)").fetchone()[0]
