@@ -15,6 +15,21 @@ import pandas as pd
 from dashboard import batched, search
 from dashboard.collation import french_key
 from itdd.model import LEVELS, sql_level_list
+from itdd.sql import literal
+
+
+def indicators_with_values(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The catalogue's indicators with at least one non-NULL value, by id. One query per indicator,
+    each ending at its first value: a DISTINCT over the values reads every one (0.1-0.4 s nationally,
+    on the first page a server shows)."""
+    ids = [i for (i,) in con.execute("SELECT indicator_id FROM indicators ORDER BY 1").fetchall()]
+    if not ids:
+        return []
+    firsts = " UNION ALL ".join(
+        f"(SELECT indicator_id FROM indicator_values WHERE indicator_id = {literal(i)} AND value IS NOT NULL LIMIT 1)"  # noqa: S608 (ids through literal())
+        for i in ids
+    )
+    return sorted(i for (i,) in con.execute(firsts).fetchall())
 
 
 def list_indicators(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -23,9 +38,10 @@ def list_indicators(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         """
         SELECT i.*
         FROM indicators AS i
-        WHERE i.indicator_id IN (SELECT DISTINCT indicator_id FROM indicator_values WHERE value IS NOT NULL)
+        WHERE list_contains(?, i.indicator_id)
         ORDER BY i.finality, i.label_fr, i.indicator_id
-        """
+        """,
+        [indicators_with_values(con)],
     ).df()
 
 
@@ -110,13 +126,11 @@ def catalogue(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Every catalogue row, with `has_values` (False for indicators not built yet)."""
     return con.execute(
         """
-        SELECT i.*, i.indicator_id IN (
-            -- not a correlated EXISTS: DuckDB would hash every value (out of memory at national size)
-            SELECT DISTINCT indicator_id FROM indicator_values WHERE value IS NOT NULL
-        ) AS has_values
+        SELECT i.*, list_contains(?, i.indicator_id) AS has_values
         FROM indicators AS i
         ORDER BY i.finality, i.label_fr, i.indicator_id
-        """
+        """,
+        [indicators_with_values(con)],
     ).df()
 
 
