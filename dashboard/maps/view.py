@@ -141,16 +141,19 @@ def _map_state(database, view: MapView, lang: str) -> dict:
     state = figures.map_state(values, view.unit, view.polarity, lang, view.classes, view.decimals)
     if not database.run(queries.has_progress):
         return state
-    progress = database.run(progress_queries.progress_rows, view.level, None, view.indicator)
-    labels = assessment.labels_from(database.run(progress_queries.progress_labels))
-    categories = assessment.map_categories(state["codes"], progress)
     colour = view.colour == "progres"
+    labels = assessment.labels_from(database.run(progress_queries.progress_labels))
     # The sentence in the hover only when colouring by progress: it would double every value switch's bytes.
-    rows = {r.code: r for r in progress.itertuples()} if colour else {}
-    explanations = [
-        assessment.explanation(rows[c], view.unit, lang, labels, with_label=False) if c in rows else ""
-        for c in state["codes"]
-    ]
+    if colour:
+        progress = database.run(progress_queries.progress_rows, view.level, None, view.indicator)
+        rows = {r.code: r for r in progress.itertuples()}
+        explanations = [
+            assessment.explanation(rows[c], view.unit, lang, labels, with_label=False) if c in rows else ""
+            for c in state["codes"]
+        ]
+    else:
+        progress, explanations = database.run(progress_queries.category_rows, view.indicator, view.level), None
+    categories = assessment.map_categories(state["codes"], progress)
     state = figures.with_progress(state, categories, lang, labels, colour=colour, explanations=explanations)
     if view.colour != "pairs":
         return state
