@@ -122,8 +122,10 @@ def resolve_switch(database, trigger, indicator, level, year, classes, colour) -
 
 
 # Recent map states: the table callback follows the map's with the same view. Few: a national
-# state holds 35,000 rows (about 12 MB), and each worker keeps its own.
+# state holds 35,000 rows (about 7 MB), and each worker keeps its own.
 _STATES = database.ResultCache(8)
+# The codes and names of a level's territories, one list each that the states of the level share.
+_TERRITORIES = database.ResultCache(8)
 
 
 def state_for(database, view: MapView, lang: str) -> dict:
@@ -131,8 +133,18 @@ def state_for(database, view: MapView, lang: str) -> dict:
     key = (str(database.path), database.version, tuple(view.public().items()), lang)
     hit, state = _STATES.get(key)
     if not hit:
-        state = _map_state(database, view, lang)
+        state = _shared_lists(database, view.level, _map_state(database, view, lang))
         _STATES.put(key, state)
+    return state
+
+
+def _shared_lists(database, level: str, state: dict) -> dict:
+    """`state` with the codes and names lists of an earlier state of its level, when they are the same."""
+    key = (str(database.path), database.version, level)
+    hit, kept = _TERRITORIES.get(key)
+    if hit and kept == (state["codes"], state["names"]):
+        return {**state, "codes": kept[0], "names": kept[1]}
+    _TERRITORIES.put(key, (state["codes"], state["names"]))
     return state
 
 
