@@ -147,6 +147,16 @@ def test_level_switch_redraws_geometry(app) -> None:
     ]
 
 
+def test_a_map_rendered_for_a_page_without_scripts_has_its_hover_in_words(app) -> None:
+    with app.server.test_request_context():
+        view = carte.view(db(), indicateur="population", annee=2023)
+        drawn = carte.render(db(), view, "fr", PAGE_SIZE, hover_text=True)
+    trace = drawn.figure["data"][0]
+    by_code = dict(zip(trace["locations"], trace["customdata"], strict=True))
+    assert by_code["33063"][:2] == ["267\u202f991", 1] and "hover" not in drawn.figure["layout"]["meta"]
+    assert len(drawn.rows) == PAGE_SIZE and "Bordeaux" in as_text(drawn.rows[0])  # the table's rows, not the hover's
+
+
 def test_table_sorts_and_pages(app) -> None:
     with app.server.test_request_context():
         view = carte.view(db(), indicateur="population", annee=2023)

@@ -87,8 +87,8 @@ def render(database, shown: MapView, lang: str, page_size: int | None = None, ho
     figure = outlines.map_figure(database, shown.level, state)
     if hover_text:  # the rows in words, in the order drawn; no columns left for assets/hover.js
         trace = figure["data"][0]
-        rows = hover.texts(state["ranked"], state["hover"], shown.unit, state["hover_lines"])
-        by_code = dict(zip(state["codes"], rows, strict=True))
+        words = hover.texts(state["ranked"], state["hover"], shown.unit, state["hover_lines"])
+        by_code = dict(zip(state["codes"], words, strict=True))
         trace["customdata"] = [by_code[code] for code in trace["locations"]]
         del figure["layout"]["meta"]["hover"]
     return Rendered(figure, caption, parts.legend(state, shown, lang), table_header(lang), rows, pages, state)
