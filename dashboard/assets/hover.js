@@ -14,14 +14,24 @@ window.itddHover = (function () {
     return size >= 1000 ? 0 : size >= 10 ? 1 : 2;
   }
 
+  var formats = {};  // one formatter per kind of number: a national map writes 70,000
+
+  function formatter(lang, min, max, sign) {
+    var key = [lang, min, max, sign].join("|");
+    if (!formats[key]) {
+      formats[key] = new Intl.NumberFormat(lang === "fr" ? "fr-FR" : "en-US", {
+        minimumFractionDigits: min,
+        maximumFractionDigits: max,
+        roundingMode: "halfEven",
+        signDisplay: sign ? "exceptZero" : "auto",
+      });
+    }
+    return formats[key];
+  }
+
   function number(v, lang, decimals, sign, fixed) {
     var d = decimals === null || decimals === undefined ? decimalsFor(v) : decimals;
-    var text = new Intl.NumberFormat(lang === "fr" ? "fr-FR" : "en-US", {
-      minimumFractionDigits: fixed ? d : 0,
-      maximumFractionDigits: d,
-      roundingMode: "halfEven",
-      signDisplay: sign ? "exceptZero" : "auto",
-    }).format(v);
+    var text = formatter(lang, fixed ? d : 0, d, Boolean(sign)).format(v);
     if (text === "-0") { text = "0"; }  // as formatting.py writes a negative value rounded to a whole 0
     return lang === "fr" ? text.replace(/[\s\u00a0\u202f]/g, NNBSP).replace(/\u2212/g, "-") : text;
   }
