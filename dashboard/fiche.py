@@ -62,26 +62,24 @@ def locator(database, level: str, code: str, name: str, refs: pd.DataFrame, lang
     levels = database.run(queries.geometry_levels)
     if level not in levels:
         return None
-    # only the outlines drawn are read: parsing a whole level is seconds for the communes of France
-    own = database.run(queries.outlines, level, [code])
-    if not own:
+    # Only the outlines drawn are read: a worker keeps no level's geometry (a national level is tens of MB).
+    own = {f["id"]: f["geometry"] for f in database.run(queries.geometries_geojson, level, [code])["features"]}
+    if code not in own:
         return None
     context_level = "epci" if level in ("commune", "epci") and "epci" in levels else level
     frame = refs[refs["level"] == "departement"]["code"].tolist()
     region = refs[refs["level"] == "region"]["code"].tolist()
+    members = None  # the whole level
     if level == "commune" and frame and context_level == "epci":
         # the EPCIs of the commune's département only (a national build has a thousand)
-        members = database.run(queries.epcis_of_departement, frame[0])
-        context = database.run(queries.outlines, "epci", members)
+        members = list(database.run(queries.epcis_of_departement, frame[0]))
     elif level == "departement" and region:  # the départements of its région, not of France
-        members = database.run(queries.departements_of_region, region[0])
-        context = database.run(queries.outlines, "departement", members)
-    else:  # the whole level, parsed once per version of the file
-        context = [f["geometry"] for f in database.geojson(context_level)["features"]]
+        members = list(database.run(queries.departements_of_region, region[0]))
+    context = [f["geometry"] for f in database.run(queries.geometries_geojson, context_level, members)["features"]]
     caption = t("fiche_locator", lang, name=name)
     return html.Figure(
         [
-            html.Img(src=locator_svg(context or own, own[0]), alt=caption, className="locator-map"),
+            html.Img(src=locator_svg(context or [own[code]], own[code]), alt=caption, className="locator-map"),
             html.Figcaption(caption, className="muted"),
         ],
         className="locator",

@@ -37,6 +37,15 @@ def progress_rows(
     ).df()
 
 
+def category_rows(con: duckdb.DuckDBPyConnection, indicator_id: str, level: str) -> pd.DataFrame:
+    """The progress category of the territories of a level for one indicator (code, category;
+    NULL for a context indicator): what the map colours and hovers, without the rest of the rows."""
+    return con.execute(
+        "SELECT code, category FROM indicator_progress WHERE indicator_id = $1 AND level = $2",
+        [indicator_id, level],
+    ).df()
+
+
 def progress_labels(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """`progress_categories` (category, label_fr, label_en, rule_fr, rule_en), in rank order."""
     columns = ["category", "label_fr", "label_en", "rule_fr", "rule_en"]

@@ -19,6 +19,7 @@ from test_dashboard_queries import make_synthetic_db
 
 from dashboard import assessment, charts, figures, progress_queries, queries
 from dashboard.app import create_app
+from dashboard.maps import hover
 from dashboard.pages import carte, indicateur, methode, territoire
 from dashboard.peers import peer_sentence
 
@@ -200,9 +201,14 @@ def test_map_state_with_progress_colours_by_category() -> None:
     assert categories == ["deterioration", "context", "not_assessed"]
     hover_only = figures.with_progress(state, categories, "fr")
     assert hover_only["z"] == state["z"] and "%{customdata[3]}" in hover_only["hovertemplate"]
-    assert hover_only["customdata"][0][3] == "Détérioration"
+    assert hover.texts(hover_only["ranked"], state["hover"], "%", hover_only["hover_lines"])[0][3] == "Détérioration"
     explained = figures.with_progress(state, categories, "fr", explanations=["−0,8 %/an", "", ""])
-    assert explained["customdata"][0][3] == "Détérioration — −0,8 %/an"
+    (line,) = explained["hover_lines"]
+    assert [line["texts"][i] for i in line["index"]] == [
+        "Détérioration — −0,8 %/an",
+        "Contexte, sans jugement",
+        "Non évalué",
+    ]
     coloured = figures.with_progress(state, categories, "fr", colour=True)
     colour_of = {i: coloured["colorscale"][2 * i][1] for i in range(len(assessment.MAP_KEYS))}
     assert [colour_of[z] for z in coloured["z"]] == [assessment.STYLE[c][1] for c in categories]
