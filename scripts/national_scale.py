@@ -92,10 +92,10 @@ def run_stages(db: Path) -> dict:
         "peers": lambda con: assess_peers(con, catalogue),
         "policies": lambda con: evaluate_policies(con, None),
     }
-    from etl.build import BUILD_MEMORY_LIMIT
+    from etl.build import open_build
 
     seconds = {}
-    with duckdb.connect(str(db), config={"memory_limit": BUILD_MEMORY_LIMIT}) as con:
+    with open_build(db) as con:
         for stage in STAGES:
             started = time.perf_counter()
             calls[stage](con)
