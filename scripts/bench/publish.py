@@ -1,0 +1,72 @@
+"""`itdd publish`: time, memory, pages and bytes of the static site, and a national estimate."""
+
+from __future__ import annotations
+
+import os
+import resource
+import tempfile
+from pathlib import Path
+
+from bench.builds import run_measured
+
+
+def measure_publish(db: Path, out: Path) -> dict:
+    """`itdd publish`: time, CPU time (its processes together), peak memory, pages and bytes
+    written (all, and the open-data files alone)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    elapsed, peak = run_measured(["publish", "--db", str(db), "--out", str(out)])
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    files = [f for f in out.rglob("*") if f.is_file()]
+    return {
+        "seconds": elapsed,
+        "cpu_seconds": (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime),
+        "peak_mib": peak,
+        "pages": sum(f.suffix == ".html" for f in files),
+        "portraits": sum(f.suffix == ".html" and "territoire" in f.relative_to(out).parts for f in files),
+        "bytes": sum(f.stat().st_size for f in files),
+        "data_bytes": sum(f.stat().st_size for f in files if f.parent.name == "donnees"),
+    }
+
+
+# France at national size: about 35,000 communes, 1,250 EPCI, 101 départements, 18 régions, France
+# and France métropolitaine (INSEE's counts), each with a portrait in each language of the site.
+NATIONAL_TERRITORIES = 35_000 + 1_250 + 101 + 18 + 2
+
+
+def print_publish(published: dict, territories: int) -> None:
+    """The publish figures, and the national estimate: this build's time per page (wall and CPU)
+    times the national page count, the pages other than portraits scaling with the catalogue
+    only. An extrapolation, not a measure: it holds if a page's cost does not grow with the
+    country (each portrait reads its own territories' rows, `dashboard/site_data.py`)."""
+    pages = published["pages"]
+    languages = published["portraits"] / territories  # a portrait of each territory in each language
+    national_pages = round(pages + languages * (NATIONAL_TERRITORIES - territories))
+    cores = os.cpu_count() or 1
+    print(
+        f"publish             {published['seconds']:.1f} s ({published['cpu_seconds']:.0f} CPU s on {cores} cores), "
+        f"peak {published['peak_mib']:.0f} MiB; {pages} pages, {published['bytes'] / 1e6:.1f} MB in all, "
+        f"{published['data_bytes'] / 1e6:.1f} MB of open-data files"
+    )
+    print(
+        f"publish, national estimate (extrapolated, not measured): {national_pages:,} pages, "
+        f"{published['seconds'] / pages * national_pages / 60:.0f} min at this run's time per page, "
+        f"{published['cpu_seconds'] / pages * national_pages / cores / 60:.0f} min at its CPU time per page on "
+        f"{cores} cores"
+    )
+
+
+def publish_benchmark() -> None:
+    """`--publish`: only `itdd publish` of the offline Gironde build."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        run_measured(["build", "--offline", "--db", str(folder / "b0.duckdb")])
+        published = measure_publish(folder / "b0.duckdb", folder / "site")
+        territories = territory_count(folder / "b0.duckdb")
+    print_publish(published, territories)
+
+
+def territory_count(db: Path) -> int:
+    import duckdb
+
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute("SELECT count(*) FROM territories").fetchone()[0]
