@@ -15,6 +15,7 @@ data by batch (`site_data.py`).
 
 from __future__ import annotations
 
+import gc
 import html as html_text
 import json
 import multiprocessing
@@ -195,7 +196,9 @@ def write_site(
                 progress(done, total)
         return total
     # spawn, not fork: the parent's libraries (DuckDB) must not be copied mid-state
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+    with ProcessPoolExecutor(
+        workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker, initargs=(db_path,)
+    ) as pool:
         for written in pool.map(_render_pages, repeat(db_path), repeat(root), tasks, repeat(base_url)):
             done += written
             if progress:
@@ -221,6 +224,15 @@ def _database(db_path: Path):
         _APP[key] = create_app(Path(db_path), cache=False)
         _APP[key].server.config[CONFIG_KEY] = FrozenDatabase(Path(db_path))
     return _APP[key]
+
+
+def _start_worker(db_path: Path) -> None:
+    """A rendering process: its app created, then what it keeps for the whole run set aside from
+    the garbage collector (`gc.freeze`), which would otherwise walk those objects again and
+    again while pages make and drop thousands of components (about 15 % of the time)."""
+    _database(db_path)
+    gc.collect()
+    gc.freeze()
 
 
 def _listed() -> list[tuple[str, Callable[[], object], str]]:
