@@ -101,7 +101,7 @@ class FrozenDatabase(database.Database):
         if query is queries.indicator_series:  # a portrait draws every indicator for the same territories
             indicator_id, territories = args
             every = self._by_indicator([tuple(t) for t in territories])
-            return every[indicator_id].copy() if indicator_id in every else every[None].copy()
+            return _copy(every[indicator_id] if indicator_id in every else every[None])
         found = self._from_batch(query, args) if self._batch else None
         if found is None:
             key = (query, repr(args))
@@ -140,8 +140,10 @@ class FrozenDatabase(database.Database):
 
 
 def _copy(found):
+    """A caller's own copy: of a frame, a shallow one (with pandas' copy-on-write, a change to
+    it, such as a column added, never reaches the kept frame)."""
     if isinstance(found, pd.DataFrame):
-        return found.copy()
+        return found.copy(deep=False)
     if isinstance(found, tuple) and all(isinstance(f, pd.DataFrame) for f in found):
-        return tuple(f.copy() for f in found)
+        return tuple(f.copy(deep=False) for f in found)
     return copy.deepcopy(found)
