@@ -73,7 +73,8 @@ class FrozenDatabase(database.Database):
         self._batch.update(batch, territories=set(territories))
 
     def _from_batch(self, query, args):
-        """The result of `query(*args)` from the batch, or None when the batch does not hold it."""
+        """The result of `query(*args)` from the batch, the caller's own (new, or a shallow copy
+        of a frame), or None when the batch does not hold it."""
         batch = self._batch
         if query in LISTED and query in batch:
             frame, keys, held = batch[query]
@@ -88,14 +89,14 @@ class FrozenDatabase(database.Database):
         if query is progress_queries.progress_rows and (len(args) > 2 and args[2] is not None):
             return None
         if query is progress_queries.policies_of:
-            return tuple(found.get(territory, empty) for found, empty in batch[query])
+            return tuple(found.get(territory, empty).copy(deep=False) for found, empty in batch[query])
         found, empty = batch[query]
         part = found.get(territory, empty)
         if query is queries.epci_neighbours:
             return part["neighbour"].tolist()
         if query is progress_queries.peer_comparisons:
             return {r.indicator_id: r for r in part.itertuples()}
-        return part
+        return part.copy(deep=False)
 
     def run(self, query, *args):
         if query is queries.indicator_series:  # a portrait draws every indicator for the same territories
@@ -103,12 +104,13 @@ class FrozenDatabase(database.Database):
             every = self._by_indicator([tuple(t) for t in territories])
             return _copy(every[indicator_id] if indicator_id in every else every[None])
         found = self._from_batch(query, args) if self._batch else None
-        if found is None:
-            key = (query, repr(args))
-            hit, found = self._results.get(key)
-            if not hit:
-                found = super().run(query, *args)
-                self._results.put(key, found)
+        if found is not None:  # the caller's own already
+            return found
+        key = (query, repr(args))
+        hit, found = self._results.get(key)
+        if not hit:
+            found = super().run(query, *args)
+            self._results.put(key, found)
         return _copy(found)
 
     def feature_positions(self, level: str) -> dict[str, int]:

@@ -94,15 +94,15 @@ def progress_block(database, indicator_id: str, keys: list[str], row, lang: str)
     territories = database.run(queries.list_territories)
     names = {(r.level, r.code): r.name for r in territories.itertuples()}
     wanted = references(database, keys) + parse_selection(",".join(keys))
-    with database.connect() as con:
-        if not queries.has_progress(con):
-            return None
-        labels = assessment.labels_from(progress_queries.progress_labels(con))
-        rows = {
-            (lv, c): next(progress_queries.progress_rows(con, lv, c, indicator_id).itertuples(), None)
-            for lv, c in dict.fromkeys(wanted)
-        }
-        peers = {key: progress_queries.peer_comparisons(con, *key).get(indicator_id) for key in rows}
+    if not database.run(queries.has_progress):
+        return None
+    labels = assessment.labels_from(database.run(progress_queries.progress_labels))
+    rows = {
+        (lv, c): next(database.run(progress_queries.progress_rows, lv, c, indicator_id).itertuples(), None)
+        for lv, c in dict.fromkeys(wanted)
+    }
+    # through `run`: the static site keeps each territory's peers for every indicator's page
+    peers = {key: database.run(progress_queries.peer_comparisons, *key).get(indicator_id) for key in rows}
     unit = text(row.unit) or None
     # Only territories assessed for this indicator (the département has no row for a commune-only index).
     items = [
