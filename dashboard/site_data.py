@@ -24,6 +24,7 @@ PER_TERRITORY = {
     queries.epci_neighbours: (batched.epci_neighbours, None, False),
 }
 LISTED = (queries.territory_values, queries.territories_series)  # queries of a list of territories
+DERIVED_KEPT = 64  # a portrait's data and its trends' rows (about 30), used again by its other language
 
 
 class FrozenDatabase(database.Database):
@@ -36,6 +37,7 @@ class FrozenDatabase(database.Database):
     def __init__(self, path, size: int = 2048) -> None:
         super().__init__(path)
         self._results = database.ResultCache(size)
+        self._derived = database.ResultCache(DERIVED_KEPT)
         self._batch: dict = {}  # shared with pinned copies: filled in place
 
     def prefetch(self, territories: list[tuple[str, str]]) -> None:
@@ -112,6 +114,14 @@ class FrozenDatabase(database.Database):
             found = super().run(query, *args)
             self._results.put(key, found)
         return _copy(found)
+
+    def derived(self, compute, *args):
+        key = (compute, args)
+        hit, found = self._derived.get(key)
+        if not hit:
+            found = compute(self, *args)
+            self._derived.put(key, found)
+        return found
 
     def feature_positions(self, level: str) -> dict[str, int]:
         """{code: its position among the level's outlines (`geojson`)}: once, not a scan a page."""

@@ -60,19 +60,27 @@ def references(database, keys: list[str]) -> list[tuple[str, str]]:
 def trend_view(database, indicator_id: str, keys: list[str], row, lang: str) -> tuple[dict | None, html.Div | html.P]:
     """The trend chart and its table; no chart, but why, when nothing has a value."""
     chosen = parse_selection(",".join(keys))
-    drawn = list(dict.fromkeys(references(database, keys) + chosen))
-    series = database.run(queries.indicator_series, indicator_id, drawn)
-    values = series["value"].to_numpy(dtype=float, na_value=np.nan)
-    if np.isnan(values).all():  # no chart with empty axes: say why, or where values are
+    drawn = tuple(dict.fromkeys(references(database, keys) + chosen))
+    rows = database.derived(trend_rows, indicator_id, drawn)
+    if rows is None:  # no chart with empty axes: say why, or where values are
         return None, no_data(database, indicator_id, row, lang) if not row.has_values else html.P(t("sheet_pick", lang))
-    order = {key: i for i, key in enumerate(drawn)}  # the references first, from the widest
-    levels, codes, names, years = (series[k].tolist() for k in ("level", "code", "name", "year"))
-    drawn_order = sorted(range(len(names)), key=lambda i: (order.get((levels[i], codes[i]), 99), years[i]))  # stable
-    rows = charts.TrendRows([names[i] for i in drawn_order], [years[i] for i in drawn_order], values[drawn_order].tolist())
     unit = text(row.unit) or None
     target = metadata(row).get("target")
     figure = charts.trend_figure(rows, unit, lang, target if isinstance(target, dict) else None)
     return figure, series_table(rows, unit, lang, t("sheet_trend", lang))
+
+
+def trend_rows(database, indicator_id: str, drawn: tuple[tuple[str, str], ...]) -> charts.TrendRows | None:
+    """The values of `drawn` in the order drawn (the references first, from the widest, then by
+    year); None when none has a value."""
+    series = database.run(queries.indicator_series, indicator_id, list(drawn))
+    values = series["value"].to_numpy(dtype=float, na_value=np.nan)
+    if np.isnan(values).all():
+        return None
+    order = {key: i for i, key in enumerate(drawn)}
+    levels, codes, names, years = (series[k].tolist() for k in ("level", "code", "name", "year"))
+    drawn_order = sorted(range(len(names)), key=lambda i: (order.get((levels[i], codes[i]), 99), years[i]))  # stable
+    return charts.TrendRows([names[i] for i in drawn_order], [years[i] for i in drawn_order], values[drawn_order].tolist())
 
 
 def no_data(database, indicator_id: str, row, lang: str) -> html.Div:
