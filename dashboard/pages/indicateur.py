@@ -59,8 +59,7 @@ def references(database, keys: list[str]) -> list[tuple[str, str]]:
 
 def trend_view(database, indicator_id: str, keys: list[str], row, lang: str) -> tuple[dict | None, html.Div | html.P]:
     """The trend chart and its table; no chart, but why, when nothing has a value."""
-    chosen = parse_selection(",".join(keys))
-    drawn = tuple(dict.fromkeys(references(database, keys) + chosen))
+    drawn = database.derived(drawn_territories, tuple(keys))
     rows = database.derived(trend_rows, indicator_id, drawn)
     if rows is None:  # no chart with empty axes: say why, or where values are
         return None, no_data(database, indicator_id, row, lang) if not row.has_values else html.P(t("sheet_pick", lang))
@@ -68,6 +67,11 @@ def trend_view(database, indicator_id: str, keys: list[str], row, lang: str) -> 
     target = metadata(row).get("target")
     figure = charts.trend_figure(rows, unit, lang, target if isinstance(target, dict) else None)
     return figure, series_table(rows, unit, lang, t("sheet_trend", lang))
+
+
+def drawn_territories(database, keys: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """The references of the chosen territories (`keys`: "level:code"), then the chosen ones."""
+    return tuple(dict.fromkeys(references(database, list(keys)) + parse_selection(",".join(keys))))
 
 
 def trend_rows(database, indicator_id: str, drawn: tuple[tuple[str, str], ...]) -> charts.TrendRows | None:
