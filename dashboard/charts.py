@@ -23,15 +23,6 @@ class TrendRows(NamedTuple):
     years: list[int]
     values: list[float]
 
-    @classmethod
-    def of(cls, series: pd.DataFrame) -> TrendRows:
-        """From a frame with columns name, year and value, in its order."""
-        return cls(
-            series["name"].tolist(),
-            series["year"].tolist(),
-            series["value"].to_numpy(dtype=float, na_value=np.nan).tolist(),
-        )
-
 
 def trend_figure(rows: TrendRows, unit: str | None, lang: str, target: dict | None = None) -> dict:
     """Lines of `rows` per territory, with the target as a dashed line.
@@ -51,8 +42,8 @@ def trend_figure(rows: TrendRows, unit: str | None, lang: str, target: dict | No
         lines.setdefault(name, []).append(i)
     base_year = _index_base_year(lines, years, values)
     data = []
-    for name, rows in lines.items():
-        own_years, own = [years[i] for i in rows], values[rows]
+    for name, line in lines.items():
+        own_years, own = [years[i] for i in line], values[line]
         shown = own / own[own_years.index(base_year)] * 100 if base_year is not None else own
         data.append(
             {

@@ -182,7 +182,8 @@ def _class_label(breaks: list[float], i: int, unit: str | None, lang: str, decim
 
 def bounds(geojson: dict) -> tuple[float, float, float, float] | None:
     """(west, south, east, north) of the features of `geojson`, or None without coordinates."""
-    lons, lats = [], []
+    lons: list[float] = []
+    lats: list[float] = []
     for feature in geojson.get("features", []):
         for line in _lines(feature["geometry"]["coordinates"]):  # a ring's ends, not each point
             lons += (min(p[0] for p in line), max(p[0] for p in line))

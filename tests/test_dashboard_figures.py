@@ -253,7 +253,8 @@ def test_every_catalogue_unit_has_an_english_name() -> None:
 
 
 def _series(rows: list[tuple[str, int, float]]) -> charts.TrendRows:
-    return charts.TrendRows.of(pd.DataFrame(rows, columns=["name", "year", "value"]))
+    names, years, values = zip(*rows, strict=True)
+    return charts.TrendRows(list(names), list(years), list(values))
 
 
 def test_territories_of_very_different_sizes_are_drawn_as_indices() -> None:

@@ -84,7 +84,9 @@ def trend_rows(database, indicator_id: str, drawn: tuple[tuple[str, str], ...]) 
     order = {key: i for i, key in enumerate(drawn)}
     levels, codes, names, years = (series[k].tolist() for k in ("level", "code", "name", "year"))
     drawn_order = sorted(range(len(names)), key=lambda i: (order.get((levels[i], codes[i]), 99), years[i]))  # stable
-    return charts.TrendRows([names[i] for i in drawn_order], [years[i] for i in drawn_order], values[drawn_order].tolist())
+    return charts.TrendRows(
+        [names[i] for i in drawn_order], [years[i] for i in drawn_order], values[drawn_order].tolist()
+    )
 
 
 def no_data(database, indicator_id: str, row, lang: str) -> html.Div:
