@@ -265,6 +265,7 @@ def publish(
 ) -> None:
     """Publish the open data (CSV, Parquet, GeoJSON, datapackage.json, DCAT catalogue) and the static site."""
     from dashboard.static_site import write_site  # Dash is only imported when rendering the site
+    from etl.publish import publishable
     from etl.publish_files import MARKER, PublishError, Writer, staged_folder
 
     target = db or default_db()
@@ -274,6 +275,8 @@ def publish(
         raise typer.Exit(1)
     started = time.perf_counter()
     try:
+        with duckdb.connect(str(target), read_only=True) as con:
+            publishable(con)  # at once, not after the pages
         with (
             staged_folder(out) as folder,
             Progress(console=err, transient=True) as progress,
