@@ -205,9 +205,9 @@ def map_categories(codes: pd.Series, progress: pd.DataFrame) -> list[str]:
     if not len(progress):
         return [NOT_ASSESSED] * len(codes)
     # category_key over the column at once: a national map has 35,000 codes
-    keys = progress["category"].astype(object).where(progress["category"].notna(), CONTEXT).astype(str)
-    by_code = dict(zip(progress["code"].tolist(), keys.tolist(), strict=True))
-    return [by_code.get(c, NOT_ASSESSED) for c in codes]
+    keys = progress["category"].astype(object).where(progress["category"].notna(), CONTEXT)
+    by_code = pd.Series(keys.to_numpy(dtype=object), index=progress["code"].to_numpy(dtype=object))
+    return by_code.reindex(list(codes)).fillna(NOT_ASSESSED).tolist()
 
 
 MAP_KEYS = (*CATEGORIES, CONTEXT, NOT_ASSESSED)

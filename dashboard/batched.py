@@ -25,12 +25,25 @@ REFERENCE_KEY = ["territory_level", "territory_code"]  # reference_territories: 
 INTEGER_DTYPES = {"TINYINT": np.int8, "SMALLINT": np.int16, "INTEGER": np.int32, "BIGINT": np.int64}
 
 
-def _wanted(territories: list[tuple[str, str]]) -> pd.DataFrame:
+# Up to this many territories, a query names each as constants (`territory_condition`).
+FEW_TERRITORIES = 50
+
+
+def territory_condition(territories: list[tuple[str, str]], alias: str = "") -> str:
+    """`(level = 'commune' AND code = '33063') OR …` for a few territories: DuckDB checks such
+    constants against each row group's bounds and skips the others, where a join with a frame of
+    them bounds the code by one range over every level's codes, which nearly every row group meets."""
+    prefix = f"{alias}." if alias else ""
+    pairs = dict.fromkeys(territories)
+    return " OR ".join(f"({prefix}level = {literal(lv)} AND {prefix}code = {literal(c)})" for lv, c in pairs) or "false"
+
+
+def wanted_frame(territories: list[tuple[str, str]]) -> pd.DataFrame:
     return pd.DataFrame(list(dict.fromkeys(territories)), columns=KEY, dtype=object)
 
 
 def _select(con: duckdb.DuckDBPyConnection, sql: str, territories: list[tuple[str, str]], params=None) -> pd.DataFrame:
-    wanted = _wanted(territories)  # noqa: F841 (read by DuckDB)
+    wanted = wanted_frame(territories)  # noqa: F841 (read by DuckDB)
     relation = con.execute(sql, params or [])
     types = [str(kind) for _, kind, *_ in relation.description]
     frame = relation.df()
@@ -67,22 +80,6 @@ def reference_territories(con: duckdb.DuckDBPyConnection, territories: list[tupl
         SELECT p.territory_level, p.territory_code, p.level, p.code, coalesce(t.name, p.code) AS name
         FROM parents AS p LEFT JOIN territories AS t USING (level, code)
         ORDER BY p.territory_level, p.territory_code, list_position({above}, p.level), p.code = 'METRO', p.code""",  # noqa: S608 (level list from code)
-        territories,
-    )
-
-
-def status_rows(con: duckdb.DuckDBPyConnection, territories: list[tuple[str, str]]) -> pd.DataFrame:
-    """Each territory's position against each reference, per indicator and year (`indicator_status`)."""
-    columns = ["indicator_id", "year", "reference_level", "reference_code", "position"]
-    # `indicator_status` is a view over the values: written as constants, the territories filter
-    # its scans (a join with `wanted` would compute the whole view first: 46 M rows nationally).
-    levels = ", ".join(literal(v) for v in sorted({level for level, _ in territories})) or "NULL"
-    codes = ", ".join(literal(v) for v in sorted({code for _, code in territories})) or "NULL"
-    return _select(
-        con,
-        f"""SELECT level, code, {", ".join(columns)} FROM indicator_status
-        WHERE level IN ({levels}) AND code IN ({codes}) AND (level, code) IN (SELECT (level, code) FROM wanted)
-        ORDER BY ALL""",  # noqa: S608 (column names from code, values through literal())
         territories,
     )
 
@@ -200,7 +197,8 @@ def _integer_dtypes(part: pd.DataFrame, types: dict[str, str]) -> pd.DataFrame:
     return part
 
 
-def one(frame: pd.DataFrame, territory: tuple[str, str], key: list[str] | None = None, keep_key: bool = False):
-    """One territory's rows of a query of this module, as a one-territory query gives them."""
-    part = split(frame, key, keep_key).get(territory)
-    return empty_part(frame, key, keep_key) if part is None else part
+def one(frame: pd.DataFrame, key: list[str] | None = None, keep_key: bool = False) -> pd.DataFrame:
+    """The rows of a query of this module over one territory, as a one-territory query gives them
+    (what `split` gives that territory, without grouping)."""
+    part = frame if keep_key else frame.drop(columns=key or KEY)
+    return _integer_dtypes(part.reset_index(drop=True), frame.attrs.get("duckdb_types", {}))

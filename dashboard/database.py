@@ -210,7 +210,7 @@ class Database:
         catalogue queries (`KEPT_QUERIES`) for the version, and gives each caller its own copy.
         """
         key = (query.__name__, args)
-        if self._pin is None or query not in KEPT_QUERIES or not _hashable(key):
+        if self._pin is None or query not in KEPT_QUERIES or not hashable(key):
             with self.connect() as con:
                 return query(con, *args)
         hit, found = self._pin.results.get(key)
@@ -257,11 +257,12 @@ KEPT_QUERIES = frozenset(
         queries.reference_territories, queries.build_territory, queries.national_scope, queries.epcis_of_departement,
         queries.departements_of_region,
         progress_queries.progress_labels, progress_queries.peer_settings, progress_queries.progress_settings,
+        progress_queries.peer_features, progress_queries.territory_peers,  # a portrait reads its peers twice
     }
 )  # fmt: skip
 
 
-def _hashable(key: tuple) -> bool:
+def hashable(key: tuple) -> bool:
     try:
         hash(key)
     except TypeError:

@@ -62,20 +62,20 @@ def locator(database, level: str, code: str, name: str, refs: pd.DataFrame, lang
     levels = database.run(queries.geometry_levels)
     if level not in levels:
         return None
-    own = {f["id"]: f["geometry"] for f in database.geojson(level)["features"]}
+    # Only the outlines drawn are read: a worker keeps no level's geometry (a national level is tens of MB).
+    own = {f["id"]: f["geometry"] for f in database.run(queries.geometries_geojson, level, [code])["features"]}
     if code not in own:
         return None
     context_level = "epci" if level in ("commune", "epci") and "epci" in levels else level
-    context = [f["geometry"] for f in database.geojson(context_level)["features"]]
     frame = refs[refs["level"] == "departement"]["code"].tolist()
     region = refs[refs["level"] == "region"]["code"].tolist()
+    members = None  # the whole level
     if level == "commune" and frame and context_level == "epci":
         # the EPCIs of the commune's département only (a national build has a thousand)
-        members = set(database.run(queries.epcis_of_departement, frame[0]))
-        context = [f["geometry"] for f in database.geojson("epci")["features"] if f["id"] in members]
+        members = list(database.run(queries.epcis_of_departement, frame[0]))
     elif level == "departement" and region:  # the départements of its région, not of France
-        members = set(database.run(queries.departements_of_region, region[0]))
-        context = [f["geometry"] for f in database.geojson("departement")["features"] if f["id"] in members]
+        members = list(database.run(queries.departements_of_region, region[0]))
+    context = [f["geometry"] for f in database.run(queries.geometries_geojson, context_level, members)["features"]]
     caption = t("fiche_locator", lang, name=name)
     return html.Figure(
         [

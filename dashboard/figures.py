@@ -117,12 +117,6 @@ def map_state(
     z = np.where(classes.isna().to_numpy(), unclassed, classes.fillna(0).to_numpy()).astype(int).tolist()
     prev_year = ranked["prev_year"].dropna()
     prev_year = int(prev_year.iloc[0]) if len(prev_year) else None
-    # Numbers, written out where they are shown (dashboard.maps.hover): no text per territory here.
-    columns = (ranked[k].to_numpy(dtype=float).tolist() for k in ("value", "rank", "prev_value"))
-    customdata = [
-        [hover.number(v), None if r != r else int(r), hover.number(pv)]  # r != r: NaN, no rank
-        for v, r, pv in zip(*columns, strict=True)
-    ]
     peers = int(ranked["value"].notna().sum())
     incomplete = (ranked["status"] == "incomplete").to_numpy()
     return {
@@ -131,14 +125,13 @@ def map_state(
         "z": z,
         "zmax": secret_z + 0.5,
         "colorscale": discrete_colorscale([*colours, MISSING_COLOUR, SECRET_COLOUR]),
-        "customdata": customdata,
+        # Numbers, written out where they are shown (dashboard.maps.hover): no text per territory here.
         "hover": hover.spec(unit, lang, decimals),
-        "flags": hover.flags(statuses),
+        "hover_columns": hover.columns(ranked, unit, decimals),
+        "hover_lines": [],
         # Incomplete values get a thick black outline; arrays only when there are some.
-        "line_width": [2.0 if i else 0.4 for i in incomplete] if incomplete.any() else 0.4,
-        "line_colour": [INCOMPLETE_BORDER if i else BORDER_COLOUR for i in incomplete]
-        if incomplete.any()
-        else BORDER_COLOUR,
+        "line_width": np.where(incomplete, 2.0, 0.4) if incomplete.any() else 0.4,
+        "line_colour": np.where(incomplete, INCOMPLETE_BORDER, BORDER_COLOUR) if incomplete.any() else BORDER_COLOUR,
         "hovertemplate": map_hovertemplate(unit, polarity, peers, prev_year, lang),
         "legend": map_legend(colours, breaks, polarity, unit, lang, decimals),
         "has_incomplete": bool(incomplete.any()),
@@ -205,9 +198,13 @@ def _lines(coords: list) -> Iterator[list]:
 
 
 def map_view(geojson: dict, max_zoom: float | None = None) -> dict:
-    """Centre and zoom that fit the features of `geojson` in the map (MAP_WIDTH × MAP_HEIGHT; the
-    browser fits them again to the map's real size, `assets/map.js`, from `layout.meta.fit`)."""
-    box = bounds(geojson)
+    """Centre and zoom that fit the features of `geojson` in the map (`box_view`)."""
+    return box_view(bounds(geojson), max_zoom)
+
+
+def box_view(box: tuple[float, float, float, float] | None, max_zoom: float | None = None) -> dict:
+    """Centre and zoom that fit a (west, south, east, north) box in the map (MAP_WIDTH × MAP_HEIGHT;
+    the browser fits it again to the map's real size, `assets/map.js`, from `layout.meta.fit`)."""
     if box is None:  # no outline at all: metropolitan France, whatever the territory
         return FRANCE_VIEW
     west, south, east, north = box
@@ -261,34 +258,38 @@ def map_figure(geojson: dict, state: dict, aria_label: str = "", level: str | No
     """The full map figure as a dict: geometry once, values from `state` (same code order)."""
     by_code = {f["id"]: f["geometry"] for f in geojson.get("features", [])}
     features = [{"type": "Feature", "id": c, "geometry": by_code[c]} for c in state["codes"] if c in by_code]
-    drawn = {f["id"] for f in features}
-    keep = [i for i, c in enumerate(state["codes"]) if c in drawn]
+    figure = outlined_figure(state, [f["id"] for f in features], bounds(geojson), level, aria_label)
+    figure["data"][0]["geojson"] = {"type": "FeatureCollection", "features": features}
+    return figure
 
-    def pick(values):
-        return [values[i] for i in keep] if isinstance(values, list) else values
 
+def outlined_figure(
+    state: dict, drawn: list[str], box: tuple | None, level: str | None = None, aria_label: str = ""
+) -> dict:
+    """The map figure of `state` over outlines the caller sets as the trace's `geojson` (inline, or
+    a URL): the codes of those `drawn`, in the order of `state`, and the box they fill."""
+    rows = _drawn_rows(state["codes"], drawn)
     trace = {
         "type": "choroplethmap",
-        "geojson": {"type": "FeatureCollection", "features": features},
         "featureidkey": "id",
-        "locations": pick(state["codes"]),
-        "text": pick(state["names"]),
+        "locations": _pick(state["codes"], rows),
+        "text": _pick(state["names"], rows),
         "name": aria_label,
         "showscale": False,
         "zmin": -0.5,
         "marker": {"opacity": 1},
     }
-    trace.update(_value_props(state, pick))
+    trace.update(_value_props(state, rows))
     return {
         "data": [trace],
         "layout": {
-            "map": {"style": "white-bg", **map_view(geojson)},
-            # What assets/map.js reads: the box to fit to the map's real size (a phone), and the
-            # level whose names it shows when zoomed in.
+            "map": {"style": "white-bg", **box_view(box)},
+            # What assets/map.js reads: the box to fit to the map's real size (a phone), the
+            # level whose names it shows when zoomed in, and the hover's format and columns.
             "meta": {
-                "fit": [round(v, 4) for v in bounds(geojson) or ()] or None,
+                "fit": [round(v, 4) for v in box or ()] or None,
                 "level": level,
-                "hover": _hover_meta(state, pick),
+                "hover": _hover_meta(state, rows),
             },
             "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
             "height": MAP_HEIGHT,
@@ -299,40 +300,50 @@ def map_figure(geojson: dict, state: dict, aria_label: str = "", level: str | No
     }
 
 
-def _value_props(state: dict, pick=lambda values: values) -> dict:
+def _drawn_rows(codes: list[str], drawn: list[str]) -> np.ndarray | None:
+    """The positions in `codes` of the territories `drawn`, in their order; None when they are the same."""
+    if drawn == codes:
+        return None
+    index = {c: i for i, c in enumerate(codes)}
+    return np.array([index[c] for c in drawn if c in index], dtype=np.int64)
+
+
+def _pick(values, rows: np.ndarray | None):
+    """The `rows` of a per-territory list or array (all when None); any other value as it is."""
+    if rows is None or not isinstance(values, (list, np.ndarray)):
+        return values
+    return values[rows] if isinstance(values, np.ndarray) else [values[i] for i in rows]
+
+
+def _value_props(state: dict, rows: np.ndarray | None) -> dict:
     return {
-        "z": pick(state["z"]),
+        "z": np.asarray(_pick(state["z"], rows)),  # an array travels without a Python object per row
         "zmax": state["zmax"],
         "colorscale": state["colorscale"],
-        "customdata": pick(state["customdata"]),
+        "customdata": _pick(state["hover_columns"]["value"], rows),  # assets/hover.js writes each row out
         "hovertemplate": state["hovertemplate"],
-        "marker.line.width": pick(state["line_width"]),
-        "marker.line.color": pick(state["line_colour"]),
+        "marker.line.width": _pick(state["line_width"], rows),
+        "marker.line.color": _pick(state["line_colour"], rows),
     }
 
 
-def _hover_meta(state: dict, pick=lambda values: values) -> dict:
-    """The hover's format, with the positions of the secret and incomplete rows drawn (assets/hover.js)."""
-    return hover.flagged(state["hover"], pick(state["flags"]))
+def _hover_meta(state: dict, rows: np.ndarray | None) -> dict:
+    """The hover's format and its columns for the rows drawn (assets/hover.js)."""
+    return hover.meta(state["hover"], state["hover_columns"], state["hover_lines"], rows)
 
 
 def map_patch(state: dict, drawn_codes: list[str]) -> Patch:
     """Only the values of `state`, for a map already showing the features `drawn_codes`."""
-    index = {c: i for i, c in enumerate(state["codes"])}
-    keep = [index[c] for c in drawn_codes if c in index]
+    rows = _drawn_rows(state["codes"], drawn_codes)
     patch = Patch()
     trace = patch["data"][0]
-
-    def pick(values):
-        return [values[i] for i in keep] if isinstance(values, list) else values
-
-    for key, value in _value_props(state, pick).items():
+    for key, value in _value_props(state, rows).items():
         *parents, last = key.split(".")
         target = trace
         for part in parents:
             target = target[part]
         target[last] = value
-    patch["layout"]["meta"]["hover"] = _hover_meta(state, pick)
+    patch["layout"]["meta"]["hover"] = _hover_meta(state, rows)
     return patch
 
 
@@ -351,17 +362,19 @@ def with_progress(
     `explanations`: the sentence for each (assessment.explanation), shown after the category.
     """
     names = {key: assessment.category_label(key, lang, labels) for key in assessment.MAP_KEYS}
-    out = dict(state)
-    why = explanations or [""] * len(categories)
-    texts = [names[c] + (f" — {w}" if w else "") for c, w in zip(categories, why, strict=True)]
-    if len(set(texts)) == 1:  # one text for all (a context indicator): once in the template, not per territory
-        shown = texts[0] if texts else ""
+    if explanations and any(explanations):
+        texts = [names[c] + (f" — {w}" if w else "") for c, w in zip(categories, explanations, strict=True)]
     else:
-        out["customdata"] = [[*row, text] for row, text in zip(state["customdata"], texts, strict=True)]
-        shown = "%{customdata[3]}"
-    out["hovertemplate"] = state["hovertemplate"].replace(
-        "<extra></extra>", f"<br>{t('hover_progress', lang)}{colon(lang)}{shown}<extra></extra>"
-    )
+        texts = [names[c] for c in categories]
+    line = hover.line(texts)
+    if len(line["texts"]) <= 1:  # one text for all (a context indicator): once in the template, not per territory
+        out = dict(state)
+        shown = line["texts"][0] if line["texts"] else ""
+        out["hovertemplate"] = state["hovertemplate"].replace(
+            "<extra></extra>", f"<br>{t('hover_progress', lang)}{colon(lang)}{shown}<extra></extra>"
+        )
+    else:
+        out = _with_line(state, t("hover_progress", lang), line, lang)
     out["ranked"] = state["ranked"].assign(category=categories)
     if colour:
         style = {k: (assessment.STYLE[k][0], assessment.STYLE[k][1], names[k]) for k in assessment.MAP_KEYS}
@@ -371,13 +384,15 @@ def with_progress(
 
 def with_hover_line(state: dict, heading: str, texts: list[str], lang: str) -> dict:
     """`state` with one more hover line, `heading: text`, per territory."""
-    out = dict(state)
-    index = len(state["customdata"][0]) if state["customdata"] else 0
-    out["customdata"] = [[*row, text] for row, text in zip(state["customdata"], texts, strict=True)]
-    out["hovertemplate"] = state["hovertemplate"].replace(
+    return _with_line(state, heading, hover.line(texts), lang)
+
+
+def _with_line(state: dict, heading: str, line: dict, lang: str) -> dict:
+    index = hover.FIRST_LINE + len(state["hover_lines"])  # its place in a hover row (assets/hover.js)
+    template = state["hovertemplate"].replace(
         "<extra></extra>", f"<br>{heading}{colon(lang)}%{{customdata[{index}]}}<extra></extra>"
     )
-    return out
+    return {**state, "hover_lines": [*state["hover_lines"], line], "hovertemplate": template}
 
 
 def coloured_by(state: dict, keys: list[str], style: dict[str, tuple[str, str, str]], mode: str) -> dict:

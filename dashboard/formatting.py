@@ -95,9 +95,10 @@ def is_rate(unit: str | None) -> bool:
 
 
 def _delta(delta: float, unit: str | None, lang: str, sign: bool = False) -> str:
-    number = format_number(delta, lang, decimals=max(1, decimals_for(delta)), sign=sign)
+    decimals = max(1, decimals_for(delta))
+    number = format_number(delta, lang, decimals=decimals, sign=sign)
     if is_rate(unit):
-        plural = abs(delta) >= 2
+        plural = abs(round(delta, decimals)) >= 2  # as written: 1.996 is "+2 points"
         return f"{number} {t('points_plural' if plural else 'points', lang)}"
     return f"{number}{NARROW_NBSP if lang == 'fr' else ' '}{unit_in(unit, lang)}" if unit else number
 

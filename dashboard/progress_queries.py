@@ -10,7 +10,9 @@ import duckdb
 import pandas as pd
 
 from dashboard import batched
+from itdd.method import status_select
 from itdd.model import columns as table_columns
+from itdd.sql import registered
 
 # What the pages read of `indicator_progress` (itdd.model): all but the method's internals.
 PROGRESS_COLUMNS = [
@@ -35,6 +37,15 @@ def progress_rows(
     ).df()
 
 
+def category_rows(con: duckdb.DuckDBPyConnection, indicator_id: str, level: str) -> pd.DataFrame:
+    """The progress category of the territories of a level for one indicator (code, category;
+    NULL for a context indicator): what the map colours and hovers, without the rest of the rows."""
+    return con.execute(
+        "SELECT code, category FROM indicator_progress WHERE indicator_id = $1 AND level = $2",
+        [indicator_id, level],
+    ).df()
+
+
 def progress_labels(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """`progress_categories` (category, label_fr, label_en, rule_fr, rule_en), in rank order."""
     columns = ["category", "label_fr", "label_en", "rule_fr", "rule_en"]
@@ -43,12 +54,20 @@ def progress_labels(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 def progress_summary(con: duckdb.DuckDBPyConnection, level: str, code: str) -> pd.DataFrame:
     """Per finality and category, how many indicators of a territory (from `progress_summary`)."""
-    return batched.one(batched.progress_summary(con, [(level, code)]), (level, code))
+    return batched.one(batched.progress_summary(con, [(level, code)]))
 
 
-def status_rows(con: duckdb.DuckDBPyConnection, level: str, code: str) -> pd.DataFrame:
-    """A territory's position against each reference, per indicator and year (`indicator_status`)."""
-    return batched.one(batched.status_rows(con, [(level, code)]), (level, code))
+def positions(con: duckdb.DuckDBPyConnection, values: pd.DataFrame, level: str, code: str) -> pd.DataFrame:
+    """A territory's position against each reference, per indicator and year: its rows of
+    `indicator_status`, computed over `values` (the territory's and its references' rows, as
+    `queries.territory_values` gives them) instead of reading `indicator_values` again."""
+    columns = ["indicator_id", "year", "reference_level", "reference_code", "position"]
+    read = values[["indicator_id", "level", "code", "year", "value", "status"]]
+    with registered(con, "_territory_values", read) as name:
+        return con.execute(
+            f"SELECT {', '.join(columns)} FROM ({status_select(name)}) WHERE level = ? AND code = ? ORDER BY ALL",  # noqa: S608 (names from code)
+            [level, code],
+        ).df()
 
 
 def composite_contributions(con: duckdb.DuckDBPyConnection, indicator_id: str, level: str, code: str) -> pd.DataFrame:
@@ -69,7 +88,7 @@ def composite_contributions(con: duckdb.DuckDBPyConnection, indicator_id: str, l
 
 def peer_comparisons(con: duckdb.DuckDBPyConnection, level: str, code: str) -> dict:
     """{indicator_id: row of indicator_peer_comparison} for one territory."""
-    rows = batched.one(batched.peer_comparisons(con, [(level, code)]), (level, code), keep_key=True)
+    rows = batched.one(batched.peer_comparisons(con, [(level, code)]), keep_key=True)
     return {r.indicator_id: r for r in rows.itertuples()}
 
 
@@ -83,7 +102,7 @@ def peer_verdicts(con: duckdb.DuckDBPyConnection, indicator_id: str, level: str)
 
 def territory_peers(con: duckdb.DuckDBPyConnection, level: str, code: str) -> pd.DataFrame:
     """A territory's comparable territories, nearest first, with names."""
-    return batched.one(batched.territory_peers(con, [(level, code)]), (level, code), batched.PEER_KEY)
+    return batched.one(batched.territory_peers(con, [(level, code)]), batched.PEER_KEY)
 
 
 def peer_features(con: duckdb.DuckDBPyConnection, level: str) -> pd.DataFrame:
@@ -97,8 +116,8 @@ def peer_features(con: duckdb.DuckDBPyConnection, level: str) -> pd.DataFrame:
 
 def policies_of(con: duckdb.DuckDBPyConnection, level: str, code: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The declared policies of a territory (policy_effects rows) and their series."""
-    effects = batched.one(batched.policy_effects(con, [(level, code)]), (level, code), keep_key=True)
-    return effects, batched.one(batched.policy_series(con, [(level, code)]), (level, code))
+    effects = batched.one(batched.policy_effects(con, [(level, code)]), keep_key=True)
+    return effects, batched.one(batched.policy_series(con, [(level, code)]))
 
 
 def peer_settings(con: duckdb.DuckDBPyConnection) -> dict:

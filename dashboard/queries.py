@@ -15,6 +15,21 @@ import pandas as pd
 from dashboard import batched, search
 from dashboard.collation import french_key
 from itdd.model import LEVELS, sql_level_list
+from itdd.sql import literal
+
+
+def indicators_with_values(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The catalogue's indicators with at least one non-NULL value, by id. One query per indicator,
+    each ending at its first value: a DISTINCT over the values reads every one (0.1-0.4 s nationally,
+    on the first page a server shows)."""
+    ids = [i for (i,) in con.execute("SELECT indicator_id FROM indicators ORDER BY 1").fetchall()]
+    if not ids:
+        return []
+    firsts = " UNION ALL ".join(
+        f"(SELECT indicator_id FROM indicator_values WHERE indicator_id = {literal(i)} AND value IS NOT NULL LIMIT 1)"  # noqa: S608 (ids through literal())
+        for i in ids
+    )
+    return sorted(i for (i,) in con.execute(firsts).fetchall())
 
 
 def list_indicators(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -23,9 +38,10 @@ def list_indicators(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         """
         SELECT i.*
         FROM indicators AS i
-        WHERE i.indicator_id IN (SELECT DISTINCT indicator_id FROM indicator_values WHERE value IS NOT NULL)
+        WHERE list_contains(?, i.indicator_id)
         ORDER BY i.finality, i.label_fr, i.indicator_id
-        """
+        """,
+        [indicators_with_values(con)],
     ).df()
 
 
@@ -68,18 +84,23 @@ def list_sources(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     ).df()
 
 
-def geometries_geojson(con: duckdb.DuckDBPyConnection, level: str = "commune") -> dict:
-    """All geometries of a level as a FeatureCollection whose feature id is the code."""
-    rows = con.execute(
+def geometry_rows(con: duckdb.DuckDBPyConnection, level: str, codes: list[str] | None = None) -> list[tuple]:
+    """(code, name, GeoJSON geometry text) of the outlines of a level, by code; only those of
+    `codes` when given (a portrait's locator reads a few, not the whole level)."""
+    return con.execute(
         """
         SELECT g.code, coalesce(t.name, g.code) AS name, g.geojson
         FROM geometries AS g
         LEFT JOIN territories AS t ON t.level = g.level AND t.code = g.code
-        WHERE g.level = ?
+        WHERE g.level = $1 AND ($2 IS NULL OR list_contains($2, g.code))
         ORDER BY g.code
         """,
-        [level],
+        [level, codes],
     ).fetchall()
+
+
+def geometries_geojson(con: duckdb.DuckDBPyConnection, level: str = "commune", codes: list[str] | None = None) -> dict:
+    """The geometries of a level (only `codes`' when given) as a FeatureCollection whose feature id is the code."""
     features = [
         {
             "type": "Feature",
@@ -87,9 +108,24 @@ def geometries_geojson(con: duckdb.DuckDBPyConnection, level: str = "commune") -
             "properties": {"code": code, "name": name},
             "geometry": json.loads(geometry),
         }
-        for code, name, geometry in rows
+        for code, name, geometry in geometry_rows(con, level, codes)
     ]
     return {"type": "FeatureCollection", "features": features}
+
+
+def outlines_text(con: duckdb.DuckDBPyConnection, level: str) -> str:
+    """The outlines of a level as one GeoJSON FeatureCollection (each feature its code as id and
+    its geometry, by code), written by DuckDB from the stored texts without parsing one."""
+    return con.execute(
+        """
+        SELECT '{"type":"FeatureCollection","features":['
+            || coalesce(string_agg('{"type":"Feature","id":' || to_json(code) || ',"geometry":' || geojson || '}',
+                                   ',' ORDER BY code), '')
+            || ']}'
+        FROM geometries WHERE level = ?
+        """,
+        [level],
+    ).fetchone()[0]
 
 
 def has_progress(con: duckdb.DuckDBPyConnection) -> bool:
@@ -101,13 +137,11 @@ def catalogue(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Every catalogue row, with `has_values` (False for indicators not built yet)."""
     return con.execute(
         """
-        SELECT i.*, i.indicator_id IN (
-            -- not a correlated EXISTS: DuckDB would hash every value (out of memory at national size)
-            SELECT DISTINCT indicator_id FROM indicator_values WHERE value IS NOT NULL
-        ) AS has_values
+        SELECT i.*, list_contains(?, i.indicator_id) AS has_values
         FROM indicators AS i
         ORDER BY i.finality, i.label_fr, i.indicator_id
-        """
+        """,
+        [indicators_with_values(con)],
     ).df()
 
 
@@ -193,13 +227,16 @@ def territory_values(con: duckdb.DuckDBPyConnection, territories: list[tuple[str
     """Every indicator value of the given (level, code) territories, by year."""
     if not territories:
         return pd.DataFrame(columns=["indicator_id", "level", "code", "year", "value", "status"])
-    wanted = pd.DataFrame(territories, columns=["level", "code"])  # noqa: F841 (read by DuckDB)
+    if len(territories) <= batched.FEW_TERRITORIES:  # a portrait's: named, so that row groups are skipped
+        found = f"indicator_values AS v WHERE {batched.territory_condition(territories, 'v')}"
+    else:
+        wanted = batched.wanted_frame(territories)  # noqa: F841 (read by DuckDB)
+        found = "indicator_values AS v JOIN wanted AS w USING (level, code)"
     return con.execute(
-        """
-        SELECT v.indicator_id, v.level, v.code, v.year, v.value, v.status
-        FROM indicator_values AS v JOIN wanted AS w USING (level, code)
+        f"""
+        SELECT v.indicator_id, v.level, v.code, v.year, v.value, v.status FROM {found}
         ORDER BY v.indicator_id, v.level, v.code, v.year
-        """
+        """  # noqa: S608 (constants through literal())
     ).df()
 
 
@@ -212,7 +249,7 @@ def reference_territories(con: duckdb.DuckDBPyConnection, level: str, code: str)
 
     An EPCI's département is the one of most of its member communes.
     """
-    return batched.one(batched.reference_territories(con, [(level, code)]), (level, code), batched.REFERENCE_KEY)
+    return batched.one(batched.reference_territories(con, [(level, code)]), batched.REFERENCE_KEY)
 
 
 def indicator_series(

@@ -17,7 +17,6 @@ from dashboard import batched, database, progress_queries, queries
 
 # one-territory query -> (batched query, key columns of its rows, whether the rows keep them)
 PER_TERRITORY = {
-    progress_queries.status_rows: (batched.status_rows, None, False),
     progress_queries.progress_summary: (batched.progress_summary, None, False),
     progress_queries.peer_comparisons: (batched.peer_comparisons, None, True),
     progress_queries.territory_peers: (batched.territory_peers, batched.PEER_KEY, False),
@@ -105,6 +104,8 @@ class FrozenDatabase(database.Database):
             indicator_id, territories = args
             every = self._by_indicator([tuple(t) for t in territories])
             return _copy(every[indicator_id] if indicator_id in every else every[None])
+        if not database.hashable(args):  # computed from the frames it is given (`progress_queries.positions`)
+            return super().run(query, *args)
         found = self._from_batch(query, args) if self._batch else None
         if found is not None:  # the caller's own already
             return found

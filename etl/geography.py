@@ -18,6 +18,7 @@ import logging
 
 import duckdb
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 
@@ -286,7 +287,18 @@ def dissolve_to_reference(shapes: gpd.GeoDataFrame, mapping: dict[str, str], ref
     """Outlines in an older code list, merged into the reference communes they formed."""
     codes = shapes["code"].map(lambda c: mapping.get(c, c))
     kept = shapes.assign(code=codes)[codes.isin(reference)]
-    return kept.dissolve(by="code", as_index=False)[["code", "geometry"]]
+    merged_codes, merged = unions_by(kept["code"].to_numpy(), kept.geometry.to_numpy())
+    return gpd.GeoDataFrame({"code": merged_codes}, geometry=merged, crs=shapes.crs)
+
+
+def unions_by(keys: np.ndarray, geometries: np.ndarray) -> tuple[np.ndarray, list]:
+    """Each key's geometries merged by `shapely.union_all` (as `GeoDataFrame.dissolve` does, and
+    with the same results), keys sorted, members in their order: a pandas group per key took
+    3 s for 35,000 communes."""
+    order = np.argsort(keys, kind="stable")
+    keys, geometries = keys[order], geometries[order]
+    unique, starts = np.unique(keys, return_index=True)
+    return unique, [shapely.union_all(part) for part in np.split(geometries, starts[1:])]
 
 
 def simplify_for_display(geometries: gpd.GeoSeries, tolerance: float = SIMPLIFY_TOLERANCE) -> list:
@@ -355,16 +367,13 @@ def _write_unions(con: duckdb.DuckDBPyConnection) -> None:
         WHERE l.child_level = 'commune' AND l.parent_level IN ('epci', 'departement')""").df()
     if members.empty:
         return
-    complete = members.groupby(["parent_level", "parent_code"])["geojson"].transform(lambda g: g.notna().all())
-    members = members[complete]
-    if members.empty:
-        return
-    members = members.assign(geometry=shapely.from_geojson(members["geojson"].to_numpy()))
-    unions = members.groupby(["parent_level", "parent_code"]).geometry.apply(lambda g: shapely.union_all(g.to_numpy()))
-    unions = unions.rename("geometry").reset_index()
-    for level, shapes in unions.groupby("parent_level"):
-        simplified = simplify_for_display(shapes["geometry"], UNION_TOLERANCE.get(level, SIMPLIFY_TOLERANCE))
-        outlines = pd.DataFrame(
-            {"level": level, "code": shapes["parent_code"], "geojson": shapely.to_geojson(simplified)}
+    territory = members.groupby(["parent_level", "parent_code"])["geojson"]
+    members = members[territory.transform("count") == territory.transform("size")]  # every member outlined
+    for level, level_members in members.groupby("parent_level"):
+        codes, unions = unions_by(
+            level_members["parent_code"].to_numpy(), shapely.from_geojson(level_members["geojson"].to_numpy())
         )
-        insert_frame(con, "geometries", outlines)
+        simplified = simplify_for_display(gpd.GeoSeries(unions), UNION_TOLERANCE.get(level, SIMPLIFY_TOLERANCE))
+        insert_frame(
+            con, "geometries", pd.DataFrame({"level": level, "code": codes, "geojson": shapely.to_geojson(simplified)})
+        )

@@ -61,20 +61,18 @@ def _rows(series: list[VariableRef] | VariableRef | None, level_filter: str, tab
         )
     refs = [series] if isinstance(series, VariableRef) else series
 
-    def of(ref: VariableRef, alias: str) -> str:
-        return f"{alias}.source_id = {literal(ref.source)} AND {alias}.variable = {literal(ref.variable)}"
-
-    # Each source's rows that no source listed before it gives: an anti-join, where a window
-    # over every row (QUALIFY row_number() …) took four times as long at national size.
-    parts = []
-    for rank, ref in enumerate(refs):
-        part = f"SELECT s.level, s.code, s.year, s.value, s.status FROM {table} AS s WHERE {of(ref, 's')} AND {level_filter}"  # noqa: S608 (fragments of code; catalogue names through literal())
-        if rank:
-            earlier = " OR ".join(f"({of(e, 'e')})" for e in refs[:rank])
-            part += f""" AND NOT EXISTS (SELECT 1 FROM (SELECT * FROM {table} WHERE {level_filter}) AS e WHERE ({earlier})
-                AND e.level = s.level AND e.code = s.code AND e.year IS NOT DISTINCT FROM s.year)"""  # noqa: S608 (fragments of code; catalogue names through literal())
-        parts.append(part)
-    return " UNION ALL ".join(parts)
+    ranks = [
+        f"WHEN source_id = {literal(r.source)} AND variable = {literal(r.variable)} THEN {n}"
+        for n, r in enumerate(refs)
+    ]
+    ranked = f"SELECT *, CASE {' '.join(ranks)} END AS rank FROM {table} WHERE {level_filter}"  # noqa: S608 (fragments of code; catalogue names through literal())
+    if len(refs) == 1:
+        return f"SELECT level, code, year, value, status FROM ({ranked}) WHERE rank IS NOT NULL"  # noqa: S608 (fragments of code; catalogue names through literal())
+    # One aggregate keeps each key's row of the lowest rank (observations hold a key once per
+    # source): an anti-join per edition cost more at national size, and a window over every row
+    # four times as much. `arg_min_null`, because `arg_min` skips a withheld (NULL) value.
+    return f"""SELECT level, code, year, arg_min_null(value, rank) AS value, arg_min_null(status, rank) AS status
+        FROM ({ranked}) WHERE rank IS NOT NULL GROUP BY level, code, year"""  # noqa: S608 (fragments of code; catalogue names through literal())
 
 
 def _published_levels(con: duckdb.DuckDBPyConnection, series: list[VariableRef] | None) -> set[str]:
@@ -92,7 +90,8 @@ def _pair_status(ratio: bool) -> str:
 
 
 def _pairs(con: duckdb.DuckDBPyConnection, indicator: Indicator) -> None:
-    """Fill `_pairs(level, code, year, numerator, denominator, status)` and `_coverage`."""
+    """Make `_pairs(level, code, year, numerator, denominator, status)` (a view over `_communes`
+    and `_above`) and `_coverage`."""
     numerator = indicator.numerator if indicator.kind == "ratio" else indicator.variable
     denominator = indicator.denominator if indicator.kind == "ratio" else None
     ratio = denominator is not None
@@ -113,7 +112,15 @@ def _pairs(con: duckdb.DuckDBPyConnection, indicator: Indicator) -> None:
         LEFT JOIN d ON d.code = t.code AND (d.year = y.year OR d.year IS NULL)
         WHERE t.level = 'commune'
     """)  # noqa: S608 (fragments of code; catalogue names through literal(); ids as parameters)
-    con.execute("CREATE OR REPLACE TEMP TABLE _pairs AS SELECT 'commune' AS level, * EXCLUDE (present) FROM _communes")
+    # The commune rows are read in place (a copy took 2 s at national size); the levels above go to `_above`.
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _above (level VARCHAR, code VARCHAR, year INTEGER, "
+        "numerator DOUBLE, denominator DOUBLE, status VARCHAR)"
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP VIEW _pairs AS "
+        "SELECT 'commune' AS level, * EXCLUDE (present) FROM _communes UNION ALL SELECT * FROM _above"
+    )
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _coverage (level VARCHAR, code VARCHAR, year INTEGER, "
         "members INTEGER, members_with_data INTEGER, population_share DOUBLE)"
@@ -141,7 +148,7 @@ def _pairs(con: duckdb.DuckDBPyConnection, indicator: Indicator) -> None:
               AND l.parent_level NOT IN (SELECT level FROM ({_rows(ref, ABOVE_COMMUNES)}))
             GROUP BY ALL"""  # noqa: S608 (fragments of code; catalogue names through literal(); ids as parameters)
     con.execute(f"""
-        INSERT INTO _pairs
+        INSERT INTO _above
         WITH n AS ({sides["n"]}), d AS ({sides["d"]})
         SELECT n.level, n.code, n.year, n.value, d.value, {status}
         FROM n LEFT JOIN d ON d.level = n.level AND d.code = n.code AND (d.year = n.year OR d.year IS NULL)
@@ -150,27 +157,24 @@ def _pairs(con: duckdb.DuckDBPyConnection, indicator: Indicator) -> None:
 
 
 def _aggregate(con: duckdb.DuckDBPyConnection, levels: list[str]) -> None:
-    """EPCI and département pairs from their communes, with coverage."""
+    """EPCI and département pairs from their communes, with coverage, in one pass over the members."""
     in_levels = ", ".join(f"'{lv}'" for lv in levels)
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _members AS
-        SELECT l.parent_level AS level, l.parent_code AS code, c.code AS commune, c.* EXCLUDE (code)
+        CREATE OR REPLACE TEMP TABLE _sums AS
+        SELECT l.parent_level AS level, l.parent_code AS code, c.year,
+               fsum(c.numerator) FILTER (WHERE c.present) AS numerator,
+               fsum(c.denominator) FILTER (WHERE c.present) AS denominator, {AGGREGATE_STATUS} AS status,
+               count(*) AS members, count(*) FILTER (WHERE c.present) AS members_with_data,
+               fsum(w.weight) FILTER (WHERE c.present) / nullif(fsum(w.weight), 0) AS population_share
         FROM territory_links l JOIN _communes c ON c.code = l.child_code
+        LEFT JOIN _weights w ON w.commune = c.code AND w.year IS NOT DISTINCT FROM c.year
         WHERE l.child_level = 'commune' AND l.parent_level IN ({in_levels})
+        GROUP BY l.parent_level, l.parent_code, c.year
     """)  # noqa: S608 (fragments of code; catalogue names through literal(); ids as parameters)
-    con.execute(f"""
-        INSERT INTO _pairs
-        SELECT level, code, year, fsum(numerator) FILTER (WHERE present),
-               fsum(denominator) FILTER (WHERE present), {AGGREGATE_STATUS}
-        FROM _members GROUP BY level, code, year
-    """)  # noqa: S608 (fragments of code; catalogue names through literal(); ids as parameters)
-    con.execute("""
-        INSERT INTO _coverage
-        SELECT m.level, m.code, m.year, count(*), count(*) FILTER (WHERE m.present),
-               fsum(w.weight) FILTER (WHERE m.present) / nullif(fsum(w.weight), 0)
-        FROM _members m LEFT JOIN _weights w ON w.commune = m.commune AND w.year IS NOT DISTINCT FROM m.year
-        GROUP BY m.level, m.code, m.year
-    """)  # noqa: S608 (fragments of code; catalogue names through literal(); ids as parameters)
+    con.execute("INSERT INTO _above SELECT level, code, year, numerator, denominator, status FROM _sums")
+    con.execute(
+        "INSERT INTO _coverage SELECT level, code, year, members, members_with_data, population_share FROM _sums"
+    )
 
 
 def _weights(con: duckdb.DuckDBPyConnection, population: Series | None) -> None:
@@ -190,12 +194,19 @@ def _weights(con: duckdb.DuckDBPyConnection, population: Series | None) -> None:
 
 def _select_series(con: duckdb.DuckDBPyConnection, indicator: Indicator) -> None:
     """`_series`: the rows of `obs` an indicator reads, in one scan, for the several reads of
-    `_pairs` (a national `obs` holds millions of rows)."""
-    con.execute("CREATE OR REPLACE TEMP TABLE _wanted (source_id VARCHAR, variable VARCHAR)")
-    con.executemany("INSERT INTO _wanted VALUES (?, ?)", sorted({(r.source, r.variable) for r in indicator.refs()}))
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE _series AS SELECT * FROM obs SEMI JOIN _wanted USING (source_id, variable)"
+    `_rows` (a national `obs` holds millions of rows)."""
+    wanted = sorted({(r.source, r.variable) for r in indicator.refs()})
+    # Constant lists, which the scan filters before it reads the other columns (a semi join
+    # with a table of the pairs read every row); the pairs themselves are then checked.
+    sources = ", ".join(literal(source) for source in sorted({s for s, _ in wanted}))
+    variables = ", ".join(literal(variable) for variable in sorted({v for _, v in wanted}))
+    pairs = " OR ".join(
+        f"(source_id = {literal(source)} AND variable = {literal(variable)})" for source, variable in wanted
     )
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _series AS SELECT * FROM obs
+        WHERE source_id IN ({sources}) AND variable IN ({variables}) AND ({pairs})
+    """)  # noqa: S608 (catalogue names through literal())
 
 
 def _values_sql(indicator: Indicator) -> str:

@@ -12,6 +12,7 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 import shapely
+from python_calamine import CalamineError
 
 from etl.catalogue_sources import MEMBER_CODE, MEMBER_LEVEL, Source
 from itdd.sql import literal, quote, registered
@@ -41,7 +42,7 @@ def load_raw(con: duckdb.DuckDBPyConnection, source: Source, path: Path) -> int:
                 _load_json_lines(con, source, file)
             else:
                 _load_csv(con, source, file)
-        except (duckdb.Error, ValueError, KeyError, OSError, pyogrio.errors.DataSourceError) as e:
+        except (duckdb.Error, ValueError, KeyError, OSError, pyogrio.errors.DataSourceError, CalamineError) as e:
             raise LoadError(source.id, path, str(e).splitlines()[0]) from None
     table = raw_table(source)
     columns = {c[0] for c in con.execute(f"DESCRIBE {table}").fetchall()}
@@ -138,7 +139,8 @@ def _register(con: duckdb.DuckDBPyConnection, source: Source, frame: pd.DataFram
 
 
 def _load_xlsx(con: duckdb.DuckDBPyConnection, source: Source, path: Path) -> None:
-    # INSEE workbooks put title lines, then labels, then codes above the data.
-    frame = pd.read_excel(path, sheet_name=source.sheet, header=source.header_row - 1, dtype=str)
+    # INSEE workbooks put title lines, then labels, then codes above the data. calamine: a
+    # national EPCI workbook in 0.5 s, where openpyxl took 3.4 s for the same strings.
+    frame = pd.read_excel(path, sheet_name=source.sheet, header=source.header_row - 1, dtype=str, engine="calamine")
     frame.columns = [str(c) for c in frame.columns]
     _register(con, source, frame)

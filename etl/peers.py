@@ -140,28 +140,29 @@ def _compare_indicator(con: duckdb.DuckDBPyConnection, indicator_id: str, levels
             WHERE p.indicator_id = $3 AND p.cagr IS NOT NULL AND p.last_year > p.base_year
               AND p.level IN (SELECT unnest($1))
         ),
-        -- Materialised so that values are joined by peer: left to itself, the planner may join
-        -- every trend with every value of the same years first (20 M rows, 2 GB for a région).
-        pairs AS MATERIALIZED (
-            SELECT o.indicator_id, o.level, o.code, o.base_year, o.last_year, t.peer_code
-            FROM own o JOIN territory_peers t ON t.level = o.level AND t.code = o.code
-        ),
-        peer_growth AS (
-            SELECT p.indicator_id, p.level, p.code,
+        -- Each territory's growth once per assessment period (a handful of periods), where
+        -- joining the values for every (trend, peer) pair looked each value up ten times.
+        growth AS MATERIALIZED (
+            SELECT p.level, b.code, p.base_year, p.last_year,
                    pow(l.value / b.value, 1.0 / (p.last_year - p.base_year)) - 1 AS cagr
-            FROM pairs p
-            JOIN indicator_values b ON b.indicator_id = $3 AND b.level = p.level
-                 AND b.code = p.peer_code AND b.year = p.base_year
-            JOIN indicator_values l ON l.indicator_id = $3 AND l.level = p.level
-                 AND l.code = p.peer_code AND l.year = p.last_year
+            FROM (SELECT DISTINCT level, base_year, last_year FROM own) p
+            JOIN indicator_values b ON b.indicator_id = $3 AND b.level = p.level AND b.year = p.base_year
+            JOIN indicator_values l ON l.indicator_id = $3 AND l.level = p.level AND l.code = b.code
+                 AND l.year = p.last_year
             WHERE b.status IN {USABLE} AND l.status IN {USABLE} AND b.value * l.value > 0
         ),
+        peer_growth AS (
+            SELECT o.level, o.code, count(g.cagr)::INTEGER AS peer_n,
+                   quantile_cont(g.cagr, [0.25, 0.5, 0.75]) AS quartiles
+            FROM own o JOIN territory_peers t ON t.level = o.level AND t.code = o.code
+            LEFT JOIN growth g ON g.level = o.level AND g.code = t.peer_code
+                 AND g.base_year = o.base_year AND g.last_year = o.last_year
+            GROUP BY o.level, o.code
+        ),
         summary AS (
-            SELECT o.indicator_id, o.level, o.code, o.base_year, o.last_year, o.cagr, o.polarity, o.grouped,
-                   count(g.cagr)::INTEGER AS peer_n, median(g.cagr) AS med,
-                   quantile_cont(g.cagr, 0.25) AS q1, quantile_cont(g.cagr, 0.75) AS q3
-            FROM own o LEFT JOIN peer_growth g USING (indicator_id, level, code)
-            GROUP BY ALL
+            SELECT o.*, coalesce(g.peer_n, 0) AS peer_n, g.quartiles[2] AS med,
+                   g.quartiles[1] AS q1, g.quartiles[3] AS q3
+            FROM own o LEFT JOIN peer_growth g USING (level, code)
         )
         SELECT indicator_id, level, code, base_year, last_year, cagr, peer_n, med, q1, q3,
                CASE WHEN peer_n < $2 THEN 'not_comparable'

@@ -56,7 +56,7 @@ from etl.progress_method import (  # noqa: F401 (the method, re-exported for its
     series_summary,
     tolerance_for,
 )
-from itdd.method import CATEGORY_LIST, REASON_LIST
+from itdd.method import CATEGORY_LIST, REASON_LIST, status_select
 from itdd.model import TABLE
 from itdd.sql import insert_frame, literal, registered
 
@@ -96,7 +96,8 @@ def _status(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> None:
     level) are left out. `similar` means within the indicator's tolerance (5 % of the
     reference by default). A view, not a table: stored, it is every value times its
     references (46 M rows, 40 s of a national build), and its readers want one territory's
-    rows, which DuckDB computes from `indicator_values` in about 0.1 s nationally."""
+    rows. Its SELECT is `itdd.method.status_select`, which a portrait runs over the values it
+    has read."""
     settings = pd.DataFrame(
         [
             {
@@ -114,31 +115,7 @@ def _status(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> None:
     )
     con.execute(TABLE["status_settings"].create())
     insert_frame(con, "status_settings", settings)
-    con.execute("""
-        CREATE OR REPLACE VIEW indicator_status AS
-        WITH pairs AS (
-            SELECT v.indicator_id, v.level, v.code, v.year, v.value,
-                   l.parent_level AS reference_level, l.parent_code AS reference_code,
-                   r.value AS reference_value, coalesce(r.status, 'missing') AS reference_status,
-                   v.value - r.value AS difference, s.polarity,
-                   coalesce(s.tolerance_absolute, s.tolerance_relative * abs(r.value)) AS tolerance
-            FROM indicator_values v
-            JOIN status_settings s ON s.indicator_id = v.indicator_id
-            JOIN territory_links l ON l.child_level = v.level AND l.child_code = v.code
-                 AND list_contains(s.levels, l.parent_level)
-            LEFT JOIN indicator_values r ON r.indicator_id = v.indicator_id AND r.level = l.parent_level
-                 AND r.code = l.parent_code AND r.year = v.year
-            WHERE v.value IS NOT NULL
-        )
-        SELECT indicator_id, level, code, year, value, reference_level, reference_code, reference_value,
-               reference_status, difference,
-               CASE WHEN polarity IS NULL OR reference_value IS NULL THEN NULL
-                    WHEN abs(difference) <= tolerance THEN 'similar'
-                    WHEN (difference > 0) = (polarity = 'higher_is_better') THEN 'better'
-                    ELSE 'worse' END AS position,
-               tolerance
-        FROM pairs
-    """)
+    con.execute(f"CREATE OR REPLACE VIEW indicator_status AS {status_select()}")
 
 
 def _summary(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> None:

@@ -113,11 +113,14 @@ def rules_frame(rules: dict[str, ProgressRule]) -> pd.DataFrame:
 
 def _reasons(*flags: tuple[str, np.ndarray]) -> np.ndarray:
     """Comma-separated codes of the flags that hold, row by row; None where none does."""
-    n = len(flags[0][1])
-    out = np.full(n, "", dtype=object)
-    for code, mask in flags:
-        out = np.where(mask, np.where(out == "", code, out + "," + code), out)
-    return np.where(out == "", None, out)
+    # Each row's flags as the bits of one integer, and each distinct combination written once
+    # (concatenating strings row by row took 1.6 s at national size).
+    bits = sum(np.asarray(mask, dtype=bool).astype(np.int64) << n for n, (_, mask) in enumerate(flags))
+    combinations, row_combination = np.unique(bits, return_inverse=True)
+    texts = [
+        ",".join(code for n, (code, _) in enumerate(flags) if combination >> n & 1) for combination in combinations
+    ]
+    return np.array([text or None for text in texts], dtype=object)[row_combination.reshape(-1)]
 
 
 # Each series in one row: its first and last usable points from the base year on, how many

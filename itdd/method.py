@@ -196,3 +196,36 @@ def category_label(code: str, lang: str) -> str | None:
     """A category's name, or None for a code the method does not know."""
     category = CATEGORY.get(code)
     return None if category is None else category.fr if lang == "fr" else category.en
+
+
+def status_select(values: str = "indicator_values") -> str:
+    """The SELECT of `indicator_status` over a relation of values (`indicator_values`' columns):
+    each value against the same indicator, same year, in every enclosing territory of
+    `territory_links` at the levels of `status_settings`; `similar` within the tolerance.
+
+    The ETL makes the view from it over every value; a portrait runs it over the rows it has
+    read (its territory's and its references'), so that the values are not scanned again."""
+    return f"""
+        WITH pairs AS (
+            SELECT v.indicator_id, v.level, v.code, v.year, v.value,
+                   l.parent_level AS reference_level, l.parent_code AS reference_code,
+                   r.value AS reference_value, coalesce(r.status, 'missing') AS reference_status,
+                   v.value - r.value AS difference, s.polarity,
+                   coalesce(s.tolerance_absolute, s.tolerance_relative * abs(r.value)) AS tolerance
+            FROM {values} v
+            JOIN status_settings s ON s.indicator_id = v.indicator_id
+            JOIN territory_links l ON l.child_level = v.level AND l.child_code = v.code
+                 AND list_contains(s.levels, l.parent_level)
+            LEFT JOIN {values} r ON r.indicator_id = v.indicator_id AND r.level = l.parent_level
+                 AND r.code = l.parent_code AND r.year = v.year
+            WHERE v.value IS NOT NULL
+        )
+        SELECT indicator_id, level, code, year, value, reference_level, reference_code, reference_value,
+               reference_status, difference,
+               CASE WHEN polarity IS NULL OR reference_value IS NULL THEN NULL
+                    WHEN abs(difference) <= tolerance THEN 'similar'
+                    WHEN (difference > 0) = (polarity = 'higher_is_better') THEN 'better'
+                    ELSE 'worse' END AS position,
+               tolerance
+        FROM pairs
+    """  # noqa: S608 (a relation name from code)

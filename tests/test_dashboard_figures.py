@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from urllib.parse import unquote
 
+import numpy as np
 import pandas as pd
 
 from dashboard import charts, figures
-from dashboard.formatting import change_since, format_number, format_percent, format_value, trend_sentence
+from dashboard.formatting import (
+    change_since,
+    format_difference,
+    format_number,
+    format_percent,
+    format_value,
+    trend_sentence,
+)
 from dashboard.i18n import labelled, switch_href, t, with_query
 from dashboard.maps import hover
 from dashboard.search import nearest, normalise, search_index, search_indicators, search_territories
@@ -17,7 +25,7 @@ NNBSP = "\u202f"
 
 def hover_texts(state: dict, unit: str | None) -> list[list]:
     """The hover rows of a map state as they are shown (in the browser, assets/hover.js writes the same)."""
-    return hover.texts(state["customdata"], hover.flagged(state["hover"], state["flags"]), unit)
+    return hover.texts(state["ranked"], state["hover"], unit, state["hover_lines"])
 
 
 def values(rows: list[tuple]) -> pd.DataFrame:
@@ -285,13 +293,39 @@ def test_the_map_shows_every_value_at_the_indicator_precision() -> None:
     assert [row[0] for row in hover_texts(loose, "%")] == ["7", "9,2"]  # without a precision, as before
 
 
-def test_hover_values_travel_rounded_without_changing_what_is_shown() -> None:
-    assert hover.number(1690493.0) == 1690493 and isinstance(hover.number(1690493.0), int)  # whole, as an integer
-    assert hover.number(131.58453695836872) == 131.584536958 and hover.number(float("nan")) is None
-    # SYNTHETIC values across magnitudes: the rounded value is written out as the exact one, at every precision used
-    for value in (0.0123456789, 0.98765, 7.25, 35.24324324324324, 131.58453695836872, 2500.5, 1234567.8, -4.56789):
-        for decimals in (None, 0, 1, 2, 3):
-            assert format_number(hover.number(value), "fr", decimals) == format_number(value, "fr", decimals)
-    assert change_since(hover.number(35.24324324324324), hover.number(36.972972972972975), None, "fr") == change_since(
-        35.24324324324324, 36.972972972972975, None, "fr"
+# SYNTHETIC values across magnitudes, signs, written ties (x.xx5) and the edges where rounding gains a digit
+EDGES = [0.125, 2.675, 1.005, 9.995, 9.996, 999.95, 999.96, -0.004, 1.995, 1.996, 1234.5, 1235.5, 0.0, -2.5, 7.0]
+
+
+def synthetic_values(n: int = 3000) -> np.ndarray:
+    rng = np.random.default_rng(14)
+    return np.concatenate(
+        [rng.uniform(-2000, 2000, n), rng.lognormal(0, 4, n), np.round(rng.uniform(-50, 50, n), 3), EDGES]
     )
+
+
+def test_hover_values_travel_rounded_once_and_are_shown_as_the_exact_ones() -> None:
+    values = synthetic_values()
+    by_size = hover.shown_values(values, None)
+    assert by_size.tolist() == [round(v, 0 if abs(v) >= 1000 else 1 if abs(v) >= 10 else 2) for v in values.tolist()]
+    for decimals in (None, 0, 1, 3):
+        sent = hover.shown_values(values, decimals).tolist()
+        fixed = decimals is not None
+        shown = [format_number(v, "fr", decimals, fixed=fixed) for v in values.tolist()]
+        assert [format_number(v, "fr", decimals, fixed=fixed) for v in sent] == shown
+    assert np.isnan(hover.shown_values(np.array([np.nan]), 1)).all()  # missing stays missing, never 0
+
+
+def test_hover_changes_are_computed_from_the_exact_values_then_rounded_once() -> None:
+    values = synthetic_values(1000)
+    previous = np.roll(values, 1)
+    previous[::50] = np.nan
+    for unit in ("habitants", "%", None):
+        sent, difference = hover.changes(values, previous, unit)
+        for v, p, c, is_difference in zip(values.tolist(), previous.tolist(), sent.tolist(), difference, strict=True):
+            # what assets/hover.js writes from the change sent
+            written = "–" if c != c else format_percent(c, "fr", sign=True)
+            if c == c and (is_difference or unit == "%"):
+                written = format_difference(c, unit, "fr")
+            assert written == change_since(p, v, unit, "fr"), (v, p, unit)
+    assert change_since(1.0, 2.996, "%", "fr") == "+2 points"  # the plural follows the number written

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from dash import Patch, no_update
+from plotly.io.json import to_json_plotly
 from plotly.utils import PlotlyJSONEncoder
 
 from dashboard.app import create_app
@@ -128,8 +129,8 @@ def test_year_and_indicator_switches_send_values_only(app) -> None:
     other = _switch(app, "indicateur", "densite_population", "commune", 2019, "commune")
     assert isinstance(other["figure"], Patch) and other["year"] == 2019  # the year is kept when the indicator has it
     assert other["year_marks"] and other["class_options"]  # another indicator: its years and classes
-    patch_bytes = len(json.dumps(other["figure"].to_plotly_json()))
-    full_bytes = len(json.dumps(full)) + len(json.dumps(_outlines(app, full)))  # the first map and its outlines
+    patch_bytes = len(to_json_plotly(other["figure"]))  # as Dash sends it
+    full_bytes = len(to_json_plotly(full)) + len(json.dumps(_outlines(app, full)))  # the first map and its outlines
     assert full_bytes > 10 * patch_bytes
     # A year the new indicator lacks: its latest year instead.
     change = _switch(app, "indicateur", "evolution_population", "commune", 2015, "commune")
@@ -144,6 +145,16 @@ def test_level_switch_redraws_geometry(app) -> None:
         "epci",
         "departement",
     ]
+
+
+def test_a_map_rendered_for_a_page_without_scripts_has_its_hover_in_words(app) -> None:
+    with app.server.test_request_context():
+        view = carte.view(db(), indicateur="population", annee=2023)
+        drawn = carte.render(db(), view, "fr", PAGE_SIZE, hover_text=True)
+    trace = drawn.figure["data"][0]
+    by_code = dict(zip(trace["locations"], trace["customdata"], strict=True))
+    assert by_code["33063"][:2] == ["267\u202f991", 1] and "hover" not in drawn.figure["layout"]["meta"]
+    assert len(drawn.rows) == PAGE_SIZE and "Bordeaux" in as_text(drawn.rows[0])  # the table's rows, not the hover's
 
 
 def test_table_sorts_and_pages(app) -> None:

@@ -17,8 +17,9 @@ import pytest
 from plotly.utils import PlotlyJSONEncoder
 from test_dashboard_queries import make_synthetic_db
 
-from dashboard import assessment, charts, figures, progress_queries
+from dashboard import assessment, charts, figures, progress_queries, queries
 from dashboard.app import create_app
+from dashboard.maps import hover
 from dashboard.pages import carte, indicateur, methode, territoire
 from dashboard.peers import peer_sentence
 
@@ -28,7 +29,7 @@ def as_text(component) -> str:
 
 
 def add_progress_tables(path: Path) -> Path:
-    """Synthetic rows of the (empty) progress, status, summary and composite tables."""
+    """Synthetic rows of the (empty) progress, status settings, summary and composite tables."""
     with duckdb.connect(str(path)) as con:
         con.execute("""
             INSERT INTO indicator_progress BY NAME SELECT * FROM (VALUES
@@ -54,12 +55,7 @@ def add_progress_tables(path: Path) -> Path:
               ('commune', 'SYN01', 'climat', 'limited_progress', 1, ['synth_rate'])
             ) AS t(level, code, finality, category, indicators, indicator_ids)
         """)
-        con.execute("""
-            INSERT INTO indicator_status BY NAME SELECT * FROM (VALUES
-              ('synth_rate', 'commune', 'SYN01', 2023, 0.5, 'epci', 'SYNEPCI', 1.0, 'ok', -0.5, 'better', 0.05)
-            ) AS t(indicator_id, level, code, year, value, reference_level, reference_code, reference_value,
-                   reference_status, difference, position, tolerance)
-        """)
+        con.execute("INSERT INTO status_settings VALUES ('synth_rate', 'lower_is_better', ['epci'], 0.05, NULL)")
         con.execute(
             "UPDATE progress_settings SET base_year = 2012, tolerance_relative = NULL, tolerance_absolute = 0.5"
         )
@@ -107,7 +103,9 @@ def test_queries_on_a_build_without_progress_rows_are_empty(tmp_path: Path) -> N
             progress_queries.progress_rows(bare, "commune", "SYN01"),
             progress_queries.progress_labels(bare),
             progress_queries.progress_summary(bare, "commune", "SYN01"),
-            progress_queries.status_rows(bare, "commune", "SYN01"),
+            progress_queries.positions(
+                bare, queries.territory_values(bare, [("commune", "SYN01")]), "commune", "SYN01"
+            ),
             progress_queries.composite_contributions(bare, "x", "commune", "SYN01"),
         ):
             assert frame.empty and len(frame.columns) > 0
@@ -121,7 +119,8 @@ def test_progress_queries(con) -> None:
     assert by_indicator["code"].tolist() == ["SYN01", "SYN02", "SYN03"]
     assert progress_queries.progress_labels(con)["category"].tolist() == ["on_track", "limited_progress"]  # by rank
     assert progress_queries.progress_summary(con, "commune", "SYN01")["indicators"].tolist() == [1]
-    assert progress_queries.status_rows(con, "commune", "SYN01")["position"].tolist() == ["better"]
+    values = queries.territory_values(con, [("commune", "SYN01"), ("epci", "SYNEPCI")])
+    assert progress_queries.positions(con, values, "commune", "SYN01")["position"].tolist() == ["better"]
     parts = progress_queries.composite_contributions(con, "synth_index", "commune", "SYN01")
     assert parts["component_id"].tolist() == ["synth_rate", "synth_pop"]  # largest contribution first
     assert parts["label_fr"].iloc[0] == "Taux synthétique"
@@ -202,9 +201,14 @@ def test_map_state_with_progress_colours_by_category() -> None:
     assert categories == ["deterioration", "context", "not_assessed"]
     hover_only = figures.with_progress(state, categories, "fr")
     assert hover_only["z"] == state["z"] and "%{customdata[3]}" in hover_only["hovertemplate"]
-    assert hover_only["customdata"][0][3] == "Détérioration"
+    assert hover.texts(hover_only["ranked"], state["hover"], "%", hover_only["hover_lines"])[0][3] == "Détérioration"
     explained = figures.with_progress(state, categories, "fr", explanations=["−0,8 %/an", "", ""])
-    assert explained["customdata"][0][3] == "Détérioration — −0,8 %/an"
+    (line,) = explained["hover_lines"]
+    assert [line["texts"][i] for i in line["index"]] == [
+        "Détérioration — −0,8 %/an",
+        "Contexte, sans jugement",
+        "Non évalué",
+    ]
     coloured = figures.with_progress(state, categories, "fr", colour=True)
     colour_of = {i: coloured["colorscale"][2 * i][1] for i in range(len(assessment.MAP_KEYS))}
     assert [colour_of[z] for z in coloured["z"]] == [assessment.STYLE[c][1] for c in categories]

@@ -14,7 +14,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from dashboard import database, queries
+from dashboard import batched, database, progress_queries, queries
 from itdd import model
 
 CODES = ["SYN01", "SYN02", "SYN03"]
@@ -179,6 +179,40 @@ def test_series_and_tables_for_territories(con) -> None:
     assert queries.territory_values(con, []).empty
     table = queries.indicator_table(con, "synth_rate")
     assert len(table) == 3 and {"numerator", "denominator", "status"} <= set(table.columns)
+
+
+def test_territory_values_are_the_same_named_or_joined(offline_db: Path, monkeypatch) -> None:
+    with duckdb.connect(str(offline_db), read_only=True) as gironde:
+        territories = gironde.execute(
+            "SELECT level, code FROM territories QUALIFY row_number() OVER (PARTITION BY level ORDER BY code) <= 3"
+        ).fetchall()
+        named = queries.territory_values(gironde, territories)
+        monkeypatch.setattr(batched, "FEW_TERRITORIES", 0)  # as for many territories: a join
+        pd.testing.assert_frame_equal(named, queries.territory_values(gironde, territories))
+    assert set(named["level"]) == {"commune", "departement", "epci", "france", "region"}
+
+
+def test_positions_from_a_portraits_values_are_the_views_rows(offline_db: Path) -> None:
+    """`indicator_status` (the view) and `positions` over what a portrait reads run the same SELECT:
+    every enclosing territory of `territory_links` is among the references whose values it reads."""
+    with duckdb.connect(str(offline_db), read_only=True) as gironde:
+        territories = gironde.execute(
+            "SELECT level, code FROM territories WHERE level <> 'commune' OR hash(code) % 20 = 0 ORDER BY ALL"
+        ).fetchall()
+        assert len(territories) > 40
+        compared = 0
+        for level, code in territories:
+            refs = queries.reference_territories(gironde, level, code)
+            values = queries.territory_values(gironde, [(level, code), *zip(refs["level"], refs["code"], strict=True)])
+            found = progress_queries.positions(gironde, values, level, code)
+            view = gironde.execute(
+                "SELECT indicator_id, year, reference_level, reference_code, position FROM indicator_status "
+                "WHERE level = ? AND code = ? ORDER BY ALL",
+                [level, code],
+            ).df()
+            pd.testing.assert_frame_equal(found, view, check_dtype=False)
+            compared += found["position"].notna().sum()
+    assert compared > 1000
 
 
 def test_epci_neighbours_are_the_communes_of_the_same_epci(con, offline_db: Path) -> None:

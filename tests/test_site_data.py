@@ -45,7 +45,7 @@ def test_a_batch_gives_each_territory_what_its_own_queries_give(databases) -> No
         drawn = [(level, code), *zip(refs["level"], refs["code"], strict=True)]
         calls = [
             (queries.territory_values, (drawn,)), (queries.territory_values, ([(level, code)],)),
-            (queries.territories_series, (drawn,)), (progress_queries.status_rows, (level, code)),
+            (queries.territories_series, (drawn,)),
             (progress_queries.progress_rows, (level, code)), (progress_queries.progress_summary, (level, code)),
             (progress_queries.peer_comparisons, (level, code)), (progress_queries.territory_peers, (level, code)),
             (progress_queries.policies_of, (level, code)), (queries.reference_territories, (level, code)),
@@ -53,6 +53,9 @@ def test_a_batch_gives_each_territory_what_its_own_queries_give(databases) -> No
         for query, args in calls:
             assert frozen._from_batch(query, args) is not None, (query.__name__, args)  # read from the batch
             _same(plain.run(query, *args), frozen.run(query, *args))
+        values = plain.run(queries.territory_values, drawn)  # positions: computed from the values given
+        _same(plain.run(progress_queries.positions, values, level, code),
+              frozen.run(progress_queries.positions, frozen.run(queries.territory_values, drawn), level, code))  # fmt: skip
         series = plain.run(queries.indicator_series, "population", drawn)
         if not series.empty:  # without rows, the columns' dtypes are those of the territories' other series
             pd.testing.assert_frame_equal(series, frozen.run(queries.indicator_series, "population", drawn))
@@ -64,9 +67,9 @@ def test_a_territory_outside_the_batch_is_read_from_the_file(databases) -> None:
         (lv, c) for lv, c in plain.run(queries.list_territories)[["level", "code"]].itertuples(index=False)
         if (lv, c) not in keys
     )  # fmt: skip
-    assert frozen._from_batch(progress_queries.status_rows, outside) is None
+    assert frozen._from_batch(progress_queries.progress_rows, outside) is None
     pd.testing.assert_frame_equal(
-        plain.run(progress_queries.status_rows, *outside), frozen.run(progress_queries.status_rows, *outside)
+        plain.run(progress_queries.progress_rows, *outside), frozen.run(progress_queries.progress_rows, *outside)
     )
 
 
@@ -74,6 +77,7 @@ def test_a_new_batch_replaces_the_previous_one(offline_db: Path) -> None:
     frozen = FrozenDatabase(offline_db).pinned()
     frozen.prefetch([("commune", "33063")])
     frozen.prefetch([("commune", "33281")])
-    assert frozen._from_batch(progress_queries.status_rows, ("commune", "33063")) is None  # memory bounded by the batch
-    assert frozen._from_batch(progress_queries.status_rows, ("commune", "33281")) is not None
+    # memory bounded by the batch
+    assert frozen._from_batch(progress_queries.progress_rows, ("commune", "33063")) is None
+    assert frozen._from_batch(progress_queries.progress_rows, ("commune", "33281")) is not None
     frozen.release()

@@ -1,9 +1,11 @@
 // The map's hover text, assembled in the browser (dashboard/maps/hover.py says the layout):
-// each row [value, rank, previous value, ...words] becomes [value text, rank text, change text,
-// ...words], from the format in `layout.meta.hover` (language, declared decimals, unit, the
-// secret and incomplete rows). Numbers are written as dashboard/formatting.py writes them:
-// U+202F groups and a decimal comma in French, trailing zeros dropped unless the indicator
-// declares its decimals; tests/test_browser.py holds the two to the same words.
+// the trace's customdata, one value per territory, becomes one row per territory [value text,
+// rank, change text, ...line texts], from the columns and format in `layout.meta.hover`
+// (language, declared decimals, unit; ranks, changes, the secret, incomplete and difference
+// rows, the extra lines). The server rounded every number once as it is shown: numbers are
+// written as dashboard/formatting.py writes them, U+202F groups and a decimal comma in French,
+// trailing zeros dropped unless the indicator declares its decimals; tests/test_browser.py holds
+// the two to the same words.
 window.itddHover = (function () {
   var NNBSP = "\u202f";
 
@@ -12,14 +14,25 @@ window.itddHover = (function () {
     return size >= 1000 ? 0 : size >= 10 ? 1 : 2;
   }
 
+  var formats = {};  // one formatter per kind of number: a national map writes 70,000
+
+  function formatter(lang, min, max, sign) {
+    var key = [lang, min, max, sign].join("|");
+    if (!formats[key]) {
+      formats[key] = new Intl.NumberFormat(lang === "fr" ? "fr-FR" : "en-US", {
+        minimumFractionDigits: min,
+        maximumFractionDigits: max,
+        roundingMode: "halfEven",
+        signDisplay: sign ? "exceptZero" : "auto",
+      });
+    }
+    return formats[key];
+  }
+
   function number(v, lang, decimals, sign, fixed) {
     var d = decimals === null || decimals === undefined ? decimalsFor(v) : decimals;
-    var text = new Intl.NumberFormat(lang === "fr" ? "fr-FR" : "en-US", {
-      minimumFractionDigits: fixed ? d : 0,
-      maximumFractionDigits: d,
-      roundingMode: "halfEven",
-      signDisplay: sign ? "exceptZero" : "auto",
-    }).format(v);
+    var text = formatter(lang, fixed ? d : 0, d, Boolean(sign)).format(v);
+    if (text === "-0") { text = "0"; }  // as formatting.py writes a negative value rounded to a whole 0
     return lang === "fr" ? text.replace(/[\s\u00a0\u202f]/g, NNBSP).replace(/\u2212/g, "-") : text;
   }
 
@@ -31,10 +44,10 @@ window.itddHover = (function () {
     return spec.unit ? text + spaced(spec.lang) + spec.unit : text;
   }
 
-  function change(previous, value, spec) {
-    if (previous === null || value === null) { return "–"; }
-    if (spec.rate || previous <= 0 || value <= 0) { return delta(value - previous, spec); }
-    var percent = number((value / previous - 1) * 100, spec.lang, 1, true, false);
+  function change(c, difference, spec) {
+    if (c === null || c === undefined) { return "–"; }
+    if (spec.rate || difference) { return delta(c, spec); }
+    var percent = number(c, spec.lang, 1, true, false);
     return spec.lang === "fr" ? percent + NNBSP + "%" : percent + "%";
   }
 
@@ -51,24 +64,25 @@ window.itddHover = (function () {
     return set;
   }
 
-  // The rows as the hover shows them; a row already written out is left as it is.
-  function texts(rows, spec) {
+  // Each value written out as its row, in place; a row already written out is left as it is.
+  function texts(values, spec) {
     var secret = positions(spec.secret), incomplete = positions(spec.incomplete);
-    for (var i = 0; i < rows.length; i++) {
-      var row = rows[i];
-      if (!row || typeof row[0] === "string") { continue; }
-      var shown = [valueText(row[0], i, spec, secret, incomplete), row[1] === null ? "–" : row[1],
-                   change(row[2], row[0], spec)];
-      rows[i] = shown.concat(row.slice(3));
+    var difference = positions(spec.difference), lines = spec.lines || [];
+    for (var i = 0; i < values.length; i++) {
+      if (Array.isArray(values[i])) { continue; }
+      var row = [valueText(values[i], i, spec, secret, incomplete), spec.rank[i] ? spec.rank[i] : "–",
+                 change(spec.change[i], difference[i], spec)];
+      for (var k = 0; k < lines.length; k++) { row.push(lines[k].texts[lines[k].index[i]]); }
+      values[i] = row;
     }
-    return rows;
+    return values;
   }
 
   // Write out the hover rows of a drawn map (graph div), in place: Plotly reads them when hovering.
   function apply(gd) {
     var trace = gd && gd.data && gd.data[0];
     var spec = gd && gd.layout && gd.layout.meta && gd.layout.meta.hover;
-    if (trace && spec && Array.isArray(trace.customdata)) { texts(trace.customdata, spec); }
+    if (trace && spec && Array.isArray(trace.customdata) && spec.rank) { texts(trace.customdata, spec); }
   }
 
   return {texts: texts, apply: apply, number: number};

@@ -150,7 +150,7 @@ def focus(database, trigger, submitted, level, lang):
         if rows.empty:
             return no_update, t("territory_no_match", lang, text=text)
     row = rows.iloc[0]
-    patch = figures.focus_patch(database.geojson(level), row["code"])
+    patch = figures.focus_patch(database.run(queries.geometries_geojson, level, [row["code"]]), row["code"])
     if patch is None:
         return no_update, no_update
     portrait = dcc.Link(t("focus_open", lang), href=urls.portrait(level, row["code"], lang))

@@ -122,8 +122,10 @@ def resolve_switch(database, trigger, indicator, level, year, classes, colour) -
 
 
 # Recent map states: the table callback follows the map's with the same view. Few: a national
-# state holds 35,000 rows (about 12 MB), and each worker keeps its own.
+# state holds 35,000 rows (about 7 MB), and each worker keeps its own.
 _STATES = database.ResultCache(8)
+# The codes and names of a level's territories, one list each that the states of the level share.
+_TERRITORIES = database.ResultCache(8)
 
 
 def state_for(database, view: MapView, lang: str) -> dict:
@@ -131,8 +133,18 @@ def state_for(database, view: MapView, lang: str) -> dict:
     key = (str(database.path), database.version, tuple(view.public().items()), lang)
     hit, state = _STATES.get(key)
     if not hit:
-        state = _map_state(database, view, lang)
+        state = _shared_lists(database, view.level, _map_state(database, view, lang))
         _STATES.put(key, state)
+    return state
+
+
+def _shared_lists(database, level: str, state: dict) -> dict:
+    """`state` with the codes and names lists of an earlier state of its level, when they are the same."""
+    key = (str(database.path), database.version, level)
+    hit, kept = _TERRITORIES.get(key)
+    if hit and kept == (state["codes"], state["names"]):
+        return {**state, "codes": kept[0], "names": kept[1]}
+    _TERRITORIES.put(key, (state["codes"], state["names"]))
     return state
 
 
@@ -141,16 +153,19 @@ def _map_state(database, view: MapView, lang: str) -> dict:
     state = figures.map_state(values, view.unit, view.polarity, lang, view.classes, view.decimals)
     if not database.run(queries.has_progress):
         return state
-    progress = database.run(progress_queries.progress_rows, view.level, None, view.indicator)
-    labels = assessment.labels_from(database.run(progress_queries.progress_labels))
-    categories = assessment.map_categories(state["codes"], progress)
     colour = view.colour == "progres"
+    labels = assessment.labels_from(database.run(progress_queries.progress_labels))
     # The sentence in the hover only when colouring by progress: it would double every value switch's bytes.
-    rows = {r.code: r for r in progress.itertuples()} if colour else {}
-    explanations = [
-        assessment.explanation(rows[c], view.unit, lang, labels, with_label=False) if c in rows else ""
-        for c in state["codes"]
-    ]
+    if colour:
+        progress = database.run(progress_queries.progress_rows, view.level, None, view.indicator)
+        rows = {r.code: r for r in progress.itertuples()}
+        explanations = [
+            assessment.explanation(rows[c], view.unit, lang, labels, with_label=False) if c in rows else ""
+            for c in state["codes"]
+        ]
+    else:
+        progress, explanations = database.run(progress_queries.category_rows, view.indicator, view.level), None
+    categories = assessment.map_categories(state["codes"], progress)
     state = figures.with_progress(state, categories, lang, labels, colour=colour, explanations=explanations)
     if view.colour != "pairs":
         return state

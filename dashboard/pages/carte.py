@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
-from flask import Response, abort, jsonify, request
+from flask import Response, abort, request
 
 from dashboard import queries, urls
 from dashboard.attributes import aria
@@ -85,9 +85,12 @@ def render(database, shown: MapView, lang: str, page_size: int | None = None, ho
     size = page_size or len(state["codes"]) or 1
     rows, _, pages = table_rows(state, shown, DEFAULT_TABLE["sort"], DEFAULT_TABLE["desc"], 0, lang, size)
     figure = outlines.map_figure(database, shown.level, state)
-    if hover_text:
+    if hover_text:  # the rows in words, in the order drawn; no columns left for assets/hover.js
         trace = figure["data"][0]
-        trace["customdata"] = hover.texts(trace["customdata"], figure["layout"]["meta"]["hover"], shown.unit)
+        words = hover.texts(state["ranked"], state["hover"], shown.unit, state["hover_lines"])
+        by_code = dict(zip(state["codes"], words, strict=True))
+        trace["customdata"] = [by_code[code] for code in trace["locations"]]
+        del figure["layout"]["meta"]["hover"]
     return Rendered(figure, caption, parts.legend(state, shown, lang), table_header(lang), rows, pages, state)
 
 
@@ -260,7 +263,7 @@ def _register_routes(app) -> None:
         database = db()
         if level not in database.run(queries.geometry_levels):
             abort(404)
-        return jsonify(outlines.label_points(database.geojson(level)))
+        return Response(outlines.label_points(database, level), mimetype="application/json")
 
     @app.server.route(outlines.ROUTE)
     def _outlines(level: str, digest: str):

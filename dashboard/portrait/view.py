@@ -36,13 +36,12 @@ def read(database, level: str, code: str, name: str) -> Portrait:
     progress_df = database.run(progress_queries.progress_rows, level, code)
     labels = assessment.labels_from(database.run(progress_queries.progress_labels))
     summary = database.run(progress_queries.progress_summary, level, code)
-    status_df = database.run(progress_queries.status_rows, level, code)
+    status_df = database.run(progress_queries.positions, values, level, code)
     progress = {r.indicator_id: r for r in progress_df.itertuples()} if has_progress else None
-    status = {
-        (r.indicator_id, int(r.year), r.reference_level, r.reference_code): r.position
-        for r in status_df.itertuples()
-        if not pd.isna(r.position)
-    }
+    judged = status_df.dropna(subset=["position"])
+    keys = zip(judged["indicator_id"].tolist(), judged["year"].astype(int).tolist(),
+               judged["reference_level"].tolist(), judged["reference_code"].tolist(), strict=True)  # fmt: skip
+    status = dict(zip(keys, judged["position"].tolist(), strict=True))  # columns as lists: 1,000s of rows
     gaps = database.run(queries.indicator_gaps)
     peers = database.run(progress_queries.peer_comparisons, level, code)
     return Portrait(level, code, name, refs, values, catalogue, progress, labels, summary, status, gaps, peers)
