@@ -3,6 +3,7 @@ in the dashboard's chart style (`chart`)."""
 
 from __future__ import annotations
 
+from typing import NamedTuple
 from urllib.parse import quote
 
 import numpy as np
@@ -14,17 +15,25 @@ from dashboard.i18n import colon, t, unit_in
 SCALE_GAP = 10  # territories whose values differ tenfold or more share no axis: each is indexed instead
 
 
-def trend_figure(series: pd.DataFrame, unit: str | None, lang: str, target: dict | None = None) -> dict:
-    """Lines of `series` (name, year, value) per territory, with the target as a dashed line.
+class TrendRows(NamedTuple):
+    """The points of a trend chart in the order drawn: each one's territory name, year and value
+    (NaN: none). Plain lists: a portrait draws many charts."""
+
+    names: list[str]
+    years: list[int]
+    values: list[float]
+
+
+def trend_figure(rows: TrendRows, unit: str | None, lang: str, target: dict | None = None) -> dict:
+    """Lines of `rows` per territory, with the target as a dashed line.
 
     A single year is drawn as bars, not as lone dots on a time axis. Territories of very
     different sizes (a commune and its département: `SCALE_GAP`) are drawn as indices, base
     100 in their first common year, so that no line lies flat at the bottom; the hover and
     the table keep the values."""
-    # plain Python and numpy, no frame operation: a portrait draws many charts
-    every_value = series["value"].to_numpy(dtype=float, na_value=np.nan)
+    every_value = np.asarray(rows.values, dtype=float)
     kept = np.flatnonzero(~np.isnan(every_value))
-    every_year, every_name = series["year"].tolist(), series["name"].tolist()
+    every_year, every_name = rows.years, rows.names
     years, names, values = [int(every_year[i]) for i in kept], [every_name[i] for i in kept], every_value[kept]
     if len(set(years)) == 1:
         return _bars(names, years[0], values, unit, lang)
@@ -33,8 +42,8 @@ def trend_figure(series: pd.DataFrame, unit: str | None, lang: str, target: dict
         lines.setdefault(name, []).append(i)
     base_year = _index_base_year(lines, years, values)
     data = []
-    for name, rows in lines.items():
-        own_years, own = [years[i] for i in rows], values[rows]
+    for name, line in lines.items():
+        own_years, own = [years[i] for i in line], values[line]
         shown = own / own[own_years.index(base_year)] * 100 if base_year is not None else own
         data.append(
             {

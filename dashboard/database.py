@@ -220,6 +220,12 @@ class Database:
             self._pin.results.put(key, found)
         return found.copy() if isinstance(found, pd.DataFrame) else copy.deepcopy(found)
 
+    def derived(self, compute, *args):
+        """`compute(self, *args)`: what a page derives from several queries (a portrait's data, a
+        trend's rows), to be read, not changed. The static site keeps the last few
+        (`site_data.FrozenDatabase`): both languages of a page derive the same."""
+        return compute(self, *args)
+
     def geojson(self, level: str = "commune") -> dict:
         """Geometries of a level, parsed once per version of the file."""
         if self._pin is None:

@@ -10,6 +10,7 @@ indicator or year only patches z, hover data and colours, never the geometry.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
@@ -174,19 +175,26 @@ def _class_label(breaks: list[float], i: int, unit: str | None, lang: str, decim
 
 def bounds(geojson: dict) -> tuple[float, float, float, float] | None:
     """(west, south, east, north) of the features of `geojson`, or None without coordinates."""
-    lons, lats = [], []
-
-    def walk(coords):
-        if coords and isinstance(coords[0], (int, float)):
-            lons.append(coords[0])
-            lats.append(coords[1])
-        else:
-            for c in coords:
-                walk(c)
-
+    lons: list[float] = []
+    lats: list[float] = []
     for feature in geojson.get("features", []):
-        walk(feature["geometry"]["coordinates"])
+        for line in _lines(feature["geometry"]["coordinates"]):  # a ring's ends, not each point
+            lons += (min(p[0] for p in line), max(p[0] for p in line))
+            lats += (min(p[1] for p in line), max(p[1] for p in line))
     return (min(lons), min(lats), max(lons), max(lats)) if lons else None
+
+
+def _lines(coords: list) -> Iterator[list]:
+    """The lists of points (rings, lines) of a GeoJSON geometry's coordinates, at any depth."""
+    if not coords:
+        return
+    if isinstance(coords[0], (int, float)):  # a point
+        yield [coords]
+    elif isinstance(coords[0][0], (int, float)):
+        yield coords
+    else:
+        for part in coords:
+            yield from _lines(part)
 
 
 def map_view(geojson: dict, max_zoom: float | None = None) -> dict:

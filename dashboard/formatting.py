@@ -13,6 +13,11 @@ NARROW_NBSP = "\u202f"  # French thousands separator and space before a unit
 
 def is_missing(value: object) -> bool:
     """None, NaN or NA; a list or any other non-scalar is not missing (and never an error)."""
+    kind = type(value)
+    if kind is float:  # the frequent cases first, without pandas' checks
+        return value != value
+    if kind is str:
+        return False
     return value is None or (pd.api.types.is_scalar(value) and bool(pd.isna(value)))
 
 

@@ -23,6 +23,7 @@ PER_TERRITORY = {
     queries.epci_neighbours: (batched.epci_neighbours, None, False),
 }
 LISTED = (queries.territory_values, queries.territories_series)  # queries of a list of territories
+DERIVED_KEPT = 64  # a portrait's data and its trends' rows (about 30), used again by its other language
 
 
 class FrozenDatabase(database.Database):
@@ -35,6 +36,7 @@ class FrozenDatabase(database.Database):
     def __init__(self, path, size: int = 2048) -> None:
         super().__init__(path)
         self._results = database.ResultCache(size)
+        self._derived = database.ResultCache(DERIVED_KEPT)
         self._batch: dict = {}  # shared with pinned copies: filled in place
 
     def prefetch(self, territories: list[tuple[str, str]]) -> None:
@@ -72,7 +74,8 @@ class FrozenDatabase(database.Database):
         self._batch.update(batch, territories=set(territories))
 
     def _from_batch(self, query, args):
-        """The result of `query(*args)` from the batch, or None when the batch does not hold it."""
+        """The result of `query(*args)` from the batch, the caller's own (new, or a shallow copy
+        of a frame), or None when the batch does not hold it."""
         batch = self._batch
         if query in LISTED and query in batch:
             frame, keys, held = batch[query]
@@ -87,30 +90,39 @@ class FrozenDatabase(database.Database):
         if query is progress_queries.progress_rows and (len(args) > 2 and args[2] is not None):
             return None
         if query is progress_queries.policies_of:
-            return tuple(found.get(territory, empty) for found, empty in batch[query])
+            return tuple(found.get(territory, empty).copy(deep=False) for found, empty in batch[query])
         found, empty = batch[query]
         part = found.get(territory, empty)
         if query is queries.epci_neighbours:
             return part["neighbour"].tolist()
         if query is progress_queries.peer_comparisons:
             return {r.indicator_id: r for r in part.itertuples()}
-        return part
+        return part.copy(deep=False)
 
     def run(self, query, *args):
         if query is queries.indicator_series:  # a portrait draws every indicator for the same territories
             indicator_id, territories = args
             every = self._by_indicator([tuple(t) for t in territories])
-            return every[indicator_id].copy() if indicator_id in every else every[None].copy()
+            return _copy(every[indicator_id] if indicator_id in every else every[None])
         if not database.hashable(args):  # computed from the frames it is given (`progress_queries.positions`)
             return super().run(query, *args)
         found = self._from_batch(query, args) if self._batch else None
-        if found is None:
-            key = (query, repr(args))
-            hit, found = self._results.get(key)
-            if not hit:
-                found = super().run(query, *args)
-                self._results.put(key, found)
+        if found is not None:  # the caller's own already
+            return found
+        key = (query, repr(args))
+        hit, found = self._results.get(key)
+        if not hit:
+            found = super().run(query, *args)
+            self._results.put(key, found)
         return _copy(found)
+
+    def derived(self, compute, *args):
+        key = (compute, args)
+        hit, found = self._derived.get(key)
+        if not hit:
+            found = compute(self, *args)
+            self._derived.put(key, found)
+        return found
 
     def feature_positions(self, level: str) -> dict[str, int]:
         """{code: its position among the level's outlines (`geojson`)}: once, not a scan a page."""
@@ -141,8 +153,10 @@ class FrozenDatabase(database.Database):
 
 
 def _copy(found):
+    """A caller's own copy: of a frame, a shallow one (with pandas' copy-on-write, a change to
+    it, such as a column added, never reaches the kept frame)."""
     if isinstance(found, pd.DataFrame):
-        return found.copy()
+        return found.copy(deep=False)
     if isinstance(found, tuple) and all(isinstance(f, pd.DataFrame) for f in found):
-        return tuple(f.copy() for f in found)
+        return tuple(f.copy(deep=False) for f in found)
     return copy.deepcopy(found)

@@ -4,6 +4,7 @@ rewritten into relative paths between the site's files (French at the root, Engl
 
 from __future__ import annotations
 
+import functools
 import html as html_text
 import posixpath
 from collections.abc import Iterator
@@ -76,11 +77,16 @@ def relative_link(href: str, page: str) -> str:
     the URL names another)."""
     if href.startswith("#"):
         return href
-    found = file_path(href, page_lang(page))
+    return _relative_link(href, page_lang(page), posixpath.dirname(page))
+
+
+@functools.lru_cache(maxsize=4096)  # the same links from the pages of a folder: the header's, the catalogue's
+def _relative_link(href: str, lang: str, folder: str) -> str:
+    found = file_path(href, lang)
     if found is None:
         return href
     target, fragment = found
-    link = posixpath.relpath(target, posixpath.dirname(page) or ".")
+    link = posixpath.relpath(target, folder or ".")
     return f"{link}#{fragment}" if fragment else link
 
 
@@ -106,12 +112,18 @@ class Renderer:
                 yield ident
 
     def _html(self, node) -> str:
-        if node is None or isinstance(node, bool):
-            return ""
-        if isinstance(node, (list, tuple)):
-            return "".join(self._html(n) for n in node)
-        if not isinstance(node, Component):
-            return html_text.escape(str(node), quote=False)
+        kind = type(node)  # exact types first: a portrait has about 1,500 components and as many strings
+        if kind is str:
+            return html_text.escape(node, quote=False)
+        if kind is list:
+            return "".join([self._html(n) for n in node])
+        if kind not in _PROP_ORDER:
+            if node is None or isinstance(node, bool):
+                return ""
+            if isinstance(node, (list, tuple)):
+                return "".join([self._html(n) for n in node])
+            if not isinstance(node, Component):
+                return html_text.escape(str(node), quote=False)
         props = _props(node)
         ident = props.get("id")
         if isinstance(ident, str) and ident in self.replace:
@@ -168,23 +180,33 @@ def _walk(node) -> Iterator:
     stack = [node]
     while stack:
         node = stack.pop()
+        if type(node) is str or node is None:  # the most frequent leaves, without isinstance
+            continue
         if isinstance(node, (list, tuple)):
             stack.extend(reversed(node))
         elif isinstance(node, Component):
             yield node
-            stack.append(getattr(node, "children", None))
+            stack.append(node.__dict__.get("children"))
 
 
 def _props(node) -> dict:
-    """`node.to_plotly_json()["props"]`, in the same order, without testing every prop name with
-    `hasattr` and every attribute against every wildcard (a portrait has about 1,000 components)."""
+    """`node.to_plotly_json()["props"]`, in the same order (the class's prop names, then `data-*`
+    and `aria-*`), from the few attributes the component has rather than testing each of its
+    class's 20-odd prop names (a portrait has about 1,500 components)."""
     own = node.__dict__
-    props = {p: own[p] for p in node._prop_names if p in own}
+    order = _PROP_ORDER.get(type(node))
+    if order is None:
+        order = _PROP_ORDER[type(node)] = {name: i for i, name in enumerate(node._prop_names)}
+    named = sorted((k for k in own if k in order), key=order.__getitem__)
+    props = {k: own[k] for k in named}
     dashed = [k for k in own if "-" in k]  # no prop name has a dash: only data-*, aria-* may
     if dashed:
         wildcards = tuple(node._valid_wildcard_attributes)
         props.update((k, own[k]) for k in dashed if k.startswith(wildcards))
     return props
+
+
+_PROP_ORDER: dict[type, dict[str, int]] = {}  # a component class's prop names and their order
 
 
 def _attributes(props: dict) -> str:

@@ -32,14 +32,20 @@ from etl.publish_metadata import build_territory, catalogue_rows, source_rows
 from itdd.export import DATA_DIR, FORMATS, LEVEL_ORDER, ExportError, download, file_name, tidy_values
 
 
+def publishable(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The indicators to publish (those with values); PublishError when there is none."""
+    indicators = catalogue_rows(con)
+    if indicators.empty:
+        raise PublishError("the database has no indicator value to publish: run `itdd build` first")
+    return indicators
+
+
 def write_open_data(
     con: duckdb.DuckDBPyConnection, writer: Writer, base_url: str | None = None, publisher: str | None = None
 ) -> dict:
     """Every data file, then `datapackage.json` and `catalogue.jsonld`; returns the package."""
     territory = build_territory(con)
-    indicators = catalogue_rows(con)
-    if indicators.empty:
-        raise PublishError("the database has no indicator value to publish: run `itdd build` first")
+    indicators = publishable(con)
     sources = source_rows(con)
     tables: dict[str, pd.DataFrame] = {}
     for indicator_id in indicators["indicator_id"]:

@@ -6,6 +6,7 @@ import logging
 import re
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Annotated
 
@@ -264,7 +265,7 @@ def publish(
 ) -> None:
     """Publish the open data (CSV, Parquet, GeoJSON, datapackage.json, DCAT catalogue) and the static site."""
     from dashboard.static_site import write_site  # Dash is only imported when rendering the site
-    from etl.publish import write_open_data
+    from etl.publish import publishable
     from etl.publish_files import MARKER, PublishError, Writer, staged_folder
 
     target = db or default_db()
@@ -274,9 +275,16 @@ def publish(
         raise typer.Exit(1)
     started = time.perf_counter()
     try:
-        with staged_folder(out) as folder, Progress(console=err, transient=True) as progress:
-            with duckdb.connect(str(target), read_only=True) as con:
-                package = write_open_data(con, Writer(folder), base_url, publisher)
+        with duckdb.connect(str(target), read_only=True) as con:
+            publishable(con)  # at once, not after the pages
+        with (
+            staged_folder(out) as folder,
+            Progress(console=err, transient=True) as progress,
+            ThreadPoolExecutor(1) as alongside,
+        ):
+            # the open data in a thread of this process while other processes render the pages:
+            # the two share the cores instead of running one after the other
+            data = alongside.submit(_write_open_data, target, Writer(folder), base_url, publisher)
             task = progress.add_task("Pages", total=None)
             pages = write_site(
                 target,
@@ -284,6 +292,7 @@ def publish(
                 lambda done, total: progress.update(task, completed=done, total=total),
                 base_url=base_url,  # the 404 page's links
             )
+            package = data.result()
     except (PublishError, OSError, duckdb.Error) as e:
         err.print(f"[red]Publishing failed[/red]: {e}", highlight=False)
         if (out / MARKER).is_file():
@@ -294,6 +303,13 @@ def publish(
         f"[green]Published[/green] {out}: {len(package['resources'])} data resources, {pages} pages, "
         f"{size / 1e6:.1f} MB in {time.perf_counter() - started:.1f} s"
     )
+
+
+def _write_open_data(target: Path, writer, base_url: str | None, publisher: str | None) -> dict:
+    from etl.publish import write_open_data
+
+    with duckdb.connect(str(target), read_only=True) as con:
+        return write_open_data(con, writer, base_url, publisher)
 
 
 @app.command()

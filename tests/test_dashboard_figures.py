@@ -240,7 +240,7 @@ def test_map_figure_holds_geometry_once_and_the_patch_none() -> None:
 
 
 def test_trend_figure_has_target_line_and_sparkline_is_an_svg() -> None:
-    series = pd.DataFrame({"name": ["A", "A", "B"], "year": [2019, 2023, 2023], "value": [1.0, 2.0, 3.0]})
+    series = charts.TrendRows(["A", "A", "B"], [2019, 2023, 2023], [1.0, 2.0, 3.0])
     figure = charts.trend_figure(series, "%", "fr", {"value": 5.0, "year": 2030})
     assert [trace["name"] for trace in figure["data"]] == ["A", "B", "Cible 2030"]
     assert figure["data"][-1]["line"]["dash"] == "dash"
@@ -260,8 +260,9 @@ def test_every_catalogue_unit_has_an_english_name() -> None:
     assert format_value(1200, "habitants", "en") == "1,200 inhabitants" and unit_in("habitants", "fr") == "habitants"
 
 
-def _series(rows: list[tuple[str, int, float]]) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=["name", "year", "value"])
+def _series(rows: list[tuple[str, int, float]]) -> charts.TrendRows:
+    names, years, values = zip(*rows, strict=True)
+    return charts.TrendRows(list(names), list(years), list(values))
 
 
 def test_territories_of_very_different_sizes_are_drawn_as_indices() -> None:

@@ -202,6 +202,22 @@ def test_publish_refuses_a_folder_it_did_not_write(offline_db: Path, tmp_path: P
     assert [p.name for p in out.iterdir()] == ["rapport.odt"]
 
 
+def test_publish_of_a_database_without_values_stops_before_the_pages(
+    offline_db: Path, tmp_path: Path, monkeypatch
+) -> None:
+    import dashboard.static_site
+
+    empty = tmp_path / "empty.duckdb"
+    empty.write_bytes(offline_db.read_bytes())
+    with duckdb.connect(str(empty)) as con:
+        con.execute("DELETE FROM indicator_values")
+    rendered = []
+    monkeypatch.setattr(dashboard.static_site, "write_site", lambda *args, **options: rendered.append(args) or 0)
+    result = CliRunner().invoke(app, ["publish", "--db", str(empty), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 1 and "no indicator value to publish" in result.output
+    assert "Traceback" not in result.output and rendered == [] and not (tmp_path / "o").exists()
+
+
 def test_publish_without_a_database_is_a_clear_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["publish", "--db", str(tmp_path / "none.duckdb"), "--out", str(tmp_path / "o")])
     assert result.exit_code == 1 and "itdd build" in result.output and "Traceback" not in result.output

@@ -30,15 +30,15 @@ def selection_param(keys: list[str]) -> str | None:
     return ",".join(keys[:MAX_TERRITORIES]) or None
 
 
-def series_table(series: pd.DataFrame, unit: str | None, lang: str, caption: str) -> html.Div:
+def series_table(rows: charts.TrendRows, unit: str | None, lang: str, caption: str) -> html.Div:
     """Territories by years: the data behind the trend chart."""
-    by_name: dict[str, dict[int, float]] = {}  # in the series' order of territories
-    for name, year, value in zip(series["name"], series["year"], series["value"], strict=True):
+    by_name: dict[str, dict[int, float]] = {}  # in the rows' order of territories
+    for name, year, value in zip(rows.names, rows.years, rows.values, strict=True):
         if not is_missing(value):
             by_name.setdefault(name, {}).setdefault(int(year), value)
     years = sorted({year for values in by_name.values() for year in values})
-    rows = [[name, *(format_value(values.get(y), unit, lang) for y in years)] for name, values in by_name.items()]
-    return data_table([t("col_name", lang), *(str(y) for y in years)], rows, caption, "trend-table")
+    cells = [[name, *(format_value(values.get(y), unit, lang) for y in years)] for name, values in by_name.items()]
+    return data_table([t("col_name", lang), *(str(y) for y in years)], cells, caption, "trend-table")
 
 
 def references(database, keys: list[str]) -> list[tuple[str, str]]:
@@ -59,20 +59,34 @@ def references(database, keys: list[str]) -> list[tuple[str, str]]:
 
 def trend_view(database, indicator_id: str, keys: list[str], row, lang: str) -> tuple[dict | None, html.Div | html.P]:
     """The trend chart and its table; no chart, but why, when nothing has a value."""
-    chosen = parse_selection(",".join(keys))
-    drawn = list(dict.fromkeys(references(database, keys) + chosen))
-    series = database.run(queries.indicator_series, indicator_id, drawn)
-    if series["value"].isna().all():  # no chart with empty axes: say why, or where values are
+    drawn = database.derived(drawn_territories, tuple(keys))
+    rows = database.derived(trend_rows, indicator_id, drawn)
+    if rows is None:  # no chart with empty axes: say why, or where values are
         return None, no_data(database, indicator_id, row, lang) if not row.has_values else html.P(t("sheet_pick", lang))
-    order = {key: i for i, key in enumerate(drawn)}  # the references first, from the widest
-    rank = [order.get(key, 99) for key in zip(series["level"], series["code"], strict=True)]
-    sorted_rows = np.lexsort((series["year"].to_numpy(), rank))  # stable; one take, none when in order already
-    if (sorted_rows != np.arange(len(series))).any():
-        series = series.take(sorted_rows)
     unit = text(row.unit) or None
     target = metadata(row).get("target")
-    figure = charts.trend_figure(series, unit, lang, target if isinstance(target, dict) else None)
-    return figure, series_table(series, unit, lang, t("sheet_trend", lang))
+    figure = charts.trend_figure(rows, unit, lang, target if isinstance(target, dict) else None)
+    return figure, series_table(rows, unit, lang, t("sheet_trend", lang))
+
+
+def drawn_territories(database, keys: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """The references of the chosen territories (`keys`: "level:code"), then the chosen ones."""
+    return tuple(dict.fromkeys(references(database, list(keys)) + parse_selection(",".join(keys))))
+
+
+def trend_rows(database, indicator_id: str, drawn: tuple[tuple[str, str], ...]) -> charts.TrendRows | None:
+    """The values of `drawn` in the order drawn (the references first, from the widest, then by
+    year); None when none has a value."""
+    series = database.run(queries.indicator_series, indicator_id, list(drawn))
+    values = series["value"].to_numpy(dtype=float, na_value=np.nan)
+    if np.isnan(values).all():
+        return None
+    order = {key: i for i, key in enumerate(drawn)}
+    levels, codes, names, years = (series[k].tolist() for k in ("level", "code", "name", "year"))
+    drawn_order = sorted(range(len(names)), key=lambda i: (order.get((levels[i], codes[i]), 99), years[i]))  # stable
+    return charts.TrendRows(
+        [names[i] for i in drawn_order], [years[i] for i in drawn_order], values[drawn_order].tolist()
+    )
 
 
 def no_data(database, indicator_id: str, row, lang: str) -> html.Div:
@@ -94,15 +108,15 @@ def progress_block(database, indicator_id: str, keys: list[str], row, lang: str)
     territories = database.run(queries.list_territories)
     names = {(r.level, r.code): r.name for r in territories.itertuples()}
     wanted = references(database, keys) + parse_selection(",".join(keys))
-    with database.connect() as con:
-        if not queries.has_progress(con):
-            return None
-        labels = assessment.labels_from(progress_queries.progress_labels(con))
-        rows = {
-            (lv, c): next(progress_queries.progress_rows(con, lv, c, indicator_id).itertuples(), None)
-            for lv, c in dict.fromkeys(wanted)
-        }
-        peers = {key: progress_queries.peer_comparisons(con, *key).get(indicator_id) for key in rows}
+    if not database.run(queries.has_progress):
+        return None
+    labels = assessment.labels_from(database.run(progress_queries.progress_labels))
+    rows = {
+        (lv, c): next(database.run(progress_queries.progress_rows, lv, c, indicator_id).itertuples(), None)
+        for lv, c in dict.fromkeys(wanted)
+    }
+    # through `run`: the static site keeps each territory's peers for every indicator's page
+    peers = {key: database.run(progress_queries.peer_comparisons, *key).get(indicator_id) for key in rows}
     unit = text(row.unit) or None
     # Only territories assessed for this indicator (the département has no row for a commune-only index).
     items = [

@@ -50,7 +50,7 @@ def layout(level: str | None = None, code: str | None = None, lang: str = "fr", 
     name = database.run(queries.territory_name, level, code) if level in queries.LEVEL_ORDER else None
     if name is None:
         return _not_found(lang, params, str(level), str(code))
-    portrait = view.read(database, str(level), str(code), name)
+    portrait = database.derived(view.read, str(level), str(code), name)
     return shell(lang, params, children(database, portrait, lang), "portrait")
 
 

@@ -3,6 +3,8 @@ references' values with the territory's position against each, and its progress 
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import pandas as pd
 from dash import dcc, html
 
@@ -50,16 +52,33 @@ def reference_cell(row, column: list, points: dict, last_year: int, status: dict
     return html.Td([*parts, *([html.Br(), *marker] if marker else [])], className="num", **named)
 
 
-def own_points(series: pd.DataFrame) -> tuple[Points, list[tuple[int, tuple[float, str]]]]:
-    """The points of the territory and its references, and the territory's own by year."""
-    points: Points = {}  # plain Python: a portrait has 100s of rows
-    own_key = None
-    rows = [series[k].tolist() for k in ("level", "code", "year", "value", "status", "is_self")]  # lists: fast
-    for lv, c, y, v, s, me in zip(*rows, strict=True):
-        if not is_missing(v):
-            points.setdefault((lv, c), {})[int(y)] = (v, s)
-        own_key = (lv, c) if me else own_key
-    return points, sorted((points.get(own_key) or {}).items())
+@dataclass
+class PagePoints:
+    """What the tables of a portrait read of its values, by indicator, in one pass over them
+    (plain Python: a portrait has 100s of rows and 30-odd indicators)."""
+
+    points: dict[str, Points] = field(default_factory=dict)  # the territory's and its references'
+    by_year: dict[str, dict[int, float]] = field(default_factory=dict)  # the territory's own, first value a year
+    statuses: dict[str, set] = field(default_factory=dict)  # the statuses of the territory's own rows
+
+    def own(self, indicator_id: str, territory: tuple[str, str]) -> list[tuple[int, tuple[float, str]]]:
+        """The territory's own points by year."""
+        return sorted(self.points.get(indicator_id, {}).get(territory, {}).items())
+
+
+def page_points(values: pd.DataFrame) -> PagePoints:
+    """`values` (with `is_self`) by indicator: see PagePoints."""
+    found = PagePoints()
+    columns = [values[k].tolist() for k in ("indicator_id", "level", "code", "year", "value", "status", "is_self")]
+    for indicator_id, lv, c, y, v, s, me in zip(*columns, strict=True):
+        missing = is_missing(v)
+        if not missing:
+            found.points.setdefault(indicator_id, {}).setdefault((lv, c), {})[int(y)] = (v, s)
+        if me:
+            found.statuses.setdefault(indicator_id, set()).add(s)
+            if not missing:
+                found.by_year.setdefault(indicator_id, {}).setdefault(int(y), v)
+    return found
 
 
 def latest_cell(own: list[tuple[int, tuple[float, str]]], unit: str | None, lang: str) -> html.Td:
@@ -85,7 +104,8 @@ def latest_cell(own: list[tuple[int, tuple[float, str]]], unit: str | None, lang
 
 def indicator_row(
     row,
-    series: pd.DataFrame,
+    points: Points,
+    own: list[tuple[int, tuple[float, str]]],
     columns: list[list],
     progress: dict | None,
     lang: str,
@@ -96,14 +116,14 @@ def indicator_row(
     peers: dict | None = None,
 ) -> html.Tr | None:
     """One table row: latest value, sparkline, trend in words, reference values with the
-    position against each (status), progress badge and its explanation.
+    position against each (status), progress badge and its explanation. `points`: the
+    indicator's points of the territory and its references; `own`: the territory's, by year.
 
     `progress` maps indicator ids to rows of indicator_progress (None: the build has none);
     `status` maps (indicator_id, year, reference level, reference code) to a position;
     `gaps` maps (indicator_id, level) to why a level has no value; `peers` indicator ids to
     rows of indicator_peer_comparison."""
     unit = text(row.unit) or None
-    points, own = own_points(series)
     if not own:
         return None
     last_year = own[-1][0]
@@ -129,22 +149,13 @@ def indicator_row(
     return html.Tr(cells)
 
 
-def own_statuses(values: pd.DataFrame) -> tuple[set, dict]:
-    """The indicators with a value for the territory (`is_self`), and the statuses of each: once a page."""
-    own = values[values["is_self"]]
-    with_value = set(own.loc[own["value"].notna(), "indicator_id"])
-    return with_value, own.groupby("indicator_id")["status"].agg(set).to_dict()
-
-
-def without_values(rows, statuses: tuple[set, dict], level: str, gaps: dict, lang: str) -> html.Div | None:
-    """The indicators of a finality with no value for this territory, each with why (`statuses`:
-    see `own_statuses`)."""
-    with_value, by_indicator = statuses
+def without_values(rows, page: PagePoints, level: str, gaps: dict, lang: str) -> html.Div | None:
+    """The indicators of a finality with no value for this territory, each with why."""
     items = []
     for row in rows:
-        if row.indicator_id in with_value:
+        if row.indicator_id in page.by_year:
             continue
-        found = by_indicator.get(row.indicator_id, set())
+        found = page.statuses.get(row.indicator_id, set())
         reason, sources = gap_reason(gaps, row.indicator_id, level, text(row.levels).split(","), found)
         link = dcc.Link(label(row, lang), href=urls.indicator(row.indicator_id, lang))
         items.append(html.Li([link, f"{colon(lang)}{gap_text(reason, sources, lang)}"]))
@@ -154,16 +165,20 @@ def without_values(rows, statuses: tuple[set, dict], level: str, gaps: dict, lan
 
 
 def finality_sections(portrait: Portrait, lang: str) -> list:
-    """One section per finality, in the catalogue's order of finalities."""
+    """One section per finality, in the catalogue's order of finalities (a catalogue row without
+    one last)."""
     columns = reference_columns(portrait.refs)
     order = {f: i for i, f in enumerate(FINALITIES)}
-    by_indicator = dict(tuple(portrait.values.groupby("indicator_id", sort=False)))
-    statuses = own_statuses(portrait.values)
+    page = page_points(portrait.values)
+    rows = list(portrait.catalogue.itertuples())  # once: a namedtuple class per call
+    labels = {r.indicator_id: label(r, lang) for r in rows}
+    by_finality: dict = {}
+    for r in rows:
+        by_finality.setdefault(None if is_missing(r.finality) else r.finality, []).append(r)
+    named = sorted(f for f in by_finality if f is not None) + ([None] if None in by_finality else [])
     sections = []
-    for finality, rows in sorted(
-        portrait.catalogue.groupby("finality", dropna=False), key=lambda g: order.get(g[0], 99)
-    ):
-        section = finality_section(portrait, finality, rows, columns, by_indicator, statuses, lang)
+    for finality in sorted(named, key=lambda f: order.get(f, 99)):
+        section = finality_section(portrait, finality, by_finality[finality], columns, page, labels, lang)
         if section is not None:
             sections.append(section)
     return sections
@@ -172,30 +187,31 @@ def finality_sections(portrait: Portrait, lang: str) -> list:
 def finality_section(
     portrait: Portrait,
     finality,
-    rows: pd.DataFrame,
+    listed: list,
     columns: list[list],
-    by_indicator: dict,
-    statuses: tuple[set, dict],
+    page: PagePoints,
+    labels: dict,
     lang: str,
 ) -> html.Section | None:
-    """A finality's table of indicators with values, their values by year, and the indicators
-    without a value here (alone when none has one; None when the finality has no indicator)."""
+    """A finality's table of indicators (`listed`: their catalogue rows) with values, their values
+    by year, and the indicators without a value here (alone when none has one; None when the
+    finality has no indicator)."""
     p = portrait
-    listed = list(rows.itertuples())  # once: a namedtuple class per call
+    territory = (p.level, p.code)
     body = [
-        indicator_row(r, by_indicator[r.indicator_id], columns, p.progress, lang, f"{p.level}:{p.code}", p.status, p.labels, p.gaps, p.peers)
+        indicator_row(r, page.points[r.indicator_id], page.own(r.indicator_id, territory), columns, p.progress, lang, f"{p.level}:{p.code}", p.status, p.labels, p.gaps, p.peers)
         for r in listed
-        if r.indicator_id in by_indicator
+        if r.indicator_id in page.points
     ]  # fmt: skip
     body = [b for b in body if b is not None]
-    missing = without_values(listed, statuses, p.level, p.gaps, lang)
+    missing = without_values(listed, page, p.level, p.gaps, lang)
     title = finality_label(text(finality), lang)
     if not body:
         return None if missing is None else html.Section([html.H2(title), missing], className="finality")
     headers = [t("map_indicator", lang), t("latest_and_trend", lang), *(c[0].name for c in columns)]
     if p.progress is not None:
         headers.append(t("progress", lang))
-    own = p.values[p.values["is_self"] & p.values["indicator_id"].isin(rows["indicator_id"])]
+    by_year = {r.indicator_id: page.by_year[r.indicator_id] for r in listed if r.indicator_id in page.by_year}
     return html.Section(
         [
             html.H2(title),
@@ -210,21 +226,17 @@ def finality_section(
                 ),
                 title,
             ),
-            years_table(own, p.catalogue, lang),
+            years_table(by_year, labels, lang),
             missing,
         ],
         className="finality",
     )
 
 
-def years_table(rows: pd.DataFrame, catalogue: pd.DataFrame, lang: str) -> html.Details:
-    """The values behind the sparklines: indicators by years (the accessible alternative)."""
-    by_indicator: dict[str, dict[int, float]] = {}
-    for indicator_id, year, value in zip(rows["indicator_id"], rows["year"], rows["value"], strict=True):
-        if not is_missing(value):
-            by_indicator.setdefault(indicator_id, {}).setdefault(int(year), value)
+def years_table(by_indicator: dict[str, dict[int, float]], labels: dict, lang: str) -> html.Details:
+    """The values behind the sparklines (`by_indicator`: each indicator's value by year), indicators
+    by years: the accessible alternative. `labels`: the indicators' labels by id."""
     years = sorted({year for values in by_indicator.values() for year in values})
-    labels = {r.indicator_id: label(r, lang) for r in catalogue.itertuples()}
     return html.Details(
         [
             html.Summary(t("values_by_year", lang)),
