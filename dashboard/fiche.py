@@ -70,8 +70,8 @@ def locator(database, level: str, code: str, name: str, refs: pd.DataFrame, lang
     frame = refs[refs["level"] == "departement"]["code"].tolist()
     region = refs[refs["level"] == "region"]["code"].tolist()
     members = None  # the whole level
-    if level == "commune" and frame and context_level == "epci":
-        # the EPCIs of the commune's département only (a national build has a thousand)
+    if level in ("commune", "epci") and frame and context_level == "epci":
+        # the EPCIs of the territory's département only (a national build has a thousand: 1.5 s to draw)
         members = list(database.run(queries.epcis_of_departement, frame[0]))
     elif level == "departement" and region:  # the départements of its région, not of France
         members = list(database.run(queries.departements_of_region, region[0]))
