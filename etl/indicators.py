@@ -112,19 +112,7 @@ def _pairs(con: duckdb.DuckDBPyConnection, indicator: Indicator) -> None:
         LEFT JOIN d ON d.code = t.code AND (d.year = y.year OR d.year IS NULL)
         WHERE t.level = 'commune'
     """)  # noqa: S608 (fragments of code; catalogue names through literal(); ids as parameters)
-    # The commune rows are read in place (a copy took 2 s at national size); the levels above go to `_above`.
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE _above (level VARCHAR, code VARCHAR, year INTEGER, "
-        "numerator DOUBLE, denominator DOUBLE, status VARCHAR)"
-    )
-    con.execute(
-        "CREATE OR REPLACE TEMP VIEW _pairs AS "
-        "SELECT 'commune' AS level, * EXCLUDE (present) FROM _communes UNION ALL SELECT * FROM _above"
-    )
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE _coverage (level VARCHAR, code VARCHAR, year INTEGER, "
-        "members INTEGER, members_with_data INTEGER, population_share DOUBLE)"
-    )
+    _empty_pairs_above_communes(con)
     if indicator.kind == "published":
         aggregated: list[str] = []
     else:
@@ -154,6 +142,23 @@ def _pairs(con: duckdb.DuckDBPyConnection, indicator: Indicator) -> None:
         FROM n LEFT JOIN d ON d.level = n.level AND d.code = n.code AND (d.year = n.year OR d.year IS NULL)
         WHERE n.level NOT IN ({excluded})
     """)  # noqa: S608 (fragments of code; catalogue names through literal(); ids as parameters)
+
+
+def _empty_pairs_above_communes(con: duckdb.DuckDBPyConnection) -> None:
+    """`_above` and `_coverage`, empty, and the view `_pairs` over `_communes` and `_above`: the
+    commune rows are read in place (a copy took 2 s at national size)."""
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _above (level VARCHAR, code VARCHAR, year INTEGER, "
+        "numerator DOUBLE, denominator DOUBLE, status VARCHAR)"
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP VIEW _pairs AS "
+        "SELECT 'commune' AS level, * EXCLUDE (present) FROM _communes UNION ALL SELECT * FROM _above"
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _coverage (level VARCHAR, code VARCHAR, year INTEGER, "
+        "members INTEGER, members_with_data INTEGER, population_share DOUBLE)"
+    )
 
 
 def _aggregate(con: duckdb.DuckDBPyConnection, levels: list[str]) -> None:
