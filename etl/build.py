@@ -80,8 +80,9 @@ ROW_GROUP_SIZE = 16_384
 
 
 def open_build(path: Path) -> duckdb.DuckDBPyConnection:
-    """A connection to the database file a build writes, with the build's memory limit and row groups."""
-    con = duckdb.connect(config={"memory_limit": BUILD_MEMORY_LIMIT})
+    """A connection to the database file a build writes, with the build's memory limit and row groups,
+    spilling beside the file (attached to an in-memory connection, DuckDB would spill to `./.tmp`)."""
+    con = duckdb.connect(config={"memory_limit": BUILD_MEMORY_LIMIT, "temp_directory": f"{path}.tmp"})
     con.execute(f"ATTACH {literal(str(path))} AS built (ROW_GROUP_SIZE {ROW_GROUP_SIZE})")
     con.execute("USE built")
     return con

@@ -61,13 +61,13 @@ def _rows(series: list[VariableRef] | VariableRef | None, level_filter: str, tab
         )
     refs = [series] if isinstance(series, VariableRef) else series
 
-    ranks = [
-        f"WHEN source_id = {literal(r.source)} AND variable = {literal(r.variable)} THEN {n}"
-        for n, r in enumerate(refs)
-    ]
-    ranked = f"SELECT *, CASE {' '.join(ranks)} END AS rank FROM {table} WHERE {level_filter}"  # noqa: S608 (fragments of code; catalogue names through literal())
+    def of(ref: VariableRef) -> str:
+        return f"source_id = {literal(ref.source)} AND variable = {literal(ref.variable)}"
+
     if len(refs) == 1:
-        return f"SELECT level, code, year, value, status FROM ({ranked}) WHERE rank IS NOT NULL"  # noqa: S608 (fragments of code; catalogue names through literal())
+        return f"SELECT level, code, year, value, status FROM {table} WHERE {of(refs[0])} AND {level_filter}"  # noqa: S608 (fragments of code; catalogue names through literal())
+    ranks = " ".join(f"WHEN {of(r)} THEN {n}" for n, r in enumerate(refs))
+    ranked = f"SELECT *, CASE {ranks} END AS rank FROM {table} WHERE {level_filter}"  # noqa: S608 (fragments of code; catalogue names through literal())
     # One aggregate keeps each key's row of the lowest rank (observations hold a key once per
     # source): an anti-join per edition cost more at national size, and a window over every row
     # four times as much. `arg_min_null`, because `arg_min` skips a withheld (NULL) value.
