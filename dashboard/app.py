@@ -25,14 +25,14 @@ from dashboard import assessment, chrome, database, hardening, queries, urls
 from dashboard.caching import install_cache
 from dashboard.compression import install_compression
 from dashboard.context import CONFIG_KEY, db, release_database, request_lang
-from dashboard.i18n import normalise_lang, t
+from dashboard.i18n import Locale, localised, t, using
 from dashboard.inputs import search_text
 from dashboard.pages import carte, comparer, home, indicateur, methode, not_found_404, territoire
 from itdd import export
 
 log = logging.getLogger(__name__)
 
-TITLE = t("site_title", "fr")
+TITLE = Locale().t("site_title")
 PAGES_FOLDER = Path(__file__).resolve().parent / "pages"
 INDEX = """<!DOCTYPE html>
 <html lang="fr">
@@ -55,29 +55,34 @@ INDEX = """<!DOCTYPE html>
 </html>"""
 
 
-def page_title(prefix: str, territory: dict | None, lang: str = "fr") -> str:
+def page_title(prefix: str, territory: dict | None) -> str:
     """`Carte — Landes — itdd — indicateurs…`: the page, the build's territory, the site."""
-    return f"{prefix}{territory['name'] + ' — ' if territory else ''}{t('site_title', lang)}"
+    return f"{prefix}{territory['name'] + ' — ' if territory else ''}{t('site_title')}"
 
 
 def _titled(tab: str | None = None) -> Callable[..., str]:
-    """A page's title in the request's language, read from the database at each request (a
-    rebuild may change territory): a portrait is named after its territory, a sheet after
+    """A page's title in the request's language (bound here: Dash asks for it apart from the
+    layout), read from the database at each request (a rebuild may change territory): a portrait is named after its territory, a sheet after
     its indicator, other pages after `tab` (i18n `tab_<tab>`)."""
 
-    def title(level: str = "", code: str = "", indicator_id: str = "", **_path) -> str:
-        lang, database = request_lang(), db()
-        name = None
-        if tab == "portrait" and isinstance(code, str):
-            name = database.run(queries.territory_name, level, code)
-        elif tab == "indicateur":
-            found = database.run(queries.list_indicators)
-            row = next(found[found["indicator_id"] == indicator_id].itertuples(), None)
-            name = chrome.label(row, lang) if row is not None else None
-        prefix = f"{name or t(f'tab_{tab}', lang)} — " if tab else ""
-        return page_title(prefix, database.run(queries.build_territory), lang)
+    def title(**path) -> str:
+        with using(request_lang()):
+            return _title(tab, **path)
 
     return title
+
+
+def _title(tab: str | None, level: str = "", code: str = "", indicator_id: str = "", **_path) -> str:
+    database = db()
+    name = None
+    if tab == "portrait" and isinstance(code, str):
+        name = database.run(queries.territory_name, level, code)
+    elif tab == "indicateur":
+        found = database.run(queries.list_indicators)
+        row = next(found[found["indicator_id"] == indicator_id].itertuples(), None)
+        name = chrome.label(row) if row is not None else None
+    prefix = f"{name or t(f'tab_{tab}')} — " if tab else ""
+    return page_title(prefix, database.run(queries.build_territory))
 
 
 def _register_pages(app: dash.Dash) -> None:
@@ -101,7 +106,9 @@ def _first_values(layout):
 
     @functools.wraps(layout)
     def with_text_values(**params):
-        return layout(**_query_values(params))
+        params = _query_values(params)
+        with using(params.pop("lang", None)):  # the page's language, bound once for its layout
+            return layout(**params)
 
     return with_text_values
 
@@ -130,11 +137,12 @@ def _register_shared_callbacks(app: dash.Dash) -> None:
         State("lang", "data"),
         prevent_initial_call=True,
     )
-    def _search(text, lang):
-        text, lang = search_text(text), normalise_lang(lang)
+    @localised
+    def _search(text):
+        text = search_text(text)
         if text is None:
             return dash.no_update
-        return chrome.territory_results(db().run(queries.territory_search_index), text, lang)
+        return chrome.territory_results(db().run(queries.territory_search_index), text)
 
     chrome.submitted_text(app, "territory-search", "territory-submit")
 
@@ -144,12 +152,13 @@ def _register_shared_callbacks(app: dash.Dash) -> None:
         State("lang", "data"),
         prevent_initial_call=True,
     )
-    def _open_first(submitted, lang):
+    @localised
+    def _open_first(submitted):
         """Enter in the territory search opens the first result's portrait."""
         first = chrome.first_result(db().run(queries.territory_search_index), submitted)
         if first is None:
             return dash.no_update
-        return urls.portrait(first["level"], first["code"], normalise_lang(lang))
+        return urls.portrait(first["level"], first["code"])
 
 
 YEAR = re.compile(r"[0-9]{4}")  # ASCII digits only: str.isdigit() also accepts '²'

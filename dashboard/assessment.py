@@ -13,7 +13,7 @@ from dash import dcc, html
 from dashboard import urls
 from dashboard.attributes import aria, optional
 from dashboard.formatting import format_number, format_value, is_missing
-from dashboard.i18n import colon, normalise_lang, t
+from dashboard.i18n import colon, current_lang, t
 from itdd import method
 from itdd.method import CATEGORIES, CAVEATS, ON_TRACK_RATE, REASON_ORDER
 
@@ -41,11 +41,11 @@ def category_key(category: object) -> str:
     return CONTEXT if is_missing(category) else str(category)
 
 
-def category_label(category: object, lang: str, labels: dict | None = None) -> str:
+def category_label(category: object, labels: dict | None = None) -> str:
     """The category's name: from progress_categories when given, else the method's (itdd.method),
     else the dashboard's own text (context, not assessed)."""
-    key, lang = category_key(category), normalise_lang(lang)
-    return (labels or {}).get((key, lang)) or method.category_label(key, lang) or t(f"cat_{key}", lang)
+    key = category_key(category)
+    return (labels or {}).get((key, current_lang())) or method.category_label(key, current_lang()) or t(f"cat_{key}")
 
 
 def labels_from(categories: pd.DataFrame) -> dict:
@@ -59,11 +59,11 @@ def labels_from(categories: pd.DataFrame) -> dict:
     return out
 
 
-def method_href(category: object, lang: str) -> str:
-    return urls.method(lang, category_key(category))
+def method_href(category: object) -> str:
+    return urls.method(category_key(category))
 
 
-def badge(category: object, lang: str, labels: dict | None = None, title: str | None = None) -> dcc.Link:
+def badge(category: object, labels: dict | None = None, title: str | None = None) -> dcc.Link:
     """A link to the method: symbol (hidden from screen readers) + category name, on its colour."""
     key = category_key(category)
     key = key if key in STYLE else NOT_ASSESSED
@@ -71,9 +71,9 @@ def badge(category: object, lang: str, labels: dict | None = None, title: str | 
     return dcc.Link(
         [
             html.Span(STYLE[key][0], className="badge-symbol", **aria(hidden="true")),
-            category_label(key, lang, labels),
+            category_label(key, labels),
         ],
-        href=method_href(key, lang),
+        href=method_href(key),
         className=f"badge badge-{key}",
         **optional(title=title),
     )
@@ -84,12 +84,12 @@ def badge_css() -> str:
     return "\n".join(f".badge-{key} {{ background: {fill}; color: {ink}; }}" for key, (_, fill, ink) in STYLE.items())
 
 
-def percent_a_year(rate: float, lang: str) -> str:
+def percent_a_year(rate: float) -> str:
     """0.003 -> '+0,3 %/an' (fr) or '+0.3%/yr' (en)."""
-    number = format_number(rate * 100, lang, decimals=1, sign=True)
+    number = format_number(rate * 100, decimals=1, sign=True)
     if number in ("0", "+0", "-0"):
         number = "0"
-    return f"{number}\u202f%/an" if lang == "fr" else f"{number}%/yr"
+    return f"{number}\u202f%/an" if current_lang() == "fr" else f"{number}%/yr"
 
 
 def required_rate(row) -> float | None:
@@ -104,25 +104,25 @@ def required_rate(row) -> float | None:
     return (target / base) ** (1 / years) - 1
 
 
-def reasons_text(reason: object, lang: str, only: tuple[str, ...] | None = None) -> str:
+def reasons_text(reason: object, only: tuple[str, ...] | None = None) -> str:
     codes = [c.strip() for c in ("" if is_missing(reason) else str(reason)).split(",") if c.strip()]
     if only is not None:
         codes = [c for c in codes if c in only]
-    return ", ".join(method.reason_text(c, normalise_lang(lang)) or c for c in codes)
+    return ", ".join(method.reason_text(c, current_lang()) or c for c in codes)
 
 
-def explanation(row, unit: str | None, lang: str, labels: dict | None = None, with_label: bool = True) -> str:
+def explanation(row, unit: str | None, labels: dict | None = None, with_label: bool = True) -> str:
     """Plain words for one row of indicator_progress.
 
     'Progrès limité : +0,3 %/an alors qu'il faudrait +1,8 %/an pour atteindre 32 % en 2030'.
     """
     category = getattr(row, "category", None)
     key = category_key(category)
-    name = f"{category_label(key, lang, labels)}{colon(lang)}" if with_label else ""
+    name = f"{category_label(key, labels)}{colon()}" if with_label else ""
     if key == "unable_to_assess":
-        why = reasons_text(row.reason, lang) or t("reason_unknown", lang)
+        why = reasons_text(row.reason) or t("reason_unknown")
         if "fewer_than_two_points" in str(row.reason):  # say what would bring a verdict
-            why += ("\u202f; " if lang == "fr" else "; ") + t("unlock_fewer_than_two_points", lang)
+            why += ("\u202f; " if current_lang() == "fr" else "; ") + t("unlock_fewer_than_two_points")
         return _capital(f"{name}{why}")
     cagr = getattr(row, "cagr", None)
     years = {"base": _year(row.base_year), "last": _year(row.last_year)}
@@ -130,40 +130,38 @@ def explanation(row, unit: str | None, lang: str, labels: dict | None = None, wi
         # The badge already says "context": name the other reasons, if any.
         drop = ("no_polarity",) if key == CONTEXT else ()
         codes = tuple(c for c in REASON_ORDER if c not in drop)
-        why = reasons_text(row.reason, lang, codes) or reasons_text(row.reason, lang) or t("reason_unknown", lang)
+        why = reasons_text(row.reason, codes) or reasons_text(row.reason) or t("reason_unknown")
         return _capital(f"{name}{why}")
-    observed = percent_a_year(float(cagr), lang)
+    observed = percent_a_year(float(cagr))
     has_target = not is_missing(getattr(row, "target_value", None)) and not is_missing(
         getattr(row, "ratio_to_required", None)
     )
     if key == "target_achieved":
         text = t(
             "explain_achieved",
-            lang,
-            last=format_value(row.last_value, unit, lang),
+            last=format_value(row.last_value, unit),
             year=years["last"],
-            target=format_value(row.target_value, unit, lang),
+            target=format_value(row.target_value, unit),
             target_year=_year(row.target_year),
         )
     elif has_target and (needed := required_rate(row)) is not None:
         text = t(
             "explain_target",
-            lang,
             observed=observed,
-            needed=percent_a_year(needed, lang),
-            target=format_value(row.target_value, unit, lang),
+            needed=percent_a_year(needed),
+            target=format_value(row.target_value, unit),
             target_year=_year(row.target_year),
             **years,
         )
     elif key == CONTEXT:
-        text = t("explain_context", lang, observed=observed, **years)
+        text = t("explain_context", observed=observed, **years)
     else:
         # Near a natural limit, Statistics Canada scales the threshold by C.
         limit = getattr(row, "limit_coefficient", None)
         scale = 1.0 if is_missing(limit) else min(max(float(limit), 0.0), 1.0)
-        threshold = percent_a_year(ON_TRACK_RATE * scale, lang).lstrip("+")
-        text = t("explain_no_target", lang, observed=observed, threshold=threshold, **years)
-    caveats = reasons_text(row.reason, lang, CAVEATS)
+        threshold = percent_a_year(ON_TRACK_RATE * scale).lstrip("+")
+        text = t("explain_no_target", observed=observed, threshold=threshold, **years)
+    caveats = reasons_text(row.reason, CAVEATS)
     return _capital(f"{name}{text}" + (f" ({caveats})" if caveats else ""))
 
 
@@ -175,26 +173,26 @@ def _year(value: float | None) -> str:
     return "–" if is_missing(value) else str(int(value))
 
 
-def progress_cell(row, unit: str | None, lang: str, labels: dict | None = None) -> list:
+def progress_cell(row, unit: str | None, labels: dict | None = None) -> list:
     """Badge and its explanation, for a table cell or a card."""
     if row is None:
-        return [badge(NOT_ASSESSED, lang, labels)]
+        return [badge(NOT_ASSESSED, labels)]
     return [
-        badge(row.category, lang, labels),
-        html.Div(explanation(row, unit, lang, labels, with_label=False), className="explain"),
+        badge(row.category, labels),
+        html.Div(explanation(row, unit, labels, with_label=False), className="explain"),
     ]
 
 
 POSITION_SYMBOL = {"better": "▲", "similar": "=", "worse": "▼"}
 
 
-def position_text(position: object, lang: str) -> list:
+def position_text(position: object) -> list:
     """'▲ mieux' / '= proche' / '▼ moins bien' (symbol hidden from screen readers); [] without one."""
     if is_missing(position) or position not in POSITION_SYMBOL:
         return []
     return [
         html.Span(
-            [html.Span(POSITION_SYMBOL[position], **aria(hidden="true")), f" {t(f'position_{position}', lang)}"],
+            [html.Span(POSITION_SYMBOL[position], **aria(hidden="true")), f" {t(f'position_{position}')}"],
             className=f"position position-{position}",
         )
     ]

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard.formatting import is_missing
-from dashboard.i18n import colon, t, unit_in
+from dashboard.i18n import colon, current_lang, t, unit_in
 
 SCALE_GAP = 10  # territories whose values differ tenfold or more share no axis: each is indexed instead
 
@@ -24,7 +24,7 @@ class TrendRows(NamedTuple):
     values: list[float]
 
 
-def trend_figure(rows: TrendRows, unit: str | None, lang: str, target: dict | None = None) -> dict:
+def trend_figure(rows: TrendRows, unit: str | None, target: dict | None = None) -> dict:
     """Lines of `rows` per territory, with the target as a dashed line.
 
     A single year is drawn as bars, not as lone dots on a time axis. Territories of very
@@ -36,7 +36,7 @@ def trend_figure(rows: TrendRows, unit: str | None, lang: str, target: dict | No
     every_year, every_name = rows.years, rows.names
     years, names, values = [int(every_year[i]) for i in kept], [every_name[i] for i in kept], every_value[kept]
     if len(set(years)) == 1:
-        return _bars(names, years[0], values, unit, lang)
+        return _bars(names, years[0], values, unit)
     lines: dict[str, list[int]] = {}  # each territory's rows, in the order of the series
     for i, name in enumerate(names):
         lines.setdefault(name, []).append(i)
@@ -53,7 +53,7 @@ def trend_figure(rows: TrendRows, unit: str | None, lang: str, target: dict | No
                 "x": own_years,
                 "y": np.round(shown, 4).tolist(),
                 "customdata": np.round(own, 4).tolist(),
-                "hovertemplate": f"{name}<br>%{{x}}{colon(lang)}%{{customdata:,.4~r}} {unit_in(unit, lang)}<extra></extra>",
+                "hovertemplate": f"{name}<br>%{{x}}{colon()}%{{customdata:,.4~r}} {unit_in(unit)}<extra></extra>",
             }
         )
     if target and not is_missing(target.get("value")) and base_year is None:
@@ -61,14 +61,14 @@ def trend_figure(rows: TrendRows, unit: str | None, lang: str, target: dict | No
             {
                 "type": "scatter",
                 "mode": "lines",
-                "name": t("target_line", lang, year=target.get("year", "")),
+                "name": t("target_line", year=target.get("year", "")),
                 "x": [int(min(every_year)) if every_year else target.get("year"), target.get("year")],
                 "y": [target["value"], target["value"]],
                 "line": {"dash": "dash", "color": "#000"},
             }
         )
-    axis = unit_in(unit, lang) if base_year is None else t("index_axis", lang, year=base_year)
-    return chart(data, axis, lang, {"dtick": 1, "tickformat": "d"})
+    axis = unit_in(unit) if base_year is None else t("index_axis", year=base_year)
+    return chart(data, axis, {"dtick": 1, "tickformat": "d"})
 
 
 def _index_base_year(lines: dict, years: list[int], values: np.ndarray) -> int | None:
@@ -81,26 +81,26 @@ def _index_base_year(lines: dict, years: list[int], values: np.ndarray) -> int |
     return min(common) if common else None
 
 
-def _bars(names: list[str], year: int, values: np.ndarray, unit: str | None, lang: str) -> dict:
+def _bars(names: list[str], year: int, values: np.ndarray, unit: str | None) -> dict:
     """One bar per territory, for an indicator with a single year."""
     bar = {
         "type": "bar",
         "x": names,
         "y": np.round(values, 4).tolist(),
         "marker": {"color": "#2c7bb6"},
-        "hovertemplate": f"%{{x}} ({year}){colon(lang)}%{{y:,.4~r}} {unit_in(unit, lang)}<extra></extra>",
+        "hovertemplate": f"%{{x}} ({year}){colon()}%{{y:,.4~r}} {unit_in(unit)}<extra></extra>",
     }
-    return chart([bar], unit_in(unit, lang), lang, {"title": {"text": str(year)}})
+    return chart([bar], unit_in(unit), {"title": {"text": str(year)}})
 
 
-def chart(data: list, y_title: str, lang: str, xaxis: dict, height: int = 380, **layout) -> dict:
-    """A figure of `data` in the dashboard's chart style (numbers in `lang`), `layout` added."""
+def chart(data: list, y_title: str, xaxis: dict, height: int = 380, **layout) -> dict:
+    """A figure of `data` in the dashboard's chart style (numbers in the current language), `layout` added."""
     return {
         "data": data,
         "layout": {
             "height": height,
             "margin": {"l": 10, "r": 10, "t": 10, "b": 40},
-            "separators": (", " if lang == "fr" else ".,").replace(" ", "\u202f"),
+            "separators": (", " if current_lang() == "fr" else ".,").replace(" ", "\u202f"),
             "yaxis": {"title": {"text": y_title}, "tickformat": ",~r", "automargin": True},
             "xaxis": xaxis,
             "legend": {"orientation": "h", "y": -0.15},
@@ -130,7 +130,7 @@ def sparkline_svg(values: list[float], width: int = 120, height: int = 32, colou
     return "data:image/svg+xml;utf8," + quote(svg)
 
 
-def contribution_figure(parts: pd.DataFrame, lang: str) -> dict:
+def contribution_figure(parts: pd.DataFrame) -> dict:
     """Horizontal bars: each component's contribution to a composite index, in points."""
     ordered = parts.sort_values("contribution", ascending=True)
     return {
@@ -141,14 +141,14 @@ def contribution_figure(parts: pd.DataFrame, lang: str) -> dict:
                 "x": ordered["contribution"].round(2).tolist(),
                 "y": ordered["label"].tolist(),
                 "marker": {"color": "#2c7bb6"},
-                "hovertemplate": f"%{{y}}{colon(lang)}%{{x:.1f}} points<extra></extra>",
+                "hovertemplate": f"%{{y}}{colon()}%{{x:.1f}} points<extra></extra>",
             }
         ],
         "layout": {
             "height": 80 + 40 * len(ordered),
             "margin": {"l": 10, "r": 10, "t": 10, "b": 40},
-            "separators": ", " if lang == "fr" else ".,",
-            "xaxis": {"title": {"text": t("col_contribution", lang)}, "rangemode": "tozero"},
+            "separators": ", " if current_lang() == "fr" else ".,",
+            "xaxis": {"title": {"text": t("col_contribution")}, "rangemode": "tozero"},
             "yaxis": {"automargin": True},
             "plot_bgcolor": "white",
         },

@@ -11,7 +11,7 @@ from dash import Input, Output, dcc, html
 from dashboard import queries, urls
 from dashboard.attributes import aria, data, optional
 from dashboard.context import db
-from dashboard.i18n import labelled, other_lang, t, with_query
+from dashboard.i18n import current_lang, labelled, other_lang, t, with_query
 from dashboard.inputs import search_text
 from dashboard.search import search_territories
 from itdd import export
@@ -31,26 +31,26 @@ def metadata(row) -> dict:
     return found if isinstance(found, dict) else {}
 
 
-def label(row, lang: str) -> str:
-    """The label of a catalogue row in `lang`, falling back to French then to the id."""
-    return text(getattr(row, f"label_{lang}", None)) or text(row.label_fr) or row.indicator_id
+def label(row) -> str:
+    """The label of a catalogue row in the current language, falling back to French then to the id."""
+    return text(getattr(row, f"label_{current_lang()}", None)) or text(row.label_fr) or row.indicator_id
 
 
-def header(lang: str, params: dict) -> html.Header:
+def header(params: dict) -> html.Header:
     query = {k: v for k, v in params.items() if v not in (None, "") and k != "lang"}
-    target = other_lang(lang)
+    target = other_lang()
     if target != "fr":
         query["lang"] = target
     return html.Header(
         [
-            dcc.Link(t("site_title", lang), href=with_query("/", lang), className="site-title"),
+            dcc.Link(t("site_title"), href=with_query("/"), className="site-title"),
             html.Nav(
                 html.Ul(
                     [
-                        html.Li(dcc.Link(t("nav_home", lang), href=with_query("/", lang))),
-                        html.Li(dcc.Link(t("nav_map", lang), href=urls.map_view(lang))),
-                        html.Li(dcc.Link(t("nav_territory", lang), href=with_query("/", lang) + "#territoires")),
-                        html.Li(dcc.Link(t("nav_method", lang), href=urls.method(lang))),
+                        html.Li(dcc.Link(t("nav_home"), href=with_query("/"))),
+                        html.Li(dcc.Link(t("nav_map"), href=urls.map_view())),
+                        html.Li(dcc.Link(t("nav_territory"), href=with_query("/") + "#territoires")),
+                        html.Li(dcc.Link(t("nav_method"), href=urls.method())),
                     ]
                 ),
                 **aria(label="Navigation"),
@@ -58,11 +58,11 @@ def header(lang: str, params: dict) -> html.Header:
             # A plain link (full reload); assets/lang.js refreshes its query string on click,
             # so that it keeps the current view of pages that update their URL.
             html.A(
-                t("switch_label", lang),
+                t("switch_label"),
                 href="?" + urlencode(query),
                 id="lang-switch",
                 className="lang-switch",
-                title=t("switch_title", lang),
+                title=t("switch_title"),
                 lang=target,
                 **data(lang=target),
             ),
@@ -71,52 +71,52 @@ def header(lang: str, params: dict) -> html.Header:
     )
 
 
-def download_links(indicator_id: str, lang: str, level: str | None = None, year: int | None = None) -> list:
+def download_links(indicator_id: str, level: str | None = None, year: int | None = None) -> list:
     """A link to the indicator's values in each format of `itdd.export` (the same level and year),
     with a note saying which is exact and which rounded."""
     links: list = []
     for fmt in export.FORMATS:
         href = urls.download(export.file_name(indicator_id, fmt), level, year)
         links += [" · "] if links else []
-        links.append(html.A(t(f"download_{fmt}", lang), href=href, className="download", id=f"download-{fmt}"))
-    return [html.Span(links, className="download-links"), html.Br(), html.Small(t("downloads_note", lang))]
+        links.append(html.A(t(f"download_{fmt}"), href=href, className="download", id=f"download-{fmt}"))
+    return [html.Span(links, className="download-links"), html.Br(), html.Small(t("downloads_note"))]
 
 
-def source_title(row, lang: str) -> str:
-    """A source's title in `lang`: the English one on English pages (when the build has it), else
+def source_title(row) -> str:
+    """A source's title in the current language: the English one on English pages (when the build has it), else
     the French one, else its id."""
-    english = text(getattr(row, "title_en", None)) if lang == "en" else ""
+    english = text(getattr(row, "title_en", None)) if current_lang() == "en" else ""
     return english or text(row.title, row.source_id)
 
 
-def source_item(row, lang: str) -> list:
+def source_item(row) -> list:
     """'INSEE — <title linked> — licence : Licence Ouverte' for a row of the sources table."""
-    licence = text(row.licence, t("footer_unknown_licence", lang))
+    licence = text(row.licence, t("footer_unknown_licence"))
     return [
         f"{text(row.producer)} — ",
-        html.A(source_title(row, lang), href=text(row.url) or None),
-        f" — {labelled('footer_licence', licence, lang)}",
+        html.A(source_title(row), href=text(row.url) or None),
+        f" — {labelled('footer_licence', licence)}",
     ]
 
 
-def footer(lang: str) -> html.Footer:
+def footer() -> html.Footer:
     sources = db().run(queries.list_sources)
-    items = [html.Li(source_item(r, lang)) for r in sources.itertuples()]
+    items = [html.Li(source_item(r)) for r in sources.itertuples()]
     return html.Footer(
-        [html.H2(t("footer_sources", lang)), html.Ul(items), html.P(t("footer_note", lang))],
+        [html.H2(t("footer_sources")), html.Ul(items), html.P(t("footer_note"))],
         id="sources",
         className="site-footer",
     )
 
 
-def shell(lang: str, params: dict, children: list, page_class: str = "") -> html.Div:
+def shell(params: dict, children: list, page_class: str = "") -> html.Div:
     """A whole page: header, main content, footer, and the language for callbacks."""
     return html.Div(
         [
-            dcc.Store(id="lang", data=lang),
-            header(lang, params),
-            html.Main(children, id="main", className=f"page {page_class}".strip(), lang=lang),
-            footer(lang),
+            dcc.Store(id="lang", data=current_lang()),
+            header(params),
+            html.Main(children, id="main", className=f"page {page_class}".strip(), lang=current_lang()),
+            footer(),
         ],
         className="shell",
     )
@@ -156,11 +156,11 @@ def search_box(input_id: str, label_text: str, placeholder: str, value: str = ""
     ]  # fmt: skip
 
 
-def territory_search(lang: str) -> html.Div:
+def territory_search() -> html.Div:
     """The territory search: results as you type, Enter opens the first (see `submitted_text`)."""
     return html.Div(
         [
-            *search_box("territory-search", t("territory_search", lang), t("territory_search_placeholder", lang)),
+            *search_box("territory-search", t("territory_search"), t("territory_search_placeholder")),
             html.Ul(id="territory-results", className="search-results", **aria(live="polite")),
             dcc.Store(id="territory-submit"),
             dcc.Location(id="territory-nav", refresh="callback-nav"),
@@ -170,24 +170,24 @@ def territory_search(lang: str) -> html.Div:
     )
 
 
-def match_note(kind: str, term: str, level: str, lang: str) -> str:
+def match_note(kind: str, term: str, level: str) -> str:
     """How a search result was found: ' — commune, code postal 33400'; a name match says only the level."""
     if kind == "code":
         kind = "code_siren" if level == "epci" else "code_insee"
-    return f" — {t(f'level1_{level}', lang)}" + (f", {t(f'match_{kind}', lang, term=term)}" if kind != "name" else "")
+    return f" — {t(f'level1_{level}')}" + (f", {t(f'match_{kind}', term=term)}" if kind != "name" else "")
 
 
-def territory_results(index: pd.DataFrame, text: str, lang: str, href=None) -> list:
+def territory_results(index: pd.DataFrame, text: str, href=None) -> list:
     """The territory search's result list: each a link (to its portrait, else `href(level, code)`)
     saying how it was found."""
     if not text.strip():
         return []
     found = search_territories(index, text)
     if found.empty:
-        return [html.Li(t("territory_no_match", lang, text=text))]
-    href = href or (lambda level, code: urls.portrait(level, code, lang))
+        return [html.Li(t("territory_no_match", text=text))]
+    href = href or (lambda level, code: urls.portrait(level, code))
     return [
-        html.Li([dcc.Link(r.name, href=href(r.level, r.code)), match_note(r.kind, r.term, r.level, lang)])
+        html.Li([dcc.Link(r.name, href=href(r.level, r.code)), match_note(r.kind, r.term, r.level)])
         for r in found.itertuples()
     ]
 
@@ -216,20 +216,20 @@ def submitted_text(app, input_id: str, store_id: str) -> None:
     )
 
 
-def territory_link(level: str, code: str, name: str, lang: str) -> dcc.Link:
-    return dcc.Link(name, href=urls.portrait(level, code, lang))
+def territory_link(level: str, code: str, name: str) -> dcc.Link:
+    return dcc.Link(name, href=urls.portrait(level, code))
 
 
-def not_found(lang: str, params: dict, what: str, choices: list[tuple[str, str]]) -> html.Div:
+def not_found(params: dict, what: str, choices: list[tuple[str, str]]) -> html.Div:
     """The friendly page for a bad URL: what was not found, and the nearest valid choices."""
     body = [
-        html.H1(t("not_found_title", lang)),
-        html.P(t("not_found_intro", lang, what=what), id="not-found"),
+        html.H1(t("not_found_title")),
+        html.P(t("not_found_intro", what=what), id="not-found"),
     ]
     if choices:
         body += [
-            html.P(t("not_found_choices", lang)),
+            html.P(t("not_found_choices")),
             html.Ul([html.Li(dcc.Link(name, href=href)) for name, href in choices], className="choices"),
         ]
-    body.append(html.P(dcc.Link(t("not_found_home", lang), href=with_query("/", lang))))
-    return shell(lang, params, body, "not-found")
+    body.append(html.P(dcc.Link(t("not_found_home"), href=with_query("/"))))
+    return shell(params, body, "not-found")

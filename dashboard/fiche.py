@@ -15,7 +15,7 @@ from dash import html
 
 from dashboard import queries, urls
 from dashboard.chrome import source_title, text
-from dashboard.i18n import colon, t
+from dashboard.i18n import colon, current_lang, t
 
 LOCATOR_SIZE = 220  # px, the longer side
 LOCATOR_TOLERANCE = 0.004  # degrees: a locator needs no more detail (about 400 m)
@@ -54,7 +54,7 @@ def locator_svg(context: list[dict], focus: dict, size: int = LOCATOR_SIZE) -> s
     return "data:image/svg+xml;utf8," + quote(svg)
 
 
-def locator(database, level: str, code: str, name: str, refs: pd.DataFrame, lang: str) -> html.Figure | None:
+def locator(database, level: str, code: str, name: str, refs: pd.DataFrame) -> html.Figure | None:
     """Where the territory lies in its département (its EPCI's outlines around it; a département
     among its région's), or None without outlines (or for the static site, which draws its own)."""
     if getattr(database, "static", False):
@@ -76,7 +76,7 @@ def locator(database, level: str, code: str, name: str, refs: pd.DataFrame, lang
     elif level == "departement" and region:  # the départements of its région, not of France
         members = list(database.run(queries.departements_of_region, region[0]))
     context = [f["geometry"] for f in database.run(queries.geometries_geojson, context_level, members)["features"]]
-    caption = t("fiche_locator", lang, name=name)
+    caption = t("fiche_locator", name=name)
     return html.Figure(
         [
             html.Img(src=locator_svg(context or [own[code]], own[code]), alt=caption, className="locator-map"),
@@ -99,7 +99,7 @@ def page_address(path: str) -> str | None:
     return flask.request.host_url.rstrip("/") + path
 
 
-def edition_block(database, level: str, code: str, lang: str) -> html.Section:
+def edition_block(database, level: str, code: str) -> html.Section:
     """The fiche's edition: the producers' editions (each source's own), the build date, and the
     page's address, each labelled as what it is."""
     sources = database.run(queries.all_sources)
@@ -108,21 +108,20 @@ def edition_block(database, level: str, code: str, lang: str) -> html.Section:
     for row in sources.itertuples():
         edition = text(row.edition)
         items.append(
-            f"{text(row.producer)} — {source_title(row, lang)}"
-            + (f" ({t('sheet_edition', lang)} {edition})" if edition else "")
+            f"{text(row.producer)} — {source_title(row)}" + (f" ({t('sheet_edition')} {edition})" if edition else "")
         )
-    address = page_address(urls.portrait(level, code, lang))
+    address = page_address(urls.portrait(level, code))
     return html.Section(
         [
-            html.H2(t("fiche_edition_title", lang)),
-            html.P([html.Strong(t("fiche_build_date", lang) + colon(lang)), build_date(database)]),
+            html.H2(t("fiche_edition_title")),
+            html.P([html.Strong(t("fiche_build_date") + colon()), build_date(database)]),
             html.P(
                 [
-                    html.Strong(t("fiche_editions", lang) + colon(lang)),
-                    " ; ".join(items) if lang == "fr" else "; ".join(items),
+                    html.Strong(t("fiche_editions") + colon()),
+                    " ; ".join(items) if current_lang() == "fr" else "; ".join(items),
                 ]
             ),
-            html.P([html.Strong(t("fiche_address", lang) + colon(lang)), html.Span(address, className="page-address")])
+            html.P([html.Strong(t("fiche_address") + colon()), html.Span(address, className="page-address")])
             if address
             else None,
         ],

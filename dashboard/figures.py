@@ -69,9 +69,9 @@ def class_colours(polarity: str | None, n: int) -> list[str]:
     return list(reversed(picks)) if polarity == "lower_is_better" else picks
 
 
-def rank_direction(polarity: str | None, lang: str) -> str:
+def rank_direction(polarity: str | None) -> str:
     """What rank 1 means (add_ranks)."""
-    return t("rank_best" if polarity in ("higher_is_better", "lower_is_better") else "rank_largest", lang)
+    return t("rank_best" if polarity in ("higher_is_better", "lower_is_better") else "rank_largest")
 
 
 def add_ranks(df: pd.DataFrame, polarity: str | None) -> pd.DataFrame:
@@ -96,7 +96,6 @@ def map_state(
     df: pd.DataFrame,
     unit: str | None,
     polarity: str | None,
-    lang: str,
     method: str = "quantiles",
     decimals: int | None = None,
 ) -> dict:
@@ -126,14 +125,14 @@ def map_state(
         "zmax": secret_z + 0.5,
         "colorscale": discrete_colorscale([*colours, MISSING_COLOUR, SECRET_COLOUR]),
         # Numbers, written out where they are shown (dashboard.maps.hover): no text per territory here.
-        "hover": hover.spec(unit, lang, decimals),
+        "hover": hover.spec(unit, decimals),
         "hover_columns": hover.columns(ranked, unit, decimals),
         "hover_lines": [],
         # Incomplete values get a thick black outline; arrays only when there are some.
         "line_width": np.where(incomplete, 2.0, 0.4) if incomplete.any() else 0.4,
         "line_colour": np.where(incomplete, INCOMPLETE_BORDER, BORDER_COLOUR) if incomplete.any() else BORDER_COLOUR,
-        "hovertemplate": map_hovertemplate(unit, polarity, peers, prev_year, lang),
-        "legend": map_legend(colours, breaks, polarity, unit, lang, decimals),
+        "hovertemplate": map_hovertemplate(unit, polarity, peers, prev_year),
+        "legend": map_legend(colours, breaks, polarity, unit, decimals),
         "has_incomplete": bool(incomplete.any()),
         "prev_year": prev_year,
         "ranked": ranked,
@@ -141,36 +140,36 @@ def map_state(
 
 
 def map_legend(
-    colours: list[str], breaks: list[float], polarity: str | None, unit: str | None, lang: str, decimals: int | None
+    colours: list[str], breaks: list[float], polarity: str | None, unit: str | None, decimals: int | None
 ) -> list[tuple[str, str]]:
     """(colour, label) per class, the ends saying which is worse and better, then missing and secret."""
-    legend = [(colours[i], _class_label(breaks, i, unit, lang, decimals)) for i in range(len(colours))]
+    legend = [(colours[i], _class_label(breaks, i, unit, decimals)) for i in range(len(colours))]
     if polarity in ("higher_is_better", "lower_is_better") and legend:
         worse_first = polarity == "higher_is_better"
-        legend[0] = (legend[0][0], f"{legend[0][1]} ({t('legend_worse' if worse_first else 'legend_better', lang)})")
+        legend[0] = (legend[0][0], f"{legend[0][1]} ({t('legend_worse' if worse_first else 'legend_better')})")
         last = legend[-1]
-        legend[-1] = (last[0], f"{last[1]} ({t('legend_better' if worse_first else 'legend_worse', lang)})")
-    return legend + [(MISSING_COLOUR, t("missing", lang)), (SECRET_COLOUR, t("secret", lang))]
+        legend[-1] = (last[0], f"{last[1]} ({t('legend_better' if worse_first else 'legend_worse')})")
+    return legend + [(MISSING_COLOUR, t("missing")), (SECRET_COLOUR, t("secret"))]
 
 
-def map_hovertemplate(unit: str | None, polarity: str | None, peers: int, prev_year: int | None, lang: str) -> str:
+def map_hovertemplate(unit: str | None, polarity: str | None, peers: int, prev_year: int | None) -> str:
     """The hover of a territory: value, rank among the `peers` territories with a value, change."""
-    change_label = t("change_since", lang, year=prev_year) if prev_year else t("col_change", lang)
+    change_label = t("change_since", year=prev_year) if prev_year else t("col_change")
     return (
-        f"<b>%{{text}}</b><br>{t('col_value', lang)}{f' ({unit_in(unit, lang)})' if unit else ''}{colon(lang)}%{{customdata[0]}}"
-        f"<br>{labelled('rank', '%{customdata[1]}', lang)} {t('rank_of', lang)} {peers}"
-        f" ({rank_direction(polarity, lang)})"
-        f"<br>{change_label}{colon(lang)}%{{customdata[2]}}<extra></extra>"
+        f"<b>%{{text}}</b><br>{t('col_value')}{f' ({unit_in(unit)})' if unit else ''}{colon()}%{{customdata[0]}}"
+        f"<br>{labelled('rank', '%{customdata[1]}')} {t('rank_of')} {peers}"
+        f" ({rank_direction(polarity)})"
+        f"<br>{change_label}{colon()}%{{customdata[2]}}<extra></extra>"
     )
 
 
-def _class_label(breaks: list[float], i: int, unit: str | None, lang: str, decimals: int | None = None) -> str:
+def _class_label(breaks: list[float], i: int, unit: str | None, decimals: int | None = None) -> str:
     low, high = breaks[i], breaks[min(i + 1, len(breaks) - 1)]
     fixed = decimals is not None
-    low_text = format_value(low, None, lang, decimals, fixed)
-    if low_text == format_value(high, None, lang, decimals, fixed):  # one value (one territory): no range
-        return format_value(high, unit, lang, decimals, fixed)
-    return f"{low_text} – {format_value(high, unit, lang, decimals, fixed)}"
+    low_text = format_value(low, None, decimals, fixed)
+    if low_text == format_value(high, None, decimals, fixed):  # one value (one territory): no range
+        return format_value(high, unit, decimals, fixed)
+    return f"{low_text} – {format_value(high, unit, decimals, fixed)}"
 
 
 def bounds(geojson: dict) -> tuple[float, float, float, float] | None:
@@ -350,7 +349,6 @@ def map_patch(state: dict, drawn_codes: list[str]) -> Patch:
 def with_progress(
     state: dict,
     categories: list[str],
-    lang: str,
     labels: dict | None = None,
     colour: bool = False,
     explanations: list[str] | None = None,
@@ -361,7 +359,7 @@ def with_progress(
     `categories`: one key of assessment.MAP_KEYS per territory, in the order of `state["codes"]`;
     `explanations`: the sentence for each (assessment.explanation), shown after the category.
     """
-    names = {key: assessment.category_label(key, lang, labels) for key in assessment.MAP_KEYS}
+    names = {key: assessment.category_label(key, labels) for key in assessment.MAP_KEYS}
     if explanations and any(explanations):
         texts = [names[c] + (f" — {w}" if w else "") for c, w in zip(categories, explanations, strict=True)]
     else:
@@ -371,10 +369,10 @@ def with_progress(
         out = dict(state)
         shown = line["texts"][0] if line["texts"] else ""
         out["hovertemplate"] = state["hovertemplate"].replace(
-            "<extra></extra>", f"<br>{t('hover_progress', lang)}{colon(lang)}{shown}<extra></extra>"
+            "<extra></extra>", f"<br>{t('hover_progress')}{colon()}{shown}<extra></extra>"
         )
     else:
-        out = _with_line(state, t("hover_progress", lang), line, lang)
+        out = _with_line(state, t("hover_progress"), line)
     out["ranked"] = state["ranked"].assign(category=categories)
     if colour:
         style = {k: (assessment.STYLE[k][0], assessment.STYLE[k][1], names[k]) for k in assessment.MAP_KEYS}
@@ -382,15 +380,15 @@ def with_progress(
     return out
 
 
-def with_hover_line(state: dict, heading: str, texts: list[str], lang: str) -> dict:
+def with_hover_line(state: dict, heading: str, texts: list[str]) -> dict:
     """`state` with one more hover line, `heading: text`, per territory."""
-    return _with_line(state, heading, hover.line(texts), lang)
+    return _with_line(state, heading, hover.line(texts))
 
 
-def _with_line(state: dict, heading: str, line: dict, lang: str) -> dict:
+def _with_line(state: dict, heading: str, line: dict) -> dict:
     index = hover.FIRST_LINE + len(state["hover_lines"])  # its place in a hover row (assets/hover.js)
     template = state["hovertemplate"].replace(
-        "<extra></extra>", f"<br>{heading}{colon(lang)}%{{customdata[{index}]}}<extra></extra>"
+        "<extra></extra>", f"<br>{heading}{colon()}%{{customdata[{index}]}}<extra></extra>"
     )
     return {**state, "hover_lines": [*state["hover_lines"], line], "hovertemplate": template}
 

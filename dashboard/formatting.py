@@ -6,7 +6,7 @@ import math
 
 import pandas as pd
 
-from dashboard.i18n import t, unit_in
+from dashboard.i18n import current_lang, t, unit_in
 
 NARROW_NBSP = "\u202f"  # French thousands separator and space before a unit
 
@@ -33,40 +33,36 @@ def decimals_for(value: float | None) -> int:
     return 2
 
 
-def format_number(
-    value: float | None, lang: str = "fr", decimals: int | None = None, sign: bool = False, fixed: bool = False
-) -> str:
+def format_number(value: float | None, decimals: int | None = None, sign: bool = False, fixed: bool = False) -> str:
     """1234567.8 -> '1 234 567,8' (fr, U+202F) or '1,234,567.8' (en); trailing zeros dropped,
     unless `fixed` (one precision for every value of an indicator: '7,0' beside '9,2').
 
     Missing values give the translated "missing" label, never 0.
     """
     if is_missing(value):
-        return t("missing", lang)
+        return t("missing")
     decimals = decimals_for(value) if decimals is None else decimals
     text = f"{float(value):{'+' if sign else ''},.{decimals}f}"
     if "." in text and not fixed:
         text = text.rstrip("0").rstrip(".")
     if text in ("-0", "+0"):
         text = "0"
-    if lang == "fr":
+    if current_lang() == "fr":
         text = text.replace(",", NARROW_NBSP).replace(".", ",")
     return text
 
 
-def format_value(
-    value: float | None, unit: str | None, lang: str = "fr", decimals: int | None = None, fixed: bool = False
-) -> str:
-    text = format_number(value, lang, decimals, fixed=fixed)
+def format_value(value: float | None, unit: str | None, decimals: int | None = None, fixed: bool = False) -> str:
+    text = format_number(value, decimals, fixed=fixed)
     if unit and not is_missing(value):
-        text = f"{text}{NARROW_NBSP if lang == 'fr' else ' '}{unit_in(unit, lang)}"
+        text = f"{text}{NARROW_NBSP if current_lang() == 'fr' else ' '}{unit_in(unit)}"
     return text
 
 
-def format_percent(value: float, lang: str = "fr", sign: bool = False) -> str:
+def format_percent(value: float, sign: bool = False) -> str:
     """A percentage with one decimal: '2,3 %' (fr, U+202F before %) or '2.3%' (en)."""
-    number = format_number(value, lang, decimals=1, sign=sign)
-    return f"{number}{NARROW_NBSP}%" if lang == "fr" else f"{number}%"
+    number = format_number(value, decimals=1, sign=sign)
+    return f"{number}{NARROW_NBSP}%" if current_lang() == "fr" else f"{number}%"
 
 
 def annual_growth(first_year: int, first: float, last_year: int, last: float) -> float | None:
@@ -76,39 +72,39 @@ def annual_growth(first_year: int, first: float, last_year: int, last: float) ->
     return ((last / first) ** (1 / (last_year - first_year)) - 1) * 100
 
 
-def change_since(previous: float | None, current: float | None, unit: str | None, lang: str) -> str:
+def change_since(previous: float | None, current: float | None, unit: str | None) -> str:
     """Short change between two values: '+1,2 %' for positive stocks, '+0,3 point' otherwise."""
     if is_missing(previous) or is_missing(current):
         return "–"
     if is_rate(unit) or previous <= 0 or current <= 0:
-        return _delta(current - previous, unit, lang, sign=True)
-    return format_percent((current / previous - 1) * 100, lang, sign=True)
+        return _delta(current - previous, unit, sign=True)
+    return format_percent((current / previous - 1) * 100, sign=True)
 
 
-def format_difference(delta: float, unit: str | None, lang: str) -> str:
+def format_difference(delta: float, unit: str | None) -> str:
     """A signed difference between two values: '+1,53 point' for rates, '+3 917 hab./km²' otherwise."""
-    return _delta(delta, unit, lang, sign=True)
+    return _delta(delta, unit, sign=True)
 
 
 def is_rate(unit: str | None) -> bool:
     return bool(unit) and unit.strip().startswith("%")
 
 
-def _delta(delta: float, unit: str | None, lang: str, sign: bool = False) -> str:
+def _delta(delta: float, unit: str | None, sign: bool = False) -> str:
     decimals = max(1, decimals_for(delta))
-    number = format_number(delta, lang, decimals=decimals, sign=sign)
+    number = format_number(delta, decimals=decimals, sign=sign)
     if is_rate(unit):
         plural = abs(round(delta, decimals)) >= 2  # as written: 1.996 is "+2 points"
-        return f"{number} {t('points_plural' if plural else 'points', lang)}"
-    return f"{number}{NARROW_NBSP if lang == 'fr' else ' '}{unit_in(unit, lang)}" if unit else number
+        return f"{number} {t('points_plural' if plural else 'points')}"
+    return f"{number}{NARROW_NBSP if current_lang() == 'fr' else ' '}{unit_in(unit)}" if unit else number
 
 
-def trend_sentence(series: pd.DataFrame, unit: str | None, lang: str = "fr") -> str:
+def trend_sentence(series: pd.DataFrame, unit: str | None) -> str:
     """Plain words for a (year, value) series: 'en hausse de 2,3 % par an depuis 2016'."""
-    return trend_words(list(zip(series["year"], series["value"], strict=True)), unit, lang)
+    return trend_words(list(zip(series["year"], series["value"], strict=True)), unit)
 
 
-def trend_words(points: list[tuple[int, float]], unit: str | None, lang: str = "fr") -> str:
+def trend_words(points: list[tuple[int, float]], unit: str | None) -> str:
     """`trend_sentence` over (year, value) pairs.
 
     Positive stocks get a compound annual rate; rates and values that can be
@@ -116,18 +112,18 @@ def trend_words(points: list[tuple[int, float]], unit: str | None, lang: str = "
     """
     points = sorted((int(y), float(v)) for y, v in points if not is_missing(v))
     if not points:
-        return t("no_value", lang)
+        return t("no_value")
     if len(points) < 2:
-        return t("trend_single", lang)
+        return t("trend_single")
     (year, first), (last_year, last) = points[0], points[-1]
     rate = None if is_rate(unit) else annual_growth(year, first, last_year, last)
     if rate is not None:
         if math.isclose(rate, 0, abs_tol=0.05):
-            return t("trend_flat", lang, year=year)
+            return t("trend_flat", year=year)
         key = "trend_up" if rate > 0 else "trend_down"
-        return t(key, lang, rate=format_percent(abs(rate), lang), year=year)
+        return t(key, rate=format_percent(abs(rate)), year=year)
     delta = last - first
     if math.isclose(delta, 0, abs_tol=10 ** -max(1, decimals_for(delta))):
-        return t("trend_flat", lang, year=year)
+        return t("trend_flat", year=year)
     key = "trend_up_abs" if delta > 0 else "trend_down_abs"
-    return t(key, lang, delta=_delta(abs(delta), unit, lang), year=year)
+    return t(key, delta=_delta(abs(delta), unit), year=year)

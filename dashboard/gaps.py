@@ -28,11 +28,11 @@ def gap_reason(
     return gaps.get((indicator_id, level), ("no_value", []))
 
 
-def gap_text(reason: str, sources: list[str], lang: str) -> str:
+def gap_text(reason: str, sources: list[str]) -> str:
     """The reason in words, with what would bring a value ('`itdd build` downloads it')."""
-    return t(f"gap_{reason}", lang, sources=", ".join(sources))
+    return t(f"gap_{reason}", sources=", ".join(sources))
 
 
-def gap_cell(reason: str, sources: list[str], lang: str) -> list:
+def gap_cell(reason: str, sources: list[str]) -> list:
     """A short note for a table cell without a value; the full reason in its title."""
-    return [html.Span(t(f"gap_short_{reason}", lang), className="gap", title=gap_text(reason, sources, lang))]
+    return [html.Span(t(f"gap_short_{reason}"), className="gap", title=gap_text(reason, sources))]

@@ -1,11 +1,20 @@
 """User-interface text in French (default) and English; the language travels in `?lang=`.
 
 The texts are data: `locales/fr.yaml` and `locales/en.yaml`, read and checked once at import.
+Each entry point (a page layout, a callback, a static page) binds its language once with
+`using(lang)` (callbacks: `localised`); the functions below it read `locale()`, or the short
+forms `t`, `unit_in`, `labelled`... of the bound one.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from importlib.resources import files
+from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import yaml
@@ -67,22 +76,9 @@ TEXT: dict[str, dict[str, str]] = {lang: LOCALES[lang]["text"] for lang in LANGS
 UNITS_EN: dict[str, str] = LOCALES["en"]["units"]
 
 
-def unit_in(unit: str | None, lang: str) -> str:
-    """A catalogue unit in `lang` ('' for none)."""
-    if not unit:
-        return ""
-    return LOCALES[normalise_lang(lang)]["units"].get(unit, unit)
-
-
 def normalise_lang(lang: object) -> str:
     """The language of a `?lang=` value; anything unknown falls back to French."""
     return lang if lang in LANGS else DEFAULT_LANG
-
-
-def t(key: str, lang: str, **values: object) -> str:
-    """Translated text for `key`, formatted with `values`; French if missing in `lang`."""
-    text = TEXT[normalise_lang(lang)].get(key) or TEXT[DEFAULT_LANG].get(key, key)
-    return text.format(**values) if values else text
 
 
 # INSEE's article types (TNCC) of a name: (article, "of" form), as in "la Gironde", "des Landes".
@@ -99,49 +95,137 @@ ARTICLES = {
 }
 
 
-def place_names(name: str, tncc: int | None, lang: str) -> dict[str, str]:
-    """`name`, `the_name` (capitalised: "Les Landes", English "Landes") and `of_name`
-    ("des Landes", English "Landes") of a territory, for the texts that name it."""
-    if lang != "fr" or tncc is None:
-        return {"name": name, "the_name": name, "of_name": name}
-    article, of = ARTICLES.get(int(tncc), ("", "de "))
-    the_name = article + name
-    return {"name": name, "the_name": the_name[:1].upper() + the_name[1:], "of_name": of + name}
+@dataclass(frozen=True)
+class Locale:
+    """One language's texts and conventions: bound once per request (`using`), read below (`locale`)."""
+
+    lang: str = DEFAULT_LANG
+
+    def t(self, key: str, **values: object) -> str:
+        """Translated text for `key`, formatted with `values`; French if missing in this language."""
+        text = TEXT[self.lang].get(key) or TEXT[DEFAULT_LANG].get(key, key)
+        return text.format(**values) if values else text
+
+    def unit(self, unit: str | None) -> str:
+        """A catalogue unit in this language ('' for none)."""
+        return LOCALES[self.lang]["units"].get(unit, unit) if unit else ""
+
+    def colon(self) -> str:
+        """The separator before a value: ' : ' in French (no-break space before the colon), ': ' in English."""
+        return "\u00a0: " if self.lang == "fr" else ": "
+
+    def labelled(self, key: str, value: object) -> str:
+        """'Rang : 3' / 'Rank: 3'."""
+        return f"{self.t(key)}{self.colon()}{value}"
+
+    def place_names(self, name: str, tncc: int | None) -> dict[str, str]:
+        """`name`, `the_name` (capitalised: "Les Landes", English "Landes") and `of_name`
+        ("des Landes", English "Landes") of a territory, for the texts that name it."""
+        if self.lang != "fr" or tncc is None:
+            return {"name": name, "the_name": name, "of_name": name}
+        article, of = ARTICLES.get(int(tncc), ("", "de "))
+        the_name = article + name
+        return {"name": name, "the_name": the_name[:1].upper() + the_name[1:], "of_name": of + name}
+
+    def finality_label(self, finality: str | None) -> str:
+        key = f"finality_{finality}"
+        return self.t(key) if key in TEXT[DEFAULT_LANG] else (finality or self.t("finality_other"))
+
+    def other_lang(self) -> str:
+        return "en" if self.lang == "fr" else "fr"
+
+    def with_query(self, path: str, **params: object) -> str:
+        """`path` with `params` (None dropped) and the language (only when not French) as a query string."""
+        query = {k: v for k, v in params.items() if v not in (None, "", [])}
+        if self.lang != DEFAULT_LANG:
+            query["lang"] = self.lang
+        return f"{path}?{urlencode(query)}" if query else path
+
+    def switch_href(self, search: str | None) -> str:
+        """The query string of the same view in the other language."""
+        query = dict(parse_qsl((search or "").lstrip("?")))
+        target = self.other_lang()
+        if target == DEFAULT_LANG:
+            query.pop("lang", None)
+        else:
+            query["lang"] = target
+        return f"?{urlencode(query)}" if query else "?"
 
 
-def finality_label(finality: str | None, lang: str) -> str:
-    key = f"finality_{finality}"
-    return t(key, lang) if key in TEXT[DEFAULT_LANG] else (finality or t("finality_other", lang))
+# The locale of the request (or static page) being rendered. A ContextVar, not a global: each
+# thread and each context sees its own, so concurrent requests in different languages do not mix.
+DEFAULT_LOCALE = Locale()  # frozen: safe to share as the default
+_CURRENT: ContextVar[Locale] = ContextVar("itdd_locale", default=DEFAULT_LOCALE)
 
 
-def colon(lang: str) -> str:
-    """The separator before a value: ' : ' in French (no-break space before the colon), ': ' in English."""
-    return "\u00a0: " if normalise_lang(lang) == "fr" else ": "
+def locale() -> Locale:
+    """The locale bound by the entry point being served (French if none is)."""
+    return _CURRENT.get()
 
 
-def labelled(key: str, value: object, lang: str) -> str:
-    """'Rang : 3' / 'Rank: 3'."""
-    return f"{t(key, lang)}{colon(lang)}{value}"
+@contextmanager
+def using(lang: object) -> Iterator[Locale]:
+    """Bind the locale of `lang` (unknown: French) for the block; the previous one is back after it."""
+    token = _CURRENT.set(Locale(normalise_lang(lang)))
+    try:
+        yield _CURRENT.get()
+    finally:
+        _CURRENT.reset(token)
 
 
-def other_lang(lang: str) -> str:
-    return "en" if normalise_lang(lang) == "fr" else "fr"
+def localised(callback: Callable[..., Any]) -> Callable[..., Any]:
+    """A Dash callback run in its page's language: its `lang` argument (the `State("lang", "data")`
+    declared last, or the `lang` of a named state) is bound, not passed on."""
+
+    @functools.wraps(callback)
+    def bound(*args: Any, **kwargs: Any) -> Any:
+        if "lang" in kwargs:
+            lang = kwargs.pop("lang")
+        else:
+            *args_, lang = args
+            args = tuple(args_)
+        with using(lang):
+            return callback(*args, **kwargs)
+
+    return bound
 
 
-def with_query(path: str, lang: str, **params: object) -> str:
-    """`path` with `params` (None dropped) and `lang` (only when not French) as a query string."""
-    query = {k: v for k, v in params.items() if v not in (None, "", [])}
-    if normalise_lang(lang) != DEFAULT_LANG:
-        query["lang"] = lang
-    return f"{path}?{urlencode(query)}" if query else path
+# Short forms of the current locale's methods, for the call sites.
+def t(key: str, **values: object) -> str:
+    return locale().t(key, **values)
 
 
-def switch_href(search: str | None, lang: str) -> str:
-    """The query string of the same view in the other language."""
-    query = dict(parse_qsl((search or "").lstrip("?")))
-    target = other_lang(lang)
-    if target == DEFAULT_LANG:
-        query.pop("lang", None)
-    else:
-        query["lang"] = target
-    return f"?{urlencode(query)}" if query else "?"
+def unit_in(unit: str | None) -> str:
+    return locale().unit(unit)
+
+
+def colon() -> str:
+    return locale().colon()
+
+
+def labelled(key: str, value: object) -> str:
+    return locale().labelled(key, value)
+
+
+def place_names(name: str, tncc: int | None) -> dict[str, str]:
+    return locale().place_names(name, tncc)
+
+
+def finality_label(finality: str | None) -> str:
+    return locale().finality_label(finality)
+
+
+def other_lang() -> str:
+    return locale().other_lang()
+
+
+def with_query(path: str, **params: object) -> str:
+    return locale().with_query(path, **params)
+
+
+def switch_href(search: str | None) -> str:
+    return locale().switch_href(search)
+
+
+def current_lang() -> str:
+    return locale().lang

@@ -9,26 +9,24 @@ from dash import dcc, html
 from dashboard import figures, queries, urls
 from dashboard.attributes import aria
 from dashboard.chrome import label, scroll_region, shell
-from dashboard.i18n import FINALITIES, t
+from dashboard.i18n import FINALITIES, current_lang, t
 from dashboard.pages import carte, indicateur
 from dashboard.site_html import lang_folder, relative_link
 from itdd import export
 
 
-def map_block(database, indicator_id: str, page: str, lang: str) -> html.Section | None:
+def map_block(database, indicator_id: str, page: str) -> html.Section | None:
     """The indicator's map at its finest drawable level, latest year, with its legend and the first
     rows of its table by rank (as the dashboard's first page), with links to every value's files:
     no table of every territory (35,000 communes at national size)."""
     view = carte.view(database, indicateur=indicator_id)
     if not isinstance(view, carte.MapView):
         return None
-    drawn = carte.render(database, view, lang, page_size=carte.PAGE_SIZE, hover_text=True)
+    drawn = carte.render(database, view, page_size=carte.PAGE_SIZE, hover_text=True)
     figure, caption, rows = drawn.figure, drawn.caption, drawn.rows
     figure["data"][0]["geojson"] = relative_link(urls.download(f"territoires-{view.level}.geojson"), page)
     files = [
-        html.A(
-            t(f"download_{fmt}", lang), href=urls.download(export.file_name(indicator_id, fmt)), className="download"
-        )
+        html.A(t(f"download_{fmt}"), href=urls.download(export.file_name(indicator_id, fmt)), className="download")
         for fmt in export.FORMATS
     ]
     return html.Section(
@@ -45,7 +43,7 @@ def map_block(database, indicator_id: str, page: str, lang: str) -> html.Section
             ),
             html.Details(
                 [
-                    html.Summary(t("table_title", lang)),
+                    html.Summary(t("table_title")),
                     scroll_region(
                         html.Table(
                             [html.Caption(caption), drawn.header, html.Tbody(rows)],
@@ -56,7 +54,7 @@ def map_block(database, indicator_id: str, page: str, lang: str) -> html.Section
                     ),
                     html.P(
                         [
-                            t("site_table_first", lang, n=len(rows), total=len(drawn.state["codes"])),
+                            t("site_table_first", n=len(rows), total=len(drawn.state["codes"])),
                             " ",
                             *_between(files, " · "),
                         ],
@@ -73,25 +71,25 @@ def _between(items: list, separator: str) -> list:
     return [part for i, item in enumerate(items) for part in ([separator] if i else []) + [item]]
 
 
-def map_page(database, lang: str = "fr") -> html.Div:
+def map_page(database) -> html.Div:
     """`carte.html`: the default indicator's map (as the dashboard opens it), then every other
     indicator's map, each on its sheet (the site has no server to switch values)."""
     view = carte.view(database)
     view = view if isinstance(view, carte.MapView) else None
     maps = [
-        html.Li(dcc.Link(label(r, lang), href=urls.map_view(lang, indicateur=r.indicator_id)))
+        html.Li(dcc.Link(label(r), href=urls.map_view(indicateur=r.indicator_id)))
         for r in database.run(queries.list_indicators).itertuples()
         if (view is None or r.indicator_id != view.indicator) and carte.found(database, indicateur=r.indicator_id)
     ]
     children = [
-        html.H1(t("map_title", lang)),
-        map_block(database, view.indicator, lang_folder(lang) + "carte.html", lang) if view else None,
-        html.Section([html.H2(t("site_other_maps", lang)), html.Ul(maps, className="territory-index")]),
+        html.H1(t("map_title")),
+        map_block(database, view.indicator, lang_folder(current_lang()) + "carte.html") if view else None,
+        html.Section([html.H2(t("site_other_maps")), html.Ul(maps, className="territory-index")]),
     ]
-    return shell(lang, {}, [c for c in children if c is not None], "carte")
+    return shell({}, [c for c in children if c is not None], "carte")
 
 
-def locator_block(database, level: str, code: str, page: str, lang: str) -> html.Section | None:
+def locator_block(database, level: str, code: str, page: str) -> html.Section | None:
     """Where the territory lies: its outline among its neighbours (for a commune, its EPCI's communes)."""
     features, position = database.geojson(level)["features"], database.feature_positions(level)
     if code not in position:
@@ -115,10 +113,10 @@ def locator_block(database, level: str, code: str, page: str, lang: str) -> html
     }
     layout = {"map": {"style": "white-bg", **figures.map_view(shown)}, "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
               "height": 320}  # fmt: skip
-    caption = t("locator_caption", lang, name=name)
+    caption = t("locator_caption", name=name)
     return html.Section(
         [
-            html.H2(t("locator_title", lang)),
+            html.H2(t("locator_title")),
             html.Div(
                 dcc.Graph(id="locator", figure={"data": [trace], "layout": layout}),
                 className="map-box",
@@ -130,7 +128,7 @@ def locator_block(database, level: str, code: str, page: str, lang: str) -> html
     )
 
 
-def trends_block(database, level: str, code: str, lang: str) -> html.Section | None:
+def trends_block(database, level: str, code: str) -> html.Section | None:
     """A trend chart, with its table, for each indicator with at least two years for the territory."""
     catalogue = database.run(queries.catalogue)
     values = database.run(queries.territory_values, [(level, code)]).dropna(subset=["value"])
@@ -138,22 +136,22 @@ def trends_block(database, level: str, code: str, lang: str) -> html.Section | N
     order = {f: i for i, f in enumerate(FINALITIES)}
     rows = sorted(
         (r for r in catalogue.itertuples() if years.get(r.indicator_id, 0) >= 2),
-        key=lambda r: (order.get(r.finality, 99), label(r, lang)),
+        key=lambda r: (order.get(r.finality, 99), label(r)),
     )
     if not rows:
         return None
-    blocks: list = [html.H2(t("trends_title", lang))]
+    blocks: list = [html.H2(t("trends_title"))]
     for row in rows:
-        figure, table = indicateur.trend_view(database, row.indicator_id, [f"{level}:{code}"], row, lang)
+        figure, table = indicateur.trend_view(database, row.indicator_id, [f"{level}:{code}"], row)
         blocks += [
-            html.H3(label(row, lang)),
+            html.H3(label(row)),
             dcc.Graph(id=f"trend-{row.indicator_id}", figure=figure),
-            html.Details([html.Summary(t("values_by_year", lang)), table]),
+            html.Details([html.Summary(t("values_by_year")), table]),
         ]
     return html.Section(blocks, className="trends")
 
 
-def territories_index(database, lang: str = "fr") -> html.Div:
+def territories_index(database) -> html.Div:
     """Every territory by level: the static stand-in for the search box."""
     territories = database.run(queries.list_territories)
     sections = []
@@ -164,10 +162,10 @@ def territories_index(database, lang: str = "fr") -> html.Div:
         sections.append(
             html.Section(
                 [
-                    html.H2(t(f"level_{level}", lang)),  # as written: "Intercommunalités (EPCI)"
+                    html.H2(t(f"level_{level}")),  # as written: "Intercommunalités (EPCI)"
                     html.Ul(
                         [
-                            html.Li(dcc.Link(f"{r.name} ({r.code})", href=urls.portrait(level, r.code, lang)))
+                            html.Li(dcc.Link(f"{r.name} ({r.code})", href=urls.portrait(level, r.code)))
                             for r in found.itertuples()
                         ],  # fmt: skip
                         className="territory-index",
@@ -175,4 +173,4 @@ def territories_index(database, lang: str = "fr") -> html.Div:
                 ]
             )
         )
-    return shell(lang, {}, [html.H1(t("territories_title", lang)), *sections], "territories")
+    return shell({}, [html.H1(t("territories_title")), *sections], "territories")

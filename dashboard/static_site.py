@@ -33,7 +33,7 @@ from dashboard import assessment, database, queries
 from dashboard.app import create_app, page_title
 from dashboard.chrome import label
 from dashboard.context import CONFIG_KEY, db
-from dashboard.i18n import LANGS, other_lang, t
+from dashboard.i18n import LANGS, current_lang, other_lang, t, using
 from dashboard.pages import home, indicateur, methode, not_found_404, territoire
 from dashboard.site_data import FrozenDatabase
 from dashboard.site_html import (  # noqa: F401 (file_path, find: the site's API, used by tests)
@@ -76,13 +76,13 @@ def _up(page: str, folder: str = "") -> str:
 def language_link(page: str) -> str:
     """The header's link to the same page in the other language."""
     lang = page_lang(page)
-    other = other_lang(lang)
+    other = other_lang()
     target = lang_folder(other) + page.removeprefix(lang_folder(lang))
     href = posixpath.relpath(target, posixpath.dirname(page) or ".")
     return (
         f'<a href="{html_text.escape(href, quote=True)}" id="lang-switch" class="lang-switch" '
-        f'title="{html_text.escape(t("switch_title", lang), quote=True)}" lang="{other}" hreflang="{other}">'
-        f"{html_text.escape(t('switch_label', lang))}</a>"
+        f'title="{html_text.escape(t("switch_title"), quote=True)}" lang="{other}" hreflang="{other}">'
+        f"{html_text.escape(t('switch_label'))}</a>"
     )
 
 
@@ -92,7 +92,7 @@ def write_page(root: Path, page: str, layout, title: str, base_url: str | None =
     serves at any depth)."""
     lang = page_lang(page)
     prefix = _up(page)
-    raw = {"territory-search-box": site_search(_up(page, lang_folder(lang)), lang), "lang-switch": language_link(page)}
+    raw = {"territory-search-box": site_search(_up(page, lang_folder(lang))), "lang-switch": language_link(page)}
     renderer = Renderer(page, raw=raw)
     body = renderer.render(layout)
     scripts = (
@@ -104,7 +104,7 @@ def write_page(root: Path, page: str, layout, title: str, base_url: str | None =
         scripts += f'<script src="{prefix}{ASSETS}/search.js"></script>\n'
     base = f'<base href="{html_text.escape(base_url.rstrip("/") + "/", quote=True)}">\n' if base_url else ""
     document = PAGE.format(
-        lang=lang, title=html_text.escape(title), base=base, root=prefix, skip=html_text.escape(t("skip_link", lang)),
+        lang=lang, title=html_text.escape(title), base=base, root=prefix, skip=html_text.escape(t("skip_link")),
         badges=assessment.badge_css(), body=body, scripts=scripts,
     )  # fmt: skip
     data = document.encode("utf-8")
@@ -114,40 +114,41 @@ def write_page(root: Path, page: str, layout, title: str, base_url: str | None =
     return len(data)
 
 
-def pages(database, lang: str = "fr") -> Iterator[tuple[str, Callable[[], object], str]]:
-    """(site file, layout factory, title) of every page of the site in `lang` (English under `en/`)."""
+def pages(database) -> Iterator[tuple[str, Callable[[], object], str]]:
+    """(site file, layout factory, title) of every page of the site in the bound language
+    (English under `en/`); a factory is called with its page's locale bound (`_render_pages`)."""
     territory = database.run(queries.build_territory)
-    folder = lang_folder(lang)
+    folder = lang_folder(current_lang())
 
     def title(prefix: str) -> str:
-        return page_title(prefix, territory, lang)
+        return page_title(prefix, territory)
 
-    yield folder + "index.html", lambda: home.layout(lang=lang), title("")
-    yield folder + "carte.html", lambda: map_page(database, lang), title(f"{t('tab_carte', lang)} — ")
-    yield folder + "methode.html", lambda: methode.layout(lang=lang), title(f"{t('tab_methode', lang)} — ")
+    yield folder + "index.html", lambda: home.layout(), title("")
+    yield folder + "carte.html", lambda: map_page(database), title(f"{t('tab_carte')} — ")
+    yield folder + "methode.html", lambda: methode.layout(), title(f"{t('tab_methode')} — ")
     yield (
         folder + "territoires.html",
-        lambda: territories_index(database, lang),
-        title(f"{t('tab_territoires', lang)} — "),
+        lambda: territories_index(database),
+        title(f"{t('tab_territoires')} — "),
     )
-    yield folder + NOT_FOUND_PAGE, lambda: not_found_404.layout(lang=lang), title(f"{t('tab_404', lang)} — ")
+    yield folder + NOT_FOUND_PAGE, lambda: not_found_404.layout(), title(f"{t('tab_404')} — ")
     for row in database.run(queries.catalogue).itertuples():
         page = f"{folder}indicateur/{row.indicator_id}.html"
 
         def sheet(row=row, page=page):
-            layout = indicateur.layout(indicator_id=row.indicator_id, lang=lang)
-            append_to_main(layout, [map_block(database, row.indicator_id, page, lang) if row.has_values else None])
+            layout = indicateur.layout(indicator_id=row.indicator_id)
+            append_to_main(layout, [map_block(database, row.indicator_id, page) if row.has_values else None])
             return layout
 
-        yield page, sheet, title(f"{label(row, lang)} — ")
+        yield page, sheet, title(f"{label(row)} — ")
     for r in database.run(queries.list_territories).itertuples():
         page = f"{folder}territoire/{r.level}/{r.code}.html"
 
         def portrait(r=r, page=page):
-            layout = territoire.layout(level=r.level, code=r.code, lang=lang)
+            layout = territoire.layout(level=r.level, code=r.code)
             blocks = [
-                locator_block(database, r.level, r.code, page, lang),
-                trends_block(database, r.level, r.code, lang),
+                locator_block(database, r.level, r.code, page),
+                trends_block(database, r.level, r.code),
             ]
             append_to_main(layout, blocks)
             return layout
@@ -242,14 +243,19 @@ WORKER_GC_THRESHOLDS = (20_000, 50, 1_000)  # Python's defaults: 700, 10, 10
 
 
 def _listed() -> list[tuple[str, Callable[[], object], str]]:
-    return [page for lang in LANGS for page in pages(db(), lang)]
+    listed: list[tuple[str, Callable[[], object], str]] = []
+    for lang in LANGS:
+        with using(lang):  # the titles; the layouts are made later, in their own page's locale
+            listed += pages(db())
+    return listed
 
 
 def _site_pages(db_path: Path, root: Path) -> list[str]:
     """The site's files, in order; writes the search index of each language."""
     with _database(db_path).server.app_context():
         for lang in LANGS:
-            index = json.dumps(search_index(db(), lang), ensure_ascii=False, separators=(",", ":"))
+            with using(lang):
+                index = json.dumps(search_index(db()), ensure_ascii=False, separators=(",", ":"))
             (root / lang_folder(lang)).mkdir(parents=True, exist_ok=True)
             (root / lang_folder(lang) / SEARCH_INDEX).write_text(index + "\n", encoding="utf-8")
         return [page for page, _, _ in _listed()]
@@ -264,7 +270,8 @@ def _render_pages(db_path: Path, root: Path, which: list[int], base_url: str | N
             list(dict.fromkeys(_territory(page) for page, _, _ in chosen if _territory(page)))
         )
         for page, make, title in chosen:
-            write_page(root, page, make(), title, base_url if page == NOT_FOUND_PAGE else None)
+            with using(page_lang(page)):
+                write_page(root, page, make(), title, base_url if page == NOT_FOUND_PAGE else None)
     return len(which)
 
 

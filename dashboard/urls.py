@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qs, quote, urlsplit
 
-from dashboard.i18n import with_query
+from dashboard.i18n import Locale, with_query
 
 ROUTES = {
     "home": "/",
@@ -32,13 +32,13 @@ def path(route: str, **values: object) -> str:
     return re.sub(r"<([^>]+)>", lambda m: quote(str(values[m.group(1)]), safe=""), ROUTES[route])
 
 
-def home(lang: str) -> str:
-    return with_query(path("home"), lang)
+def home() -> str:
+    return with_query(path("home"))
 
 
-def map_view(lang: str, **query: object) -> str:
+def map_view(**query: object) -> str:
     """The map, with its query (`indicateur`, `niveau`, `annee`, `classes`, `couleur`…)."""
-    return with_query(path("map"), lang, **query)
+    return with_query(path("map"), **query)
 
 
 def map_names(level: str) -> str:
@@ -49,29 +49,29 @@ def map_outlines(level: str, digest: str) -> str:
     return path("map_outlines", level=level, digest=digest)
 
 
-def portrait(level: str, code: str, lang: str) -> str:
-    return with_query(path("portrait", level=level, code=code), lang)
+def portrait(level: str, code: str) -> str:
+    return with_query(path("portrait", level=level, code=code))
 
 
-def indicator(indicator_id: str, lang: str, territories: str | None = None) -> str:
+def indicator(indicator_id: str, territories: str | None = None) -> str:
     """An indicator's sheet; `territories` ("commune:33063,epci:243300316") preselects its comparison."""
-    return with_query(path("indicator", indicator_id=indicator_id), lang, territoires=territories)
+    return with_query(path("indicator", indicator_id=indicator_id), territoires=territories)
 
 
-def compare(first: tuple[str, str], second: tuple[str, str], lang: str) -> str:
+def compare(first: tuple[str, str], second: tuple[str, str]) -> str:
     """Two territories side by side, each (level, code)."""
     (level, code), (level2, code2) = first, second
-    return with_query(path("compare", level=level, code=code, level2=level2, code2=code2), lang)
+    return with_query(path("compare", level=level, code=code, level2=level2, code2=code2))
 
 
-def method(lang: str, anchor: str | None = None) -> str:
+def method(anchor: str | None = None) -> str:
     """The method page, at a section's anchor (`composite`, a category's key) if given."""
-    return with_query(path("method"), lang) + (f"#{anchor}" if anchor else "")
+    return with_query(path("method")) + (f"#{anchor}" if anchor else "")
 
 
 def download(file_name: str, level: str | None = None, year: int | None = None) -> str:
     """A download (one format, optionally one level and year); its files are in French only."""
-    return with_query(path("download", file_name=file_name), "fr", niveau=level, annee=year)
+    return Locale().with_query(path("download", file_name=file_name), niveau=level, annee=year)
 
 
 def template_pattern(template: str) -> re.Pattern:

@@ -12,12 +12,19 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from dashboard.i18n import using
 from etl.build import build
 from etl.catalogue_reader import load_catalogue
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_OPENDATA = ROOT.parent / "shared" / "opendata"
 SHARED_ABSENT = "../shared/opendata is absent"  # the one skip a browser test may take in CI
+
+
+def in_lang(lang: str, make, *args, **params):
+    """`make(*args, **params)` with the locale of `lang` bound, as an entry point would."""
+    with using(lang):
+        return make(*args, **params)
 
 
 def skip_fails(ci: bool, browser: bool, reason: str) -> bool:

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from dashboard.i18n import using
+
 pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -286,11 +288,12 @@ def test_the_browser_writes_the_hover_as_the_server_would(driver, server_url: st
     if "/carte" not in driver.current_url:
         _open(driver, server_url + "/carte?indicateur=population&niveau=epci", "#map")
     ranked = pd.DataFrame(HOVER_ROWS, columns=["value", "rank", "prev_value"]).assign(status=HOVER_STATUS)
-    base, columns, lines = (
-        hover.spec(unit, lang, decimals),
-        hover.columns(ranked, unit, decimals),
-        [hover.line(HOVER_LINE)],
-    )
+    with using(lang):
+        base, columns, lines = (
+            hover.spec(unit, decimals),
+            hover.columns(ranked, unit, decimals),
+            [hover.line(HOVER_LINE)],
+        )
     sent = json.loads(to_json_plotly({"values": columns["value"], "spec": hover.meta(base, columns, lines)}))
     shown = driver.execute_script(
         "return window.itddHover.texts(arguments[0], arguments[1]);", sent["values"], sent["spec"]

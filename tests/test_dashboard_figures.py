@@ -16,7 +16,7 @@ from dashboard.formatting import (
     format_value,
     trend_sentence,
 )
-from dashboard.i18n import labelled, switch_href, t, with_query
+from dashboard.i18n import Locale, labelled, switch_href, t, using, with_query
 from dashboard.maps import hover
 from dashboard.search import nearest, normalise, search_index, search_indicators, search_territories
 
@@ -51,43 +51,48 @@ SAMPLE = values(
 
 
 def test_french_and_english_number_formatting() -> None:
-    assert format_number(1234567.8, "fr", decimals=1) == f"1{NNBSP}234{NNBSP}567,8"
-    assert format_number(1234567.8, "en", decimals=1) == "1,234,567.8"
+    assert format_number(1234567.8, decimals=1) == f"1{NNBSP}234{NNBSP}567,8"
+    with using("en"):
+        assert format_number(1234567.8, decimals=1) == "1,234,567.8"
     assert format_number(267991.0) == f"267{NNBSP}991"
     assert format_number(5398.146) == f"5{NNBSP}398"
     assert format_number(162.93) == "162,9"
     assert format_number(0.934) == "0,93"
     assert format_number(-1234.25, decimals=2) == f"-1{NNBSP}234,25"
     assert format_number(float("nan")) == "Donnée manquante"
-    assert format_number(None, "en") == "Missing data"
+    with using("en"):
+        assert format_number(None) == "Missing data"
     assert format_value(1690493, "habitants") == f"1{NNBSP}690{NNBSP}493{NNBSP}habitants"
     assert format_value(None, "habitants") == "Donnée manquante"  # never "0 habitants"
-    assert format_percent(2.345, "fr", sign=True) == f"+2,3{NNBSP}%"
-    assert format_percent(2.345, "en") == "2.3%"
+    assert format_percent(2.345, sign=True) == f"+2,3{NNBSP}%"
+    with using("en"):
+        assert format_percent(2.345) == "2.3%"
 
 
 def test_trend_sentences_in_plain_french() -> None:
     growing = pd.DataFrame({"year": [2016, 2023], "value": [100.0, 100 * 1.023**7]})
     assert trend_sentence(growing, "habitants") == f"en hausse de 2,3{NNBSP}% par an depuis 2016"
-    assert trend_sentence(growing, "habitants", "en") == "up 2.3% a year since 2016"
+    with using("en"):
+        assert trend_sentence(growing, "habitants") == "up 2.3% a year since 2016"
     falling = pd.DataFrame({"year": [2019, 2023], "value": [1.2, 0.9]})
     assert trend_sentence(falling, "% par an") == "en baisse de 0,3 point depuis 2019"
     flat = pd.DataFrame({"year": [2019, 2023], "value": [50.0, 50.0]})
     assert trend_sentence(flat, "habitants") == "stable depuis 2019"
     assert trend_sentence(growing.head(1), "habitants") == "une seule année disponible"
-    assert change_since(100.0, 110.0, "habitants", "fr") == f"+10{NNBSP}%"
-    assert change_since(2.0, 1.5, "%", "fr") == "-0,5 point"
-    assert change_since(None, 1.5, "%", "fr") == "–"
+    assert change_since(100.0, 110.0, "habitants") == f"+10{NNBSP}%"
+    assert change_since(2.0, 1.5, "%") == "-0,5 point"
+    assert change_since(None, 1.5, "%") == "–"
 
 
 def test_translations_and_urls() -> None:
-    assert labelled("rank", 3, "fr") == "Rang\u00a0: 3" and labelled("rank", 3, "en") == "Rank: 3"
-    assert t("map_title", "fr") == "Carte des indicateurs" and t("map_title", "en") == "Indicator map"
-    assert t("map_title", "xx") == "Carte des indicateurs"  # unknown language: French
-    assert with_query("/carte", "fr", indicateur="population", annee=None) == "/carte?indicateur=population"
-    assert with_query("/carte", "en", annee=2023) == "/carte?annee=2023&lang=en"
-    assert switch_href("?indicateur=population&annee=2019", "fr") == "?indicateur=population&annee=2019&lang=en"
-    assert switch_href("?annee=2019&lang=en", "en") == "?annee=2019"
+    assert labelled("rank", 3) == "Rang\u00a0: 3" and Locale("en").labelled("rank", 3) == "Rank: 3"
+    assert t("map_title") == "Carte des indicateurs" and Locale("en").t("map_title") == "Indicator map"
+    with using("xx"):
+        assert t("map_title") == "Carte des indicateurs"  # unknown language: French
+    assert with_query("/carte", indicateur="population", annee=None) == "/carte?indicateur=population"
+    assert Locale("en").with_query("/carte", annee=2023) == "/carte?annee=2023&lang=en"
+    assert switch_href("?indicateur=population&annee=2019") == "?indicateur=population&annee=2019&lang=en"
+    assert Locale("en").switch_href("?annee=2019&lang=en") == "?annee=2019"
 
 
 def test_accent_insensitive_territory_search() -> None:
@@ -169,12 +174,12 @@ def test_polarity_colours_keep_the_better_end_blue() -> None:
     assert lower == list(reversed(higher))
     neutral = figures.class_colours(None, 5)
     assert set(neutral) == set(figures.NEUTRAL_COLOURS) and not set(neutral) & set(figures.JUDGED_COLOURS)
-    state = figures.map_state(SAMPLE, "%", "lower_is_better", "fr")
+    state = figures.map_state(SAMPLE, "%", "lower_is_better")
     assert "(favorable)" in state["legend"][0][1] and "(défavorable)" in state["legend"][-3][1]
 
 
 def test_missing_and_secret_get_their_own_colour_never_zero() -> None:
-    state = figures.map_state(SAMPLE, "habitants", None, "fr")
+    state = figures.map_state(SAMPLE, "habitants", None)
     z = dict(zip(state["codes"], state["z"], strict=True))
     n_classes = state["zmax"] - 0.5 - 1
     assert z["E"] == n_classes and z["F"] == n_classes + 1
@@ -196,7 +201,7 @@ def test_ranks_follow_polarity_and_hover_shows_rank_and_change() -> None:
     higher = figures.add_ranks(SAMPLE, "higher_is_better").set_index("code")["rank"]
     lower = figures.add_ranks(SAMPLE, "lower_is_better").set_index("code")["rank"]
     assert higher["D"] == 1 and lower["A"] == 1 and pd.isna(higher["E"])
-    state = figures.map_state(SAMPLE, "habitants", "higher_is_better", "fr")
+    state = figures.map_state(SAMPLE, "habitants", "higher_is_better")
     hover = dict(zip(state["codes"], hover_texts(state, "habitants"), strict=True))
     assert hover["D"][1] == 1 and hover["A"][2] == f"+25{NNBSP}%" and hover["D"][2] == "–"
     assert (
@@ -205,12 +210,13 @@ def test_ranks_follow_polarity_and_hover_shows_rank_and_change() -> None:
     )
     assert state["has_incomplete"] and state["line_width"][2] > state["line_width"][0]
     assert "(1 = le plus favorable)" in state["hovertemplate"]  # rank 1 is the best end, said so
-    context = figures.map_state(SAMPLE, "habitants", None, "en")
+    with using("en"):
+        context = figures.map_state(SAMPLE, "habitants", None)
     assert "(1 = the largest value)" in context["hovertemplate"]
 
 
 def test_a_single_territory_gets_its_value_not_a_range() -> None:
-    state = figures.map_state(values([("33", 1690493.0, "ok", None)]), "habitants", None, "fr")
+    state = figures.map_state(values([("33", 1690493.0, "ok", None)]), "habitants", None)
     labels = [text for _, text in state["legend"]]
     assert labels[0] == f"1{NNBSP}690{NNBSP}493{NNBSP}habitants" and "–" not in labels[0]
 
@@ -224,7 +230,7 @@ GEOJSON = {"type": "FeatureCollection", "features": [_square(c, -0.8 + 0.1 * i) 
 
 
 def test_map_figure_holds_geometry_once_and_the_patch_none() -> None:
-    state = figures.map_state(SAMPLE, "habitants", None, "fr")
+    state = figures.map_state(SAMPLE, "habitants", None)
     figure = figures.map_figure(GEOJSON, state)
     assert len(figure["data"]) == 1
     trace = figure["data"][0]
@@ -232,7 +238,7 @@ def test_map_figure_holds_geometry_once_and_the_patch_none() -> None:
     assert trace["locations"] == list("ABCDEF") and trace["zmin"] == -0.5
     assert figure["layout"]["map"]["style"] == "white-bg"  # no tile server
     assert 6 <= figure["layout"]["map"]["zoom"] <= 12
-    other = figures.map_state(values([(c, float(i), "ok", None) for i, c in enumerate("ABCDEF")]), "%", None, "fr")
+    other = figures.map_state(values([(c, float(i), "ok", None) for i, c in enumerate("ABCDEF")]), "%", None)
     patch = figures.map_patch(other, trace["locations"]).to_plotly_json()
     operations = {tuple(op["location"]): op["params"]["value"] for op in patch["operations"]}
     assert ("data", 0, "z") in operations and ("data", 0, "customdata") in operations
@@ -241,7 +247,7 @@ def test_map_figure_holds_geometry_once_and_the_patch_none() -> None:
 
 def test_trend_figure_has_target_line_and_sparkline_is_an_svg() -> None:
     series = charts.TrendRows(["A", "A", "B"], [2019, 2023, 2023], [1.0, 2.0, 3.0])
-    figure = charts.trend_figure(series, "%", "fr", {"value": 5.0, "year": 2030})
+    figure = charts.trend_figure(series, "%", {"value": 5.0, "year": 2030})
     assert [trace["name"] for trace in figure["data"]] == ["A", "B", "Cible 2030"]
     assert figure["data"][-1]["line"]["dash"] == "dash"
     assert figure["layout"]["separators"] == f",{NNBSP}"
@@ -257,7 +263,9 @@ def test_every_catalogue_unit_has_an_english_name() -> None:
 
     units = {i.unit for i in load_catalogue(default_catalogue()).indicators if i.unit}
     assert units - set(UNITS_EN) == set()
-    assert format_value(1200, "habitants", "en") == "1,200 inhabitants" and unit_in("habitants", "fr") == "habitants"
+    with using("en"):
+        assert format_value(1200, "habitants") == "1,200 inhabitants"
+    assert unit_in("habitants") == "habitants"
 
 
 def _series(rows: list[tuple[str, int, float]]) -> charts.TrendRows:
@@ -269,27 +277,28 @@ def test_territories_of_very_different_sizes_are_drawn_as_indices() -> None:
     # SYNTHETIC: a commune of 1,000 growing 10 % and its département of 100,000 growing 1 %
     series = _series([("Synthville", 2016, 1000.0), ("Synthville", 2021, 1100.0),
                       ("Synthdép", 2016, 100000.0), ("Synthdép", 2021, 101000.0)])  # fmt: skip
-    figure = charts.trend_figure(series, "habitants", "fr", target={"value": 5000, "year": 2030})
+    figure = charts.trend_figure(series, "habitants", target={"value": 5000, "year": 2030})
     lines = {trace["name"]: trace for trace in figure["data"]}
     assert lines["Synthville"]["y"] == [100.0, 110.0] and lines["Synthdép"]["y"] == [100.0, 101.0]
     assert lines["Synthville"]["customdata"] == [1000.0, 1100.0]  # the hover keeps the value
     assert "base 100 en 2016" in figure["layout"]["yaxis"]["title"]["text"] and len(lines) == 2  # no raw target
     close = _series([("A", 2016, 12.0), ("A", 2021, 13.0), ("B", 2016, 15.0), ("B", 2021, 14.0)])
-    assert charts.trend_figure(close, "%", "fr")["data"][0]["y"] == [12.0, 13.0]  # one axis when comparable
+    assert charts.trend_figure(close, "%")["data"][0]["y"] == [12.0, 13.0]  # one axis when comparable
 
 
 def test_a_single_year_is_drawn_as_bars_not_lone_dots() -> None:
-    figure = charts.trend_figure(_series([("A", 2021, 12.0), ("B", 2021, 15.0)]), "%", "en")
+    with using("en"):
+        figure = charts.trend_figure(_series([("A", 2021, 12.0), ("B", 2021, 15.0)]), "%")
     (bar,) = figure["data"]
     assert bar["type"] == "bar" and bar["x"] == ["A", "B"] and figure["layout"]["xaxis"]["title"]["text"] == "2021"
 
 
 def test_the_map_shows_every_value_at_the_indicator_precision() -> None:
     # SYNTHETIC rates: with one decimal declared, 7 is written "7,0" beside "9,2", in the legend and the hover
-    state = figures.map_state(values([("A", 7.0, "ok", None), ("B", 9.2, "ok", None)]), "%", None, "fr", decimals=1)
+    state = figures.map_state(values([("A", 7.0, "ok", None), ("B", 9.2, "ok", None)]), "%", None, decimals=1)
     legend = [text for _, text in state["legend"][:2]]
     assert legend[0].startswith("7,0 –") and [row[0] for row in hover_texts(state, "%")] == ["7,0", "9,2"]
-    loose = figures.map_state(values([("A", 7.0, "ok", None), ("B", 9.2, "ok", None)]), "%", None, "fr")
+    loose = figures.map_state(values([("A", 7.0, "ok", None), ("B", 9.2, "ok", None)]), "%", None)
     assert [row[0] for row in hover_texts(loose, "%")] == ["7", "9,2"]  # without a precision, as before
 
 
@@ -311,8 +320,8 @@ def test_hover_values_travel_rounded_once_and_are_shown_as_the_exact_ones() -> N
     for decimals in (None, 0, 1, 3):
         sent = hover.shown_values(values, decimals).tolist()
         fixed = decimals is not None
-        shown = [format_number(v, "fr", decimals, fixed=fixed) for v in values.tolist()]
-        assert [format_number(v, "fr", decimals, fixed=fixed) for v in sent] == shown
+        shown = [format_number(v, decimals, fixed=fixed) for v in values.tolist()]
+        assert [format_number(v, decimals, fixed=fixed) for v in sent] == shown
     assert np.isnan(hover.shown_values(np.array([np.nan]), 1)).all()  # missing stays missing, never 0
 
 
@@ -324,8 +333,8 @@ def test_hover_changes_are_computed_from_the_exact_values_then_rounded_once() ->
         sent, difference = hover.changes(values, previous, unit)
         for v, p, c, is_difference in zip(values.tolist(), previous.tolist(), sent.tolist(), difference, strict=True):
             # what assets/hover.js writes from the change sent
-            written = "–" if c != c else format_percent(c, "fr", sign=True)
+            written = "–" if c != c else format_percent(c, sign=True)
             if c == c and (is_difference or unit == "%"):
-                written = format_difference(c, unit, "fr")
-            assert written == change_since(p, v, unit, "fr"), (v, p, unit)
-    assert change_since(1.0, 2.996, "%", "fr") == "+2 points"  # the plural follows the number written
+                written = format_difference(c, unit)
+            assert written == change_since(p, v, unit), (v, p, unit)
+    assert change_since(1.0, 2.996, "%") == "+2 points"  # the plural follows the number written

@@ -12,10 +12,12 @@ from plotly.utils import PlotlyJSONEncoder
 
 from dashboard.app import create_app
 from dashboard.context import db
+from dashboard.i18n import using
 from dashboard.maps.outlines import CACHE_CONTROL
 from dashboard.maps.table import PAGE_SIZE, table_rows
 from dashboard.maps.view import state_for
 from dashboard.pages import carte, home, indicateur, not_found_404, territoire
+from tests.conftest import in_lang
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +92,8 @@ def test_bad_urls_name_what_is_missing_and_offer_choices(page, layout, params, e
 
 def _switch(app, trigger, indicator, level, year, drawn_level, classes="quantiles", lang="fr"):
     with app.server.test_request_context():
-        return carte.switch(trigger, indicator, level, year, classes, drawn_level, lang)
+        with using(lang):
+            return carte.switch(trigger, indicator, level, year, classes, drawn_level)
 
 
 def _outlines(app, figure: dict) -> dict:
@@ -150,7 +153,7 @@ def test_level_switch_redraws_geometry(app) -> None:
 def test_a_map_rendered_for_a_page_without_scripts_has_its_hover_in_words(app) -> None:
     with app.server.test_request_context():
         view = carte.view(db(), indicateur="population", annee=2023)
-        drawn = carte.render(db(), view, "fr", PAGE_SIZE, hover_text=True)
+        drawn = carte.render(db(), view, PAGE_SIZE, hover_text=True)
     trace = drawn.figure["data"][0]
     by_code = dict(zip(trace["locations"], trace["customdata"], strict=True))
     assert by_code["33063"][:2] == ["267\u202f991", 1] and "hover" not in drawn.figure["layout"]["meta"]
@@ -160,13 +163,13 @@ def test_a_map_rendered_for_a_page_without_scripts_has_its_hover_in_words(app) -
 def test_table_sorts_and_pages(app) -> None:
     with app.server.test_request_context():
         view = carte.view(db(), indicateur="population", annee=2023)
-        state = state_for(db(), view, "fr")
-    rows, page_no, pages = table_rows(state, view, "value", True, 0, "fr")
+        state = state_for(db(), view)
+    rows, page_no, pages = table_rows(state, view, "value", True, 0)
     assert pages == 27 and page_no == 0 and len(rows) == PAGE_SIZE
     assert "Bordeaux" in as_text(rows[0])
-    rows, page_no, _ = table_rows(state, view, "name", False, 99, "fr")
+    rows, page_no, _ = table_rows(state, view, "name", False, 99)
     assert page_no == pages - 1  # clamped
-    first, _, _ = table_rows(state, view, "name", False, 0, "fr")
+    first, _, _ = table_rows(state, view, "name", False, 0)
     assert "Abzac" in as_text(first[0])
 
 
@@ -241,7 +244,8 @@ def test_progress_categories_show_when_the_build_has_them(tmp_path: Path) -> Non
     os.replace(rebuilt, path)
     with synthetic.server.test_request_context():
         assert "En bonne voie" in as_text(territoire.layout(level="commune", code="SYN01"))
-        assert "On track" in as_text(territoire.layout(level="commune", code="SYN01", lang="en"))
+        with using("en"):
+            assert "On track" in as_text(territoire.layout(level="commune", code="SYN01"))
 
 
 def test_formula_lists_every_source_of_a_series_and_the_scale(catalogue) -> None:
@@ -256,7 +260,7 @@ def test_formula_lists_every_source_of_a_series_and_the_scale(catalogue) -> None
 
     def words(indicator_id: str) -> str:
         indicator = catalogue.newest_first(catalogue.indicator(indicator_id))  # as the build stores it
-        return str(formula(json.loads(indicator.model_dump_json(exclude_none=True)), "fr", sources, labels))
+        return str(formula(json.loads(indicator.model_dump_json(exclude_none=True)), sources, labels))
 
     # newest edition first (June 2022 release of 2019, then 2018's of 2021), and the rule said
     poverty = words("taux_pauvrete")
@@ -339,7 +343,7 @@ def test_no_english_on_a_french_page(app, module: str, params: dict) -> None:
 
     layout = importlib.import_module(f"dashboard.pages.{module}").layout
     with app.server.test_request_context():
-        french, english = (visible_text(layout(lang=lang, **params)) for lang in ("fr", "en"))
+        french, english = (visible_text(in_lang(lang, layout, **params)) for lang in ("fr", "en"))
     phrases = english_phrases()
     assert [p for p in phrases if p in english]  # the check sees English where there is some
     assert [p for p in phrases if p in french] == []
@@ -375,7 +379,7 @@ def test_no_french_on_an_english_page(app, catalogue, module: str, params: dict)
 
     layout = importlib.import_module(f"dashboard.pages.{module}").layout
     with app.server.test_request_context():
-        french, english = (visible_text(layout(lang=lang, **params)) for lang in ("fr", "en"))
+        french, english = (visible_text(in_lang(lang, layout, **params)) for lang in ("fr", "en"))
     phrases = french_phrases(catalogue)
     assert [p for p in phrases if p in french]  # the check sees French where there is some
     assert [p for p in phrases if p in english] == []

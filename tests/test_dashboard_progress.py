@@ -19,6 +19,7 @@ from test_dashboard_queries import make_synthetic_db
 
 from dashboard import assessment, charts, figures, progress_queries, queries
 from dashboard.app import create_app
+from dashboard.i18n import using
 from dashboard.maps import hover
 from dashboard.pages import carte, indicateur, methode, territoire
 from dashboard.peers import peer_sentence
@@ -135,38 +136,36 @@ def test_explanations_in_plain_words() -> None:
     with_target = _row(category="limited_progress", base_year=2015, last_year=2023, base_value=24.48,
                        last_value=25.0, cagr=0.003, target_value=32.0, target_year=2030,
                        ratio_to_required=0.16)  # fmt: skip
-    assert assessment.explanation(with_target, "%", "fr") == (
+    assert assessment.explanation(with_target, "%") == (
         "Progrès limité\u00a0: +0,3\u202f%/an depuis 2015 alors qu'il faudrait +1,8\u202f%/an "
         "pour atteindre 32\u202f% en 2030"
     )
-    assert "+0.3%/yr since 2015 where +1.8%/yr is needed to reach 32 % by 2030" in assessment.explanation(
-        with_target, "%", "en"
-    )
+    with using("en"):
+        assert "+0.3%/yr since 2015 where +1.8%/yr is needed to reach 32 % by 2030" in assessment.explanation(
+            with_target, "%"
+        )
     unable = _row(category="unable_to_assess", reason="fewer_than_two_points,secret")
-    assert assessment.explanation(unable, "%", "fr") == (
+    assert assessment.explanation(unable, "%") == (
         "Évaluation impossible\u00a0: moins de deux années de données, valeurs couvertes par le secret statistique"
         "\u202f; une seconde année de données permettra de conclure"  # what would bring a verdict
     )
-    assert assessment.explanation(unable, "%", "fr", with_label=False).startswith("Moins de deux")
+    assert assessment.explanation(unable, "%", with_label=False).startswith("Moins de deux")
     achieved = _row(category="target_achieved", last_year=2023, last_value=0.9, target_value=1.0, target_year=2030,
                     cagr=-0.02, ratio_to_required=2.0, base_year=2015, base_value=1.2)  # fmt: skip
-    assert "0,9 en 2023, pour une cible de 1 en 2030" in assessment.explanation(achieved, None, "fr")
+    assert "0,9 en 2023, pour une cible de 1 en 2030" in assessment.explanation(achieved, None)
     context = _row(category=None, base_year=2016, last_year=2023, cagr=0.009, reason="no_polarity")
-    assert (
-        assessment.explanation(context, None, "fr")
-        == "Contexte, sans jugement\u00a0: +0,9\u202f%/an entre 2016 et 2023"
-    )
+    assert assessment.explanation(context, None) == "Contexte, sans jugement\u00a0: +0,9\u202f%/an entre 2016 et 2023"
     context_short = _row(category=None, reason="no_polarity,fewer_than_two_points")
-    assert assessment.explanation(context_short, None, "fr", with_label=False) == "Moins de deux années de données"
+    assert assessment.explanation(context_short, None, with_label=False) == "Moins de deux années de données"
     no_target = _row(category="on_track", base_year=2015, last_year=2022, cagr=-0.02, reason=None)
-    assert assessment.explanation(no_target, "%", "fr") == (
+    assert assessment.explanation(no_target, "%") == (
         "En bonne voie\u00a0: -2\u202f%/an entre 2015 et 2022 "
         "(sans cible\u00a0: en bonne voie à partir de 1,5\u202f%/an dans le sens souhaité)"
     )
     near_limit = _row(category="on_track", base_year=2015, last_year=2022, cagr=0.004, limit_coefficient=0.2)
-    assert "à partir de 0,3\u202f%/an" in assessment.explanation(near_limit, "%", "fr")
+    assert "à partir de 0,3\u202f%/an" in assessment.explanation(near_limit, "%")
     caveat = _row(category="on_track", base_year=2015, last_year=2023, cagr=0.02, reason="incomplete_values")
-    assert assessment.explanation(caveat, None, "fr").endswith("(valeur de départ ou d'arrivée incomplète)")
+    assert assessment.explanation(caveat, None).endswith("(valeur de départ ou d'arrivée incomplète)")
 
 
 def _luminance(colour: str) -> float:
@@ -180,14 +179,13 @@ def test_badges_have_symbol_words_colour_and_a_method_link() -> None:
         symbol, fill, ink = assessment.STYLE[key]
         high, low = sorted((_luminance(fill), _luminance(ink)), reverse=True)
         assert (high + 0.05) / (low + 0.05) >= 4.5, key  # WCAG AA for the badge text
-        text = as_text(assessment.badge(key, "fr"))
-        assert symbol in text and assessment.category_label(key, "fr") in text
+        text = as_text(assessment.badge(key))
+        assert symbol in text and assessment.category_label(key) in text
         assert f'"/methode#{key}"' in text
     assert len({assessment.STYLE[k][1] for k in assessment.MAP_KEYS}) == len(assessment.MAP_KEYS)
-    assert '"/methode?lang=en#on_track"' in as_text(assessment.badge("on_track", "en"))
-    assert assessment.category_label("on_track", "fr", {("on_track", "fr"): "Libellé de la base"}) == (
-        "Libellé de la base"
-    )
+    with using("en"):
+        assert '"/methode?lang=en#on_track"' in as_text(assessment.badge("on_track"))
+    assert assessment.category_label("on_track", {("on_track", "fr"): "Libellé de la base"}) == ("Libellé de la base")
 
 
 def test_map_state_with_progress_colours_by_category() -> None:
@@ -196,20 +194,20 @@ def test_map_state_with_progress_colours_by_category() -> None:
          "status": ["ok", "ok", "secret"], "prev_year": [None] * 3, "prev_value": [None] * 3}
     )  # fmt: skip
     progress = pd.DataFrame({"code": ["SYN01", "SYN02"], "category": ["deterioration", None]})
-    state = figures.map_state(values, "%", "lower_is_better", "fr")
+    state = figures.map_state(values, "%", "lower_is_better")
     categories = assessment.map_categories(state["codes"], progress)
     assert categories == ["deterioration", "context", "not_assessed"]
-    hover_only = figures.with_progress(state, categories, "fr")
+    hover_only = figures.with_progress(state, categories)
     assert hover_only["z"] == state["z"] and "%{customdata[3]}" in hover_only["hovertemplate"]
     assert hover.texts(hover_only["ranked"], state["hover"], "%", hover_only["hover_lines"])[0][3] == "Détérioration"
-    explained = figures.with_progress(state, categories, "fr", explanations=["−0,8 %/an", "", ""])
+    explained = figures.with_progress(state, categories, explanations=["−0,8 %/an", "", ""])
     (line,) = explained["hover_lines"]
     assert [line["texts"][i] for i in line["index"]] == [
         "Détérioration — −0,8 %/an",
         "Contexte, sans jugement",
         "Non évalué",
     ]
-    coloured = figures.with_progress(state, categories, "fr", colour=True)
+    coloured = figures.with_progress(state, categories, colour=True)
     colour_of = {i: coloured["colorscale"][2 * i][1] for i in range(len(assessment.MAP_KEYS))}
     assert [colour_of[z] for z in coloured["z"]] == [assessment.STYLE[c][1] for c in categories]
     assert [name for _, name in coloured["legend"]][:2] == ["★ Cible atteinte", "✓ En bonne voie"]
@@ -218,7 +216,7 @@ def test_map_state_with_progress_colours_by_category() -> None:
 
 def test_map_progress_switch_is_in_the_url(app) -> None:
     with app.server.test_request_context():
-        out = carte.switch("couleur", "synth_rate", "commune", 2023, "quantiles", "commune", "fr", "progres")
+        out = carte.switch("couleur", "synth_rate", "commune", 2023, "quantiles", "commune", "progres")
         page = as_text(carte.layout(indicateur="synth_rate", couleur="progres"))
     assert out["search"] == "?indicateur=synth_rate&niveau=commune&annee=2023&couleur=progres"
     assert "Légende (progrès depuis l'année de base)" in as_text(out["legend"])
@@ -228,7 +226,8 @@ def test_map_progress_switch_is_in_the_url(app) -> None:
 def test_portrait_has_summary_badges_and_status(app) -> None:
     with app.server.test_request_context():
         page = as_text(territoire.layout(level="commune", code="SYN01"))
-        english = as_text(territoire.layout(level="commune", code="SYN01", lang="en"))
+        with using("en"):
+            english = as_text(territoire.layout(level="commune", code="SYN01"))
     assert "Synthèse des progrès par finalité" in page and '"progress-summary"' in page
     assert "/methode#limited_progress" in page and "qu'il faudrait +1,8" in page
     assert "mieux" in page and "▲" in page  # SYN01 is better than its EPCI
@@ -238,7 +237,8 @@ def test_portrait_has_summary_badges_and_status(app) -> None:
 def test_method_page_has_an_anchor_per_category(app) -> None:
     with app.server.test_request_context():
         page = as_text(methode.layout())
-        english = as_text(methode.layout(lang="en"))
+        with using("en"):
+            english = as_text(methode.layout())
     for key in (*assessment.CATEGORIES, "context"):
         assert f'"id": "{key}"' in page
     assert "Règle synthétique" in page and "Moins de deux années de données" in page
@@ -252,8 +252,9 @@ def test_method_page_has_an_anchor_per_category(app) -> None:
 
 def test_a_peer_verdict_without_enough_peers_says_how_many_had_data() -> None:
     row = SimpleNamespace(verdict="not_comparable", reason="fewer_peers_with_data", peer_n=3)
-    assert peer_sentence(row, "fr").endswith("trop peu de territoires comparables ont des données ces années-là (3)")
-    assert peer_sentence(row, "en").endswith("too few comparable territories have data for those years (3)")
+    assert peer_sentence(row).endswith("trop peu de territoires comparables ont des données ces années-là (3)")
+    with using("en"):
+        assert peer_sentence(row).endswith("too few comparable territories have data for those years (3)")
 
 
 def test_composite_sheet_shows_contributions(app) -> None:
@@ -265,5 +266,5 @@ def test_composite_sheet_shows_contributions(app) -> None:
     assert '"composite-table"' in chosen and '"composite-chart"' in chosen and "Taux synthétique" in chosen
     assert "Choisissez un territoire" in none
     assert "Pas d'indice pour Synthville 2" in other
-    figure = charts.contribution_figure(pd.DataFrame({"label": ["a", "b"], "contribution": [50.0, 12.5]}), "fr")
+    figure = charts.contribution_figure(pd.DataFrame({"label": ["a", "b"], "contribution": [50.0, 12.5]}))
     assert figure["data"][0]["y"] == ["b", "a"]

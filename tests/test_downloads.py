@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from dashboard.app import create_app
+from dashboard.i18n import using
 from dashboard.pages import carte, indicateur
 from itdd import export
 from itdd.export import DEFAULT_DECIMALS, default_decimals
@@ -142,10 +143,11 @@ def test_the_workbook_defuses_formulas_and_drops_characters_a_sheet_cannot_hold(
 def test_map_and_sheet_link_every_format(offline_db: Path, lang: str) -> None:
     app = create_app(offline_db)
     with app.server.test_request_context():
-        links = {
-            "map": carte.layout(lang=lang, indicateur="population", niveau="epci", annee="2021"),
-            "sheet": indicateur.layout(indicator_id="population", lang=lang),
-        }
+        with using(lang):
+            links = {
+                "map": carte.layout(indicateur="population", niveau="epci", annee="2021"),
+                "sheet": indicateur.layout(indicator_id="population"),
+            }
         hrefs = {where: _hrefs(layout) for where, layout in links.items()}
     assert {"/telecharger/population.csv?niveau=epci&annee=2021", "/telecharger/population-fr.csv?niveau=epci&annee=2021",
             "/telecharger/population.xlsx?niveau=epci&annee=2021"} <= hrefs["map"]  # fmt: skip
@@ -154,7 +156,8 @@ def test_map_and_sheet_link_every_format(offline_db: Path, lang: str) -> None:
     ]
     label = {"fr": "Classeur Excel (.xlsx)", "en": "Excel workbook (.xlsx)"}[lang]
     with app.server.test_request_context():
-        assert label in str(indicateur.layout(indicator_id="population", lang=lang))
+        with using(lang):
+            assert label in str(indicateur.layout(indicator_id="population"))
 
 
 def _hrefs(node) -> set[str]:

@@ -13,6 +13,7 @@ from dash import Patch, no_update
 from dashboard import chrome, fiche, queries
 from dashboard.app import create_app
 from dashboard.context import db
+from dashboard.i18n import using
 from dashboard.maps import parts
 from dashboard.pages import comparer, territoire
 from tests.test_dashboard_pages import as_text
@@ -48,16 +49,17 @@ def test_former_names_come_from_inseees_history(query) -> None:
 
 def test_search_offers_both_the_postcode_and_the_insee_code(context) -> None:
     index = context.run(queries.territory_search_index)
-    text = as_text(chrome.territory_results(index, "33400", "fr"))
+    text = as_text(chrome.territory_results(index, "33400"))
     assert text.index("Talence") < text.index("Saint-Ferme")
     assert "code postal 33400" in text and "code INSEE 33400" in text
-    assert "postcode 33400" in as_text(chrome.territory_results(index, "33400", "en"))
-    assert "anciennement Saint-Genis-du-Bois" in as_text(chrome.territory_results(index, "st genis du bois", "fr"))
-    assert "SIREN 243300316" in as_text(chrome.territory_results(index, "243300316", "fr"))
+    with using("en"):
+        assert "postcode 33400" in as_text(chrome.territory_results(index, "33400"))
+    assert "anciennement Saint-Genis-du-Bois" in as_text(chrome.territory_results(index, "st genis du bois"))
+    assert "SIREN 243300316" in as_text(chrome.territory_results(index, "243300316"))
 
 
 def test_map_search_outlines_and_zooms_to_the_first_result(context) -> None:
-    patch, status = parts.focus(context, "map-search-submit", {"n": 1, "text": "33400"}, "commune", "fr")
+    patch, status = parts.focus(context, "map-search-submit", {"n": 1, "text": "33400"}, "commune")
     assert isinstance(patch, Patch)
     operations = {tuple(op["location"]): op["params"]["value"] for op in patch.to_plotly_json()["operations"]}
     assert operations[("layout", "meta", "focus")] == "33522"
@@ -65,9 +67,9 @@ def test_map_search_outlines_and_zooms_to_the_first_result(context) -> None:
     assert len(operations[("layout", "map", "layers")]) == 1
     assert "Talence est entouré" in as_text(status) and "/territoire/commune/33522" in as_text(status)
     # A result's button names its territory; at the EPCI level, an EPCI.
-    patch, _ = parts.focus(context, {"type": "map-hit", "level": "commune", "code": "33400"}, None, "commune", "fr")
+    patch, _ = parts.focus(context, {"type": "map-hit", "level": "commune", "code": "33400"}, None, "commune")
     assert isinstance(patch, Patch)
-    assert parts.focus(context, "map-search-submit", {"text": "zzzz"}, "commune", "fr")[0] is no_update
+    assert parts.focus(context, "map-search-submit", {"text": "zzzz"}, "commune")[0] is no_update
     # Wrong types or unknown codes change nothing.
     for args in [
         ("map-search-submit", {"text": ["33400"]}, "commune"),
@@ -76,7 +78,7 @@ def test_map_search_outlines_and_zooms_to_the_first_result(context) -> None:
         ("map-search-submit", {"text": "33400"}, 3),
         ("map-search-submit", {"text": "33400"}, "nowhere"),
     ]:
-        assert parts.focus(context, *args, "fr")[0] is no_update
+        assert parts.focus(context, *args)[0] is no_update
 
 
 def test_names_layer_is_fetched_apart_and_light(app) -> None:
@@ -118,7 +120,8 @@ def test_compare_page_status(app, path: str, status: int) -> None:
 def test_compare_page_in_both_languages(app) -> None:
     with app.server.test_request_context("/"):
         fr = as_text(comparer.layout(level="commune", code="33063", level2="epci", code2="243300316"))
-        en = as_text(comparer.layout(level="commune", code="33063", level2="epci", code2="243300316", lang="en"))
+        with using("en"):
+            en = as_text(comparer.layout(level="commune", code="33063", level2="epci", code2="243300316"))
         missing = as_text(comparer.layout(level="commune", code="33063", level2="commune", code2="99999"))
     assert "Comparaison\u00a0: Bordeaux et Bordeaux Métropole" in fr and "s'améliore plus vite" in fr
     assert "Écart (Bordeaux − Bordeaux Métropole)" in fr
@@ -134,12 +137,14 @@ def test_who_improves_faster_over_the_same_years() -> None:
     assert (start, end) == (2019, 2021)  # the years both have
     assert growth_a == pytest.approx(10.0) and growth_b == pytest.approx(1.0)
     names = ("A", "B")
-    assert comparer.faster((start, end, growth_a, growth_b), "higher_is_better", names, "fr").startswith("A s'")
-    assert comparer.faster((start, end, growth_a, growth_b), "lower_is_better", names, "fr").startswith("B s'")
-    assert comparer.faster((start, end, growth_a, growth_b), None, names, "en").startswith("A grows faster")
-    assert comparer.faster((start, end, 1.0, 1.05), "higher_is_better", names, "fr").startswith("Même rythme")
+    assert comparer.faster((start, end, growth_a, growth_b), "higher_is_better", names).startswith("A s'")
+    assert comparer.faster((start, end, growth_a, growth_b), "lower_is_better", names).startswith("B s'")
+    with using("en"):
+        assert comparer.faster((start, end, growth_a, growth_b), None, names).startswith("A grows faster")
+    assert comparer.faster((start, end, 1.0, 1.05), "higher_is_better", names).startswith("Même rythme")
     assert comparer.pace(a, {2021: (1.0, "ok")}, "ratio") is None  # one common year
     assert comparer.pace(a, b, "change_rate") is None  # a rate of change has no growth of its own
     assert comparer.pace({2019: (-1.0, "ok"), 2021: (1.0, "ok")}, b, "ratio") is None
-    assert comparer.gap(a, b, "%", "fr") == "+70 points (2021)"
-    assert comparer.gap(b, a, "€", "en") == "-70 € (2021)"
+    assert comparer.gap(a, b, "%") == "+70 points (2021)"
+    with using("en"):
+        assert comparer.gap(b, a, "€") == "-70 € (2021)"

@@ -26,6 +26,7 @@ from dashboard.hardening import (
     json_depth,
     match_page,
 )
+from dashboard.i18n import using
 from dashboard.maps.table import DEFAULT_TABLE, PAGE_SIZE, SORT_COLUMNS
 from dashboard.pages import carte, indicateur
 from itdd import export
@@ -138,44 +139,45 @@ def test_json_depth_is_counted_without_recursion() -> None:
 @pytest.mark.parametrize("value", JSON_VALUES)
 def test_map_callbacks_answer_no_update_to_any_wrong_type(app, value) -> None:
     with app.server.test_request_context():
-        for position in range(7):
-            args = ["annee", "population", "commune", 2023, "quantiles", "commune", "fr", "valeur"]
+        for position in range(6):
+            args = ["annee", "population", "commune", 2023, "quantiles", "commune", "valeur"]
             args[1 + position] = value
             out = carte.switch(*args)
             assert (
                 isinstance(out, dict) and out.keys() == carte.NO_SWITCH.keys()
             )  # a figure or no_update, never an error
         view = {"indicator": "population", "level": "commune", "year": 2023, "classes": "quantiles", "colour": "valeur"}
-        assert carte.table_update(None, value, None, "fr") == carte.NO_TABLE
+        assert carte.table_update(None, value, None) == carte.NO_TABLE
         for key in view:
             forged = {**view, key: value}
-            out = carte.table_update({"col": value, "type": "sort"}, forged, value, value)
+            out = carte.table_update({"col": value, "type": "sort"}, forged, value)
             assert len(out) == 4
-        assert carte.portrait_href(value, view, "fr") is no_update
-        href = carte.portrait_href({"points": [{"location": value}]}, view, "fr")
+        assert carte.portrait_href(value, view) is no_update
+        href = carte.portrait_href({"points": [{"location": value}]}, view)
         if isinstance(value, str) and value:
             assert href == "/territoire/commune/" + quote(value, safe="")
         else:
             assert href is no_update
         forged_keys = not (value is None or isinstance(value, list) and all(isinstance(v, str) for v in value))
-        assert (indicateur.sheet_update(value, "population", "fr")[0] is no_update) == forged_keys
-        assert indicateur.sheet_update([], value, "fr") == (no_update,) * 6  # not an indicator id
+        assert (indicateur.sheet_update(value, "population")[0] is no_update) == forged_keys
+        assert indicateur.sheet_update([], value) == (no_update,) * 6  # not an indicator id
 
 
 def test_a_forged_map_view_is_resolved_again_from_the_database(app) -> None:
     view = {"indicator": "population", "level": "commune", "year": 1789, "classes": "quantiles", "colour": "valeur"}
     with app.server.test_request_context():
-        assert carte.table_update(None, view, None, "fr") == carte.NO_TABLE
-        out = carte.table_update(None, {**view, "year": 2023}, None, ["en"])
+        assert carte.table_update(None, view, None) == carte.NO_TABLE
+        out = carte.table_update(None, {**view, "year": 2023}, None)
         rows, page, table, caption = (out[k] for k in ("rows", "pager", "table", "caption"))
     assert len(rows) == PAGE_SIZE and table == {**DEFAULT_TABLE, "page": 0} and "2023" in caption
-    assert carte.portrait_href({"points": [{"location": "../x"}]}, view, "fr") == "/territoire/commune/..%2Fx"
+    assert carte.portrait_href({"points": [{"location": "../x"}]}, view) == "/territoire/commune/..%2Fx"
 
 
 def test_category_label_takes_any_language_value() -> None:
     for lang in JSON_VALUES:
-        assert assessment.category_label("on_track", lang, {("on_track", "fr"): "En bonne voie"}) == "En bonne voie"
-    assert assessment.category_label(["x"], "fr")  # a list is not a missing category, and no error
+        with using(lang):
+            assert assessment.category_label("on_track", {("on_track", "fr"): "En bonne voie"}) == "En bonne voie"
+    assert assessment.category_label(["x"])  # a list is not a missing category, and no error
 
 
 @pytest.mark.parametrize(

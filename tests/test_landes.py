@@ -114,8 +114,8 @@ def test_without_outlines_the_pages_still_work(q, landes_db):
     assert q("SELECT count(*) FROM geometries") == [(0,)]  # geo.api.gouv.fr is not in this mirror
     app = create_app(landes_db)
     with app.server.test_request_context():
-        page = str(home.layout(lang="fr"))
-        carte.layout(lang="fr", indicateur="population", niveau="commune", annee="2023")
-        portrait = str(territoire.layout(level="commune", code="40192", lang="fr"))
+        page = str(home.layout())
+        carte.layout(indicateur="population", niveau="commune", annee="2023")
+        portrait = str(territoire.layout(level="commune", code="40192"))
     assert "Les Landes en bref" in page and "le département des Landes." in page
     assert "Mont-de-Marsan" in portrait

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from dashboard import i18n
+from dashboard.i18n import using
 
 DASHBOARD = Path(__file__).resolve().parent.parent / "dashboard"
 KEYED = {"t", "labelled"}  # the functions whose first argument is a text key
@@ -98,5 +99,6 @@ def test_the_method_prose_states_the_build_thresholds() -> None:
         "r_on_track": "95 %",
         "r_acceleration": "60 %",
     }
-    text = i18n.t("method_no_target_text", "en", **thresholds("en"))
+    with using("en"):
+        text = i18n.t("method_no_target_text", **thresholds("en"))
     assert "≥ 1.5 % a year: on track; 0.5 % to 1.5 %" in text and "{" not in text

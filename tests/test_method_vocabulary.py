@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 from dashboard import assessment, i18n
+from dashboard.i18n import using
 from dashboard.pages import methode
 from etl import progress
 from itdd import method
@@ -56,11 +57,13 @@ def test_the_dashboard_holds_no_threshold_nor_list_of_its_own() -> None:
 
 
 def test_reasons_and_labels_in_the_interface_come_from_the_method() -> None:
-    assert assessment.reasons_text("secret,incomplete_values", "en") == (
-        "values withheld by statistical secrecy, incomplete base or last value"
-    )
-    assert assessment.category_label("on_track", "fr") == "En bonne voie"
-    assert assessment.category_label(None, "en") == "Context, no judgement"  # the dashboard's own state
+    with using("en"):
+        assert assessment.reasons_text("secret,incomplete_values") == (
+            "values withheld by statistical secrecy, incomplete base or last value"
+        )
+    assert assessment.category_label("on_track") == "En bonne voie"
+    with using("en"):
+        assert assessment.category_label(None) == "Context, no judgement"  # the dashboard's own state
 
 
 def test_the_readme_states_the_same_thresholds() -> None:

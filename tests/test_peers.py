@@ -223,8 +223,8 @@ def test_the_map_colours_each_commune_by_its_peer_verdict(offline_db, q):
     app = create_app(offline_db)
     with app.server.test_request_context():
         page = carte.layout(indicateur="taux_pauvrete", niveau="commune", couleur="pairs")
-        out = carte.switch("couleur", "taux_pauvrete", "commune", None, "quantiles", None, "fr", "pairs")
-        by_value = carte.switch("couleur", "taux_pauvrete", "commune", None, "quantiles", None, "fr", "valeur")
+        out = carte.switch("couleur", "taux_pauvrete", "commune", None, "quantiles", None, "pairs")
+        by_value = carte.switch("couleur", "taux_pauvrete", "commune", None, "quantiles", None, "valeur")
     figure, class_options = out["figure"], out["class_options"]
     assert all(o["disabled"] for o in class_options) and not any(o["disabled"] for o in by_value["class_options"])
     trace = figure["data"][0]

@@ -14,6 +14,7 @@ from dashboard import queries
 from dashboard.app import create_app
 from dashboard.collation import french_key
 from dashboard.context import CONFIG_KEY, db
+from dashboard.i18n import using
 from dashboard.pages import home, indicateur, not_found_404, territoire
 from dashboard.site_html import relative_link
 from dashboard.site_pages import map_page, territories_index
@@ -58,11 +59,11 @@ def test_the_territories_page_lists_in_french_order_under_readable_headings(data
 
 
 def test_the_404_page_links_home_and_can_be_served_at_any_depth(database, tmp_path: Path) -> None:
-    write_page(tmp_path, NOT_FOUND_PAGE, not_found_404.layout(lang="fr"), "Page introuvable — itdd")
+    write_page(tmp_path, NOT_FOUND_PAGE, not_found_404.layout(), "Page introuvable — itdd")
     page = (tmp_path / NOT_FOUND_PAGE).read_text(encoding="utf-8")
     assert "<title>Page introuvable — itdd</title>" in page and 'href="index.html"' in page
     assert "<base " not in page  # relative to the site's root without a public address
-    write_page(tmp_path, NOT_FOUND_PAGE, not_found_404.layout(lang="fr"), "x", "https://data.example.fr/itdd")
+    write_page(tmp_path, NOT_FOUND_PAGE, not_found_404.layout(), "x", "https://data.example.fr/itdd")
     page = (tmp_path / NOT_FOUND_PAGE).read_text(encoding="utf-8")
     assert '<base href="https://data.example.fr/itdd/">' in page  # links resolve from any missing path
 
@@ -92,7 +93,7 @@ def test_the_search_index_names_every_territory_and_indicator_with_its_page(data
 def test_pages_with_the_search_box_load_the_search_script(database, tmp_path: Path) -> None:
     from dashboard.pages import home
 
-    write_page(tmp_path, "index.html", home.layout(lang="fr"), "itdd")
+    write_page(tmp_path, "index.html", home.layout(), "itdd")
     page = (tmp_path / "index.html").read_text(encoding="utf-8")
     assert 'id="site-search"' in page and 'data-index="recherche.json"' in page
     assert re.search(r'<script src="assets/search.js"></script>', page)
@@ -119,9 +120,9 @@ def _visible(page: str) -> str:
 
 
 SAMPLE = [
-    ("index.html", lambda lang: home.layout(lang=lang)),
-    ("territoire/commune/33063.html", lambda lang: territoire.layout(level="commune", code="33063", lang=lang)),
-    ("indicateur/taux_pauvrete.html", lambda lang: indicateur.layout(indicator_id="taux_pauvrete", lang=lang)),
+    ("index.html", lambda: home.layout()),
+    ("territoire/commune/33063.html", lambda: territoire.layout(level="commune", code="33063")),
+    ("indicateur/taux_pauvrete.html", lambda: indicateur.layout(indicator_id="taux_pauvrete")),
 ]
 
 
@@ -130,7 +131,8 @@ def both_languages(database, tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("site")
     for page, layout in SAMPLE:
         for lang in ("fr", "en"):
-            write_page(root, lang_folder(lang) + page, layout(lang), "itdd")
+            with using(lang):
+                write_page(root, lang_folder(lang) + page, layout(), "itdd")
     return root
 
 
@@ -168,7 +170,8 @@ def test_french_pages_have_no_english_and_english_pages_are_english(both_languag
 
 
 def test_the_english_search_index_names_english_pages_and_kinds(database) -> None:
-    entries = search_index(database, "en")["entries"]
+    with using("en"):
+        entries = search_index(database)["entries"]
     merignac = next(e for e in entries if e["code"] == "33281" and "note" not in e)
     assert merignac["page"] == "territoire/commune/33281.html"  # relative to en/, where it is written
     assert merignac["kind"] == "municipality"
@@ -176,7 +179,7 @@ def test_the_english_search_index_names_english_pages_and_kinds(database) -> Non
 
 
 def test_an_indicator_page_holds_no_table_of_every_territory(database, tmp_path: Path) -> None:
-    page, make, title = next(p for p in pages(database, "fr") if p[0] == "indicateur/population.html")
+    page, make, title = next(p for p in pages(database) if p[0] == "indicateur/population.html")
     write_page(tmp_path, page, make(), title)
     sheet = (tmp_path / page).read_text(encoding="utf-8")
     table = re.search(r'<table id="map-table"[^>]*>(.*?)</table>', sheet, flags=re.S).group(1)

@@ -23,6 +23,7 @@ from etl.geography import GeographyError
 from etl.load import LoadError
 from etl.paths import data_dir
 from etl.territory import TerritoryError, national_lists, parse_territory
+from tests.conftest import in_lang
 
 pytestmark = pytest.mark.integration
 
@@ -266,9 +267,9 @@ def test_the_pages_name_the_territory_of_the_database(corse_du_sud):
     app = create_app(corse_du_sud[0])
     client = app.server.test_client()
     with app.server.test_request_context():
-        french, english = str(home.layout(lang="fr")), str(home.layout(lang="en"))
-        sheet = str(indicateur.layout(indicator_id="population", lang="fr"))
-        method = str(methode.layout(lang="fr"))
+        french, english = str(home.layout()), str(in_lang("en", home.layout))
+        sheet = str(indicateur.layout(indicator_id="population"))
+        method = str(methode.layout())
     # which départements the national sums count: the région's population sums its two
     assert "insee_populations_legales_2023 (population)" in method and "2 / 2" in method
     assert "La Corse-du-Sud en bref" in french and "le département de la Corse-du-Sud." in french

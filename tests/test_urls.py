@@ -9,18 +9,19 @@ import pytest
 from dashboard import urls
 from dashboard.app import create_app
 from dashboard.static_site import file_path
+from tests.conftest import in_lang
 
 BORDEAUX, CUB = ("commune", "33063"), ("epci", "243300316")  # Bordeaux and Bordeaux Métropole (embedded data)
 
 # One URL per route, for a known territory and indicator, in both languages where a page has one.
 BUILT = {
-    "home": [urls.home("fr"), urls.home("en")],
-    "map": [urls.map_view("fr"), urls.map_view("en", indicateur="taux_pauvrete", niveau="epci")],
+    "home": [urls.home(), in_lang("en", urls.home)],
+    "map": [urls.map_view(), in_lang("en", urls.map_view, indicateur="taux_pauvrete", niveau="epci")],
     "map_names": [urls.map_names("commune")],
-    "portrait": [urls.portrait(*BORDEAUX, "fr"), urls.portrait(*CUB, "en")],
-    "indicator": [urls.indicator("population", "fr"), urls.indicator("taux_pauvrete", "en", "commune:33063")],
-    "compare": [urls.compare(BORDEAUX, CUB, "fr"), urls.compare(CUB, BORDEAUX, "en")],
-    "method": [urls.method("fr"), urls.method("en", "composite")],
+    "portrait": [urls.portrait(*BORDEAUX), in_lang("en", urls.portrait, *CUB)],
+    "indicator": [urls.indicator("population"), in_lang("en", urls.indicator, "taux_pauvrete", "commune:33063")],
+    "compare": [urls.compare(BORDEAUX, CUB), in_lang("en", urls.compare, CUB, BORDEAUX)],
+    "method": [urls.method(), in_lang("en", urls.method, "composite")],
     "download": [urls.download("population.csv"), urls.download("population.xlsx", "commune", 2021)],
 }
 
@@ -31,12 +32,12 @@ def client(offline_db: Path):
 
 
 def test_the_builders_write_the_routes() -> None:
-    assert urls.portrait("commune", "33063", "en") == "/territoire/commune/33063?lang=en"
-    assert urls.indicator("population", "fr", "commune:33063") == "/indicateur/population?territoires=commune%3A33063"
-    assert urls.compare(BORDEAUX, CUB, "fr") == "/comparer/commune/33063/epci/243300316"
-    assert urls.method("en", "on_track") == "/methode?lang=en#on_track"
+    assert in_lang("en", urls.portrait, "commune", "33063") == "/territoire/commune/33063?lang=en"
+    assert urls.indicator("population", "commune:33063") == "/indicateur/population?territoires=commune%3A33063"
+    assert urls.compare(BORDEAUX, CUB) == "/comparer/commune/33063/epci/243300316"
+    assert in_lang("en", urls.method, "on_track") == "/methode?lang=en#on_track"
     assert urls.download("population-fr.csv", "epci") == "/telecharger/population-fr.csv?niveau=epci"
-    assert urls.portrait("commune", "a/b", "fr") == "/territoire/commune/a%2Fb"  # a value stays one segment
+    assert urls.portrait("commune", "a/b") == "/territoire/commune/a%2Fb"  # a value stays one segment
 
 
 def test_every_route_has_a_url_here() -> None:
@@ -60,18 +61,18 @@ def test_each_built_url_is_served(client, route: str, url: str) -> None:
 
 
 def test_an_unknown_territory_or_indicator_is_not_found(client) -> None:
-    for url in (urls.portrait("commune", "99999", "fr"), urls.indicator("no_such_indicator", "fr")):
+    for url in (urls.portrait("commune", "99999"), urls.indicator("no_such_indicator")):
         assert client.get(url).status_code == 404, url
     assert client.get(urls.download("no_such_indicator.csv")).status_code == 404
 
 
 def test_the_static_site_names_its_files_from_the_routes() -> None:
-    assert file_path(urls.home("fr")) == ("index.html", "")
-    assert file_path(urls.portrait(*BORDEAUX, "fr")) == ("territoire/commune/33063.html", "")
-    assert file_path(urls.indicator("population", "fr")) == ("indicateur/population.html", "")
-    assert file_path(urls.map_view("fr", indicateur="population")) == ("indicateur/population.html", "carte")
-    assert file_path(urls.map_view("fr")) == ("carte.html", "")
-    assert file_path(urls.method("fr", "composite")) == ("methode.html", "composite")
+    assert file_path(urls.home()) == ("index.html", "")
+    assert file_path(urls.portrait(*BORDEAUX)) == ("territoire/commune/33063.html", "")
+    assert file_path(urls.indicator("population")) == ("indicateur/population.html", "")
+    assert file_path(urls.map_view(indicateur="population")) == ("indicateur/population.html", "carte")
+    assert file_path(urls.map_view()) == ("carte.html", "")
+    assert file_path(urls.method("composite")) == ("methode.html", "composite")
     assert file_path(urls.download("population.csv")) == ("donnees/population.csv", "")
     assert file_path("/territoires") == ("territoires.html", "")  # a page of the site alone
     assert file_path("https://example.org/carte") is None

@@ -23,21 +23,21 @@ import numpy as np
 import pandas as pd
 
 from dashboard.formatting import change_since, format_number, is_rate
-from dashboard.i18n import t, unit_in
+from dashboard.i18n import current_lang, t, unit_in
 
 WORDS = ("missing", "secret", "incomplete", "points", "points_plural")
 FIRST_LINE = 3  # a row's place of its first extra line: after value, rank and change
 BEYOND_ROUNDING = 2.0**52  # a float this large has no fraction left to round
 
 
-def spec(unit: str | None, lang: str, decimals: int | None) -> dict:
+def spec(unit: str | None, decimals: int | None) -> dict:
     """The format of a map's hover, without its columns (`meta`)."""
     return {
-        "lang": lang,
+        "lang": current_lang(),
         "decimals": decimals,
-        "unit": unit_in(unit, lang) if unit else None,
+        "unit": unit_in(unit) if unit else None,
         "rate": is_rate(unit),
-        "words": {w: t(w, lang) for w in WORDS},
+        "words": {w: t(w) for w in WORDS},
     }
 
 
@@ -122,17 +122,17 @@ def meta(base: dict, hover_columns: dict, lines: list[dict], keep=None) -> dict:
 def texts(ranked: pd.DataFrame, base: dict, unit: str | None, lines: Sequence[dict] = ()) -> list[list]:
     """The hover's rows in words, from the unrounded values (`ranked`: value, rank, prev_value,
     status), with the tables' functions: what `assets/hover.js` writes from the columns."""
-    lang, decimals = base["lang"], base["decimals"]
+    decimals = base["decimals"]
     extra = [[one["texts"][i] for i in one["index"]] for one in lines]
     out = []
     for i, (value, rank, previous, status) in enumerate(
         ranked[["value", "rank", "prev_value", "status"]].itertuples(index=False)
     ):
         if pd.isna(value):
-            shown = t("secret" if status == "secret" else "missing", lang)
+            shown = t("secret" if status == "secret" else "missing")
         else:
-            shown = format_number(value, lang, decimals, fixed=decimals is not None)
-            shown = f"{shown} ({t('incomplete', lang)})" if status == "incomplete" else shown
+            shown = format_number(value, decimals, fixed=decimals is not None)
+            shown = f"{shown} ({t('incomplete')})" if status == "incomplete" else shown
         rank = "–" if pd.isna(rank) else int(rank)
-        out.append([shown, rank, change_since(previous, value, unit, lang), *(texts[i] for texts in extra)])
+        out.append([shown, rank, change_since(previous, value, unit), *(texts[i] for texts in extra)])
     return out

@@ -31,7 +31,7 @@ NO_TABLE = dict.fromkeys(OUTPUTS, no_update)
 
 
 def table_rows(
-    state: dict, view: MapView, sort: str, descending: bool, page: int, lang: str, page_size: int = PAGE_SIZE
+    state: dict, view: MapView, sort: str, descending: bool, page: int, page_size: int = PAGE_SIZE
 ) -> tuple[list, int, int]:
     """Table body rows for one page, the page number (clamped) and the number of pages."""
     df = state["ranked"].copy()
@@ -43,44 +43,44 @@ def table_rows(
     # One category for all (a context indicator): its words, without a badge per row.
     uniform = "category" in df.columns and df["category"].nunique(dropna=False) == 1
     shown = df.iloc[page * page_size : (page + 1) * page_size]
-    return [_row(r, df, uniform, view, lang) for r in shown.itertuples()], page, pages
+    return [_row(r, df, uniform, view) for r in shown.itertuples()], page, pages
 
 
-def _row(r, df: pd.DataFrame, uniform: bool, view: MapView, lang: str) -> html.Tr:
-    status = {"incomplete": "*", "secret": t("secret", lang), "missing": t("missing", lang)}.get(r.status, "")
+def _row(r, df: pd.DataFrame, uniform: bool, view: MapView) -> html.Tr:
+    status = {"incomplete": "*", "secret": t("secret"), "missing": t("missing")}.get(r.status, "")
     return html.Tr(
         [
-            html.Th(dcc.Link(r.name, href=urls.portrait(view.level, r.code, lang)), scope="row"),
+            html.Th(dcc.Link(r.name, href=urls.portrait(view.level, r.code)), scope="row"),
             html.Td(r.code),
-            html.Td(format_value(r.value, view.unit, lang, view.decimals, fixed=True)),
+            html.Td(format_value(r.value, view.unit, view.decimals, fixed=True)),
             html.Td("–" if pd.isna(r.rank) else int(r.rank)),
-            html.Td(change_since(r.prev_value, r.value, view.unit, lang)),
+            html.Td(change_since(r.prev_value, r.value, view.unit)),
             html.Td(status),
-            html.Td(_progress_cell(r, df, uniform, lang), className="progress"),
+            html.Td(_progress_cell(r, df, uniform), className="progress"),
         ]
     )
 
 
-def _progress_cell(row, df: pd.DataFrame, uniform: bool, lang: str):
+def _progress_cell(row, df: pd.DataFrame, uniform: bool):
     if "category" not in df.columns:
         return "–"
     if uniform:
-        return assessment.category_label(assessment.category_key(row.category), lang)
-    return assessment.badge(row.category, lang)
+        return assessment.category_label(assessment.category_key(row.category))
+    return assessment.badge(row.category)
 
 
 def _sort_key(column: str):
     return (lambda names: names.map(normalise)) if column == "name" else None
 
 
-def table_header(lang: str) -> html.Thead:
+def table_header() -> html.Thead:
     def sortable(column: str, key: str) -> html.Th:
         return html.Th(
             html.Button(
-                t(column, lang),
+                t(column),
                 id={"type": "sort", "col": key},
                 className="sort",
-                title=t("sort_by", lang, column=t(column, lang)),
+                title=t("sort_by", column=t(column)),
             ),
             scope="col",
         )
@@ -89,20 +89,20 @@ def table_header(lang: str) -> html.Thead:
         html.Tr(
             [
                 sortable("col_name", "name"),
-                html.Th(t("col_code", lang), scope="col"),
+                html.Th(t("col_code"), scope="col"),
                 sortable("col_value", "value"),
                 sortable("col_rank", "rank"),
                 sortable("col_change", "change"),
-                html.Th(t("col_status", lang), scope="col"),
-                html.Th(t("progress", lang), scope="col"),
+                html.Th(t("col_status"), scope="col"),
+                html.Th(t("progress"), scope="col"),
             ]
         )
     )
 
 
-def table_caption(caption: str, view: MapView, lang: str) -> str:
+def table_caption(caption: str, view: MapView) -> str:
     """The map's caption, and what rank 1 means."""
-    return f"{caption} ({figures.rank_direction(view.polarity, lang)})"
+    return f"{caption} ({figures.rank_direction(view.polarity)})"
 
 
 def next_table(trigger, table) -> dict | None:
@@ -123,7 +123,7 @@ def next_table(trigger, table) -> dict | None:
     return table
 
 
-def table_update(database, trigger, view, table, lang: str, caption) -> dict:
+def table_update(database, trigger, view, table, caption) -> dict:
     """The table callback's outputs by name (`OUTPUTS`), or `NO_TABLE`.
 
     The view is resolved again from the database, so a forged one only gives `NO_TABLE`;
@@ -135,11 +135,11 @@ def table_update(database, trigger, view, table, lang: str, caption) -> dict:
     table = next_table(trigger, table)
     if not isinstance(resolved, MapView) or table is None:
         return NO_TABLE
-    state = state_for(database, resolved, lang)
-    rows, table["page"], pages = table_rows(state, resolved, table["sort"], table["desc"], table["page"], lang)
+    state = state_for(database, resolved)
+    rows, table["page"], pages = table_rows(state, resolved, table["sort"], table["desc"], table["page"])
     return {
         "rows": rows,
-        "pager": t("page_of", lang, page=table["page"] + 1, pages=pages),
+        "pager": t("page_of", page=table["page"] + 1, pages=pages),
         "table": table,
-        "caption": table_caption(caption(resolved), resolved, lang),
+        "caption": table_caption(caption(resolved), resolved),
     }

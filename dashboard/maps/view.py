@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from dashboard import assessment, database, figures, peers, progress_queries, queries
 from dashboard.chrome import metadata, text
-from dashboard.i18n import t
+from dashboard.i18n import current_lang, t
 from dashboard.search import nearest
 
 COLOURS = {
@@ -128,12 +128,12 @@ _STATES = database.ResultCache(8)
 _TERRITORIES = database.ResultCache(8)
 
 
-def state_for(database, view: MapView, lang: str) -> dict:
+def state_for(database, view: MapView) -> dict:
     """Everything the map and its table show for a view (read-only: callers copy what they change)."""
-    key = (str(database.path), database.version, tuple(view.public().items()), lang)
+    key = (str(database.path), database.version, tuple(view.public().items()), current_lang())
     hit, state = _STATES.get(key)
     if not hit:
-        state = _shared_lists(database, view.level, _map_state(database, view, lang))
+        state = _shared_lists(database, view.level, _map_state(database, view))
         _STATES.put(key, state)
     return state
 
@@ -148,9 +148,9 @@ def _shared_lists(database, level: str, state: dict) -> dict:
     return state
 
 
-def _map_state(database, view: MapView, lang: str) -> dict:
+def _map_state(database, view: MapView) -> dict:
     values = database.run(queries.map_values, view.indicator, view.level, view.year)
-    state = figures.map_state(values, view.unit, view.polarity, lang, view.classes, view.decimals)
+    state = figures.map_state(values, view.unit, view.polarity, view.classes, view.decimals)
     if not database.run(queries.has_progress):
         return state
     colour = view.colour == "progres"
@@ -160,16 +160,16 @@ def _map_state(database, view: MapView, lang: str) -> dict:
         progress = database.run(progress_queries.progress_rows, view.level, None, view.indicator)
         rows = {r.code: r for r in progress.itertuples()}
         explanations = [
-            assessment.explanation(rows[c], view.unit, lang, labels, with_label=False) if c in rows else ""
+            assessment.explanation(rows[c], view.unit, labels, with_label=False) if c in rows else ""
             for c in state["codes"]
         ]
     else:
         progress, explanations = database.run(progress_queries.category_rows, view.indicator, view.level), None
     categories = assessment.map_categories(state["codes"], progress)
-    state = figures.with_progress(state, categories, lang, labels, colour=colour, explanations=explanations)
+    state = figures.with_progress(state, categories, labels, colour=colour, explanations=explanations)
     if view.colour != "pairs":
         return state
     verdicts = database.run(progress_queries.peer_verdicts, view.indicator, view.level)
-    keys, sentences = peers.map_verdicts(state["codes"], verdicts, lang)
-    state = figures.with_hover_line(state, t("hover_peers", lang), sentences, lang)
-    return figures.coloured_by(state, keys, peers.verdict_legend(lang), "peers")
+    keys, sentences = peers.map_verdicts(state["codes"], verdicts)
+    state = figures.with_hover_line(state, t("hover_peers"), sentences)
+    return figures.coloured_by(state, keys, peers.verdict_legend(), "peers")

@@ -20,7 +20,7 @@ from dashboard import queries, urls
 from dashboard.attributes import aria
 from dashboard.chrome import label, not_found, scroll_region, shell, submitted_text
 from dashboard.context import db
-from dashboard.i18n import normalise_lang, t, with_query
+from dashboard.i18n import localised, t, with_query
 from dashboard.inputs import has_types, is_text, optional_number, optional_text, search_text
 from dashboard.maps import hover, outlines, parts
 from dashboard.maps import table as tables
@@ -76,14 +76,14 @@ class Rendered:
     state: dict
 
 
-def render(database, shown: MapView, lang: str, page_size: int | None = None, hover_text: bool = False) -> Rendered:
+def render(database, shown: MapView, page_size: int | None = None, hover_text: bool = False) -> Rendered:
     """A view drawn: the map and the first page of its table sorted by rank (all rows without
     `page_size`). The hover rows are numbers that assets/hover.js writes out, or with
     `hover_text` (a page without the dashboard's scripts) already words."""
-    state = state_for(database, shown, lang)
-    caption = parts.caption(shown, database.run(queries.list_indicators), lang)
+    state = state_for(database, shown)
+    caption = parts.caption(shown, database.run(queries.list_indicators))
     size = page_size or len(state["codes"]) or 1
-    rows, _, pages = table_rows(state, shown, DEFAULT_TABLE["sort"], DEFAULT_TABLE["desc"], 0, lang, size)
+    rows, _, pages = table_rows(state, shown, DEFAULT_TABLE["sort"], DEFAULT_TABLE["desc"], 0, size)
     figure = outlines.map_figure(database, shown.level, state)
     if hover_text:  # the rows in words, in the order drawn; no columns left for assets/hover.js
         trace = figure["data"][0]
@@ -91,53 +91,52 @@ def render(database, shown: MapView, lang: str, page_size: int | None = None, ho
         by_code = dict(zip(state["codes"], words, strict=True))
         trace["customdata"] = [by_code[code] for code in trace["locations"]]
         del figure["layout"]["meta"]["hover"]
-    return Rendered(figure, caption, parts.legend(state, shown, lang), table_header(lang), rows, pages, state)
+    return Rendered(figure, caption, parts.legend(state, shown), table_header(), rows, pages, state)
 
 
-def _not_found(lang: str, params: dict, missing: NotFound) -> html.Div:
+def _not_found(params: dict, missing: NotFound) -> html.Div:
     base = {k: v for k, v in params.items() if k in QUERY}
     if missing.kind == "indicator":
-        labels = {r.indicator_id: label(r, lang) for r in db().run(queries.list_indicators).itertuples()}
-        links = [(labels.get(c, c), urls.map_view(lang, indicateur=c)) for c in missing.choices]
+        labels = {r.indicator_id: label(r) for r in db().run(queries.list_indicators).itertuples()}
+        links = [(labels.get(c, c), urls.map_view(indicateur=c)) for c in missing.choices]
     elif missing.kind == "level":
-        links = [(t(f"level_{c}", lang), urls.map_view(lang, **{**base, "niveau": c, "annee": None})) for c in missing.choices]  # fmt: skip
+        links = [(t(f"level_{c}"), urls.map_view(**{**base, "niveau": c, "annee": None})) for c in missing.choices]  # fmt: skip
     else:
-        links = [(str(c), urls.map_view(lang, **{**base, "annee": c})) for c in missing.choices]
-    return not_found(lang, params, t(f"nf_{missing.kind}", lang, value=missing.value), links)
+        links = [(str(c), urls.map_view(**{**base, "annee": c})) for c in missing.choices]
+    return not_found(params, t(f"nf_{missing.kind}", value=missing.value), links)
 
 
-def layout(lang: str = "fr", **params) -> html.Div:
-    lang = normalise_lang(lang)
-    params = {**params, **{k: params.get(k) for k in QUERY}, "lang": lang}
+def layout(**params) -> html.Div:
+    params = {**params, **{k: params.get(k) for k in QUERY}}
     database = db()
     shown = view(database, **params)
     if isinstance(shown, NotFound):
-        return _not_found(lang, params, shown)
+        return _not_found(params, shown)
     catalogue = database.run(queries.list_indicators)
-    drawn = render(database, shown, lang, PAGE_SIZE)
-    indicators = [{"label": label(r, lang), "value": r.indicator_id} for r in catalogue.itertuples()]
+    drawn = render(database, shown, PAGE_SIZE)
+    indicators = [{"label": label(r), "value": r.indicator_id} for r in catalogue.itertuples()]
     children = [
         dcc.Location(id="carte-url", refresh=False),
         dcc.Location(id="carte-nav", refresh="callback-nav"),
         dcc.Store(id="map-view", data=shown.public()),
         dcc.Store(id="map-level", data=shown.level),
         dcc.Store(id="table-state", data=DEFAULT_TABLE),
-        html.H1(t("map_title", lang)),
-        parts.controls(shown, indicators, lang),
-        parts.map_search(lang),
+        html.H1(t("map_title")),
+        parts.controls(shown, indicators),
+        parts.map_search(),
         html.H2(drawn.caption, id="map-caption"),
         html.P(
             [
-                t("map_hint", lang),
+                t("map_hint"),
                 " ",
-                dcc.Link(t("see_sheet", lang), href=_sheet_href(shown, lang), id="map-sheet-link"),
+                dcc.Link(t("see_sheet"), href=_sheet_href(shown), id="map-sheet-link"),
             ],
             className="hint",
         ),  # fmt: skip
         html.Div([_graph(drawn), html.Div(drawn.legend, id="map-legend", className="legend")], className="map-row"),
-        _table_section(shown, drawn, lang),
+        _table_section(shown, drawn),
     ]
-    return shell(lang, params, children, "carte")
+    return shell(params, children, "carte")
 
 
 def _graph(drawn: Rendered) -> html.Div:
@@ -146,23 +145,23 @@ def _graph(drawn: Rendered) -> html.Div:
     return html.Div(graph, className="map-box", role="img", **aria(label=drawn.caption))
 
 
-def _table_section(shown: MapView, drawn: Rendered, lang: str) -> html.Section:
-    caption = html.Caption(table_caption(drawn.caption, shown, lang), id="map-table-caption")
+def _table_section(shown: MapView, drawn: Rendered) -> html.Section:
+    caption = html.Caption(table_caption(drawn.caption, shown), id="map-table-caption")
     table = html.Table(
         [caption, drawn.header, html.Tbody(drawn.rows, id="map-table-body")], className="data-table", id="map-table"
     )
     pager = html.Div(
         [
-            html.Button(t("previous", lang), id="table-prev", className="pager"),
-            html.Span(t("page_of", lang, page=1, pages=drawn.pages), id="table-page"),
-            html.Button(t("next", lang), id="table-next", className="pager"),
+            html.Button(t("previous"), id="table-prev", className="pager"),
+            html.Span(t("page_of", page=1, pages=drawn.pages), id="table-page"),
+            html.Button(t("next"), id="table-next", className="pager"),
         ],
         className="pagination no-print",
     )
     return html.Section(
         [
-            html.H2(t("table_title", lang)),
-            html.P(parts.downloads(shown, lang), id="map-downloads", className="downloads"),
+            html.H2(t("table_title")),
+            html.P(parts.downloads(shown), id="map-downloads", className="downloads"),
             scroll_region(table, drawn.caption),
             pager,
         ],
@@ -170,8 +169,8 @@ def _table_section(shown: MapView, drawn: Rendered, lang: str) -> html.Section:
     )
 
 
-def _sheet_href(shown: MapView, lang: str) -> str:
-    return urls.indicator(shown.indicator, lang)
+def _sheet_href(shown: MapView) -> str:
+    return urls.indicator(shown.indicator)
 
 
 def _outputs(names: dict) -> dict:
@@ -193,8 +192,9 @@ def register_callbacks(app) -> None:
         state={"drawn_level": State("map-level", "data"), "lang": State("lang", "data")},
         prevent_initial_call=True,
     )
-    def _switch(indicator, level, year, classes, colour, drawn_level, lang):
-        return switch(ctx.triggered_id, indicator, level, year, classes, drawn_level, lang, colour)
+    @localised
+    def _switch(indicator, level, year, classes, colour, drawn_level):
+        return switch(ctx.triggered_id, indicator, level, year, classes, drawn_level, colour)
 
     @app.callback(
         output=_outputs(tables.OUTPUTS),
@@ -207,8 +207,9 @@ def register_callbacks(app) -> None:
         state={"table": State("table-state", "data"), "lang": State("lang", "data")},
         prevent_initial_call=True,
     )
-    def _table(view, sorts, previous, following, table, lang):
-        return table_update(ctx.triggered_id, view, table, lang)
+    @localised
+    def _table(view, sorts, previous, following, table):
+        return table_update(ctx.triggered_id, view, table)
 
     _register_search(app)
     _register_routes(app)
@@ -220,8 +221,9 @@ def register_callbacks(app) -> None:
         State("lang", "data"),
         prevent_initial_call=True,
     )
-    def _open_portrait(click, view, lang):
-        return portrait_href(click, view, lang)
+    @localised
+    def _open_portrait(click, view):
+        return portrait_href(click, view)
 
 
 def _register_search(app) -> None:
@@ -232,11 +234,12 @@ def _register_search(app) -> None:
         State("lang", "data"),
         prevent_initial_call=True,
     )
-    def _search(text, level, lang):
+    @localised
+    def _search(text, level):
         text = search_text(text)
         if text is None or not is_text(level):
             return no_update
-        return parts.search_results(db().run(queries.territory_search_index), text, level, normalise_lang(lang))
+        return parts.search_results(db().run(queries.territory_search_index), text, level)
 
     submitted_text(app, "map-search", "map-search-submit")
 
@@ -249,11 +252,12 @@ def _register_search(app) -> None:
         State("lang", "data"),
         prevent_initial_call=True,
     )
-    def _focus(submitted, clicks, level, lang):
+    @localised
+    def _focus(submitted, clicks, level):
         trigger = ctx.triggered_id
         if isinstance(trigger, dict) and not any(isinstance(n, int) and n for n in (clicks or [])):
             return no_update, no_update  # the results were redrawn, nothing was pressed
-        return parts.focus(db(), trigger, submitted, level, lang)
+        return parts.focus(db(), trigger, submitted, level)
 
 
 def _register_routes(app) -> None:
@@ -279,7 +283,7 @@ def _register_routes(app) -> None:
         return response.make_conditional(request)
 
 
-def switch(trigger, indicator, level, year, classes, drawn_level, lang, colour=None) -> dict:
+def switch(trigger, indicator, level, year, classes, drawn_level, colour=None) -> dict:
     """The map callback's outputs by name (`SWITCH_OUTPUTS`): a Patch of values when the drawn
     level is unchanged, else a full figure (outlines by URL). `trigger` is the id of the control
     that changed. Values of the wrong type change nothing (`NO_SWITCH`)."""
@@ -287,54 +291,52 @@ def switch(trigger, indicator, level, year, classes, drawn_level, lang, colour=N
         return NO_SWITCH
     if not all(optional_text(v) for v in (classes, colour, drawn_level)):
         return NO_SWITCH
-    lang, database = normalise_lang(lang), db()
+    database = db()
     shown = resolve_switch(database, trigger, indicator, level, year, classes, colour)
     if shown is None:
         return NO_SWITCH
     kept = dict.fromkeys(KEPT.get(trigger, ()), no_update)
-    return {**_switch_outputs(database, shown, drawn_level, lang), **kept}
+    return {**_switch_outputs(database, shown, drawn_level), **kept}
 
 
-def _switch_outputs(database, shown: MapView, drawn_level, lang: str) -> dict:
-    state = state_for(database, shown, lang)
-    caption = parts.caption(shown, database.run(queries.list_indicators), lang)
+def _switch_outputs(database, shown: MapView, drawn_level) -> dict:
+    state = state_for(database, shown)
+    caption = parts.caption(shown, database.run(queries.list_indicators))
     return {
         "figure": outlines.switch_figure(database, shown.level, state, drawn_level),
         "drawn_level": shown.level,
         "view": shown.public(),
-        "level_options": parts.level_options(shown, lang),
+        "level_options": parts.level_options(shown),
         "level": shown.level,
         "year_min": shown.years[0],
         "year_max": shown.years[-1],
         "year_marks": parts.year_marks(shown),
         "year": shown.year,
         "caption": caption,
-        "legend": parts.legend(state, shown, lang),
-        "search": with_query("", lang, **shown.url_params()),
-        "downloads": parts.downloads(shown, lang),
-        "sheet_href": _sheet_href(shown, lang),
-        "class_options": parts.class_options(shown, lang),
+        "legend": parts.legend(state, shown),
+        "search": with_query("", **shown.url_params()),
+        "downloads": parts.downloads(shown),
+        "sheet_href": _sheet_href(shown),
+        "class_options": parts.class_options(shown),
     }
 
 
-def table_update(trigger, view, table, lang) -> dict:
+def table_update(trigger, view, table) -> dict:
     """The table callback's outputs by name (`maps.table.OUTPUTS`): sort (a column's button), page
     (previous, next), or a new view (back to page 1)."""
-    lang, database = normalise_lang(lang), db()
+    database = db()
     catalogue = database.run(queries.list_indicators)
-    return tables.table_update(
-        database, trigger, view, table, lang, lambda shown: parts.caption(shown, catalogue, lang)
-    )
+    return tables.table_update(database, trigger, view, table, lambda shown: parts.caption(shown, catalogue))
 
 
-def portrait_href(click, view, lang):
+def portrait_href(click, view):
     """The portrait of the clicked territory, or `no_update` for a click elsewhere (or a forged one)."""
     points = click.get("points") if isinstance(click, dict) else None
     point = points[0] if isinstance(points, list) and points else None
     location = point.get("location") if isinstance(point, dict) else None
     if not (is_text(location) and location and has_types(view, {"level": (str,)})):
         return no_update
-    return urls.portrait(view["level"], location, normalise_lang(lang))
+    return urls.portrait(view["level"], location)
 
 
 __all__ = ["NO_TABLE", "MapView", "NotFound", "Rendered", "found", "layout", "render", "switch", "view"]

@@ -14,7 +14,7 @@ from dashboard.attributes import data
 from dashboard.chrome import label, not_found, scroll_region, shell, territory_link, text
 from dashboard.context import db
 from dashboard.formatting import annual_growth, format_difference, format_value, is_missing, trend_words
-from dashboard.i18n import FINALITIES, finality_label, normalise_lang, t
+from dashboard.i18n import FINALITIES, finality_label, t
 from dashboard.search import nearest
 
 SAME_PACE = 0.1  # points of annual growth: closer than this, the two improve at the same pace
@@ -44,41 +44,41 @@ def pace(first: dict[int, tuple[float, str]], second: dict[int, tuple[float, str
     return None if a is None or b is None else (start, end, a, b)
 
 
-def faster(growth: tuple | None, polarity: str | None, names: tuple[str, str], lang: str) -> str:
+def faster(growth: tuple | None, polarity: str | None, names: tuple[str, str]) -> str:
     """Who improves faster (by polarity), or who grows faster for a context indicator, in words."""
     if growth is None:
-        return t("compare_no_pace", lang)
+        return t("compare_no_pace")
     start, end, a, b = growth
-    rates = t("compare_rates", lang, a=_rate(a, lang), b=_rate(b, lang), start=start, end=end)
+    rates = t("compare_rates", a=_rate(a), b=_rate(b), start=start, end=end)
     if math.isclose(a, b, abs_tol=SAME_PACE):
-        return f"{t('compare_same_pace', lang)} ({rates})"
+        return f"{t('compare_same_pace')} ({rates})"
     sign = {"higher_is_better": 1, "lower_is_better": -1}.get(polarity or "")
     if sign is None:
-        return f"{t('compare_grows_faster', lang, name=names[0] if a > b else names[1])} ({rates})"
+        return f"{t('compare_grows_faster', name=names[0] if a > b else names[1])} ({rates})"
     better = names[0] if sign * a > sign * b else names[1]
-    return f"{t('compare_improves_faster', lang, name=better)} ({rates})"
+    return f"{t('compare_improves_faster', name=better)} ({rates})"
 
 
-def _rate(value: float, lang: str) -> str:
-    return assessment.percent_a_year(value / 100, lang)
+def _rate(value: float) -> str:
+    return assessment.percent_a_year(value / 100)
 
 
-def gap(first: dict, second: dict, unit: str | None, lang: str) -> str:
+def gap(first: dict, second: dict, unit: str | None) -> str:
     """The first territory's value minus the second's, the latest year both have (with the year)."""
     common = sorted(set(first) & set(second))
     if not common:
-        return t("compare_no_common_year", lang)
+        return t("compare_no_common_year")
     year = common[-1]
-    return f"{format_difference(first[year][0] - second[year][0], unit, lang)} ({year})"
+    return f"{format_difference(first[year][0] - second[year][0], unit)} ({year})"
 
 
-def latest(series: dict, unit: str | None, lang: str) -> list:
+def latest(series: dict, unit: str | None) -> list:
     if not series:
-        return [html.Span(t("no_value", lang), className="muted")]
+        return [html.Span(t("no_value"), className="muted")]
     year = max(series)
     value, status = series[year]
-    shown = format_value(value, unit, lang) + (" *" if status == "incomplete" else "")
-    trend = trend_words([(y, v) for y, (v, _) in series.items()], unit, lang)
+    shown = format_value(value, unit) + (" *" if status == "incomplete" else "")
+    trend = trend_words([(y, v) for y, (v, _) in series.items()], unit)
     return [
         html.Strong(shown),
         " ",
@@ -87,16 +87,16 @@ def latest(series: dict, unit: str | None, lang: str) -> list:
     ]
 
 
-def verdict(row, lang: str, labels: dict | None) -> list:
-    return [] if row is None else [assessment.badge(row.category, lang, labels)]
+def verdict(row, labels: dict | None) -> list:
+    return [] if row is None else [assessment.badge(row.category, labels)]
 
 
-def comparison_table(catalogue, values, sides, progress, lang, labels) -> list:
+def comparison_table(catalogue, values, sides, progress, labels) -> list:
     """One section per finality: a row per indicator either territory has a value for."""
     (l1, c1, n1), (l2, c2, n2) = sides
     first, second = _series(values, l1, c1), _series(values, l2, c2)
     order = {f: i for i, f in enumerate(FINALITIES)}
-    headers = [t("map_indicator", lang), n1, n2, t("compare_gap", lang, a=n1, b=n2), t("compare_pace", lang)]
+    headers = [t("map_indicator"), n1, n2, t("compare_gap", a=n1, b=n2), t("compare_pace")]
     sections = []
     for finality, rows in sorted(catalogue.groupby("finality", dropna=False), key=lambda g: order.get(g[0], 99)):
         body = []
@@ -108,28 +108,28 @@ def comparison_table(catalogue, values, sides, progress, lang, labels) -> list:
             cells = [
                 html.Th(
                     dcc.Link(
-                        label(row, lang),
-                        href=urls.indicator(row.indicator_id, lang, f"{l1}:{c1},{l2}:{c2}"),
+                        label(row),
+                        href=urls.indicator(row.indicator_id, f"{l1}:{c1},{l2}:{c2}"),
                     ),
                     scope="row",
                 ),  # fmt: skip
                 html.Td(
-                    [*latest(a, unit, lang), *verdict(progress[0].get(row.indicator_id), lang, labels)],
+                    [*latest(a, unit), *verdict(progress[0].get(row.indicator_id), labels)],
                     **data(label=n1),
                 ),  # fmt: skip
                 html.Td(
-                    [*latest(b, unit, lang), *verdict(progress[1].get(row.indicator_id), lang, labels)],
+                    [*latest(b, unit), *verdict(progress[1].get(row.indicator_id), labels)],
                     **data(label=n2),
                 ),  # fmt: skip
-                html.Td(gap(a, b, unit, lang), className="num", **data(label=headers[3])),
+                html.Td(gap(a, b, unit), className="num", **data(label=headers[3])),
                 html.Td(
-                    faster(pace(a, b, text(row.kind)), text(row.polarity) or None, (n1, n2), lang),
+                    faster(pace(a, b, text(row.kind)), text(row.polarity) or None, (n1, n2)),
                     **data(label=headers[4]),
                 ),  # fmt: skip
             ]
             body.append(html.Tr(cells))
         if body:
-            title = finality_label(text(finality), lang)
+            title = finality_label(text(finality))
             table = html.Table(
                 [html.Caption(title, className="sr-only"), html.Thead(html.Tr([html.Th(h, scope="col") for h in headers])),
                  html.Tbody(body)],
@@ -148,23 +148,21 @@ def found(database, level=None, code=None, level2=None, code2=None, **_params) -
     return _resolve(database, level, code) is not None and _resolve(database, level2, code2) is not None
 
 
-def _not_found(database, lang: str, params: dict, sides: list[tuple[str, str]]) -> html.Div:
+def _not_found(database, params: dict, sides: list[tuple[str, str]]) -> html.Div:
     territories = database.run(queries.list_territories)
     level, code = next((lv, c) for lv, c in sides if _resolve(database, lv, c) is None)
     pool = territories[territories["level"] == level]
     pool = pool if not pool.empty else territories
     close = pool.set_index("code").loc[nearest(pool["code"].tolist(), str(code))].reset_index()
-    links = [(f"{r.name} ({r.code})", urls.portrait(r.level, r.code, lang)) for r in close.itertuples()]
-    return not_found(lang, params, t("nf_territory", lang, value=f"{level}/{code}"), links)
+    links = [(f"{r.name} ({r.code})", urls.portrait(r.level, r.code)) for r in close.itertuples()]
+    return not_found(params, t("nf_territory", value=f"{level}/{code}"), links)
 
 
-def layout(level=None, code=None, level2=None, code2=None, lang: str = "fr", **params) -> html.Div:
-    lang = normalise_lang(lang)
-    params = {**params, "lang": lang}
+def layout(level=None, code=None, level2=None, code2=None, **params) -> html.Div:
     database = db()
     names = (_resolve(database, level, code), _resolve(database, level2, code2))
     if None in names:
-        return _not_found(database, lang, params, [(str(level), str(code)), (str(level2), str(code2))])
+        return _not_found(database, params, [(str(level), str(code)), (str(level2), str(code2))])
     sides = ((level, code, names[0]), (level2, code2, names[1]))
     values = database.run(queries.territory_values, [(level, code), (level2, code2)])
     catalogue = database.run(queries.catalogue)
@@ -178,18 +176,18 @@ def layout(level=None, code=None, level2=None, code2=None, lang: str = "fr", **p
         for lv, c, _ in sides
     ]
     children = [
-        html.H1(t("compare_title", lang, a=names[0], b=names[1])),
+        html.H1(t("compare_title", a=names[0], b=names[1])),
         html.P(
             [
-                territory_link(level, code, names[0], lang),
-                f" ({t(f'level1_{level}', lang)}, {code}) — ",
-                territory_link(level2, code2, names[1], lang),
-                f" ({t(f'level1_{level2}', lang)}, {code2})",
+                territory_link(level, code, names[0]),
+                f" ({t(f'level1_{level}')}, {code}) — ",
+                territory_link(level2, code2, names[1]),
+                f" ({t(f'level1_{level2}')}, {code2})",
             ],
             className="compare-sides",
         ),
-        html.P(t("compare_intro", lang), className="muted"),
-        *(comparison_table(catalogue, values, sides, progress, lang, labels) or [html.P(t("no_value", lang))]),
-        html.P(html.A(t("compare_swap", lang), href=urls.compare((level2, code2), (level, code), lang))),
+        html.P(t("compare_intro"), className="muted"),
+        *(comparison_table(catalogue, values, sides, progress, labels) or [html.P(t("no_value"))]),
+        html.P(html.A(t("compare_swap"), href=urls.compare((level2, code2), (level, code)))),
     ]
-    return shell(lang, params, children, "compare")
+    return shell(params, children, "compare")

@@ -10,7 +10,7 @@ from dashboard.chrome import label, search_box, shell, territory_link, territory
 from dashboard.context import db
 from dashboard.formatting import format_value, trend_sentence
 from dashboard.gaps import gap_reason, gap_text
-from dashboard.i18n import FINALITIES, finality_label, normalise_lang, place_names, t
+from dashboard.i18n import FINALITIES, finality_label, localised, place_names, t
 from dashboard.inputs import search_text
 from dashboard.search import search_indicators
 
@@ -31,7 +31,7 @@ def headline_indicators(catalogue: pd.DataFrame, values: pd.DataFrame) -> pd.Dat
 
 
 def headline(
-    catalogue: pd.DataFrame, values: pd.DataFrame, lang: str, progress: dict | None = None, labels: dict | None = None
+    catalogue: pd.DataFrame, values: pd.DataFrame, progress: dict | None = None, labels: dict | None = None
 ) -> list:
     """One card per key indicator of the headline territory: latest value, trend, progress.
 
@@ -43,12 +43,12 @@ def headline(
         cards.append(
             html.Li(
                 [
-                    dcc.Link(label(row, lang), href=urls.indicator(row.indicator_id, lang)),
-                    html.Strong(format_value(last["value"], text(row.unit), lang), className="headline-value"),
-                    html.Span(f"{t('year', lang)} {int(last['year'])}", className="headline-year"),
-                    html.Span(trend_sentence(series, text(row.unit), lang), className="headline-trend"),
+                    dcc.Link(label(row), href=urls.indicator(row.indicator_id)),
+                    html.Strong(format_value(last["value"], text(row.unit)), className="headline-value"),
+                    html.Span(f"{t('year')} {int(last['year'])}", className="headline-year"),
+                    html.Span(trend_sentence(series, text(row.unit)), className="headline-trend"),
                     html.Div(
-                        assessment.progress_cell(progress.get(row.indicator_id), text(row.unit), lang, labels),
+                        assessment.progress_cell(progress.get(row.indicator_id), text(row.unit), labels),
                         className="headline-progress",
                     )
                     if progress is not None
@@ -60,7 +60,7 @@ def headline(
     return cards
 
 
-def catalogue_sections(catalogue: pd.DataFrame, lang: str, gaps: dict | None = None) -> list:
+def catalogue_sections(catalogue: pd.DataFrame, gaps: dict | None = None) -> list:
     """The catalogue grouped by the five finalities (unknown finalities last); an indicator
     without values says why (`gaps`: the build's reason at its first level)."""
     order = {f: i for i, f in enumerate(FINALITIES)}
@@ -68,44 +68,43 @@ def catalogue_sections(catalogue: pd.DataFrame, lang: str, gaps: dict | None = N
     for finality, rows in sorted(catalogue.groupby("finality", dropna=False), key=lambda g: order.get(g[0], 99)):
         items = []
         for row in rows.itertuples():
-            link = dcc.Link(label(row, lang), href=urls.indicator(row.indicator_id, lang))
+            link = dcc.Link(label(row), href=urls.indicator(row.indicator_id))
             extra = (
-                [" — ", dcc.Link(t("see_map", lang), href=urls.map_view(lang, indicateur=row.indicator_id))]
+                [" — ", dcc.Link(t("see_map"), href=urls.map_view(indicateur=row.indicator_id))]
                 if row.has_values
-                else [html.Span(f" ({why_empty(row, gaps or {}, lang)})", className="muted")]
+                else [html.Span(f" ({why_empty(row, gaps or {})})", className="muted")]
             )
             items.append(html.Li([link, *extra]))
         sections.append(
             html.Section(
-                [html.H3(finality_label(text(finality), lang)), html.Ul(items)],
+                [html.H3(finality_label(text(finality))), html.Ul(items)],
                 className="finality",
             )
         )
     return sections
 
 
-def why_empty(row, gaps: dict, lang: str) -> str:
+def why_empty(row, gaps: dict) -> str:
     levels = [lv for lv in text(row.levels).split(",") if lv]
-    return gap_text(*gap_reason(gaps, row.indicator_id, levels[0], levels), lang) if levels else t("no_data_yet", lang)
+    return gap_text(*gap_reason(gaps, row.indicator_id, levels[0], levels)) if levels else t("no_data_yet")
 
 
-def filtered_catalogue(catalogue: pd.DataFrame, query: str | None, lang: str, gaps: dict | None = None) -> list:
+def filtered_catalogue(catalogue: pd.DataFrame, query: str | None, gaps: dict | None = None) -> list:
     """The catalogue sections of the indicators matching `query` (all when empty)."""
     found = search_indicators(catalogue, query or "")
     if found.empty:
-        return [html.P(t("home_no_match", lang, text=query))]
-    return catalogue_sections(found, lang, gaps)
+        return [html.P(t("home_no_match", text=query))]
+    return catalogue_sections(found, gaps)
 
 
-def layout(lang: str = "fr", q: str = "", **params) -> html.Div:
-    lang = normalise_lang(lang)
+def layout(q: str = "", **params) -> html.Div:
     query = q or ""
     database = db()
     catalogue = database.run(queries.catalogue)
     head = database.run(queries.build_territory)  # the territory the database was built for
-    names = place_names(head["name"], head["tncc"], lang) if head else {}
-    intro = t(f"home_intro_{head['level']}", lang, **names) if head else t("home_intro", lang)
-    children = [html.H1(t("site_title", lang)), html.P(intro)]
+    names = place_names(head["name"], head["tncc"]) if head else {}
+    intro = t(f"home_intro_{head['level']}", **names) if head else t("home_intro")
+    children = [html.H1(t("site_title")), html.P(intro)]
     if head:
         level, code = head["level"], head["code"]
         values = database.run(queries.territory_values, [(level, code)])
@@ -114,9 +113,9 @@ def layout(lang: str = "fr", q: str = "", **params) -> html.Div:
             progress = {r.indicator_id: r for r in assessed.itertuples()} if queries.has_progress(con) else None
             labels = assessment.labels_from(progress_queries.progress_labels(con))
         children += [
-            html.H2([t("home_headline", lang, **names), " — ", territory_link(level, code, head["name"], lang)]),
-            html.Ul(headline(catalogue, values, lang, progress, labels), className="headline"),
-            html.P(territory_link(level, code, t("home_all_indicators", lang, name=head["name"]), lang)),
+            html.H2([t("home_headline", **names), " — ", territory_link(level, code, head["name"])]),
+            html.Ul(headline(catalogue, values, progress, labels), className="headline"),
+            html.P(territory_link(level, code, t("home_all_indicators", name=head["name"]))),
         ]
     counts = catalogue[(catalogue["kind"] == "count") & catalogue["has_values"]]
     quick = pd.DataFrame()
@@ -125,19 +124,19 @@ def layout(lang: str = "fr", q: str = "", **params) -> html.Div:
     children += [
         html.Section(
             [
-                html.H2(t("home_territories", lang), id="territoires"),
+                html.H2(t("home_territories"), id="territoires"),
                 html.Ul(
-                    [html.Li(territory_link(r.level, r.code, r.name, lang)) for r in quick.itertuples()],
+                    [html.Li(territory_link(r.level, r.code, r.name)) for r in quick.itertuples()],
                     className="quick-links",
                 ),
-                territory_search(lang),
+                territory_search(),
             ]
         ),
-        html.H2(t("home_catalogue", lang)),
-        *search_box("indicator-search", t("home_search", lang), t("home_search_placeholder", lang), query),
-        html.Div(filtered_catalogue(catalogue, query, lang, database.run(queries.indicator_gaps)), id="catalogue"),
+        html.H2(t("home_catalogue")),
+        *search_box("indicator-search", t("home_search"), t("home_search_placeholder"), query),
+        html.Div(filtered_catalogue(catalogue, query, database.run(queries.indicator_gaps)), id="catalogue"),
     ]
-    return shell(lang, params, children, "home")
+    return shell(params, children, "home")
 
 
 def register_callbacks(app) -> None:
@@ -147,9 +146,10 @@ def register_callbacks(app) -> None:
         State("lang", "data"),
         prevent_initial_call=True,
     )
-    def _filter(query, lang):
-        query, lang = search_text(query), normalise_lang(lang)
+    @localised
+    def _filter(query):
+        query = search_text(query)
         if query is None:
             return no_update
         database = db()
-        return filtered_catalogue(database.run(queries.catalogue), query, lang, database.run(queries.indicator_gaps))
+        return filtered_catalogue(database.run(queries.catalogue), query, database.run(queries.indicator_gaps))

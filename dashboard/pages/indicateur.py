@@ -11,7 +11,7 @@ from dashboard.chrome import data_table, download_links, label, metadata, not_fo
 from dashboard.context import db
 from dashboard.formatting import format_number, format_value, is_missing
 from dashboard.gaps import gap_reason, gap_text
-from dashboard.i18n import colon, normalise_lang, t, with_query
+from dashboard.i18n import colon, current_lang, localised, t, with_query
 from dashboard.inputs import is_text, search_text, text_list
 from dashboard.peers import peer_line
 from dashboard.search import nearest, search_territories
@@ -30,15 +30,15 @@ def selection_param(keys: list[str]) -> str | None:
     return ",".join(keys[:MAX_TERRITORIES]) or None
 
 
-def series_table(rows: charts.TrendRows, unit: str | None, lang: str, caption: str) -> html.Div:
+def series_table(rows: charts.TrendRows, unit: str | None, caption: str) -> html.Div:
     """Territories by years: the data behind the trend chart."""
     by_name: dict[str, dict[int, float]] = {}  # in the rows' order of territories
     for name, year, value in zip(rows.names, rows.years, rows.values, strict=True):
         if not is_missing(value):
             by_name.setdefault(name, {}).setdefault(int(year), value)
     years = sorted({year for values in by_name.values() for year in values})
-    cells = [[name, *(format_value(values.get(y), unit, lang) for y in years)] for name, values in by_name.items()]
-    return data_table([t("col_name", lang), *(str(y) for y in years)], cells, caption, "trend-table")
+    cells = [[name, *(format_value(values.get(y), unit) for y in years)] for name, values in by_name.items()]
+    return data_table([t("col_name"), *(str(y) for y in years)], cells, caption, "trend-table")
 
 
 def references(database, keys: list[str]) -> list[tuple[str, str]]:
@@ -57,16 +57,16 @@ def references(database, keys: list[str]) -> list[tuple[str, str]]:
     return ([] if chosen else [(level, code)]) + list(zip(refs["level"], refs["code"], strict=True))
 
 
-def trend_view(database, indicator_id: str, keys: list[str], row, lang: str) -> tuple[dict | None, html.Div | html.P]:
+def trend_view(database, indicator_id: str, keys: list[str], row) -> tuple[dict | None, html.Div | html.P]:
     """The trend chart and its table; no chart, but why, when nothing has a value."""
     drawn = database.derived(drawn_territories, tuple(keys))
     rows = database.derived(trend_rows, indicator_id, drawn)
     if rows is None:  # no chart with empty axes: say why, or where values are
-        return None, no_data(database, indicator_id, row, lang) if not row.has_values else html.P(t("sheet_pick", lang))
+        return None, no_data(database, indicator_id, row) if not row.has_values else html.P(t("sheet_pick"))
     unit = text(row.unit) or None
     target = metadata(row).get("target")
-    figure = charts.trend_figure(rows, unit, lang, target if isinstance(target, dict) else None)
-    return figure, series_table(rows, unit, lang, t("sheet_trend", lang))
+    figure = charts.trend_figure(rows, unit, target if isinstance(target, dict) else None)
+    return figure, series_table(rows, unit, t("sheet_trend"))
 
 
 def drawn_territories(database, keys: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
@@ -89,21 +89,18 @@ def trend_rows(database, indicator_id: str, drawn: tuple[tuple[str, str], ...]) 
     )
 
 
-def no_data(database, indicator_id: str, row, lang: str) -> html.Div:
+def no_data(database, indicator_id: str, row) -> html.Div:
     """Why the chart is not drawn: the reason at each declared level (levels sharing one, together)."""
     gaps = database.run(queries.indicator_gaps)
     levels = [lv for lv in text(row.levels).split(",") if lv]
     by_reason: dict[str, list[str]] = {}
     for lv in levels:
-        by_reason.setdefault(gap_text(*gap_reason(gaps, indicator_id, lv, levels), lang), []).append(lv)
-    items = [
-        html.Li(f"{', '.join(t(f'level_{lv}', lang) for lv in lvs)}{colon(lang)}{why}")
-        for why, lvs in by_reason.items()
-    ]
-    return html.Div([html.P(t("sheet_no_data", lang), className="no-data"), html.Ul(items)], className="no-data-box")
+        by_reason.setdefault(gap_text(*gap_reason(gaps, indicator_id, lv, levels)), []).append(lv)
+    items = [html.Li(f"{', '.join(t(f'level_{lv}') for lv in lvs)}{colon()}{why}") for why, lvs in by_reason.items()]
+    return html.Div([html.P(t("sheet_no_data"), className="no-data"), html.Ul(items)], className="no-data-box")
 
 
-def progress_block(database, indicator_id: str, keys: list[str], row, lang: str) -> html.Div | None:
+def progress_block(database, indicator_id: str, keys: list[str], row) -> html.Div | None:
     """Each drawn territory's progress badge and explanation (None when the build has no progress)."""
     territories = database.run(queries.list_territories)
     names = {(r.level, r.code): r.name for r in territories.itertuples()}
@@ -124,8 +121,8 @@ def progress_block(database, indicator_id: str, keys: list[str], row, lang: str)
             [
                 html.Strong(names.get(key, key[1])),
                 " ",
-                *assessment.progress_cell(found, unit, lang, labels),
-                peer_line(peers[key], lang),  # and against territories like it
+                *assessment.progress_cell(found, unit, labels),
+                peer_line(peers[key]),  # and against territories like it
             ]
         )
         for key, found in rows.items()
@@ -135,60 +132,61 @@ def progress_block(database, indicator_id: str, keys: list[str], row, lang: str)
         return None
     return html.Div(
         [
-            html.H2(t("sheet_progress", lang)),
+            html.H2(t("sheet_progress")),
             html.Ul(items, className="sheet-progress"),
-            dcc.Link(t("method_link", lang), href=assessment.method_href("categories", lang)),
+            dcc.Link(t("method_link"), href=assessment.method_href("categories")),
         ]
     )
 
 
-def composite_block(database, indicator_id: str, keys: list[str], row, lang: str) -> html.Div | None:
+def composite_block(database, indicator_id: str, keys: list[str], row) -> html.Div | None:
     """For a composite index: the method, and each component's contribution for the first chosen
     territory, as a bar chart and its data table."""
     if text(getattr(row, "kind", "")) != "composite":
         return None
     children = [
-        html.H2(t("composite_method_title", lang), id="composite"),
+        html.H2(t("composite_method_title"), id="composite"),
         html.P(
             [
-                t("composite_method", lang),
+                t("composite_method"),
                 " ",
-                dcc.Link(t("method_composite_link", lang), href=urls.method(lang, "composite")),
+                dcc.Link(t("method_composite_link"), href=urls.method("composite")),
             ]
         ),
     ]
     chosen = parse_selection(",".join(keys))
     if not chosen:
-        children.append(html.P(t("composite_choose", lang), className="muted"))
+        children.append(html.P(t("composite_choose"), className="muted"))
         return html.Div(children, id="composite-box")
     level, code = chosen[0]
     name = database.run(queries.territory_name, level, code) or code
     parts = database.run(progress_queries.composite_contributions, indicator_id, level, code)
     if parts.empty:
-        children.append(html.P(t("composite_none", lang, name=name)))
+        children.append(html.P(t("composite_none", name=name)))
         return html.Div(children, id="composite-box")
     parts["label"] = [
-        text(getattr(r, f"label_{lang}", None)) or text(r.label_fr) or r.component_id for r in parts.itertuples()
+        text(getattr(r, f"label_{current_lang()}", None)) or text(r.label_fr) or r.component_id
+        for r in parts.itertuples()
     ]
-    caption = t("composite_title", lang, name=name, year=int(parts["year"].iloc[0]))
+    caption = t("composite_title", name=name, year=int(parts["year"].iloc[0]))
     rows = [
         [
             r.label,
             str(int(r.component_year)) if not pd.isna(r.component_year) else "–",
-            format_value(r.value, text(r.unit) or None, lang),
-            format_number(r.normalised, lang, decimals=2),
-            format_number(r.weight, lang, decimals=2),
-            format_number(r.contribution, lang, decimals=1),
+            format_value(r.value, text(r.unit) or None),
+            format_number(r.normalised, decimals=2),
+            format_number(r.weight, decimals=2),
+            format_number(r.contribution, decimals=1),
         ]
         for r in parts.itertuples()
     ]
-    headers = [t(k, lang) for k in ("col_component", "col_component_year", "col_value", "col_normalised",
+    headers = [t(k) for k in ("col_component", "col_component_year", "col_value", "col_normalised",
                                     "col_weight", "col_contribution")]  # fmt: skip
     children += [
         html.H3(caption),
         dcc.Graph(
             id="composite-chart",
-            figure=charts.contribution_figure(parts, lang),
+            figure=charts.contribution_figure(parts),
             config={"displayModeBar": False},
             className="composite-chart",
         ),
@@ -197,12 +195,12 @@ def composite_block(database, indicator_id: str, keys: list[str], row, lang: str
     return html.Div(children, id="composite-box")
 
 
-def territory_blocks(database, indicator_id: str, keys: list[str], row, lang: str) -> list:
+def territory_blocks(database, indicator_id: str, keys: list[str], row) -> list:
     return [
         block
         for block in (
-            progress_block(database, indicator_id, keys, row, lang),
-            composite_block(database, indicator_id, keys, row, lang),
+            progress_block(database, indicator_id, keys, row),
+            composite_block(database, indicator_id, keys, row),
         )
         if block is not None
     ]
@@ -213,47 +211,46 @@ def found(database, indicator_id: str | None = None, **_params) -> bool:
     return indicator_id in set(database.run(queries.catalogue)["indicator_id"])
 
 
-def layout(indicator_id: str | None = None, lang: str = "fr", territoires: str | None = None, **params) -> html.Div:
-    lang = normalise_lang(lang)
-    params = {**params, "territoires": territoires, "lang": lang}
+def layout(indicator_id: str | None = None, territoires: str | None = None, **params) -> html.Div:
+    params = {**params, "territoires": territoires}
     database = db()
     catalogue = database.run(queries.catalogue)
     ids = catalogue["indicator_id"].tolist()
-    labels = {r.indicator_id: label(r, lang) for r in catalogue.itertuples()}
+    labels = {r.indicator_id: label(r) for r in catalogue.itertuples()}
     if indicator_id not in ids:
-        links = [(labels[c], urls.indicator(c, lang)) for c in nearest(ids, str(indicator_id))]
-        return not_found(lang, params, t("nf_indicator", lang, value=indicator_id), links)
+        links = [(labels[c], urls.indicator(c)) for c in nearest(ids, str(indicator_id))]
+        return not_found(params, t("nf_indicator", value=indicator_id), links)
     row = next(catalogue[catalogue["indicator_id"] == indicator_id].itertuples())
     meta = metadata(row)
     sources = database.run(queries.all_sources)
     selection = [f"{lv}:{c}" for lv, c in parse_selection(territoires)]
-    figure, table = trend_view(database, indicator_id, selection, row, lang)
+    figure, table = trend_view(database, indicator_id, selection, row)
     options = chosen_options(database, selection)
     children = [
         dcc.Location(id="sheet-url", refresh=False),
         dcc.Store(id="sheet-indicator", data=indicator_id),
-        html.H1(label(row, lang)),
-        definition_list(row, meta, sources, labels, lang),
+        html.H1(label(row)),
+        definition_list(row, meta, sources, labels),
         html.P(
             [
-                dcc.Link(t("see_map", lang), href=urls.map_view(lang, indicateur=indicator_id)),
+                dcc.Link(t("see_map"), href=urls.map_view(indicateur=indicator_id)),
                 " — ",
-                *download_links(indicator_id, lang),
+                *download_links(indicator_id),
             ],
             className="downloads",
         )
         if row.has_values
         else None,
-        html.H2(t("sheet_trend", lang)),
+        html.H2(t("sheet_trend")),
         html.Div(
             [
-                html.Label(t("sheet_choose", lang), htmlFor="sheet-territories"),
+                html.Label(t("sheet_choose"), htmlFor="sheet-territories"),
                 dcc.Dropdown(
                     id="sheet-territories",
                     options=options,  # the chosen ones: the others come as one types (`territory_options`)
                     value=selection,
                     multi=True,
-                    placeholder=t("territory_search_placeholder", lang),
+                    placeholder=t("territory_search_placeholder"),
                 ),
             ],
             className="control no-print",
@@ -264,9 +261,9 @@ def layout(indicator_id: str | None = None, lang: str = "fr", territoires: str |
         if row.has_values
         else None,
         html.Div(table, id="trend-table-box"),
-        html.Div(territory_blocks(database, indicator_id, selection, row, lang), id="sheet-territory-box"),
+        html.Div(territory_blocks(database, indicator_id, selection, row), id="sheet-territory-box"),
     ]
-    return shell(lang, params, children, "sheet")
+    return shell(params, children, "sheet")
 
 
 def graph_style(figure: dict | None) -> dict | None:
@@ -327,8 +324,9 @@ def register_callbacks(app) -> None:
         State("lang", "data"),
         prevent_initial_call=True,
     )
-    def _update(keys, indicator_id, lang):
-        return sheet_update(keys, indicator_id, lang)
+    @localised
+    def _update(keys, indicator_id):
+        return sheet_update(keys, indicator_id)
 
     @app.callback(
         Output("sheet-territories", "options"),
@@ -345,9 +343,8 @@ def register_callbacks(app) -> None:
         return territory_options(db(), indicator_id, text, keys[:MAX_TERRITORIES])
 
 
-def sheet_update(keys, indicator_id, lang):
+def sheet_update(keys, indicator_id):
     """The sheet callback: the trend, table and blocks for the chosen territories (`no_update` for a forged input)."""
-    lang = normalise_lang(lang)
     keys = text_list(keys)
     if keys is None or not is_text(indicator_id):
         return (no_update,) * 6
@@ -357,13 +354,13 @@ def sheet_update(keys, indicator_id, lang):
     if row is None:
         return (no_update,) * 6
     keys = keys[:MAX_TERRITORIES]
-    figure, table = trend_view(database, indicator_id, keys, row, lang)
-    blocks = territory_blocks(database, indicator_id, keys, row, lang)
+    figure, table = trend_view(database, indicator_id, keys, row)
+    blocks = territory_blocks(database, indicator_id, keys, row)
     return (
         figure or {},
         graph_style(figure),
         table,
-        with_query("", lang, territoires=selection_param(keys)),
+        with_query("", territoires=selection_param(keys)),
         keys,
         blocks,
     )

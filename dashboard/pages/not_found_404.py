@@ -6,7 +6,7 @@ from dash import html
 
 from dashboard import urls
 from dashboard.chrome import not_found
-from dashboard.i18n import normalise_lang, t
+from dashboard.i18n import t
 
 
 def found(_database, **_params) -> bool:
@@ -14,7 +14,6 @@ def found(_database, **_params) -> bool:
     return False
 
 
-def layout(lang: str = "fr", **params) -> html.Div:
-    lang = normalise_lang(lang)
-    choices = [(t("nav_home", lang), urls.home(lang)), (t("nav_map", lang), urls.map_view(lang))]
-    return not_found(lang, {**params, "lang": lang}, t("nf_page", lang), choices)
+def layout(**params) -> html.Div:
+    choices = [(t("nav_home"), urls.home()), (t("nav_map"), urls.map_view())]
+    return not_found({**params}, t("nf_page"), choices)

@@ -8,7 +8,7 @@ from dash import Input, Output, State, html, no_update
 from dashboard import chrome, fiche, queries, urls
 from dashboard.chrome import not_found, shell, submitted_text, territory_results, territory_search
 from dashboard.context import db
-from dashboard.i18n import normalise_lang, t
+from dashboard.i18n import localised, t
 from dashboard.inputs import has_types, search_text
 from dashboard.portrait import view
 from dashboard.portrait.sections import (
@@ -24,7 +24,7 @@ from dashboard.portrait.table import finality_sections
 from dashboard.search import nearest
 
 
-def _not_found(lang: str, params: dict, level: str, code: str) -> html.Div:
+def _not_found(params: dict, level: str, code: str) -> html.Div:
     territories = db().run(queries.list_territories)
     same_level = territories[territories["level"] == level]
     pool = same_level if not same_level.empty else territories
@@ -34,8 +34,8 @@ def _not_found(lang: str, params: dict, level: str, code: str) -> html.Div:
         by_code = pool.set_index("code").loc[wanted].reset_index()
     if level not in queries.LEVEL_ORDER:
         by_code = territories[territories["code"] == code] if (territories["code"] == code).any() else by_code
-    links = [(f"{r.name} ({r.code})", urls.portrait(r.level, r.code, lang)) for r in by_code.itertuples()]
-    return not_found(lang, params, t("nf_territory", lang, value=f"{level}/{code}"), links)
+    links = [(f"{r.name} ({r.code})", urls.portrait(r.level, r.code)) for r in by_code.itertuples()]
+    return not_found(params, t("nf_territory", value=f"{level}/{code}"), links)
 
 
 def found(database, level: str | None = None, code: str | None = None, **_params) -> bool:
@@ -43,52 +43,48 @@ def found(database, level: str | None = None, code: str | None = None, **_params
     return level in queries.LEVEL_ORDER and database.run(queries.territory_name, level, code) is not None
 
 
-def layout(level: str | None = None, code: str | None = None, lang: str = "fr", **params) -> html.Div:
-    lang = normalise_lang(lang)
-    params = {**params, "lang": lang}
+def layout(level: str | None = None, code: str | None = None, **params) -> html.Div:
     database = db()
     name = database.run(queries.territory_name, level, code) if level in queries.LEVEL_ORDER else None
     if name is None:
-        return _not_found(lang, params, str(level), str(code))
+        return _not_found(params, str(level), str(code))
     portrait = database.derived(view.read, str(level), str(code), name)
-    return shell(lang, params, children(database, portrait, lang), "portrait")
+    return shell(params, children(database, portrait), "portrait")
 
 
-def children(database, portrait: view.Portrait, lang: str) -> list:
+def children(database, portrait: view.Portrait) -> list:
     """The portrait's page, top to bottom."""
     p = portrait
-    sections = finality_sections(p, lang)
-    level_name = t(f"level1_{p.level}", lang)
+    sections = finality_sections(p)
+    level_name = t(f"level1_{p.level}")
     return [
-        html.H1(t("portrait_title", lang, name=p.name)),
-        html.P(t("portrait_intro", lang, level=level_name.capitalize(), code=p.code)),
-        references_line(p.refs, lang),
+        html.H1(t("portrait_title", name=p.name)),
+        html.P(t("portrait_intro", level=level_name.capitalize(), code=p.code)),
+        references_line(p.refs),
         html.Div(
             [
-                fiche.locator(database, p.level, p.code, p.name, p.refs, lang),
-                compare_links(database, p.level, p.code, p.refs, lang),
+                fiche.locator(database, p.level, p.code, p.name, p.refs),
+                compare_links(database, p.level, p.code, p.refs),
             ],
             className="portrait-head",
         ),
-        html.Button(t("portrait_print", lang), id="print-button", className="no-print"),
-        summary_table(p.summary, lang, p.labels),
-        method_note(p, lang),
-        territory_search(lang),
-        peers_section(database, p.level, p.code, p.name, lang),
-        *(sections or [html.P(t("no_value", lang))]),
-        html.P(f"* {t('incomplete_marker', lang)}", className="muted")
+        html.Button(t("portrait_print"), id="print-button", className="no-print"),
+        summary_table(p.summary, p.labels),
+        method_note(p),
+        territory_search(),
+        peers_section(database, p.level, p.code, p.name),
+        *(sections or [html.P(t("no_value"))]),
+        html.P(f"* {t('incomplete_marker')}", className="muted")
         if (p.values["is_self"] & (p.values["status"] == "incomplete")).any()
         else None,
-        policies_section(database, p.level, p.code, p.name, p.catalogue, lang),
-        fiche.edition_block(database, p.level, p.code, lang),
+        policies_section(database, p.level, p.code, p.name, p.catalogue),
+        fiche.edition_block(database, p.level, p.code),
     ]
 
 
-def compare_results(index: pd.DataFrame, origin: dict, text: str, lang: str) -> list:
+def compare_results(index: pd.DataFrame, origin: dict, text: str) -> list:
     """The compare search's results: links to the comparison of the portrait's territory with each."""
-    return territory_results(
-        index, text, lang, lambda lv, c: compare_href(origin["level"], origin["code"], lv, c, lang)
-    )
+    return territory_results(index, text, lambda lv, c: compare_href(origin["level"], origin["code"], lv, c))
 
 
 ORIGIN_TYPES = {"level": (str,), "code": (str,)}
@@ -102,11 +98,12 @@ def register_callbacks(app) -> None:
         State("lang", "data"),
         prevent_initial_call=True,
     )
-    def _compare_search(text, origin, lang):
+    @localised
+    def _compare_search(text, origin):
         text = search_text(text)
         if text is None or not has_types(origin, ORIGIN_TYPES):
             return no_update
-        return compare_results(db().run(queries.territory_search_index), origin, text, normalise_lang(lang))
+        return compare_results(db().run(queries.territory_search_index), origin, text)
 
     submitted_text(app, "compare-search", "compare-submit")
 
@@ -117,12 +114,13 @@ def register_callbacks(app) -> None:
         State("lang", "data"),
         prevent_initial_call=True,
     )
-    def _compare_first(submitted, origin, lang):
+    @localised
+    def _compare_first(submitted, origin):
         """Enter in the compare search opens the comparison with the first result."""
         first = chrome.first_result(db().run(queries.territory_search_index), submitted)
         if first is None or not has_types(origin, ORIGIN_TYPES):
             return no_update
-        return compare_href(origin["level"], origin["code"], first["level"], first["code"], normalise_lang(lang))
+        return compare_href(origin["level"], origin["code"], first["level"], first["code"])
 
     app.clientside_callback(
         "function(n) { if (n) { window.print(); } return ''; }",
