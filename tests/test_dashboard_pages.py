@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from plotly.utils import PlotlyJSONEncoder
 
 from dashboard.app import create_app
 from dashboard.context import db
-from dashboard.i18n import using
+from dashboard.i18n import t, using
 from dashboard.maps.outlines import CACHE_CONTROL
 from dashboard.maps.table import PAGE_SIZE, table_rows
 from dashboard.maps.view import state_for
@@ -422,3 +423,31 @@ def test_sheet_dropdown_offers_what_is_typed_with_a_value_of_the_indicator(app) 
         {"label": "Bordeaux Métropole (243300316)", "value": "epci:243300316"}
     ]
     assert options("population", 3, []) is None  # a forged search: no update
+
+
+def test_concurrent_requests_each_render_their_own_language(app) -> None:
+    """Pages served at once by two threads, one French and one English: each is in its own language
+    (the locale is bound per request, not shared by the process)."""
+    app.server.test_client().get("/_dash-layout")  # the router is set up on the first request
+    titles = {lang: in_lang(lang, t, "site_title") for lang in ("fr", "en")}
+
+    def served(search: str) -> str:
+        body = {
+            "output": ".._pages_content.children..._pages_store.data..",
+            "outputs": [{"id": "_pages_content", "property": "children"}, {"id": "_pages_store", "property": "data"}],
+            "inputs": [
+                {"id": "_pages_location", "property": "pathname", "value": "/"},
+                {"id": "_pages_location", "property": "search", "value": search},
+            ],
+            "changedPropIds": ["_pages_location.pathname"],
+        }
+        response = app.server.test_client().post("/_dash-update-component", json=body)
+        assert response.status_code == 200, response.data[:500]
+        return response.get_data(as_text=True)
+
+    searches = ["", "?lang=en"] * 4
+    with ThreadPoolExecutor(2) as pool:
+        pages = list(pool.map(served, searches))
+    for search, text in zip(searches, pages, strict=True):
+        lang, other = ("en", "fr") if search else ("fr", "en")
+        assert titles[lang] in text and titles[other] not in text
