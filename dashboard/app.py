@@ -62,8 +62,9 @@ def page_title(prefix: str, territory: dict | None) -> str:
 
 def _titled(tab: str | None = None) -> Callable[..., str]:
     """A page's title in the request's language (bound here: Dash asks for it apart from the
-    layout), read from the database at each request (a rebuild may change territory): a portrait is named after its territory, a sheet after
-    its indicator, other pages after `tab` (i18n `tab_<tab>`)."""
+    layout), read from the database at each request (a rebuild may change territory): a
+    portrait is named after its territory, a sheet after its indicator, other pages after
+    `tab` (i18n `tab_<tab>`)."""
 
     def title(**path) -> str:
         with using(request_lang()):

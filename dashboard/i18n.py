@@ -101,6 +101,10 @@ class Locale:
 
     lang: str = DEFAULT_LANG
 
+    def __post_init__(self) -> None:
+        if self.lang not in LANGS:  # `using` normalises a request's value; this is a programming error
+            raise ValueError(f"no locale {self.lang!r} (one of {', '.join(LANGS)})")
+
     def t(self, key: str, **values: object) -> str:
         """Translated text for `key`, formatted with `values`; French if missing in this language."""
         text = TEXT[self.lang].get(key) or TEXT[DEFAULT_LANG].get(key, key)

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from dashboard.i18n import using
+from tests.conftest import in_lang
 
 pytestmark = pytest.mark.browser
 
@@ -298,7 +299,7 @@ def test_the_browser_writes_the_hover_as_the_server_would(driver, server_url: st
     shown = driver.execute_script(
         "return window.itddHover.texts(arguments[0], arguments[1]);", sent["values"], sent["spec"]
     )
-    assert shown == hover.texts(ranked, base, unit, lines)
+    assert shown == in_lang(lang, hover.texts, ranked, base, unit, lines)
 
 
 def test_shared_map_url_restores_the_view(driver, server_url: str) -> None:

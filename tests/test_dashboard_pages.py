@@ -161,6 +161,14 @@ def test_a_map_rendered_for_a_page_without_scripts_has_its_hover_in_words(app) -
     assert len(drawn.rows) == PAGE_SIZE and "Bordeaux" in as_text(drawn.rows[0])  # the table's rows, not the hover's
 
 
+def test_the_kept_map_states_are_kept_per_language(app) -> None:
+    """A map state holds texts (legend, hover): the English one is not the French one kept."""
+    with app.server.test_request_context():
+        view = carte.view(db(), indicateur="population", annee=2023)
+        french, english, again = (in_lang(lang, state_for, db(), view) for lang in ("fr", "en", "fr"))
+    assert (french["hover"]["lang"], english["hover"]["lang"]) == ("fr", "en") and again is french
+
+
 def test_table_sorts_and_pages(app) -> None:
     with app.server.test_request_context():
         view = carte.view(db(), indicateur="population", annee=2023)

@@ -36,6 +36,11 @@ def test_an_unknown_or_forged_language_binds_french() -> None:
             assert locale().lang == "fr"
 
 
+def test_a_locale_is_one_of_the_languages() -> None:
+    with pytest.raises(ValueError, match="no locale 'xx'"):
+        Locale("xx")
+
+
 def test_two_threads_do_not_see_each_others_locale() -> None:
     both_bound = threading.Barrier(2, timeout=10)
 

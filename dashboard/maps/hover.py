@@ -120,8 +120,9 @@ def meta(base: dict, hover_columns: dict, lines: list[dict], keep=None) -> dict:
 
 
 def texts(ranked: pd.DataFrame, base: dict, unit: str | None, lines: Sequence[dict] = ()) -> list[list]:
-    """The hover's rows in words, from the unrounded values (`ranked`: value, rank, prev_value,
-    status), with the tables' functions: what `assets/hover.js` writes from the columns."""
+    """The hover's rows in words (in the current language, the spec's), from the unrounded values
+    (`ranked`: value, rank, prev_value, status), with the tables' functions: what
+    `assets/hover.js` writes from the columns."""
     decimals = base["decimals"]
     extra = [[one["texts"][i] for i in one["index"]] for one in lines]
     out = []

@@ -130,7 +130,12 @@ _TERRITORIES = database.ResultCache(8)
 
 def state_for(database, view: MapView) -> dict:
     """Everything the map and its table show for a view (read-only: callers copy what they change)."""
-    key = (str(database.path), database.version, tuple(view.public().items()), current_lang())
+    key = (
+        str(database.path),
+        database.version,
+        tuple(view.public().items()),
+        current_lang(),
+    )  # its texts are in the language
     hit, state = _STATES.get(key)
     if not hit:
         state = _shared_lists(database, view.level, _map_state(database, view))
