@@ -77,7 +77,9 @@ class FrozenDatabase(database.Database):
         """The result of `query(*args)` from the batch, the caller's own (new, or a shallow copy
         of a frame), or None when the batch does not hold it."""
         batch = self._batch
-        if query in LISTED and query in batch:
+        if query not in batch:
+            return None
+        if query in LISTED:
             frame, keys, held = batch[query]
             wanted = [tuple(t) for t in args[0]]
             if len(args) > 1 or not wanted or not set(wanted) <= held:
@@ -85,7 +87,7 @@ class FrozenDatabase(database.Database):
             mask = np.isin(keys, [f"{level}\x1f{code}" for level, code in wanted])
             return frame[mask].reset_index(drop=True)
         territory = ("commune", *args) if query is queries.epci_neighbours else tuple(args[:2])
-        if query not in batch or territory not in batch["territories"]:
+        if territory not in batch["territories"]:
             return None
         if query is progress_queries.progress_rows and (len(args) > 2 and args[2] is not None):
             return None
@@ -104,11 +106,11 @@ class FrozenDatabase(database.Database):
             indicator_id, territories = args
             every = self._by_indicator([tuple(t) for t in territories])
             return _copy(every[indicator_id] if indicator_id in every else every[None])
-        if not database.hashable(args):  # computed from the frames it is given (`progress_queries.positions`)
-            return super().run(query, *args)
         found = self._from_batch(query, args) if self._batch else None
         if found is not None:  # the caller's own already
             return found
+        if not database.hashable(args):  # computed from the frames it is given (`progress_queries.positions`)
+            return super().run(query, *args)
         key = (query, repr(args))
         hit, found = self._results.get(key)
         if not hit:

@@ -10,6 +10,7 @@ from dash import dcc, html
 
 from dashboard import assessment, charts, urls
 from dashboard.attributes import data
+from dashboard.cells import td, th, tr
 from dashboard.chrome import label, scroll_region, text
 from dashboard.formatting import format_number, format_value, is_missing, trend_words
 from dashboard.gaps import gap_cell, gap_reason, gap_text
@@ -39,7 +40,7 @@ def reference_cell(row, column: list, points: dict, last_year: int, status: dict
     if ref is None:
         levels = text(row.levels).split(",")
         gap = gap_cell(*gap_reason(gaps, row.indicator_id, column[0].level, levels), lang)
-        return html.Td(gap, className="num", **named)
+        return td(gap, className="num", **named)
     ref_points = points[(ref.level, ref.code)]
     shown_year = last_year if last_year in ref_points else max(ref_points)
     parts: list = [format_value(ref_points[shown_year][0], unit, lang)]
@@ -49,7 +50,7 @@ def reference_cell(row, column: list, points: dict, last_year: int, status: dict
         parts += [html.Br(), html.Span(ref.name, className="muted")]
     position = status.get((row.indicator_id, last_year, ref.level, ref.code)) if shown_year == last_year else None
     marker = assessment.position_text(position, lang)
-    return html.Td([*parts, *([html.Br(), *marker] if marker else [])], className="num", **named)
+    return td([*parts, *([html.Br(), *marker] if marker else [])], className="num", **named)
 
 
 @dataclass
@@ -90,7 +91,7 @@ def latest_cell(own: list[tuple[int, tuple[float, str]]], unit: str | None, lang
         value += " *"
     alt = "; ".join(f"{y}{colon(lang)}{format_number(v, lang)}" for y, (v, _) in own)
     spark = charts.sparkline_svg([v for _, (v, _) in own])
-    return html.Td(
+    return td(
         [
             html.Strong(value),
             " ",
@@ -128,7 +129,7 @@ def indicator_row(
         return None
     last_year = own[-1][0]
     cells = [
-        html.Th(
+        th(
             dcc.Link(label(row, lang), href=urls.indicator(row.indicator_id, lang, key)),
             scope="row",
         ),
@@ -137,7 +138,7 @@ def indicator_row(
     ]
     if progress is not None:
         cells.append(
-            html.Td(
+            td(
                 [
                     *assessment.progress_cell(progress.get(row.indicator_id), unit, lang, labels),
                     peer_line((peers or {}).get(row.indicator_id), lang),
@@ -146,7 +147,7 @@ def indicator_row(
                 **data(label=t("progress", lang)),
             )
         )
-    return html.Tr(cells)
+    return tr(cells)
 
 
 def without_values(rows, page: PagePoints, level: str, gaps: dict, lang: str) -> html.Div | None:
@@ -219,7 +220,7 @@ def finality_section(
                 html.Table(
                     [
                         html.Caption(title, className="sr-only"),
-                        html.Thead(html.Tr([html.Th(h, scope="col") for h in headers])),
+                        html.Thead(tr([th(h, scope="col") for h in headers])),
                         html.Tbody(body),
                     ],
                     className="data-table portrait-table",
@@ -245,16 +246,13 @@ def years_table(by_indicator: dict[str, dict[int, float]], labels: dict, lang: s
                     [
                         html.Caption(t("values_by_year", lang)),
                         html.Thead(
-                            html.Tr(
-                                [html.Th(t("map_indicator", lang), scope="col")]
-                                + [html.Th(str(y), scope="col") for y in years]
-                            )
+                            tr([th(t("map_indicator", lang), scope="col")] + [th(str(y), scope="col") for y in years])
                         ),
                         html.Tbody(
                             [
-                                html.Tr(
-                                    [html.Th(labels.get(i, i), scope="row")]
-                                    + [html.Td(format_number(values.get(y), lang), className="num") for y in years]
+                                tr(
+                                    [th(labels.get(i, i), scope="row")]
+                                    + [td(format_number(values.get(y), lang), className="num") for y in years]
                                 )
                                 for i, values in sorted(by_indicator.items())
                             ]
