@@ -70,6 +70,7 @@ def test_a_batched_territory_is_not_read_from_the_file_again(databases, monkeypa
     assert not frozen.run(queries.territories_series, [territory]).empty
     assert not frozen.run(progress_queries.progress_rows, *territory).empty
 
+
 def test_a_territory_outside_the_batch_is_read_from_the_file(databases) -> None:
     plain, frozen, keys = databases
     outside = next(
