@@ -56,6 +56,9 @@ class FrozenDatabase(database.Database):
                 frame = query(con, drawn)
                 keys = (frame["level"].astype(object) + "\x1f" + frame["code"].astype(object)).to_numpy()
                 batch[query] = (frame, keys, set(drawn))
+            values = batch[queries.territory_values][0]  # every drawn territory's: its references' are there
+            found = batched.positions(con, values, territories)
+            batch[progress_queries.positions] = (batched.split(found), batched.empty_part(found))
             for single, (query, key, keep) in PER_TERRITORY.items():
                 found = query(
                     con, [t for t in territories if single is not queries.epci_neighbours or t[0] == "commune"]
@@ -86,7 +89,10 @@ class FrozenDatabase(database.Database):
                 return None
             mask = np.isin(keys, [f"{level}\x1f{code}" for level, code in wanted])
             return frame[mask].reset_index(drop=True)
-        territory = ("commune", *args) if query is queries.epci_neighbours else tuple(args[:2])
+        if query is queries.epci_neighbours:
+            territory = ("commune", *args)
+        else:  # positions: (values, level, code), computed over the batch's values, which hold those
+            territory = tuple(args[1:3] if query is progress_queries.positions else args[:2])
         if territory not in batch["territories"]:
             return None
         if query is progress_queries.progress_rows and (len(args) > 2 and args[2] is not None):

@@ -54,6 +54,7 @@ def test_a_batch_gives_each_territory_what_its_own_queries_give(databases) -> No
             assert frozen._from_batch(query, args) is not None, (query.__name__, args)  # read from the batch
             _same(plain.run(query, *args), frozen.run(query, *args))
         values = plain.run(queries.territory_values, drawn)  # positions: computed from the values given
+        assert frozen._from_batch(progress_queries.positions, (values, level, code)) is not None
         _same(plain.run(progress_queries.positions, values, level, code),
               frozen.run(progress_queries.positions, frozen.run(queries.territory_values, drawn), level, code))  # fmt: skip
         series = plain.run(queries.indicator_series, "population", drawn)
