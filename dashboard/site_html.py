@@ -117,13 +117,14 @@ class Renderer:
             return html_text.escape(node, quote=False)
         if kind is list:
             return "".join([self._html(n) for n in node])
-        if kind not in _PROP_ORDER:
+        if kind not in _COMPONENT_KINDS:
             if node is None or isinstance(node, bool):
                 return ""
             if isinstance(node, (list, tuple)):
                 return "".join([self._html(n) for n in node])
             if not isinstance(node, Component):
                 return html_text.escape(str(node), quote=False)
+            _COMPONENT_KINDS.add(kind)
         props = _props(node)
         ident = props.get("id")
         if isinstance(ident, str) and ident in self.replace:
@@ -192,21 +193,21 @@ def _walk(node) -> Iterator:
 def _props(node) -> dict:
     """`node.to_plotly_json()["props"]`, in the same order (the class's prop names, then `data-*`
     and `aria-*`), from the few attributes the component has rather than testing each of its
-    class's 20-odd prop names (a portrait has about 1,500 components)."""
+    class's 20-odd prop names (a portrait has about 1,500 components). Components of a class
+    with the same attributes share the order, worked out once."""
     own = node.__dict__
-    order = _PROP_ORDER.get(type(node))
-    if order is None:
-        order = _PROP_ORDER[type(node)] = {name: i for i, name in enumerate(node._prop_names)}
-    named = sorted((k for k in own if k in order), key=order.__getitem__)
-    props = {k: own[k] for k in named}
-    dashed = [k for k in own if "-" in k]  # no prop name has a dash: only data-*, aria-* may
-    if dashed:
+    key = (type(node), tuple(own))
+    keys = _PROP_KEYS.get(key)
+    if keys is None:
+        order = {name: i for i, name in enumerate(node._prop_names)}
         wildcards = tuple(node._valid_wildcard_attributes)
-        props.update((k, own[k]) for k in dashed if k.startswith(wildcards))
-    return props
+        named = sorted((k for k in own if k in order), key=order.__getitem__)
+        keys = _PROP_KEYS[key] = (*named, *(k for k in own if "-" in k and k.startswith(wildcards)))
+    return {k: own[k] for k in keys}
 
 
-_PROP_ORDER: dict[type, dict[str, int]] = {}  # a component class's prop names and their order
+_COMPONENT_KINDS: set[type] = set()  # the component classes met, told from strings and lists at once
+_PROP_KEYS: dict[tuple[type, tuple[str, ...]], tuple[str, ...]] = {}  # a few hundred: bounded by the code
 
 
 def _attributes(props: dict) -> str:
