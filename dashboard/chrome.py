@@ -101,8 +101,7 @@ def source_item(row, lang: str) -> list:
 
 
 def footer(lang: str) -> html.Footer:
-    sources = db().run(queries.list_sources)
-    items = [html.Li(source_item(r, lang)) for r in sources.itertuples()]
+    items = [html.Li(source_item(r, lang)) for r in db().rows(queries.list_sources)]
     return html.Footer(
         [html.H2(t("footer_sources", lang)), html.Ul(items), html.P(t("footer_note", lang))],
         id="sources",

@@ -21,11 +21,11 @@ from dashboard.portrait.view import Portrait
 Points = dict[tuple[str, str], dict[int, tuple[float, str]]]  # (level, code) -> year -> (value, status)
 
 
-def reference_columns(refs: pd.DataFrame) -> list[list]:
-    """One column per enclosing level; France's column holds France then France métropolitaine,
-    which some producers publish instead (the cell then names it)."""
+def reference_columns(refs: list) -> list[list]:
+    """One column per enclosing level (`refs`: the rows of the references); France's column holds
+    France then France métropolitaine, which some producers publish instead (the cell then names it)."""
     columns: dict[str, list] = {}
-    for ref in refs.itertuples():
+    for ref in refs:
         columns.setdefault(ref.level, []).append(ref)
     return list(columns.values())
 
@@ -168,10 +168,10 @@ def without_values(rows, page: PagePoints, level: str, gaps: dict, lang: str) ->
 def finality_sections(portrait: Portrait, lang: str) -> list:
     """One section per finality, in the catalogue's order of finalities (a catalogue row without
     one last)."""
-    columns = reference_columns(portrait.refs)
+    columns = reference_columns(portrait.ref_rows)
     order = {f: i for i, f in enumerate(FINALITIES)}
     page = page_points(portrait.values)
-    rows = list(portrait.catalogue.itertuples())  # once: a namedtuple class per call
+    rows = portrait.catalogue_rows
     labels = {r.indicator_id: label(r, lang) for r in rows}
     by_finality: dict = {}
     for r in rows:
