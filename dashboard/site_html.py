@@ -98,18 +98,21 @@ class Renderer:
         self.page = page
         self.replace = replace or {}
         self.raw = raw or {}
-        self.dropped: set[str] = set()
         self.has_figures = False
+        self._root = None
+        self._dropped: set[str] | None = None
 
     def render(self, node) -> str:
-        self.dropped = set(self._server_only_ids(node))
+        self._root, self._dropped = node, None
         return self._html(node)
 
-    def _server_only_ids(self, node) -> Iterator[str]:
-        for component in _walk(node):
-            ident = getattr(component, "id", None)
-            if isinstance(ident, str) and (ident in SERVER_ONLY or _is_control(component)):
-                yield ident
+    def _labels_nothing(self, target: str) -> bool:
+        """Whether a label's `target` is left out: a server-only component or a control. The page is
+        walked for its controls the first time a label asks (most pages have no label left)."""
+        if self._dropped is None:
+            controls = (c.id for c in _walk(self._root) if _is_control(c) and isinstance(getattr(c, "id", None), str))
+            self._dropped = SERVER_ONLY | set(controls)
+        return target in self._dropped
 
     def _html(self, node) -> str:
         kind = type(node)  # exact types first: a portrait has about 1,500 components and as many strings
@@ -131,7 +134,10 @@ class Renderer:
             return self._html(self.replace[ident])
         if isinstance(ident, str) and ident in self.raw:
             return self.raw[ident]
-        if (isinstance(ident, str) and ident in self.dropped) or props.get("htmlFor") in self.dropped:
+        if isinstance(ident, str) and ident in SERVER_ONLY:  # a control's own id: `_core` writes nothing
+            return ""
+        target = props.get("htmlFor")
+        if isinstance(target, str) and self._labels_nothing(target):
             return ""
         children = self._html(props.get("children"))
         if node._namespace == "dash_core_components":
