@@ -54,8 +54,8 @@ class FrozenDatabase(database.Database):
             drawn = list(dict.fromkeys([*territories, *zip(refs["level"], refs["code"], strict=True)]))
             for query in LISTED:
                 frame = query(con, drawn)
-                keys = (frame["level"].astype(object) + "\x1f" + frame["code"].astype(object)).to_numpy()
-                batch[query] = (frame, keys, set(drawn))
+                rows = frame.groupby(["level", "code"], sort=False).indices if len(frame) else {}
+                batch[query] = (frame, rows, set(drawn))
             values = batch[queries.territory_values][0]  # every drawn territory's: its references' are there
             found = batched.positions(con, values, territories)
             batch[progress_queries.positions] = (batched.split(found), batched.empty_part(found))
@@ -83,12 +83,13 @@ class FrozenDatabase(database.Database):
         if query not in batch:
             return None
         if query in LISTED:
-            frame, keys, held = batch[query]
+            frame, rows, held = batch[query]
             wanted = [tuple(t) for t in args[0]]
             if len(args) > 1 or not wanted or not set(wanted) <= held:
                 return None
-            mask = np.isin(keys, [f"{level}\x1f{code}" for level, code in wanted])
-            return frame[mask].reset_index(drop=True)
+            found = [rows[t] for t in dict.fromkeys(wanted) if t in rows]
+            at = np.sort(np.concatenate(found)) if found else np.empty(0, dtype=np.intp)  # in the frame's order
+            return frame.take(at).reset_index(drop=True)
         if query is queries.epci_neighbours:
             territory = ("commune", *args)
         else:  # positions: (values, level, code), computed over the batch's values, which hold those

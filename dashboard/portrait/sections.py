@@ -45,11 +45,10 @@ def method_note(portrait: Portrait, lang: str) -> html.P | None:
 
 def peers_section(database, level: str, code: str, name: str, lang: str) -> html.Section | None:
     """The territory's comparable territories, named and linked, and what they were chosen on."""
-    features = database.run(progress_queries.peer_features, level)
-    if features.empty:
+    features = database.rows(progress_queries.peer_features, level)
+    if not features:
         return None  # peers are not computed at this level
-    used = features[features["used"]]
-    words = ", ".join(text(getattr(r, f"label_{lang}", None)) or text(r.label_fr) for r in used.itertuples()).lower()
+    words = ", ".join(text(getattr(r, f"label_{lang}", None)) or text(r.label_fr) for r in features if r.used).lower()
     peers = database.run(progress_queries.territory_peers, level, code)
     if peers.empty:
         return html.Section([html.H2(t("peers_title", lang)), html.P(t("peers_none", lang, name=name, features=words))])
