@@ -128,26 +128,26 @@ class Renderer:
             if not isinstance(node, Component):
                 return html_text.escape(str(node), quote=False)
             _COMPONENT_KINDS.add(kind)
-        props = _props(node)
-        ident = props.get("id")
-        if isinstance(ident, str) and ident in self.replace:
-            return self._html(self.replace[ident])
-        if isinstance(ident, str) and ident in self.raw:
-            return self.raw[ident]
-        if isinstance(ident, str) and ident in SERVER_ONLY:  # a control's own id: `_core` writes nothing
-            return ""
-        target = props.get("htmlFor")
+        own = node.__dict__
+        ident = own.get("id")
+        if isinstance(ident, str):
+            if ident in self.replace:
+                return self._html(self.replace[ident])
+            if ident in self.raw:
+                return self.raw[ident]
+            if ident in SERVER_ONLY:  # a control's own id: `_core` writes nothing
+                return ""
+        target = own.get("htmlFor")
         if isinstance(target, str) and self._labels_nothing(target):
             return ""
-        children = self._html(props.get("children"))
+        children = self._html(own.get("children"))
         if node._namespace == "dash_core_components":
-            return self._core(node._type, props, children)
-        tag = node._type.lower()
+            return self._core(node._type, _props(node), children)
+        tag, written = _plan(node)
         if tag == "button":  # nothing to press without the server: keep its words
             return children
-        if tag == "a" and props.get("href"):
-            props = {**props, "href": relative_link(props["href"], self.page)}
-        opening = f"<{tag}{_attributes(props)}>"
+        href = own.get("href") if tag == "a" else None
+        opening = f"<{tag}{_written(own, written, relative_link(href, self.page) if href else None)}>"
         return opening if tag in VOID else f"{opening}{children}</{tag}>"
 
     def _core(self, kind: str, props: dict, children: str) -> str:
@@ -216,14 +216,37 @@ _COMPONENT_KINDS: set[type] = set()  # the component classes met, told from stri
 _PROP_KEYS: dict[tuple[type, tuple[str, ...]], tuple[str, ...]] = {}  # a few hundred: bounded by the code
 
 
+def _plan(node) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """A component's tag, and its props written as attributes (each with its HTML name), in
+    order: the same for the components of a class with the same attributes, worked out once."""
+    key = (type(node), tuple(node.__dict__))
+    plan = _PLANS.get(key)
+    if plan is None:
+        written = tuple((k, _attribute_name(k)) for k in _props(node) if k not in SKIPPED_PROPS)
+        plan = _PLANS[key] = (node._type.lower(), written)
+    return plan
+
+
+_PLANS: dict[tuple[type, tuple[str, ...]], tuple[str, tuple[tuple[str, str], ...]]] = {}
+
+
+def _attribute_name(prop: str) -> str:
+    return ATTRIBUTE.get(prop, prop if prop.startswith(("aria-", "data-")) else prop.lower())
+
+
 def _attributes(props: dict) -> str:
+    return _written(props, tuple((k, _attribute_name(k)) for k in props if k not in SKIPPED_PROPS))
+
+
+def _written(values: dict, written: tuple[tuple[str, str], ...], href: str | None = None) -> str:
+    """The attributes `written` (prop, HTML name) of `values`; `href` in place of its own."""
     parts = []
-    for key, value in props.items():
-        if key in SKIPPED_PROPS or value is None or value is False or (key == "id" and not isinstance(value, str)):
+    for key, name in written:
+        value = href if key == "href" and href is not None else values[key]
+        if value is None or value is False or (key == "id" and not isinstance(value, str)):
             continue
-        name = ATTRIBUTE.get(key, key if key.startswith(("aria-", "data-")) else key.lower())
         if key == "style":
-            value = "; ".join(f"{k}: {v}" for k, v in value.items())
+            value = "; ".join(f"{k}: {v}" for k, v in values[key].items())
         parts.append(f" {name}" if value is True else f' {name}="{html_text.escape(str(value), quote=True)}"')
     return "".join(parts)
 
