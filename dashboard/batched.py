@@ -15,8 +15,9 @@ import numpy as np
 import pandas as pd
 
 from dashboard import progress_queries
+from itdd.method import status_select
 from itdd.model import LEVELS, sql_level_list
-from itdd.sql import literal
+from itdd.sql import literal, registered
 
 KEY = ["level", "code"]
 PEER_KEY = ["level", "territory_code"]  # territory_peers: `code` is the peer's
@@ -92,6 +93,23 @@ def progress_rows(con: duckdb.DuckDBPyConnection, territories: list[tuple[str, s
         f"SELECT {select} FROM indicator_progress JOIN wanted USING (level, code) ORDER BY level, code, indicator_id",  # noqa: S608 (column names from code)
         territories,
     )
+
+
+POSITION_COLUMNS = ["indicator_id", "year", "reference_level", "reference_code", "position"]
+
+
+def positions(con: duckdb.DuckDBPyConnection, values: pd.DataFrame, territories: list[tuple[str, str]]) -> pd.DataFrame:
+    """Each territory's position against each reference, per indicator and year: its rows of
+    `indicator_status`, computed over `values` (the territories' and their references' rows, as
+    `queries.territory_values` gives them) instead of reading `indicator_values` again."""
+    read = values[["indicator_id", "level", "code", "year", "value", "status"]]
+    with registered(con, "_territory_values", read) as name:
+        return _select(
+            con,
+            f"""SELECT level, code, {", ".join(POSITION_COLUMNS)} FROM ({status_select(name)})
+                JOIN wanted USING (level, code) ORDER BY ALL""",  # noqa: S608 (names from code)
+            territories,
+        )
 
 
 def progress_summary(con: duckdb.DuckDBPyConnection, territories: list[tuple[str, str]]) -> pd.DataFrame:

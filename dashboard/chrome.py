@@ -10,6 +10,7 @@ from dash import Input, Output, dcc, html
 
 from dashboard import queries, urls
 from dashboard.attributes import aria, data, optional
+from dashboard.cells import td, th, tr
 from dashboard.context import db
 from dashboard.i18n import current_lang, labelled, other_lang, t, with_query
 from dashboard.inputs import search_text
@@ -100,8 +101,7 @@ def source_item(row) -> list:
 
 
 def footer() -> html.Footer:
-    sources = db().run(queries.list_sources)
-    items = [html.Li(source_item(r)) for r in sources.itertuples()]
+    items = [html.Li(source_item(r)) for r in db().rows(queries.list_sources)]
     return html.Footer(
         [html.H2(t("footer_sources")), html.Ul(items), html.P(t("footer_note"))],
         id="sources",
@@ -133,8 +133,8 @@ def data_table(headers: list[str], rows: list[list], caption: str, table_id: str
     table = html.Table(
         [
             html.Caption(caption),
-            html.Thead(html.Tr([html.Th(h, scope="col") for h in headers])),
-            html.Tbody([html.Tr([html.Td(cell) for cell in row]) for row in rows]),
+            html.Thead(tr([th(h, scope="col") for h in headers])),
+            html.Tbody([tr([td(cell) for cell in row]) for row in rows]),
         ],
         className="data-table",
         **optional(id=table_id),

@@ -226,6 +226,11 @@ class Database:
         (`site_data.FrozenDatabase`): both languages of a page derive the same."""
         return compute(self, *args)
 
+    def rows(self, query, *args) -> list:
+        """The rows of `query(*args)` as named tuples (`itertuples`), to be read, not changed:
+        derived, so that the static site makes them (and their tuple class) once."""
+        return self.derived(_rows, query, *args)
+
     def geojson(self, level: str = "commune") -> dict:
         """Geometries of a level, parsed once per version of the file."""
         if self._pin is None:
@@ -260,6 +265,10 @@ KEPT_QUERIES = frozenset(
         progress_queries.peer_features, progress_queries.territory_peers,  # a portrait reads its peers twice
     }
 )  # fmt: skip
+
+
+def _rows(database: Database, query, *args) -> list:
+    return list(database.run(query, *args).itertuples())
 
 
 def hashable(key: tuple) -> bool:

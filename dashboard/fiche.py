@@ -102,10 +102,10 @@ def page_address(path: str) -> str | None:
 def edition_block(database, level: str, code: str) -> html.Section:
     """The fiche's edition: the producers' editions (each source's own), the build date, and the
     page's address, each labelled as what it is."""
-    sources = database.run(queries.all_sources)
-    sources = sources[sources["fetched_at"].notna()]
     items = []
-    for row in sources.itertuples():
+    for row in database.rows(queries.all_sources):
+        if pd.isna(row.fetched_at):  # a source never fetched has no edition to name
+            continue
         edition = text(row.edition)
         items.append(
             f"{text(row.producer)} — {source_title(row)}" + (f" ({t('sheet_edition')} {edition})" if edition else "")

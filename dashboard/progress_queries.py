@@ -10,9 +10,7 @@ import duckdb
 import pandas as pd
 
 from dashboard import batched
-from itdd.method import status_select
 from itdd.model import columns as table_columns
-from itdd.sql import registered
 
 # What the pages read of `indicator_progress` (itdd.model): all but the method's internals.
 PROGRESS_COLUMNS = [
@@ -58,16 +56,8 @@ def progress_summary(con: duckdb.DuckDBPyConnection, level: str, code: str) -> p
 
 
 def positions(con: duckdb.DuckDBPyConnection, values: pd.DataFrame, level: str, code: str) -> pd.DataFrame:
-    """A territory's position against each reference, per indicator and year: its rows of
-    `indicator_status`, computed over `values` (the territory's and its references' rows, as
-    `queries.territory_values` gives them) instead of reading `indicator_values` again."""
-    columns = ["indicator_id", "year", "reference_level", "reference_code", "position"]
-    read = values[["indicator_id", "level", "code", "year", "value", "status"]]
-    with registered(con, "_territory_values", read) as name:
-        return con.execute(
-            f"SELECT {', '.join(columns)} FROM ({status_select(name)}) WHERE level = ? AND code = ? ORDER BY ALL",  # noqa: S608 (names from code)
-            [level, code],
-        ).df()
+    """A territory's positions against its references (`batched.positions`), over `values`."""
+    return batched.one(batched.positions(con, values, [(level, code)]))
 
 
 def composite_contributions(con: duckdb.DuckDBPyConnection, indicator_id: str, level: str, code: str) -> pd.DataFrame:

@@ -54,8 +54,11 @@ class FrozenDatabase(database.Database):
             drawn = list(dict.fromkeys([*territories, *zip(refs["level"], refs["code"], strict=True)]))
             for query in LISTED:
                 frame = query(con, drawn)
-                keys = (frame["level"].astype(object) + "\x1f" + frame["code"].astype(object)).to_numpy()
-                batch[query] = (frame, keys, set(drawn))
+                rows = frame.groupby(["level", "code"], sort=False).indices if len(frame) else {}
+                batch[query] = (frame, rows, set(drawn))
+            values = batch[queries.territory_values][0]  # every drawn territory's: its references' are there
+            found = batched.positions(con, values, territories)
+            batch[progress_queries.positions] = (batched.split(found), batched.empty_part(found))
             for single, (query, key, keep) in PER_TERRITORY.items():
                 found = query(
                     con, [t for t in territories if single is not queries.epci_neighbours or t[0] == "commune"]
@@ -77,15 +80,21 @@ class FrozenDatabase(database.Database):
         """The result of `query(*args)` from the batch, the caller's own (new, or a shallow copy
         of a frame), or None when the batch does not hold it."""
         batch = self._batch
-        if query in LISTED and query in batch:
-            frame, keys, held = batch[query]
+        if query not in batch:
+            return None
+        if query in LISTED:
+            frame, rows, held = batch[query]
             wanted = [tuple(t) for t in args[0]]
             if len(args) > 1 or not wanted or not set(wanted) <= held:
                 return None
-            mask = np.isin(keys, [f"{level}\x1f{code}" for level, code in wanted])
-            return frame[mask].reset_index(drop=True)
-        territory = ("commune", *args) if query is queries.epci_neighbours else tuple(args[:2])
-        if query not in batch or territory not in batch["territories"]:
+            found = [rows[t] for t in dict.fromkeys(wanted) if t in rows]
+            at = np.sort(np.concatenate(found)) if found else np.empty(0, dtype=np.intp)  # in the frame's order
+            return frame.take(at).reset_index(drop=True)
+        if query is queries.epci_neighbours:
+            territory = ("commune", *args)
+        else:  # positions: (values, level, code), computed over the batch's values, which hold those
+            territory = tuple(args[1:3] if query is progress_queries.positions else args[:2])
+        if territory not in batch["territories"]:
             return None
         if query is progress_queries.progress_rows and (len(args) > 2 and args[2] is not None):
             return None
@@ -104,11 +113,11 @@ class FrozenDatabase(database.Database):
             indicator_id, territories = args
             every = self._by_indicator([tuple(t) for t in territories])
             return _copy(every[indicator_id] if indicator_id in every else every[None])
-        if not database.hashable(args):  # computed from the frames it is given (`progress_queries.positions`)
-            return super().run(query, *args)
         found = self._from_batch(query, args) if self._batch else None
         if found is not None:  # the caller's own already
             return found
+        if not database.hashable(args):  # computed from the frames it is given (`progress_queries.positions`)
+            return super().run(query, *args)
         key = (query, repr(args))
         hit, found = self._results.get(key)
         if not hit:

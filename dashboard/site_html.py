@@ -98,18 +98,21 @@ class Renderer:
         self.page = page
         self.replace = replace or {}
         self.raw = raw or {}
-        self.dropped: set[str] = set()
         self.has_figures = False
+        self._root = None
+        self._dropped: set[str] | None = None
 
     def render(self, node) -> str:
-        self.dropped = set(self._server_only_ids(node))
+        self._root, self._dropped = node, None
         return self._html(node)
 
-    def _server_only_ids(self, node) -> Iterator[str]:
-        for component in _walk(node):
-            ident = getattr(component, "id", None)
-            if isinstance(ident, str) and (ident in SERVER_ONLY or _is_control(component)):
-                yield ident
+    def _labels_nothing(self, target: str) -> bool:
+        """Whether a label's `target` is left out: a server-only component or a control. The page is
+        walked for its controls the first time a label asks (most pages have no label left)."""
+        if self._dropped is None:
+            controls = (c.id for c in _walk(self._root) if _is_control(c) and isinstance(getattr(c, "id", None), str))
+            self._dropped = SERVER_ONLY | set(controls)
+        return target in self._dropped
 
     def _html(self, node) -> str:
         kind = type(node)  # exact types first: a portrait has about 1,500 components and as many strings
@@ -117,30 +120,34 @@ class Renderer:
             return html_text.escape(node, quote=False)
         if kind is list:
             return "".join([self._html(n) for n in node])
-        if kind not in _PROP_ORDER:
+        if kind not in _COMPONENT_KINDS:
             if node is None or isinstance(node, bool):
                 return ""
             if isinstance(node, (list, tuple)):
                 return "".join([self._html(n) for n in node])
             if not isinstance(node, Component):
                 return html_text.escape(str(node), quote=False)
-        props = _props(node)
-        ident = props.get("id")
-        if isinstance(ident, str) and ident in self.replace:
-            return self._html(self.replace[ident])
-        if isinstance(ident, str) and ident in self.raw:
-            return self.raw[ident]
-        if (isinstance(ident, str) and ident in self.dropped) or props.get("htmlFor") in self.dropped:
+            _COMPONENT_KINDS.add(kind)
+        own = node.__dict__
+        ident = own.get("id")
+        if isinstance(ident, str):
+            if ident in self.replace:
+                return self._html(self.replace[ident])
+            if ident in self.raw:
+                return self.raw[ident]
+            if ident in SERVER_ONLY:  # a control's own id: `_core` writes nothing
+                return ""
+        target = own.get("htmlFor")
+        if isinstance(target, str) and self._labels_nothing(target):
             return ""
-        children = self._html(props.get("children"))
+        children = self._html(own.get("children"))
         if node._namespace == "dash_core_components":
-            return self._core(node._type, props, children)
-        tag = node._type.lower()
+            return self._core(node._type, _props(node), children)
+        tag, written = _plan(node)
         if tag == "button":  # nothing to press without the server: keep its words
             return children
-        if tag == "a" and props.get("href"):
-            props = {**props, "href": relative_link(props["href"], self.page)}
-        opening = f"<{tag}{_attributes(props)}>"
+        href = own.get("href") if tag == "a" else None
+        opening = f"<{tag}{_written(own, written, relative_link(href, self.page) if href else None)}>"
         return opening if tag in VOID else f"{opening}{children}</{tag}>"
 
     def _core(self, kind: str, props: dict, children: str) -> str:
@@ -192,31 +199,54 @@ def _walk(node) -> Iterator:
 def _props(node) -> dict:
     """`node.to_plotly_json()["props"]`, in the same order (the class's prop names, then `data-*`
     and `aria-*`), from the few attributes the component has rather than testing each of its
-    class's 20-odd prop names (a portrait has about 1,500 components)."""
+    class's 20-odd prop names (a portrait has about 1,500 components). Components of a class
+    with the same attributes share the order, worked out once."""
     own = node.__dict__
-    order = _PROP_ORDER.get(type(node))
-    if order is None:
-        order = _PROP_ORDER[type(node)] = {name: i for i, name in enumerate(node._prop_names)}
-    named = sorted((k for k in own if k in order), key=order.__getitem__)
-    props = {k: own[k] for k in named}
-    dashed = [k for k in own if "-" in k]  # no prop name has a dash: only data-*, aria-* may
-    if dashed:
+    key = (type(node), tuple(own))
+    keys = _PROP_KEYS.get(key)
+    if keys is None:
+        order = {name: i for i, name in enumerate(node._prop_names)}
         wildcards = tuple(node._valid_wildcard_attributes)
-        props.update((k, own[k]) for k in dashed if k.startswith(wildcards))
-    return props
+        named = sorted((k for k in own if k in order), key=order.__getitem__)
+        keys = _PROP_KEYS[key] = (*named, *(k for k in own if "-" in k and k.startswith(wildcards)))
+    return {k: own[k] for k in keys}
 
 
-_PROP_ORDER: dict[type, dict[str, int]] = {}  # a component class's prop names and their order
+_COMPONENT_KINDS: set[type] = set()  # the component classes met, told from strings and lists at once
+_PROP_KEYS: dict[tuple[type, tuple[str, ...]], tuple[str, ...]] = {}  # a few hundred: bounded by the code
+
+
+def _plan(node) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """A component's tag, and its props written as attributes (each with its HTML name), in
+    order: the same for the components of a class with the same attributes, worked out once."""
+    key = (type(node), tuple(node.__dict__))
+    plan = _PLANS.get(key)
+    if plan is None:
+        written = tuple((k, _attribute_name(k)) for k in _props(node) if k not in SKIPPED_PROPS)
+        plan = _PLANS[key] = (node._type.lower(), written)
+    return plan
+
+
+_PLANS: dict[tuple[type, tuple[str, ...]], tuple[str, tuple[tuple[str, str], ...]]] = {}
+
+
+def _attribute_name(prop: str) -> str:
+    return ATTRIBUTE.get(prop, prop if prop.startswith(("aria-", "data-")) else prop.lower())
 
 
 def _attributes(props: dict) -> str:
+    return _written(props, tuple((k, _attribute_name(k)) for k in props if k not in SKIPPED_PROPS))
+
+
+def _written(values: dict, written: tuple[tuple[str, str], ...], href: str | None = None) -> str:
+    """The attributes `written` (prop, HTML name) of `values`; `href` in place of its own."""
     parts = []
-    for key, value in props.items():
-        if key in SKIPPED_PROPS or value is None or value is False or (key == "id" and not isinstance(value, str)):
+    for key, name in written:
+        value = href if key == "href" and href is not None else values[key]
+        if value is None or value is False or (key == "id" and not isinstance(value, str)):
             continue
-        name = ATTRIBUTE.get(key, key if key.startswith(("aria-", "data-")) else key.lower())
         if key == "style":
-            value = "; ".join(f"{k}: {v}" for k, v in value.items())
+            value = "; ".join(f"{k}: {v}" for k, v in values[key].items())
         parts.append(f" {name}" if value is True else f' {name}="{html_text.escape(str(value), quote=True)}"')
     return "".join(parts)
 

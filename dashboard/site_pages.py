@@ -130,14 +130,8 @@ def locator_block(database, level: str, code: str, page: str) -> html.Section | 
 
 def trends_block(database, level: str, code: str) -> html.Section | None:
     """A trend chart, with its table, for each indicator with at least two years for the territory."""
-    catalogue = database.run(queries.catalogue)
-    values = database.run(queries.territory_values, [(level, code)]).dropna(subset=["value"])
-    years = values.groupby("indicator_id")["year"].nunique()
     order = {f: i for i, f in enumerate(FINALITIES)}
-    rows = sorted(
-        (r for r in catalogue.itertuples() if years.get(r.indicator_id, 0) >= 2),
-        key=lambda r: (order.get(r.finality, 99), label(r)),
-    )
+    rows = sorted(database.derived(trended, level, code), key=lambda r: (order.get(r.finality, 99), label(r)))
     if not rows:
         return None
     blocks: list = [html.H2(t("trends_title"))]
@@ -149,6 +143,13 @@ def trends_block(database, level: str, code: str) -> html.Section | None:
             html.Details([html.Summary(t("values_by_year")), table]),
         ]
     return html.Section(blocks, className="trends")
+
+
+def trended(database, level: str, code: str) -> list:
+    """The catalogue rows of the indicators with values in at least two years for the territory."""
+    values = database.run(queries.territory_values, [(level, code)]).dropna(subset=["value"])
+    years = values.groupby("indicator_id")["year"].nunique()
+    return [r for r in database.rows(queries.catalogue) if years.get(r.indicator_id, 0) >= 2]
 
 
 def territories_index(database) -> html.Div:

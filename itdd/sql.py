@@ -24,11 +24,14 @@ def literal(value: str) -> str:
 @contextmanager
 def registered(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) -> Iterator[str]:
     """A DataFrame readable as the view `name` inside the block, unregistered after it even
-    on error; yields the quoted name."""
+    on error; yields the quoted name. A result left unfetched on `con` (by a `fetchone`) is
+    finished first: DuckDB 2 refuses to register or unregister beside one."""
+    con.complete()
     con.register(name, frame)
     try:
         yield quote(name)
     finally:
+        con.complete()
         con.unregister(name)
 
 

@@ -54,11 +54,22 @@ def test_a_batch_gives_each_territory_what_its_own_queries_give(databases) -> No
             assert frozen._from_batch(query, args) is not None, (query.__name__, args)  # read from the batch
             _same(plain.run(query, *args), frozen.run(query, *args))
         values = plain.run(queries.territory_values, drawn)  # positions: computed from the values given
+        assert frozen._from_batch(progress_queries.positions, (values, level, code)) is not None
         _same(plain.run(progress_queries.positions, values, level, code),
               frozen.run(progress_queries.positions, frozen.run(queries.territory_values, drawn), level, code))  # fmt: skip
         series = plain.run(queries.indicator_series, "population", drawn)
         if not series.empty:  # without rows, the columns' dtypes are those of the territories' other series
             pd.testing.assert_frame_equal(series, frozen.run(queries.indicator_series, "population", drawn))
+
+
+def test_a_batched_territory_is_not_read_from_the_file_again(databases, monkeypatch) -> None:
+    """`run` serves the batch first, queries of a list of territories included."""
+    _, frozen, keys = databases
+    monkeypatch.setattr(database.Database, "run", lambda *args: pytest.fail(f"read from the file: {args[1:]}"))
+    territory = keys[-1]
+    assert not frozen.run(queries.territory_values, [territory]).empty
+    assert not frozen.run(queries.territories_series, [territory]).empty
+    assert not frozen.run(progress_queries.progress_rows, *territory).empty
 
 
 def test_a_territory_outside_the_batch_is_read_from_the_file(databases) -> None:

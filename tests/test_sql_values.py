@@ -37,3 +37,11 @@ def test_registered_unregisters_even_on_error() -> None:
             con.execute("SELECT no_such_column FROM _frame")
         with pytest.raises(duckdb.CatalogException):
             con.execute("SELECT * FROM _frame")
+
+
+def test_registered_beside_a_result_left_unfetched() -> None:
+    """A `fetchone` leaves its result open; DuckDB refuses a register (or unregister) beside it."""
+    with duckdb.connect() as con:
+        assert con.execute("SELECT * FROM range(5)").fetchone() == (0,)
+        with registered(con, "_frame", pd.DataFrame({"a": [1, 2]})) as view:
+            assert con.execute(f"SELECT sum(a) FROM {view}").fetchone() == (3,)

@@ -45,12 +45,11 @@ def method_note(portrait: Portrait) -> html.P | None:
 
 def peers_section(database, level: str, code: str, name: str) -> html.Section | None:
     """The territory's comparable territories, named and linked, and what they were chosen on."""
-    features = database.run(progress_queries.peer_features, level)
-    if features.empty:
+    features = database.rows(progress_queries.peer_features, level)
+    if not features:
         return None  # peers are not computed at this level
-    used = features[features["used"]]
     words = ", ".join(
-        text(getattr(r, f"label_{current_lang()}", None)) or text(r.label_fr) for r in used.itertuples()
+        text(getattr(r, f"label_{current_lang()}", None)) or text(r.label_fr) for r in features if r.used
     ).lower()
     peers = database.run(progress_queries.territory_peers, level, code)
     if peers.empty:

@@ -10,6 +10,7 @@ from dash import dcc, html
 
 from dashboard import assessment, charts, urls
 from dashboard.attributes import data
+from dashboard.cells import td, th, tr
 from dashboard.chrome import label, scroll_region, text
 from dashboard.formatting import format_number, format_value, is_missing, trend_words
 from dashboard.gaps import gap_cell, gap_reason, gap_text
@@ -20,11 +21,11 @@ from dashboard.portrait.view import Portrait
 Points = dict[tuple[str, str], dict[int, tuple[float, str]]]  # (level, code) -> year -> (value, status)
 
 
-def reference_columns(refs: pd.DataFrame) -> list[list]:
-    """One column per enclosing level; France's column holds France then France métropolitaine,
-    which some producers publish instead (the cell then names it)."""
+def reference_columns(refs: list) -> list[list]:
+    """One column per enclosing level (`refs`: the rows of the references); France's column holds
+    France then France métropolitaine, which some producers publish instead (the cell then names it)."""
     columns: dict[str, list] = {}
-    for ref in refs.itertuples():
+    for ref in refs:
         columns.setdefault(ref.level, []).append(ref)
     return list(columns.values())
 
@@ -39,7 +40,7 @@ def reference_cell(row, column: list, points: dict, last_year: int, status: dict
     if ref is None:
         levels = text(row.levels).split(",")
         gap = gap_cell(*gap_reason(gaps, row.indicator_id, column[0].level, levels))
-        return html.Td(gap, className="num", **named)
+        return td(gap, className="num", **named)
     ref_points = points[(ref.level, ref.code)]
     shown_year = last_year if last_year in ref_points else max(ref_points)
     parts: list = [format_value(ref_points[shown_year][0], unit)]
@@ -49,7 +50,7 @@ def reference_cell(row, column: list, points: dict, last_year: int, status: dict
         parts += [html.Br(), html.Span(ref.name, className="muted")]
     position = status.get((row.indicator_id, last_year, ref.level, ref.code)) if shown_year == last_year else None
     marker = assessment.position_text(position)
-    return html.Td([*parts, *([html.Br(), *marker] if marker else [])], className="num", **named)
+    return td([*parts, *([html.Br(), *marker] if marker else [])], className="num", **named)
 
 
 @dataclass
@@ -90,7 +91,7 @@ def latest_cell(own: list[tuple[int, tuple[float, str]]], unit: str | None) -> h
         value += " *"
     alt = "; ".join(f"{y}{colon()}{format_number(v)}" for y, (v, _) in own)
     spark = charts.sparkline_svg([v for _, (v, _) in own])
-    return html.Td(
+    return td(
         [
             html.Strong(value),
             " ",
@@ -127,7 +128,7 @@ def indicator_row(
         return None
     last_year = own[-1][0]
     cells = [
-        html.Th(
+        th(
             dcc.Link(label(row), href=urls.indicator(row.indicator_id, key)),
             scope="row",
         ),
@@ -136,7 +137,7 @@ def indicator_row(
     ]
     if progress is not None:
         cells.append(
-            html.Td(
+            td(
                 [
                     *assessment.progress_cell(progress.get(row.indicator_id), unit, labels),
                     peer_line((peers or {}).get(row.indicator_id)),
@@ -145,7 +146,7 @@ def indicator_row(
                 **data(label=t("progress")),
             )
         )
-    return html.Tr(cells)
+    return tr(cells)
 
 
 def without_values(rows, page: PagePoints, level: str, gaps: dict) -> html.Div | None:
@@ -166,10 +167,10 @@ def without_values(rows, page: PagePoints, level: str, gaps: dict) -> html.Div |
 def finality_sections(portrait: Portrait) -> list:
     """One section per finality, in the catalogue's order of finalities (a catalogue row without
     one last)."""
-    columns = reference_columns(portrait.refs)
+    columns = reference_columns(portrait.ref_rows)
     order = {f: i for i, f in enumerate(FINALITIES)}
     page = page_points(portrait.values)
-    rows = list(portrait.catalogue.itertuples())  # once: a namedtuple class per call
+    rows = portrait.catalogue_rows
     labels = {r.indicator_id: label(r) for r in rows}
     by_finality: dict = {}
     for r in rows:
@@ -217,7 +218,7 @@ def finality_section(
                 html.Table(
                     [
                         html.Caption(title, className="sr-only"),
-                        html.Thead(html.Tr([html.Th(h, scope="col") for h in headers])),
+                        html.Thead(tr([th(h, scope="col") for h in headers])),
                         html.Tbody(body),
                     ],
                     className="data-table portrait-table",
@@ -243,16 +244,13 @@ def years_table(by_indicator: dict[str, dict[int, float]], labels: dict) -> html
                     [
                         html.Caption(t("values_by_year")),
                         html.Thead(
-                            html.Tr(
-                                [html.Th(t("map_indicator"), scope="col")]
-                                + [html.Th(str(y), scope="col") for y in years]
-                            )
+                            tr([th(t("map_indicator"), scope="col")] + [th(str(y), scope="col") for y in years])
                         ),
                         html.Tbody(
                             [
-                                html.Tr(
-                                    [html.Th(labels.get(i, i), scope="row")]
-                                    + [html.Td(format_number(values.get(y)), className="num") for y in years]
+                                tr(
+                                    [th(labels.get(i, i), scope="row")]
+                                    + [td(format_number(values.get(y)), className="num") for y in years]
                                 )
                                 for i, values in sorted(by_indicator.items())
                             ]

@@ -4,6 +4,7 @@ values, and the progress, positions and peer verdicts of its indicators."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import pandas as pd
 
@@ -24,6 +25,16 @@ class Portrait:
     status: dict  # (indicator_id, year, reference level, reference code) -> position
     gaps: dict  # (indicator_id, level) -> why a level has no value
     peers: dict  # indicator id -> row of indicator_peer_comparison
+
+    @cached_property
+    def catalogue_rows(self) -> list:
+        """The catalogue as named tuples, made once for both languages of a page."""
+        return list(self.catalogue.itertuples())
+
+    @cached_property
+    def ref_rows(self) -> list:
+        """The references as named tuples, made once for both languages of a page."""
+        return list(self.refs.itertuples())
 
 
 def read(database, level: str, code: str, name: str) -> Portrait:

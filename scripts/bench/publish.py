@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import resource
 import tempfile
+import time
 from pathlib import Path
 
 from bench.builds import run_measured
@@ -25,19 +26,40 @@ def measure_publish(db: Path, out: Path) -> dict:
         "portraits": sum(f.suffix == ".html" and "territoire" in f.relative_to(out).parts for f in files),
         "bytes": sum(f.stat().st_size for f in files),
         "data_bytes": sum(f.stat().st_size for f in files if f.parent.name == "donnees"),
+        **open_data_alone(db),
     }
+
+
+def open_data_alone(db: Path) -> dict:
+    """The open data written alone, in this process as in `itdd publish`'s thread: its CPU
+    seconds, and the number of values it publishes."""
+    import duckdb
+
+    from etl.publish import write_open_data
+    from etl.publish_files import Writer
+
+    with tempfile.TemporaryDirectory() as tmp, duckdb.connect(str(db), read_only=True) as con:
+        start = time.process_time()
+        write_open_data(con, Writer(Path(tmp)))
+        cpu = time.process_time() - start
+        values = con.execute("SELECT count(*) FROM indicator_values").fetchone()[0]
+    return {"open_data_cpu": cpu, "values": values}
 
 
 # France at national size: about 35,000 communes, 1,250 EPCI, 101 départements, 18 régions, France
 # and France métropolitaine (INSEE's counts), each with a portrait in each language of the site.
 NATIONAL_TERRITORIES = 35_000 + 1_250 + 101 + 18 + 2
+# The values of the national-size database (`scripts/national_scale.py`: 12.4 M in its last run).
+NATIONAL_VALUES = 12_400_000
 
 
 def print_publish(published: dict, territories: int) -> None:
     """The publish figures, and the national estimate: this build's time per page (wall and CPU)
     times the national page count, the pages other than portraits scaling with the catalogue
-    only. An extrapolation, not a measure: it holds if a page's cost does not grow with the
-    country (each portrait reads its own territories' rows, `dashboard/site_data.py`)."""
+    only; and the open data's CPU time (measured alone) times the national number of values
+    (`NATIONAL_VALUES`), both shared by the cores. An extrapolation, not a measure: it holds if
+    a page's cost does not grow with the country (each portrait reads its own territories' rows,
+    `dashboard/site_data.py`) and the open data's grows with its values."""
     pages = published["pages"]
     languages = published["portraits"] / territories  # a portrait of each territory in each language
     national_pages = round(pages + languages * (NATIONAL_TERRITORIES - territories))
@@ -47,11 +69,15 @@ def print_publish(published: dict, territories: int) -> None:
         f"peak {published['peak_mib']:.0f} MiB; {pages} pages, {published['bytes'] / 1e6:.1f} MB in all, "
         f"{published['data_bytes'] / 1e6:.1f} MB of open-data files"
     )
+    pages_cpu = (published["cpu_seconds"] - published["open_data_cpu"]) / pages * national_pages
+    data_cpu = published["open_data_cpu"] * NATIONAL_VALUES / published["values"]
     print(
         f"publish, national estimate (extrapolated, not measured): {national_pages:,} pages, "
-        f"{published['seconds'] / pages * national_pages / 60:.0f} min at this run's time per page, "
-        f"{published['cpu_seconds'] / pages * national_pages / cores / 60:.0f} min at its CPU time per page on "
-        f"{cores} cores"
+        f"{published['seconds'] / pages * national_pages / 60:.0f} min at this run's time per page; by CPU time, "
+        f"{(pages_cpu + data_cpu) / cores / 60:.0f} min on {cores} cores: the pages {pages_cpu / 60:.0f} CPU min "
+        f"(this run's CPU time a page, the open data's aside), the open data {data_cpu / 60:.0f} CPU min "
+        f"({published['open_data_cpu']:.1f} CPU s alone here, {published['values']:,} values; "
+        f"{NATIONAL_VALUES / 1e6:.1f} M nationally)"
     )
 
 
