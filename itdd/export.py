@@ -21,7 +21,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import zipfile
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -210,32 +209,45 @@ EXCEL_MAX_ROWS = 1_048_576  # a worksheet's rows, header included
 
 
 def workbook(rows: pd.DataFrame, description: Description) -> bytes:
-    """An .xlsx workbook: sheet "Valeurs" (the rows, numbers as numbers), sheet "Métadonnées"."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
+    """An .xlsx workbook: sheet "Valeurs" (the rows, numbers as numbers), sheet "Métadonnées".
+
+    Written with XlsxWriter: in memory, its zip entries carry a fixed date, and the document's
+    dates are the sources' recorded one, so that the same values give the same bytes. Text is
+    always written as text (`_text_cell`), never read as a formula, a number or a link."""
+    import xlsxwriter
 
     if len(rows) + 1 > EXCEL_MAX_ROWS:
         raise ExportError(
             f"{description.indicator_id}: {len(rows):,} rows do not fit in a worksheet; "
             "filter by level or year (niveau, annee), or take the CSV"
         )
-    book = Workbook(write_only=True)
-    values = book.create_sheet("Valeurs")
-    for column, width in zip("ABCDEFGH", (24, 12, 12, 36, 8, 14, 16, 12), strict=True):
-        values.column_dimensions[column].width = width
-    values.freeze_panes = "A2"
-    values.append(TIDY_COLUMNS)
-    number_format = "#,##0" + ("." + "0" * description.decimals if description.decimals else "")
-    for record in rows.itertuples(index=False):
-        value = WriteOnlyCell(values, None if pd.isna(record.value) else float(record.value))
-        value.number_format = number_format
-        year = None if pd.isna(record.year) else int(record.year)
-        values.append([*map(_text_cell, record[:4]), year, value, *map(_text_cell, record[6:])])
-    about = book.create_sheet("Métadonnées")
-    about.column_dimensions["A"].width, about.column_dimensions["B"].width = 28, 100
-    for line in metadata_lines(description):
-        about.append([_text_cell(cell) for cell in line])
-    return _reproducible(book, description)
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(
+        out, {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False}
+    )
+    book.set_properties({"title": description.label, "author": "itdd", "created": description.recorded})
+    values = book.add_worksheet("Valeurs")
+    for column, width in enumerate((24, 12, 12, 36, 8, 14, 16, 12)):
+        values.set_column(column, column, width)
+    values.freeze_panes(1, 0)
+    values.write_row(0, 0, TIDY_COLUMNS)
+    number = book.add_format(
+        {"num_format": "#,##0" + ("." + "0" * description.decimals if description.decimals else "")}
+    )
+    for row, record in enumerate(rows.itertuples(index=False), start=1):
+        values.write_row(row, 0, [*map(_text_cell, record[:4]), None if pd.isna(record.year) else int(record.year)])
+        if pd.isna(record.value):
+            values.write_blank(row, 5, None, number)
+        else:
+            values.write_number(row, 5, float(record.value), number)
+        values.write_row(row, 6, [_text_cell(cell) for cell in record[6:]])
+    about = book.add_worksheet("Métadonnées")
+    about.set_column(0, 0, 28)
+    about.set_column(1, 1, 100)
+    for row, line in enumerate(metadata_lines(description)):
+        about.write_row(row, 0, [_text_cell(cell) for cell in line])
+    book.close()
+    return out.getvalue()
 
 
 def metadata_lines(description: Description) -> list[tuple[str, str]]:
@@ -288,22 +300,3 @@ def _text_cell(value: object) -> object:
 
 def _text(value: object) -> str:
     return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
-
-
-def _reproducible(book, description: Description) -> bytes:
-    """The workbook's bytes, the same for the same values: openpyxl stamps the file with the
-    clock (its properties and each zip entry); here both carry the sources' recorded date."""
-    from openpyxl.packaging.core import DocumentProperties
-    from openpyxl.xml.functions import tostring
-
-    written = io.BytesIO()
-    book.save(written)
-    when = description.recorded
-    properties = DocumentProperties(creator="itdd", title=description.label, created=when, modified=when)
-    out = io.BytesIO()
-    with zipfile.ZipFile(written) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for entry in source.infolist():
-            data = tostring(properties.to_tree()) if entry.filename == "docProps/core.xml" else source.read(entry)
-            target.writestr(zipfile.ZipInfo(entry.filename, date_time=max(when, ZIP_EPOCH).timetuple()[:6]), data,
-                            zipfile.ZIP_DEFLATED)  # fmt: skip
-    return out.getvalue()
