@@ -141,25 +141,23 @@ class Renderer:
         if isinstance(target, str) and self._labels_nothing(target):
             return ""
         children = self._html(own.get("children"))
-        if node._namespace == "dash_core_components":
-            return self._core(node._type, _props(node), children)
         tag, written = _plan(node)
+        if node._namespace == "dash_core_components":
+            return self._core(node._type, own, written, children)
         if tag == "button":  # nothing to press without the server: keep its words
             return children
         href = own.get("href") if tag == "a" else None
         opening = f"<{tag}{_written(own, written, relative_link(href, self.page) if href else None)}>"
         return opening if tag in VOID else f"{opening}{children}</{tag}>"
 
-    def _core(self, kind: str, props: dict, children: str) -> str:
+    def _core(self, kind: str, own: dict, written: tuple[tuple[str, str], ...], children: str) -> str:
         if kind == "Link":
-            return (
-                f"<a{_attributes({**props, 'href': relative_link(props.get('href', '/'), self.page)})}>{children}</a>"
-            )
+            return f"<a{_written(own, written, relative_link(own.get('href', '/'), self.page))}>{children}</a>"
         if kind == "Graph":
-            if not (props.get("figure") or {}).get("data"):
+            if not (own.get("figure") or {}).get("data"):
                 return ""  # no chart with empty axes: the page says why beside it
             self.has_figures = True
-            return figure_html(props["id"], props.get("figure") or {}, props.get("config"), props.get("className"))
+            return figure_html(own["id"], own.get("figure") or {}, own.get("config"), own.get("className"))
         return ""  # stores, locations and server-driven controls
 
 
@@ -196,46 +194,34 @@ def _walk(node) -> Iterator:
             stack.append(node.__dict__.get("children"))
 
 
-def _props(node) -> dict:
-    """`node.to_plotly_json()["props"]`, in the same order (the class's prop names, then `data-*`
-    and `aria-*`), from the few attributes the component has rather than testing each of its
-    class's 20-odd prop names (a portrait has about 1,500 components). Components of a class
-    with the same attributes share the order, worked out once."""
-    own = node.__dict__
-    key = (type(node), tuple(own))
-    keys = _PROP_KEYS.get(key)
-    if keys is None:
-        order = {name: i for i, name in enumerate(node._prop_names)}
-        wildcards = tuple(node._valid_wildcard_attributes)
-        named = sorted((k for k in own if k in order), key=order.__getitem__)
-        keys = _PROP_KEYS[key] = (*named, *(k for k in own if "-" in k and k.startswith(wildcards)))
-    return {k: own[k] for k in keys}
-
-
 _COMPONENT_KINDS: set[type] = set()  # the component classes met, told from strings and lists at once
-_PROP_KEYS: dict[tuple[type, tuple[str, ...]], tuple[str, ...]] = {}  # a few hundred: bounded by the code
 
 
 def _plan(node) -> tuple[str, tuple[tuple[str, str], ...]]:
-    """A component's tag, and its props written as attributes (each with its HTML name), in
-    order: the same for the components of a class with the same attributes, worked out once."""
-    key = (type(node), tuple(node.__dict__))
+    """A component's tag, and its props written as attributes (each with its HTML name) in
+    `to_plotly_json`'s order (the class's prop names, then `data-*` and `aria-*`): the same for
+    the components of a class with the same attributes, worked out once (a portrait has about
+    1,500 components, of a few dozen kinds)."""
+    own = node.__dict__
+    key = (type(node), tuple(own))
     plan = _PLANS.get(key)
     if plan is None:
-        written = tuple((k, _attribute_name(k)) for k in _props(node) if k not in SKIPPED_PROPS)
-        plan = _PLANS[key] = (node._type.lower(), written)
+        order = {name: i for i, name in enumerate(node._prop_names)}
+        wildcards = tuple(node._valid_wildcard_attributes)
+        named = sorted((k for k in own if k in order), key=order.__getitem__)
+        props = (*named, *(k for k in own if "-" in k and k.startswith(wildcards)))  # no prop name has a dash
+        plan = _PLANS[key] = (
+            node._type.lower(),
+            tuple((k, _attribute_name(k)) for k in props if k not in SKIPPED_PROPS),
+        )
     return plan
 
 
-_PLANS: dict[tuple[type, tuple[str, ...]], tuple[str, tuple[tuple[str, str], ...]]] = {}
+_PLANS: dict[tuple[type, tuple[str, ...]], tuple[str, tuple[tuple[str, str], ...]]] = {}  # bounded by the code
 
 
 def _attribute_name(prop: str) -> str:
     return ATTRIBUTE.get(prop, prop if prop.startswith(("aria-", "data-")) else prop.lower())
-
-
-def _attributes(props: dict) -> str:
-    return _written(props, tuple((k, _attribute_name(k)) for k in props if k not in SKIPPED_PROPS))
 
 
 def _written(values: dict, written: tuple[tuple[str, str], ...], href: str | None = None) -> str:

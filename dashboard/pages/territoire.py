@@ -60,11 +60,11 @@ def children(database, portrait: view.Portrait) -> list:
     return [
         html.H1(t("portrait_title", name=p.name)),
         html.P(t("portrait_intro", level=level_name.capitalize(), code=p.code)),
-        references_line(p.refs),
+        references_line(p.ref_rows),
         html.Div(
             [
                 fiche.locator(database, p.level, p.code, p.name, p.refs),
-                compare_links(database, p.level, p.code, p.refs),
+                compare_links(database, p.level, p.code, p.ref_rows),
             ],
             className="portrait-head",
         ),

@@ -15,15 +15,15 @@ from dashboard.peers import policy_figure, policy_sentence
 from dashboard.portrait.view import Portrait
 
 
-def references_line(refs: pd.DataFrame) -> html.P | None:
-    """The enclosing territories, linked."""
-    if refs.empty:
+def references_line(refs: list) -> html.P | None:
+    """The enclosing territories (their rows), linked."""
+    if not refs:
         return None
     return html.P(
         [t("references"), colon()]
         + [
             part
-            for i, r in enumerate(refs.itertuples())
+            for i, r in enumerate(refs)
             for part in ([", "] if i else []) + [territory_link(r.level, r.code, r.name)]
         ],
         className="references",
@@ -70,13 +70,13 @@ def peers_section(database, level: str, code: str, name: str) -> html.Section | 
     )
 
 
-def policies_section(database, level: str, code: str, name: str, catalogue: pd.DataFrame):
+def policies_section(database, level: str, code: str, name: str, catalogue: list):
     """Each declared policy of the territory: the sentence, and the territory against its
     synthetic control with the start of the policy (chart and table)."""
     effects, series = database.run(progress_queries.policies_of, level, code)
     if effects.empty:
         return None
-    rows = {r.indicator_id: r for r in catalogue.itertuples()}
+    rows = {r.indicator_id: r for r in catalogue}
     blocks: list = [html.H2(t("policy_title"))]
     for effect in effects.itertuples():
         row = rows.get(effect.indicator_id)
@@ -164,11 +164,11 @@ def summary_table(summary: pd.DataFrame, labels: dict | None = None) -> html.Sec
 N_COMPARE_PEERS = 3
 
 
-def compare_links(database, level: str, code: str, refs: pd.DataFrame) -> html.Nav:
+def compare_links(database, level: str, code: str, refs: list) -> html.Nav:
     """ "Comparer avec…": the enclosing territories, the first comparable ones, and a search for
     any territory (its results open the comparison)."""
     peers = database.run(progress_queries.territory_peers, level, code).head(N_COMPARE_PEERS)
-    choices = [(r.level, r.code, r.name) for r in refs.itertuples() if r.code != "METRO"]
+    choices = [(r.level, r.code, r.name) for r in refs if r.code != "METRO"]
     choices += [(level, r.code, r.name) for r in peers.itertuples()]
     links = [
         html.Li(dcc.Link(other, href=compare_href(level, code, other_level, other_code)))

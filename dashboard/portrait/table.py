@@ -170,7 +170,7 @@ def finality_sections(portrait: Portrait) -> list:
     columns = reference_columns(portrait.ref_rows)
     order = {f: i for i, f in enumerate(FINALITIES)}
     page = page_points(portrait.values)
-    rows = portrait.catalogue_rows
+    rows = portrait.catalogue
     labels = {r.indicator_id: label(r) for r in rows}
     by_finality: dict = {}
     for r in rows:

@@ -18,7 +18,7 @@ class Portrait:
     name: str
     refs: pd.DataFrame  # the enclosing territories (queries.reference_territories)
     values: pd.DataFrame  # the territory's and its references' values, `is_self` marking its own
-    catalogue: pd.DataFrame
+    catalogue: list  # the catalogue's rows (`Database.rows`: one list for every portrait)
     progress: dict | None  # indicator id -> row of indicator_progress (None: the build has none)
     labels: dict  # the progress categories' labels
     summary: pd.DataFrame  # per finality and category, how many indicators
@@ -27,13 +27,8 @@ class Portrait:
     peers: dict  # indicator id -> row of indicator_peer_comparison
 
     @cached_property
-    def catalogue_rows(self) -> list:
-        """The catalogue as named tuples, made once for both languages of a page."""
-        return list(self.catalogue.itertuples())
-
-    @cached_property
     def ref_rows(self) -> list:
-        """The references as named tuples, made once for both languages of a page."""
+        """The references' rows (named tuples), made once for both languages of a page."""
         return list(self.refs.itertuples())
 
 
@@ -42,7 +37,7 @@ def read(database, level: str, code: str, name: str) -> Portrait:
     refs = database.run(queries.reference_territories, level, code)
     values = database.run(queries.territory_values, [(level, code), *zip(refs["level"], refs["code"], strict=True)])
     values["is_self"] = (values["level"] == level) & (values["code"] == code)
-    catalogue = database.run(queries.catalogue)
+    catalogue = database.rows(queries.catalogue)
     has_progress = database.run(queries.has_progress)
     progress_df = database.run(progress_queries.progress_rows, level, code)
     labels = assessment.labels_from(database.run(progress_queries.progress_labels))
