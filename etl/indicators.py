@@ -61,18 +61,20 @@ def _rows(series: list[VariableRef] | VariableRef | None, level_filter: str, tab
         )
     refs = [series] if isinstance(series, VariableRef) else series
 
-    def of(ref: VariableRef) -> str:
-        return f"source_id = {literal(ref.source)} AND variable = {literal(ref.variable)}"
-
     if len(refs) == 1:
-        return f"SELECT level, code, year, value, status FROM {table} WHERE {of(refs[0])} AND {level_filter}"  # noqa: S608 (fragments of code; catalogue names through literal())
-    ranks = " ".join(f"WHEN {of(r)} THEN {n}" for n, r in enumerate(refs))
+        return f"SELECT level, code, year, value, status FROM {table} WHERE {_is_series(refs[0].source, refs[0].variable)} AND {level_filter}"  # noqa: S608 (fragments of code; catalogue names through literal())
+    ranks = " ".join(f"WHEN {_is_series(r.source, r.variable)} THEN {n}" for n, r in enumerate(refs))
     ranked = f"SELECT *, CASE {ranks} END AS rank FROM {table} WHERE {level_filter}"  # noqa: S608 (fragments of code; catalogue names through literal())
     # One aggregate keeps each key's row of the lowest rank (observations hold a key once per
     # source): an anti-join per edition cost more at national size, and a window over every row
     # four times as much. `arg_min_null`, because `arg_min` skips a withheld (NULL) value.
     return f"""SELECT level, code, year, arg_min_null(value, rank) AS value, arg_min_null(status, rank) AS status
         FROM ({ranked}) WHERE rank IS NOT NULL GROUP BY level, code, year"""  # noqa: S608 (fragments of code; catalogue names through literal())
+
+
+def _is_series(source: str, variable: str) -> str:
+    """The condition on a row of observations that it belongs to a source's variable."""
+    return f"source_id = {literal(source)} AND variable = {literal(variable)}"
 
 
 def _published_levels(con: duckdb.DuckDBPyConnection, series: list[VariableRef] | None) -> set[str]:
@@ -205,9 +207,7 @@ def _select_series(con: duckdb.DuckDBPyConnection, indicator: Indicator) -> None
     # with a table of the pairs read every row); the pairs themselves are then checked.
     sources = ", ".join(literal(source) for source in sorted({s for s, _ in wanted}))
     variables = ", ".join(literal(variable) for variable in sorted({v for _, v in wanted}))
-    pairs = " OR ".join(
-        f"(source_id = {literal(source)} AND variable = {literal(variable)})" for source, variable in wanted
-    )
+    pairs = " OR ".join(f"({_is_series(source, variable)})" for source, variable in wanted)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _series AS SELECT * FROM obs
         WHERE source_id IN ({sources}) AND variable IN ({variables}) AND ({pairs})
