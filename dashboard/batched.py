@@ -17,7 +17,7 @@ import pandas as pd
 from dashboard import progress_queries
 from itdd.method import status_select
 from itdd.model import LEVELS, sql_level_list
-from itdd.sql import literal, registered
+from itdd.sql import literal, python_text, registered
 
 KEY = ["level", "code"]
 PEER_KEY = ["level", "territory_code"]  # territory_peers: `code` is the peer's
@@ -47,7 +47,7 @@ def _select(con: duckdb.DuckDBPyConnection, sql: str, territories: list[tuple[st
     wanted = wanted_frame(territories)  # noqa: F841 (read by DuckDB)
     relation = con.execute(sql, params or [])
     types = [str(kind) for _, kind, *_ in relation.description]
-    frame = relation.df()
+    frame = python_text(relation.df())
     frame.attrs["duckdb_types"] = dict(zip(frame.columns, types, strict=True))
     return frame
 

@@ -22,7 +22,7 @@ import duckdb
 import pandas as pd
 
 from dashboard import progress_queries, queries
-from itdd.sql import literal
+from itdd.sql import literal, python_text
 
 log = logging.getLogger(__name__)
 
@@ -212,11 +212,11 @@ class Database:
         key = (query.__name__, args)
         if self._pin is None or query not in KEPT_QUERIES or not hashable(key):
             with self.connect() as con:
-                return query(con, *args)
+                return python_text(query(con, *args))
         hit, found = self._pin.results.get(key)
         if not hit:
             with self.connect() as con:
-                found = query(con, *args)
+                found = python_text(query(con, *args))
             self._pin.results.put(key, found)
         return found.copy() if isinstance(found, pd.DataFrame) else copy.deepcopy(found)
 

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard import batched, database, progress_queries, queries
+from itdd.sql import python_text
 
 # one-territory query -> (batched query, key columns of its rows, whether the rows keep them)
 PER_TERRITORY = {
@@ -53,7 +54,7 @@ class FrozenDatabase(database.Database):
             )
             drawn = list(dict.fromkeys([*territories, *zip(refs["level"], refs["code"], strict=True)]))
             for query in LISTED:
-                frame = query(con, drawn)
+                frame = python_text(query(con, drawn))
                 rows = frame.groupby(["level", "code"], sort=False).indices if len(frame) else {}
                 batch[query] = (frame, rows, set(drawn))
             values = batch[queries.territory_values][0]  # every drawn territory's: its references' are there

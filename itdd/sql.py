@@ -21,6 +21,16 @@ def literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def python_text(found):
+    """A frame's text columns as Python strings (object dtype), not pandas' Arrow-backed `str`:
+    pages read a few rows at a time (`itertuples`, `take`, one cell), where each Arrow access
+    costs microseconds; the static site's pages took a third more time with them."""
+    if not isinstance(found, pd.DataFrame):
+        return found
+    text = [column for column, kind in found.dtypes.items() if isinstance(kind, pd.StringDtype)]
+    return found.astype(dict.fromkeys(text, object)) if text else found
+
+
 @contextmanager
 def registered(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) -> Iterator[str]:
     """A DataFrame readable as the view `name` inside the block, unregistered after it even
