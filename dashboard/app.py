@@ -18,11 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import dash
-from dash import Input, Output, State, html
+from dash import Input, Output, State
 from flask import Response, abort, request
 
 from dashboard import assessment, chrome, database, hardening, queries, urls
 from dashboard.caching import install_cache
+from dashboard.components import html
 from dashboard.compression import install_compression
 from dashboard.context import CONFIG_KEY, db, release_database, request_lang
 from dashboard.i18n import Locale, localised, t, using

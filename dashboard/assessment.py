@@ -8,10 +8,10 @@ links to the method page, at the category's anchor.
 from __future__ import annotations
 
 import pandas as pd
-from dash import dcc, html
 
 from dashboard import urls
 from dashboard.attributes import aria, optional
+from dashboard.components import dcc, html
 from dashboard.formatting import format_number, format_value, is_missing
 from dashboard.i18n import colon, current_lang, t
 from itdd import method

@@ -6,11 +6,11 @@ import json
 from urllib.parse import urlencode
 
 import pandas as pd
-from dash import Input, Output, dcc, html
+from dash import Input, Output
 
 from dashboard import queries, urls
 from dashboard.attributes import aria, data, optional
-from dashboard.cells import td, th, tr
+from dashboard.components import dcc, html
 from dashboard.context import db
 from dashboard.i18n import current_lang, labelled, other_lang, t, with_query
 from dashboard.inputs import search_text
@@ -133,8 +133,8 @@ def data_table(headers: list[str], rows: list[list], caption: str, table_id: str
     table = html.Table(
         [
             html.Caption(caption),
-            html.Thead(tr([th(h, scope="col") for h in headers])),
-            html.Tbody([tr([td(cell) for cell in row]) for row in rows]),
+            html.Thead(html.Tr([html.Th(h, scope="col") for h in headers])),
+            html.Tbody([html.Tr([html.Td(cell) for cell in row]) for row in rows]),
         ],
         className="data-table",
         **optional(id=table_id),

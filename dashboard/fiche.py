@@ -11,10 +11,10 @@ import flask
 import pandas as pd
 import shapely
 import shapely.geometry
-from dash import html
 
 from dashboard import queries, urls
 from dashboard.chrome import source_title, text
+from dashboard.components import html
 from dashboard.i18n import colon, current_lang, t
 
 LOCATOR_SIZE = 220  # px, the longer side

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Set as AbstractSet
 
-from dash import html
-
+from dashboard.components import html
 from dashboard.i18n import t
 
 NOT_DECLARED = "not_declared"  # the catalogue does not compute the indicator at this level

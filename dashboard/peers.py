@@ -6,11 +6,10 @@ Pure functions over rows of `indicator_peer_comparison`, `territory_peers` and
 
 from __future__ import annotations
 
-from dash import html
-
 from dashboard.assessment import percent_a_year
 from dashboard.attributes import aria
 from dashboard.charts import chart
+from dashboard.components import html
 from dashboard.formatting import format_number, format_value, is_missing
 from dashboard.i18n import colon, current_lang, t, unit_in
 

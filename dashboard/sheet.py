@@ -4,9 +4,9 @@ definition, formula in words, unit, polarity, finality, SDGs, levels, sources, l
 from __future__ import annotations
 
 import pandas as pd
-from dash import html
 
 from dashboard.chrome import source_item, text
+from dashboard.components import html
 from dashboard.formatting import format_number, format_value
 from dashboard.i18n import current_lang, finality_label, labelled, t, unit_in
 

@@ -4,11 +4,10 @@ index of every territory (`dashboard/static_site.py` writes them)."""
 
 from __future__ import annotations
 
-from dash import dcc, html
-
 from dashboard import figures, queries, urls
 from dashboard.attributes import aria
 from dashboard.chrome import label, scroll_region, shell
+from dashboard.components import dcc, html
 from dashboard.i18n import FINALITIES, current_lang, t
 from dashboard.pages import carte, indicateur
 from dashboard.site_html import lang_folder, relative_link

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pandas as pd
-from dash import dcc, html, no_update
+from dash import no_update
 
 from dashboard import assessment, figures, queries, urls
 from dashboard.attributes import aria
 from dashboard.chrome import download_links, label, match_note, search_box
+from dashboard.components import dcc, html
 from dashboard.i18n import t, unit_in
 from dashboard.inputs import is_text, search_text
 from dashboard.maps.view import COLOURS, DEFAULT_COLOUR, MapView

@@ -7,9 +7,10 @@ import math
 from typing import Any
 
 import pandas as pd
-from dash import dcc, html, no_update
+from dash import no_update
 
 from dashboard import assessment, figures, urls
+from dashboard.components import dcc, html
 from dashboard.formatting import change_since, format_value
 from dashboard.i18n import t
 from dashboard.inputs import has_types

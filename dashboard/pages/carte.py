@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
+from dash import ALL, Input, Output, State, ctx, no_update
 from flask import Response, abort, request
 
 from dashboard import queries, urls
 from dashboard.attributes import aria
 from dashboard.chrome import label, not_found, scroll_region, shell, submitted_text
+from dashboard.components import dcc, html
 from dashboard.context import db
 from dashboard.i18n import localised, t, with_query
 from dashboard.inputs import has_types, is_text, optional_number, optional_text, search_text

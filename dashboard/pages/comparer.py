@@ -7,11 +7,11 @@ from __future__ import annotations
 import math
 
 import pandas as pd
-from dash import dcc, html
 
 from dashboard import assessment, progress_queries, queries, urls
 from dashboard.attributes import data
 from dashboard.chrome import label, not_found, scroll_region, shell, territory_link, text
+from dashboard.components import dcc, html
 from dashboard.context import db
 from dashboard.formatting import annual_growth, format_difference, format_value, is_missing, trend_words
 from dashboard.i18n import FINALITIES, finality_label, t

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pandas as pd
-from dash import Input, Output, State, dcc, html, no_update
+from dash import Input, Output, State, no_update
 
 from dashboard import assessment, progress_queries, queries, urls
 from dashboard.chrome import label, search_box, shell, territory_link, territory_search, text
+from dashboard.components import dcc, html
 from dashboard.context import db
 from dashboard.formatting import format_value, trend_sentence
 from dashboard.gaps import gap_reason, gap_text

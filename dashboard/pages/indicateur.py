@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from dash import Input, Output, State, dcc, html, no_update
+from dash import Input, Output, State, no_update
 
 from dashboard import assessment, charts, progress_queries, queries, urls
 from dashboard.chrome import data_table, download_links, label, metadata, not_found, shell, text
+from dashboard.components import dcc, html
 from dashboard.context import db
 from dashboard.formatting import format_number, format_value, is_missing
 from dashboard.gaps import gap_reason, gap_text

@@ -6,10 +6,9 @@ The thresholds and reasons come from `itdd.method`, the settings from the build 
 
 from __future__ import annotations
 
-from dash import html
-
 from dashboard import assessment, progress_queries, queries
 from dashboard.chrome import scroll_region, shell, text
+from dashboard.components import html
 from dashboard.context import db
 from dashboard.formatting import format_number
 from dashboard.i18n import current_lang, t

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from dash import html
-
 from dashboard import urls
 from dashboard.chrome import not_found
+from dashboard.components import html
 from dashboard.i18n import t
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pandas as pd
-from dash import Input, Output, State, html, no_update
+from dash import Input, Output, State, no_update
 
 from dashboard import chrome, fiche, queries, urls
 from dashboard.chrome import not_found, shell, submitted_text, territory_results, territory_search
+from dashboard.components import html
 from dashboard.context import db
 from dashboard.i18n import localised, t
 from dashboard.inputs import has_types, search_text

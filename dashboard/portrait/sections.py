@@ -4,11 +4,11 @@ the progress summary, the comparable territories and the declared policies."""
 from __future__ import annotations
 
 import pandas as pd
-from dash import dcc, html
 
 from dashboard import assessment, progress_queries, queries, urls
 from dashboard.attributes import aria
 from dashboard.chrome import data_table, label, scroll_region, search_box, territory_link, text
+from dashboard.components import dcc, html
 from dashboard.formatting import format_value
 from dashboard.i18n import FINALITIES, colon, current_lang, finality_label, t
 from dashboard.peers import policy_figure, policy_sentence

@@ -6,12 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pandas as pd
-from dash import dcc, html
 
 from dashboard import assessment, charts, urls
 from dashboard.attributes import data
-from dashboard.cells import td, th, tr
 from dashboard.chrome import label, scroll_region, text
+from dashboard.components import dcc, html
 from dashboard.formatting import format_number, format_value, is_missing, trend_words
 from dashboard.gaps import gap_cell, gap_reason, gap_text
 from dashboard.i18n import FINALITIES, colon, finality_label, t
@@ -40,7 +39,7 @@ def reference_cell(row, column: list, points: dict, last_year: int, status: dict
     if ref is None:
         levels = text(row.levels).split(",")
         gap = gap_cell(*gap_reason(gaps, row.indicator_id, column[0].level, levels))
-        return td(gap, className="num", **named)
+        return html.Td(gap, className="num", **named)
     ref_points = points[(ref.level, ref.code)]
     shown_year = last_year if last_year in ref_points else max(ref_points)
     parts: list = [format_value(ref_points[shown_year][0], unit)]
@@ -50,7 +49,7 @@ def reference_cell(row, column: list, points: dict, last_year: int, status: dict
         parts += [html.Br(), html.Span(ref.name, className="muted")]
     position = status.get((row.indicator_id, last_year, ref.level, ref.code)) if shown_year == last_year else None
     marker = assessment.position_text(position)
-    return td([*parts, *([html.Br(), *marker] if marker else [])], className="num", **named)
+    return html.Td([*parts, *([html.Br(), *marker] if marker else [])], className="num", **named)
 
 
 @dataclass
@@ -91,7 +90,7 @@ def latest_cell(own: list[tuple[int, tuple[float, str]]], unit: str | None) -> h
         value += " *"
     alt = "; ".join(f"{y}{colon()}{format_number(v)}" for y, (v, _) in own)
     spark = charts.sparkline_svg([v for _, (v, _) in own])
-    return td(
+    return html.Td(
         [
             html.Strong(value),
             " ",
@@ -128,7 +127,7 @@ def indicator_row(
         return None
     last_year = own[-1][0]
     cells = [
-        th(
+        html.Th(
             dcc.Link(label(row), href=urls.indicator(row.indicator_id, key)),
             scope="row",
         ),
@@ -137,7 +136,7 @@ def indicator_row(
     ]
     if progress is not None:
         cells.append(
-            td(
+            html.Td(
                 [
                     *assessment.progress_cell(progress.get(row.indicator_id), unit, labels),
                     peer_line((peers or {}).get(row.indicator_id)),
@@ -146,7 +145,7 @@ def indicator_row(
                 **data(label=t("progress")),
             )
         )
-    return tr(cells)
+    return html.Tr(cells)
 
 
 def without_values(rows, page: PagePoints, level: str, gaps: dict) -> html.Div | None:
@@ -218,7 +217,7 @@ def finality_section(
                 html.Table(
                     [
                         html.Caption(title, className="sr-only"),
-                        html.Thead(tr([th(h, scope="col") for h in headers])),
+                        html.Thead(html.Tr([html.Th(h, scope="col") for h in headers])),
                         html.Tbody(body),
                     ],
                     className="data-table portrait-table",
@@ -244,13 +243,16 @@ def years_table(by_indicator: dict[str, dict[int, float]], labels: dict) -> html
                     [
                         html.Caption(t("values_by_year")),
                         html.Thead(
-                            tr([th(t("map_indicator"), scope="col")] + [th(str(y), scope="col") for y in years])
+                            html.Tr(
+                                [html.Th(t("map_indicator"), scope="col")]
+                                + [html.Th(str(y), scope="col") for y in years]
+                            )
                         ),
                         html.Tbody(
                             [
-                                tr(
-                                    [th(labels.get(i, i), scope="row")]
-                                    + [td(format_number(values.get(y)), className="num") for y in years]
+                                html.Tr(
+                                    [html.Th(labels.get(i, i), scope="row")]
+                                    + [html.Td(format_number(values.get(y)), className="num") for y in years]
                                 )
                                 for i, values in sorted(by_indicator.items())
                             ]
