@@ -252,13 +252,6 @@ def reference_territories(con: duckdb.DuckDBPyConnection, level: str, code: str)
     return batched.one(batched.reference_territories(con, [(level, code)]), batched.REFERENCE_KEY)
 
 
-def indicator_series(
-    con: duckdb.DuckDBPyConnection, indicator_id: str, territories: list[tuple[str, str]]
-) -> pd.DataFrame:
-    """Values of one indicator over the years for the given territories, with names."""
-    return territories_series(con, territories, indicator_id).drop(columns="indicator_id")
-
-
 def territories_series(
     con: duckdb.DuckDBPyConnection, territories: list[tuple[str, str]], indicator_id: str | None = None
 ) -> pd.DataFrame:

@@ -32,7 +32,7 @@ class FrozenDatabase(database.Database):
     gets its own copy of a table, as layouts add columns); `prefetch` loads a batch of
     territories' rows at once, and drops the previous batch's."""
 
-    static = True  # pages leave out what only the server shows (`fiche.locator`: the site draws its own)
+    static = True  # pages leave out what only the server shows (a portrait's locator, comparisons, edition)
 
     def __init__(self, path, size: int = 2048) -> None:
         super().__init__(path)
@@ -110,10 +110,8 @@ class FrozenDatabase(database.Database):
         return part.copy(deep=False)
 
     def run(self, query, *args):
-        if query is queries.indicator_series:  # a portrait draws every indicator for the same territories
-            indicator_id, territories = args
-            every = self._by_indicator([tuple(t) for t in territories])
-            return _copy(every[indicator_id] if indicator_id in every else every[None])
+        if query is queries.territory_name:  # a page's name: from the territories every page lists
+            return self.derived(_names).get(tuple(args))
         found = self._from_batch(query, args) if self._batch else None
         if found is not None:  # the caller's own already
             return found
@@ -143,23 +141,9 @@ class FrozenDatabase(database.Database):
             self._results.put(key, found)
         return found
 
-    def _by_indicator(self, territories: list[tuple[str, str]]) -> dict:
-        """{indicator_id: its series for `territories`, as `indicator_series` gives it; None: no row}."""
-        key = ("series by indicator", repr(territories))
-        hit, found = self._results.get(key)
-        if not hit:
-            every = self.run(queries.territories_series, territories)
-            ids = every["indicator_id"].to_numpy(dtype=object)
-            by_indicator = np.argsort(ids, kind="stable")  # one take, then each indicator's rows a slice
-            rest = every.drop(columns="indicator_id").take(by_indicator).reset_index(drop=True)
-            names, starts = np.unique(ids[by_indicator], return_index=True)
-            ends = [*starts[1:], len(ids)] if len(ids) else []
-            found = {
-                name: rest.iloc[a:b].reset_index(drop=True) for name, a, b in zip(names, starts, ends, strict=True)
-            }
-            found[None] = rest.iloc[0:0].reset_index(drop=True)
-            self._results.put(key, found)
-        return found
+
+def _names(database) -> dict[tuple[str, str], str]:
+    return {(r.level, r.code): r.name for r in database.rows(queries.list_territories)}
 
 
 def _copy(found):

@@ -172,8 +172,9 @@ def test_catalogue_levels_references_and_missing_progress_table(con) -> None:
 
 
 def test_series_and_tables_for_territories(con) -> None:
-    series = queries.indicator_series(con, "synth_pop", [("commune", "SYN01"), ("commune", "SYN02")])
+    series = queries.territories_series(con, [("commune", "SYN01"), ("commune", "SYN02")], "synth_pop")
     assert set(series["code"]) == {"SYN01", "SYN02"} and "name" in series
+    assert set(series["indicator_id"]) == {"synth_pop"}
     values = queries.territory_values(con, [("commune", "SYN03")])
     assert set(values["indicator_id"]) == {"synth_pop", "synth_rate"}
     assert queries.territory_values(con, []).empty

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from dashboard import database, progress_queries, queries
+from dashboard.pages import indicateur
 from dashboard.site_data import FrozenDatabase
 
 
@@ -57,9 +58,19 @@ def test_a_batch_gives_each_territory_what_its_own_queries_give(databases) -> No
         assert frozen._from_batch(progress_queries.positions, (values, level, code)) is not None
         _same(plain.run(progress_queries.positions, values, level, code),
               frozen.run(progress_queries.positions, frozen.run(queries.territory_values, drawn), level, code))  # fmt: skip
-        series = plain.run(queries.indicator_series, "population", drawn)
-        if not series.empty:  # without rows, the columns' dtypes are those of the territories' other series
-            pd.testing.assert_frame_equal(series, frozen.run(queries.indicator_series, "population", drawn))
+
+
+def test_the_trends_of_every_indicator_at_once_are_each_indicator_s_own(databases) -> None:
+    """The site derives a portrait's trend rows for all indicators from one read; the app, one."""
+    plain, frozen, keys = databases
+    indicators = plain.run(queries.catalogue)["indicator_id"].tolist()
+    for level, code in keys[::4]:
+        drawn = indicateur.drawn_territories(plain, (f"{level}:{code}",))
+        every = indicateur.trend_rows(frozen, drawn)
+        assert every, (level, code)
+        for indicator_id in indicators:
+            own = indicateur.trend_rows(plain, drawn, indicator_id)
+            assert repr(every.get(indicator_id)) == repr(own.get(indicator_id)), (level, code, indicator_id)
 
 
 def test_a_batched_territory_is_not_read_from_the_file_again(databases, monkeypatch) -> None:

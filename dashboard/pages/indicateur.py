@@ -61,7 +61,9 @@ def references(database, keys: list[str]) -> list[tuple[str, str]]:
 def trend_view(database, indicator_id: str, keys: list[str], row) -> tuple[dict | None, html.Div | html.P]:
     """The trend chart and its table; no chart, but why, when nothing has a value."""
     drawn = database.derived(drawn_territories, tuple(keys))
-    rows = database.derived(trend_rows, indicator_id, drawn)
+    # the static site draws every indicator for a portrait's territories: all are derived at once
+    trends = database.derived(trend_rows, drawn, None if getattr(database, "static", False) else indicator_id)
+    rows = trends.get(indicator_id)
     if rows is None:  # no chart with empty axes: say why, or where values are
         return None, no_data(database, indicator_id, row) if not row.has_values else html.P(t("sheet_pick"))
     unit = text(row.unit) or None
@@ -75,19 +77,23 @@ def drawn_territories(database, keys: tuple[str, ...]) -> tuple[tuple[str, str],
     return tuple(dict.fromkeys(references(database, list(keys)) + parse_selection(",".join(keys))))
 
 
-def trend_rows(database, indicator_id: str, drawn: tuple[tuple[str, str], ...]) -> charts.TrendRows | None:
-    """The values of `drawn` in the order drawn (the references first, from the widest, then by
-    year); None when none has a value."""
-    series = database.run(queries.indicator_series, indicator_id, list(drawn))
-    values = series["value"].to_numpy(dtype=float, na_value=np.nan)
-    if np.isnan(values).all():
-        return None
+def trend_rows(
+    database, drawn: tuple[tuple[str, str], ...], indicator_id: str | None = None
+) -> dict[str, charts.TrendRows]:
+    """{indicator id: the values of `drawn` in the order drawn (the references first, from the
+    widest, then by year)} for one indicator (or every one); none for an indicator without value."""
+    series = database.run(queries.territories_series, list(drawn), *([indicator_id] if indicator_id else []))
+    ids, levels, codes, names, years = (series[k].tolist() for k in ("indicator_id", "level", "code", "name", "year"))
+    values = series["value"].to_numpy(dtype=float, na_value=np.nan).tolist()
     order = {key: i for i, key in enumerate(drawn)}
-    levels, codes, names, years = (series[k].tolist() for k in ("level", "code", "name", "year"))
-    drawn_order = sorted(range(len(names)), key=lambda i: (order.get((levels[i], codes[i]), 99), years[i]))  # stable
-    return charts.TrendRows(
-        [names[i] for i in drawn_order], [years[i] for i in drawn_order], values[drawn_order].tolist()
-    )
+    rank = [order.get(key, 99) for key in zip(levels, codes, strict=True)]
+    found: dict[str, charts.TrendRows] = {}
+    for i in sorted(range(len(ids)), key=lambda i: (ids[i], rank[i], years[i])):  # stable
+        trend = found.setdefault(ids[i], charts.TrendRows([], [], []))
+        trend.names.append(names[i])
+        trend.years.append(years[i])
+        trend.values.append(values[i])
+    return {key: trend for key, trend in found.items() if not all(np.isnan(trend.values))}
 
 
 def no_data(database, indicator_id: str, row) -> html.Div:
