@@ -99,9 +99,12 @@ def page_address(path: str) -> str | None:
     return flask.request.host_url.rstrip("/") + path
 
 
-def edition_block(database, level: str, code: str) -> html.Section:
+def edition_block(database, level: str, code: str) -> html.Section | None:
     """The fiche's edition: the producers' editions (each source's own), the build date, and the
-    page's address, each labelled as what it is."""
+    page's address, each labelled as what it is; None for the static site (it names the file's
+    date, and the site is reproducible)."""
+    if getattr(database, "static", False):
+        return None
     items = []
     for row in database.rows(queries.all_sources):
         if pd.isna(row.fetched_at):  # a source never fetched has no edition to name

@@ -17,12 +17,9 @@ from dashboard import urls
 from dashboard.i18n import DEFAULT_LANG, normalise_lang
 from itdd.export import DATA_DIR
 
-# ids left out: the server's controls; the portrait's comparisons (no such pages), its locator
-# (the site draws its own) and its edition block (it names the file's date: the site is reproducible)
-SERVER_ONLY = {
-    "sheet-territories", "indicator-search", "print-button", "lang-switch", "compare-links", "portrait-locator",
-    "fiche-edition",
-}  # fmt: skip
+# ids left out: the server's controls. What a portrait shows only on the server (its comparisons,
+# locator and edition) is not made for the site at all (`database.static`).
+SERVER_ONLY = {"sheet-territories", "indicator-search", "print-button", "lang-switch"}
 VOID = {"area", "br", "col", "hr", "img", "input", "link", "meta", "source", "wbr"}
 SKIPPED_PROPS = {"children", "n_clicks", "n_clicks_timestamp", "disable_n_clicks", "key", "loading_state"}
 ATTRIBUTE = {"className": "class", "htmlFor": "for"}

@@ -164,9 +164,12 @@ def summary_table(summary: pd.DataFrame, labels: dict | None = None) -> html.Sec
 N_COMPARE_PEERS = 3
 
 
-def compare_links(database, level: str, code: str, refs: list) -> html.Nav:
+def compare_links(database, level: str, code: str, refs: list) -> html.Nav | None:
     """ "Comparer avec…": the enclosing territories, the first comparable ones, and a search for
-    any territory (its results open the comparison)."""
+    any territory (its results open the comparison); None for the static site, which has no
+    comparison pages."""
+    if getattr(database, "static", False):
+        return None
     peers = database.run(progress_queries.territory_peers, level, code).head(N_COMPARE_PEERS)
     choices = [(r.level, r.code, r.name) for r in refs if r.code != "METRO"]
     choices += [(level, r.code, r.name) for r in peers.itertuples()]
