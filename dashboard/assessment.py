@@ -51,11 +51,11 @@ def category_label(category: object, labels: dict | None = None) -> str:
 def labels_from(categories: pd.DataFrame) -> dict:
     """{(category, lang): label} from a progress_categories frame (may be empty)."""
     out = {}
-    for r in categories.itertuples():
+    for r in categories.to_dict("records"):  # a few rows, read on every page
         for lang in ("fr", "en"):
-            value = getattr(r, f"label_{lang}", None)
+            value = r.get(f"label_{lang}")
             if not is_missing(value):
-                out[(r.category, lang)] = str(value)
+                out[(r["category"], lang)] = str(value)
     return out
 
 

@@ -8,6 +8,7 @@ from dashboard import figures, queries, urls
 from dashboard.attributes import aria
 from dashboard.chrome import label, scroll_region, shell
 from dashboard.components import dcc, html
+from dashboard.formatting import is_missing
 from dashboard.i18n import FINALITIES, current_lang, t
 from dashboard.pages import carte, indicateur
 from dashboard.site_html import lang_folder, relative_link
@@ -146,9 +147,12 @@ def trends_block(database, level: str, code: str) -> html.Section | None:
 
 def trended(database, level: str, code: str) -> list:
     """The catalogue rows of the indicators with values in at least two years for the territory."""
-    values = database.run(queries.territory_values, [(level, code)]).dropna(subset=["value"])
-    years = values.groupby("indicator_id")["year"].nunique()
-    return [r for r in database.rows(queries.catalogue) if years.get(r.indicator_id, 0) >= 2]
+    values = database.run(queries.territory_values, [(level, code)])
+    years: dict[str, set] = {}
+    for indicator_id, year, value in zip(*(values[k].tolist() for k in ("indicator_id", "year", "value")), strict=True):
+        if not is_missing(value):
+            years.setdefault(indicator_id, set()).add(year)
+    return [r for r in database.rows(queries.catalogue) if len(years.get(r.indicator_id, ())) >= 2]
 
 
 def territories_index(database) -> html.Div:

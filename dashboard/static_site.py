@@ -207,7 +207,7 @@ def write_site(
     return total
 
 
-PAGES_PER_TASK = 40  # at least; more in a bigger site, so that there are at most MAX_TASKS
+PAGES_PER_TASK = 80  # at least; more in a bigger site, so that there are at most MAX_TASKS
 MAX_TASKS = 200  # each task's prefetch reads the tables once: their number bounds the scans
 _APP: dict = {}  # this process's app, over one version of one file
 

@@ -57,8 +57,8 @@ def peers_section(database, level: str, code: str, name: str) -> html.Section | 
     scope = ", ".join(database.run(queries.level_names, "departement"))
     links = [
         part
-        for i, r in enumerate(peers.itertuples())
-        for part in ([", "] if i else []) + [territory_link(level, r.code, r.name)]
+        for i, (peer, peer_name) in enumerate(zip(peers["code"], peers["name"], strict=True))
+        for part in ([", "] if i else []) + [territory_link(level, peer, peer_name)]
     ]
     return html.Section(
         [

@@ -9,6 +9,7 @@ from functools import cached_property
 import pandas as pd
 
 from dashboard import assessment, progress_queries, queries
+from dashboard.formatting import is_missing
 
 
 @dataclass(frozen=True)
@@ -44,10 +45,14 @@ def read(database, level: str, code: str, name: str) -> Portrait:
     summary = database.run(progress_queries.progress_summary, level, code)
     status_df = database.run(progress_queries.positions, values, level, code)
     progress = {r.indicator_id: r for r in progress_df.itertuples()} if has_progress else None
-    judged = status_df.dropna(subset=["position"])
-    keys = zip(judged["indicator_id"].tolist(), judged["year"].astype(int).tolist(),
-               judged["reference_level"].tolist(), judged["reference_code"].tolist(), strict=True)  # fmt: skip
-    status = dict(zip(keys, judged["position"].tolist(), strict=True))  # columns as lists: 1,000s of rows
+    columns = ("indicator_id", "year", "reference_level", "reference_code", "position")
+    status = {  # columns as lists: 1,000s of rows
+        (indicator_id, int(year), ref_level, ref_code): position
+        for indicator_id, year, ref_level, ref_code, position in zip(
+            *(status_df[k].tolist() for k in columns), strict=True
+        )
+        if not is_missing(position)
+    }
     gaps = database.run(queries.indicator_gaps)
     peers = database.run(progress_queries.peer_comparisons, level, code)
     return Portrait(level, code, name, refs, values, catalogue, progress, labels, summary, status, gaps, peers)
