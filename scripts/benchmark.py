@@ -23,8 +23,8 @@ indicator values, as issue #14 sets the national size.
 Serving rows (issue #14's table), at Gironde size, ~10x (R75) and, with `--scale national`, national
 size: the commune map's first response, outlines, a switch (map and table callbacks: bytes, gzip
 bytes, p50 and p95) beside its floor (the values alone as JSON, the DuckDB query alone) and the
-naive map, the EPCI map, portraits (the first of a fresh app, cold, then others, warm; floor: the
-values query), the indicator pages, and the PSS of `itdd serve` after serving them. Times are
+naive map, the EPCI map, portraits (a worker's first request, after the warm-up `itdd serve` gives
+it and without it, then others, warm; floor: the values query), the indicator pages, and the PSS of `itdd serve` after serving them. Times are
 server side (Flask test client, no response cache). `--serving` prints only these, at Gironde and
 national size; `--national-db PATH` reuses a national-size database instead of making one (about
 8 minutes: the FR synthetic build, densified, the value stages run again).

@@ -298,3 +298,26 @@ def test_the_served_database_keeps_duckdb_small_and_publish_does_not(tmp_path: P
         expected = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
     assert limit(create_app(path).server.config[CONFIG_KEY]) == expected  # each worker's buffers
     assert limit(Database(path)) != expected  # DuckDB's default, for `itdd publish`'s batches
+
+
+def test_a_worker_reads_what_every_page_reads_before_its_first_request(offline_db: Path) -> None:
+    from dashboard.serving import warm_up
+
+    app = create_app(offline_db)
+    database = app.server.config[CONFIG_KEY]
+    assert database.open_versions() == 0  # created without reading the file (gunicorn forks it so)
+    warm_up(app)
+    assert database.open_versions() == 1  # opened, and still open for the first request
+    pinned = database.pinned()
+    kept = {name for name, _ in pinned._pin.results.found}
+    assert {"catalogue", "indicator_gaps", "has_progress", "all_sources"} <= kept, kept
+    pinned.release()
+
+
+def test_a_file_that_cannot_be_read_is_left_for_the_requests_to_report(tmp_path: Path, caplog) -> None:
+    from dashboard.serving import warm_up
+
+    path = tmp_path / "itdd.duckdb"
+    path.write_bytes(b"not a DuckDB file" * 100)
+    warm_up(create_app(path))  # no exception: the worker starts, and its requests say what is wrong
+    assert "warm-up skipped" in caplog.text

@@ -14,7 +14,7 @@ from bench.server import Server
 
 # --- Serving pages at each size: portraits, indicator sheets, the server's memory ------------------
 
-PORTRAITS = 20  # territories whose portraits are timed after the first (cold) one
+PORTRAITS = 20  # territories whose portraits are timed after the first one
 SHEETS = ("population", "taux_pauvrete", "indice_developpement_humain")  # a count, a ratio, a composite
 
 
@@ -38,24 +38,33 @@ def serving_paths(db: Path) -> tuple[list[str], list[str]]:
 
 def measure_pages(db: Path) -> dict:
     """Bytes and server-side time of pages as the page router serves them (Flask test client, no
-    response cache): the first portrait of a fresh app (cold: nothing read yet), the others (warm),
-    the indicator sheets; the floor of a portrait: its values query alone (`queries.territory_values`)."""
+    response cache): the first portrait of a fresh app, without the warm-up `itdd serve` gives each
+    worker (nothing read yet) and after it, the others (warm), the indicator sheets; the floor of a
+    portrait: its values query alone (`queries.territory_values`)."""
     from dashboard import database, queries
     from dashboard.app import create_app
+    from dashboard.serving import warm_up
 
-    app = create_app(db, cache=False)
-    client = app.server.test_client()
-    client.get("/")
-    router = key_of(app, "_pages_content.children")
+    def fresh(warmed: bool):
+        app = create_app(db, cache=False)
+        if warmed:
+            warm_up(app)
+        client = app.server.test_client()
+        client.get("/")
+        router = key_of(app, "_pages_content.children")
 
-    def page(path: str) -> tuple[bytes, float]:
-        response, ms = timed(lambda: post(client, router, props({"_pages_location.pathname": path,
-                                                                      "_pages_location.search": ""}), [],
-                                            "_pages_location.pathname"))  # fmt: skip
-        assert response.status_code == 200, (path, response.status_code)
-        return response.data, ms
+        def page(path: str) -> tuple[bytes, float]:
+            response, ms = timed(lambda: post(client, router, props({"_pages_location.pathname": path,
+                                                                          "_pages_location.search": ""}), [],
+                                                "_pages_location.pathname"))  # fmt: skip
+            assert response.status_code == 200, (path, response.status_code)
+            return response.data, ms
+
+        return page
 
     portraits, sheets = serving_paths(db)
+    _, unwarmed_ms = fresh(warmed=False)(portraits[0])
+    page = fresh(warmed=True)
     cold_bytes, cold_ms = page(portraits[0])
     warm = [page(path) for path in portraits[1:]]
     sheet = [page(path) for path in sheets]
@@ -65,6 +74,7 @@ def measure_pages(db: Path) -> dict:
     warm_ms = [ms for _, ms in warm]
     portrait_bodies = [cold_bytes, *(b for b, _ in warm)]
     return {
+        "portrait_unwarmed_ms": unwarmed_ms,
         "portrait_cold_ms": cold_ms,
         "portrait_bytes": statistics.median(len(b) for b in portrait_bodies),
         "portrait_wire": statistics.median(wire_bytes(b) for b in portrait_bodies),
@@ -133,7 +143,8 @@ def print_serving(sizes: dict[str, dict]) -> None:
         ("  its time", "level_ms", "ms"),
         ("  EPCI outlines asset", "epci_outline_bytes", "kB"),
         ("  gzip", "epci_outline_wire", "kB"),
-        ("portrait, cold (first request)", "portrait_cold_ms", "ms"),
+        ("portrait, a worker's first request", "portrait_cold_ms", "ms"),
+        ("  without its warm-up", "portrait_unwarmed_ms", "ms"),
         ("portrait, warm p50", "portrait_p50", "ms"),
         ("portrait, warm max", "portrait_max", "ms"),
         ("  floor: values query p50", "portrait_floor_ms", "ms"),
