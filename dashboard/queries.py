@@ -14,7 +14,7 @@ import pandas as pd
 
 from dashboard import batched, search
 from dashboard.collation import french_key
-from itdd.model import LEVELS, sql_level_list
+from itdd.model import LEVELS
 from itdd.sql import literal
 
 
@@ -331,21 +331,6 @@ def departements_of_region(con: duckdb.DuckDBPyConnection, region: str) -> list[
         [region],
     ).fetchall()
     return [code for (code,) in rows]
-
-
-def indicator_table(con: duckdb.DuckDBPyConnection, indicator_id: str) -> pd.DataFrame:
-    """Every value of one indicator, all levels and years (for downloads)."""
-    return con.execute(
-        f"""
-        SELECT v.level, v.code, coalesce(t.name, v.code) AS name, v.year, v.value,
-               v.numerator, v.denominator, v.status
-        FROM indicator_values AS v
-        LEFT JOIN territories AS t ON t.level = v.level AND t.code = v.code
-        WHERE v.indicator_id = ?
-        ORDER BY list_position({sql_level_list()}, v.level), v.code, v.year
-        """,  # noqa: S608 (column names and level list from code; values as parameters)
-        [indicator_id],
-    ).df()
 
 
 def all_sources(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

@@ -29,10 +29,6 @@ class TerritoryError(Exception):
     """`--territory` names no département, région or France."""
 
 
-def is_metropolitan(departement: str) -> bool:
-    return not departement.startswith("97")
-
-
 @dataclass(frozen=True)
 class Territory:
     level: str  # departement | region | france

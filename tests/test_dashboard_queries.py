@@ -171,15 +171,13 @@ def test_catalogue_levels_references_and_missing_progress_table(con) -> None:
     assert sources.loc["synsrc", "fetched_at"] == "2026-01-01" and pd.isna(sources.loc["synsrc2", "fetched_at"])
 
 
-def test_series_and_tables_for_territories(con) -> None:
+def test_series_and_values_for_territories(con) -> None:
     series = queries.territories_series(con, [("commune", "SYN01"), ("commune", "SYN02")], "synth_pop")
     assert set(series["code"]) == {"SYN01", "SYN02"} and "name" in series
     assert set(series["indicator_id"]) == {"synth_pop"}
     values = queries.territory_values(con, [("commune", "SYN03")])
     assert set(values["indicator_id"]) == {"synth_pop", "synth_rate"}
     assert queries.territory_values(con, []).empty
-    table = queries.indicator_table(con, "synth_rate")
-    assert len(table) == 3 and {"numerator", "denominator", "status"} <= set(table.columns)
 
 
 def test_territory_values_are_the_same_named_or_joined(offline_db: Path, monkeypatch) -> None:
