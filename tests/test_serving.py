@@ -7,6 +7,7 @@ requests and time).
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import signal
@@ -306,7 +307,11 @@ def test_a_worker_reads_what_every_page_reads_before_its_first_request(offline_d
     app = create_app(offline_db)
     database = app.server.config[CONFIG_KEY]
     assert database.open_versions() == 0  # created without reading the file (gunicorn forks it so)
-    warm_up(app)
+    try:
+        warm_up(app)
+        assert gc.get_freeze_count() > 0  # what it holds, out of the collector's way
+    finally:
+        gc.unfreeze()
     assert database.open_versions() == 1  # opened, and still open for the first request
     pinned = database.pinned()
     kept = {name for name, _ in pinned._pin.results.found}
@@ -319,5 +324,8 @@ def test_a_file_that_cannot_be_read_is_left_for_the_requests_to_report(tmp_path:
 
     path = tmp_path / "itdd.duckdb"
     path.write_bytes(b"not a DuckDB file" * 100)
-    warm_up(create_app(path))  # no exception: the worker starts, and its requests say what is wrong
+    try:
+        warm_up(create_app(path))  # no exception: the worker starts, and its requests say what is wrong
+    finally:
+        gc.unfreeze()
     assert "warm-up skipped" in caplog.text
