@@ -319,13 +319,17 @@ def test_a_worker_reads_what_every_page_reads_before_its_first_request(offline_d
     pinned.release()
 
 
-def test_a_file_that_cannot_be_read_is_left_for_the_requests_to_report(tmp_path: Path, caplog) -> None:
-    from dashboard.serving import warm_up
+def test_a_warm_up_that_fails_is_left_for_the_requests_to_report(
+    tmp_path: Path, offline_db: Path, caplog, monkeypatch
+) -> None:
+    from dashboard import serving
 
     path = tmp_path / "itdd.duckdb"
     path.write_bytes(b"not a DuckDB file" * 100)
-    try:
-        warm_up(create_app(path))  # no exception: the worker starts, and its requests say what is wrong
+    monkeypatch.setattr(serving.territoire, "layout", lambda **_: 1 / 0)  # a page that raises
+    try:  # no exception: the worker starts, and its requests say what is wrong
+        serving.warm_up(create_app(path))
+        serving.warm_up(create_app(offline_db))
     finally:
         gc.unfreeze()
-    assert "warm-up skipped" in caplog.text
+    assert "warm-up skipped: IOException" in caplog.text and "warm-up skipped: ZeroDivisionError" in caplog.text
