@@ -139,6 +139,10 @@ class Database:
     that every query of a request reads the same file.
     """
 
+    # Whether pages are made for the static site (`site_data.FrozenDatabase`): they leave out what
+    # only the server shows (a portrait's locator, comparisons, edition) and read for many pages.
+    static = False
+
     def __init__(self, path: Path | str, memory_limit: str | None = None) -> None:
         """`memory_limit`: DuckDB's, per open version (its default when None)."""
         self.path = Path(path)

@@ -57,7 +57,7 @@ def locator_svg(context: list[dict], focus: dict, size: int = LOCATOR_SIZE) -> s
 def locator(database, level: str, code: str, name: str, refs: pd.DataFrame) -> html.Figure | None:
     """Where the territory lies in its département (its EPCI's outlines around it; a département
     among its région's), or None without outlines (or for the static site, which draws its own)."""
-    if getattr(database, "static", False):
+    if database.static:
         return None
     levels = database.run(queries.geometry_levels)
     if level not in levels:
@@ -103,7 +103,7 @@ def edition_block(database, level: str, code: str) -> html.Section | None:
     """The fiche's edition: the producers' editions (each source's own), the build date, and the
     page's address, each labelled as what it is; None for the static site (it names the file's
     date, and the site is reproducible)."""
-    if getattr(database, "static", False):
+    if database.static:
         return None
     items = []
     for row in database.rows(queries.all_sources):

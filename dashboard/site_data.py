@@ -32,7 +32,7 @@ class FrozenDatabase(database.Database):
     gets its own copy of a table, as layouts add columns); `prefetch` loads a batch of
     territories' rows at once, and drops the previous batch's."""
 
-    static = True  # pages leave out what only the server shows (a portrait's locator, comparisons, edition)
+    static = True
 
     def __init__(self, path, size: int = 2048) -> None:
         super().__init__(path)

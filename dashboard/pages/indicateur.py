@@ -62,7 +62,7 @@ def trend_view(database, indicator_id: str, keys: list[str], row) -> tuple[dict 
     """The trend chart and its table; no chart, but why, when nothing has a value."""
     drawn = database.derived(drawn_territories, tuple(keys))
     # the static site draws every indicator for a portrait's territories: all are derived at once
-    trends = database.derived(trend_rows, drawn, None if getattr(database, "static", False) else indicator_id)
+    trends = database.derived(trend_rows, drawn, None if database.static else indicator_id)
     rows = trends.get(indicator_id)
     if rows is None:  # no chart with empty axes: say why, or where values are
         return None, no_data(database, indicator_id, row) if not row.has_values else html.P(t("sheet_pick"))

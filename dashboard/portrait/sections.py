@@ -168,7 +168,7 @@ def compare_links(database, level: str, code: str, refs: list) -> html.Nav | Non
     """ "Comparer avec…": the enclosing territories, the first comparable ones, and a search for
     any territory (its results open the comparison); None for the static site, which has no
     comparison pages."""
-    if getattr(database, "static", False):
+    if database.static:
         return None
     peers = database.run(progress_queries.territory_peers, level, code).head(N_COMPARE_PEERS)
     choices = [(r.level, r.code, r.name) for r in refs if r.code != "METRO"]
