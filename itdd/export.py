@@ -287,7 +287,7 @@ STATUS_NOTE = (
     "secret : valeur couverte par le secret statistique ; missing : valeur non disponible. "
     "Une valeur secrète ou manquante est une cellule vide, jamais 0."
 )
-# Characters a worksheet cannot hold (openpyxl refuses them): control characters but tab, LF and CR.
+# Characters a worksheet cannot hold (its XML cannot): control characters but tab, LF and CR.
 ILLEGAL_IN_CELL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
