@@ -196,10 +196,12 @@ def write_site(
             if progress:
                 progress(done, total)
         return total
-    # spawn, not fork: the parent's libraries (DuckDB) must not be copied mid-state
-    with ProcessPoolExecutor(
-        workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker, initargs=(db_path,)
-    ) as pool:
+    # Forked from a server process that imported this module once (a spawned process imports it
+    # again: about 1.5 CPU s), not from this one: a fork copies only the calling thread, and the
+    # state of this process's DuckDB connections without their threads.
+    forkserver = multiprocessing.get_context("forkserver")
+    forkserver.set_forkserver_preload([__name__])
+    with ProcessPoolExecutor(workers, mp_context=forkserver, initializer=_start_worker, initargs=(db_path,)) as pool:
         for written in pool.map(_render_pages, repeat(db_path), repeat(root), tasks, repeat(base_url)):
             done += written
             if progress:

@@ -8,7 +8,7 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import duckdb
 import typer
@@ -18,18 +18,13 @@ from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
-from etl.build import BuildReport
-from etl.build import build as run_build
 from etl.catalogue import Catalogue
 from etl.catalogue_reader import CatalogueError, load_catalogue
 from etl.database_check import database_problem
-from etl.extract import DownloadError
-from etl.geography import GeographyError
-from etl.load import LoadError
-from etl.lock import BuildLocked
 from etl.paths import default_cache, default_catalogue, default_db, default_policies
-from etl.policy import PolicyError, load_policies
-from etl.territory import TerritoryError
+
+if TYPE_CHECKING:
+    from etl.build import BuildReport
 
 # rich_markup_mode=None: Click's plain help, which shows no `<bool>` after a flag and keeps
 # "[default: …]" in the help texts (Rich markup would read it as a style and drop it).
@@ -142,6 +137,15 @@ def build(
     ] = None,
 ) -> None:
     """Build the database (atomically: a failed build keeps the previous one)."""
+    # Here rather than at the top: the other commands start without the ETL's libraries.
+    from etl.build import build as run_build
+    from etl.extract import DownloadError
+    from etl.geography import GeographyError
+    from etl.load import LoadError
+    from etl.lock import BuildLocked
+    from etl.policy import PolicyError, load_policies
+    from etl.territory import TerritoryError
+
     cat = _catalogue(catalogue)
     target = db or default_db()
     try:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
 import resource
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from bench.builds import run_measured
@@ -15,7 +18,8 @@ def measure_publish(db: Path, out: Path) -> dict:
     """`itdd publish`: time, CPU time (its processes together), peak memory, pages and bytes
     written (all, and the open-data files alone)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    elapsed, peak = run_measured(["publish", "--db", str(db), "--out", str(out)])
+    with adopting_orphans():
+        elapsed, peak = run_measured(["publish", "--db", str(db), "--out", str(out)])
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     files = [f for f in out.rglob("*") if f.is_file()]
     return {
@@ -28,6 +32,37 @@ def measure_publish(db: Path, out: Path) -> dict:
         "data_bytes": sum(f.stat().st_size for f in files if f.parent.name == "donnees"),
         **open_data_alone(db),
     }
+
+
+PR_SET_CHILD_SUBREAPER = 36  # prctl(2)
+
+
+@contextlib.contextmanager
+def adopting_orphans() -> Iterator[None]:
+    """This process adopts the processes its children leave behind, and waits for them at the
+    end, so that their CPU time counts among its children's: the rendering processes of `itdd
+    publish` are children of multiprocessing's fork server, which outlives it by a moment."""
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    prctl(PR_SET_CHILD_SUBREAPER, 1)
+    try:
+        yield
+    finally:
+        prctl(PR_SET_CHILD_SUBREAPER, 0)
+        for pid in _children():
+            os.waitpid(pid, 0)
+
+
+def _children() -> list[int]:
+    """The processes whose parent is this one (from /proc; zombies included)."""
+    mine, found = str(os.getpid()), []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()  # after the command's name, which may hold spaces
+        except OSError:  # ended meanwhile
+            continue
+        if fields[1] == mine:
+            found.append(int(stat.parent.name))
+    return found
 
 
 def open_data_alone(db: Path) -> dict:
