@@ -16,6 +16,7 @@ from dashboard.formatting import format_number, format_value, is_missing
 from dashboard.i18n import colon, current_lang, t
 from itdd import method
 from itdd.method import CATEGORIES, CAVEATS, ON_TRACK_RATE, REASON_ORDER
+from itdd.sql import named_rows
 
 CONTEXT = "context"  # no category: a context indicator, growth shown without judgement
 NOT_ASSESSED = "not_assessed"  # no row in indicator_progress for this territory
@@ -51,11 +52,11 @@ def category_label(category: object, labels: dict | None = None) -> str:
 def labels_from(categories: pd.DataFrame) -> dict:
     """{(category, lang): label} from a progress_categories frame (may be empty)."""
     out = {}
-    for r in categories.to_dict("records"):  # a few rows, read on every page
+    for r in named_rows(categories):  # a few rows, read on every page
         for lang in ("fr", "en"):
-            value = r.get(f"label_{lang}")
+            value = getattr(r, f"label_{lang}", None)
             if not is_missing(value):
-                out[(r["category"], lang)] = str(value)
+                out[(r.category, lang)] = str(value)
     return out
 
 

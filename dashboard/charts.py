@@ -127,7 +127,11 @@ def sparkline_svg(values: list[float], width: int = 120, height: int = 32, colou
         f"<polyline fill='none' stroke='{colour}' stroke-width='2' points='{coords}'/>"
         f"<circle cx='{last_x}' cy='{last_y}' r='2.5' fill='{colour}'/></svg>"
     )
-    return "data:image/svg+xml;utf8," + quote(svg)
+    return "data:image/svg+xml;utf8," + (svg.translate(URL_QUOTED) if svg.isascii() else quote(svg))
+
+
+# `urllib.parse.quote`'s escapes of ASCII, as one table: a portrait quotes a sparkline per indicator.
+URL_QUOTED = {code: f"%{code:02X}" for code in range(128) if quote(chr(code)) != chr(code)}
 
 
 def contribution_figure(parts: pd.DataFrame) -> dict:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from urllib.parse import urlencode
 
@@ -24,9 +25,15 @@ def text(value: object, default: str = "") -> str:
 
 
 def metadata(row) -> dict:
-    """A catalogue row's `metadata` (the indicator as declared, JSON); {} when unreadable."""
+    """A catalogue row's `metadata` (the indicator as declared, JSON); {} when unreadable. Parsed
+    once per text (a portrait reads every indicator's): to be read, not changed."""
+    return _parsed(text(row.metadata))
+
+
+@functools.lru_cache(maxsize=512)  # one per indicator of the catalogues in use
+def _parsed(declared: str) -> dict:
     try:
-        found = json.loads(text(row.metadata) or "{}")
+        found = json.loads(declared or "{}")
     except ValueError:
         return {}
     return found if isinstance(found, dict) else {}

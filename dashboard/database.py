@@ -22,7 +22,7 @@ import duckdb
 import pandas as pd
 
 from dashboard import progress_queries, queries
-from itdd.sql import literal, python_text
+from itdd.sql import literal, named_rows, python_text
 
 log = logging.getLogger(__name__)
 
@@ -272,7 +272,7 @@ KEPT_QUERIES = frozenset(
 
 
 def _rows(database: Database, query, *args) -> list:
-    return list(database.run(query, *args).itertuples())
+    return named_rows(database.run(query, *args))
 
 
 def hashable(key: tuple) -> bool:

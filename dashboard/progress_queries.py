@@ -11,6 +11,7 @@ import pandas as pd
 
 from dashboard import batched
 from itdd.model import columns as table_columns
+from itdd.sql import named_rows
 
 # What the pages read of `indicator_progress` (itdd.model): all but the method's internals.
 PROGRESS_COLUMNS = [
@@ -79,7 +80,7 @@ def composite_contributions(con: duckdb.DuckDBPyConnection, indicator_id: str, l
 def peer_comparisons(con: duckdb.DuckDBPyConnection, level: str, code: str) -> dict:
     """{indicator_id: row of indicator_peer_comparison} for one territory."""
     rows = batched.one(batched.peer_comparisons(con, [(level, code)]), keep_key=True)
-    return {r.indicator_id: r for r in rows.itertuples()}
+    return {r.indicator_id: r for r in named_rows(rows)}
 
 
 def peer_verdicts(con: duckdb.DuckDBPyConnection, indicator_id: str, level: str) -> pd.DataFrame:

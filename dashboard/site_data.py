@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard import batched, database, progress_queries, queries
-from itdd.sql import python_text
+from itdd.sql import named_rows, python_text
 
 # one-territory query -> (batched query, key columns of its rows, whether the rows keep them)
 PER_TERRITORY = {
@@ -106,7 +106,7 @@ class FrozenDatabase(database.Database):
         if query is queries.epci_neighbours:
             return part["neighbour"].tolist()
         if query is progress_queries.peer_comparisons:
-            return {r.indicator_id: r for r in part.itertuples()}
+            return {r.indicator_id: r for r in named_rows(part)}
         return part.copy(deep=False)
 
     def run(self, query, *args):

@@ -83,8 +83,18 @@ def _relative_link(href: str, lang: str, folder: str) -> str:
     if found is None:
         return href
     target, fragment = found
-    link = posixpath.relpath(target, folder or ".")
+    link = relative_path(target, folder)
     return f"{link}#{fragment}" if fragment else link
+
+
+def relative_path(target: str, folder: str) -> str:
+    """`posixpath.relpath(target or ".", folder or ".")` for two of the site's paths (relative to
+    its root, "" for the root, without `.` or `..`), without the two calls to `os.getcwd` it makes."""
+    parts, up = [p for p in target.split("/") if p], [p for p in folder.split("/") if p]
+    common = 0
+    while common < min(len(parts), len(up)) and parts[common] == up[common]:
+        common += 1
+    return "/".join([".."] * (len(up) - common) + parts[common:]) or "."
 
 
 class Renderer:

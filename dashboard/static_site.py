@@ -43,6 +43,7 @@ from dashboard.site_html import (  # noqa: F401 (file_path, find: the site's API
     find,
     lang_folder,
     page_lang,
+    relative_path,
 )
 from dashboard.site_pages import locator_block, map_block, map_page, territories_index, trends_block
 from dashboard.site_search import SEARCH_INDEX, search_index, site_search
@@ -69,7 +70,7 @@ NOT_FOUND_PAGE = "404.html"  # the name static hosts (GitHub Pages, Netlify, Git
 
 def _up(page: str, folder: str = "") -> str:
     """The relative path from the site file `page` to `folder` (the site's root by default), "" or ending in "/"."""
-    prefix = posixpath.relpath(folder or ".", posixpath.dirname(page) or ".")
+    prefix = relative_path(folder, posixpath.dirname(page))
     return "" if prefix == "." else prefix + "/"
 
 
@@ -78,7 +79,7 @@ def language_link(page: str) -> str:
     lang = page_lang(page)
     other = other_lang()
     target = lang_folder(other) + page.removeprefix(lang_folder(lang))
-    href = posixpath.relpath(target, posixpath.dirname(page) or ".")
+    href = relative_path(target, posixpath.dirname(page))
     return (
         f'<a href="{html_text.escape(href, quote=True)}" id="lang-switch" class="lang-switch" '
         f'title="{html_text.escape(t("switch_title"), quote=True)}" lang="{other}" hreflang="{other}">'

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 import numpy as np
 import pandas as pd
@@ -254,6 +254,12 @@ def test_trend_figure_has_target_line_and_sparkline_is_an_svg() -> None:
     svg = charts.sparkline_svg([1.0, float("nan"), 3.0, 2.0])
     assert svg.startswith("data:image/svg+xml") and "polyline" in unquote(svg)
     assert charts.sparkline_svg([1.0]) == ""
+
+
+def test_the_sparklines_escapes_are_urllibs() -> None:
+    ascii_text = "".join(map(chr, range(128)))
+    assert ascii_text.translate(charts.URL_QUOTED) == quote(ascii_text)
+    assert unquote(charts.sparkline_svg([1.0, 2.0], colour="#c0ffee")).count("#c0ffee") == 2
 
 
 def test_every_catalogue_unit_has_an_english_name() -> None:

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from etl.publish_files import Writer, write_parquet
-from itdd.sql import literal, quote, registered
+from itdd.sql import literal, named_rows, quote, registered
 
 
 def test_write_parquet_into_a_folder_with_a_quote(tmp_path) -> None:
@@ -45,3 +45,24 @@ def test_registered_beside_a_result_left_unfetched() -> None:
         assert con.execute("SELECT * FROM range(5)").fetchone() == (0,)
         with registered(con, "_frame", pd.DataFrame({"a": [1, 2]})) as view:
             assert con.execute(f"SELECT sum(a) FROM {view}").fetchone() == (3,)
+
+
+def test_named_rows_are_itertuples_rows() -> None:
+    frame = pd.DataFrame(
+        {
+            "code": ["33063", None, "33281"],
+            "value": [1.5, None, 3.0],
+            "year": [2020, 2021, 2022],
+            "count": pd.array([1, None, 3], dtype="Int64"),
+            "secret": [True, False, True],
+            "built": pd.to_datetime(["2024-01-01", None, "2025-06-30"]),
+            "not an identifier": [1, 2, 3],
+        },
+        index=[5, 3, 9],
+    )
+    plain = frame[["code", "value", "year", "secret", "not an identifier"]].astype({"code": object})  # read at once
+    for part in (frame, frame.iloc[[2, 0]], frame.iloc[:0], plain, plain.iloc[[2, 0]], plain.iloc[:0]):
+        expected, found = list(part.itertuples()), named_rows(part)
+        assert [row._fields for row in found] == [row._fields for row in expected]
+        assert [[repr(cell) for cell in row] for row in found] == [[repr(cell) for cell in row] for row in expected]
+        assert [[type(cell) for cell in row] for row in found] == [[type(cell) for cell in row] for row in expected]

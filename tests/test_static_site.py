@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html as html_text
 import json
+import posixpath
 import re
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from dashboard.collation import french_key
 from dashboard.context import CONFIG_KEY, db
 from dashboard.i18n import using
 from dashboard.pages import home, indicateur, not_found_404, territoire
-from dashboard.site_html import relative_link
+from dashboard.site_html import relative_link, relative_path
 from dashboard.site_pages import map_page, territories_index
 from dashboard.site_search import search_index
 from dashboard.static_site import (
@@ -36,6 +37,14 @@ def database(offline_db: Path):
     app.server.config[CONFIG_KEY] = FrozenDatabase(offline_db)
     with app.server.app_context():
         yield db()
+
+
+def test_relative_paths_are_posixpaths() -> None:
+    paths = ["", "en", "en/", "index.html", "en/index.html", "territoire/commune", "territoire/commune/33063.html",
+             "en/territoire/epci/243300316.html", "territoire/commune/33", "donnees/population.csv"]  # fmt: skip
+    for target in paths:
+        for folder in (p for p in paths if not p.endswith((".html", ".csv"))):
+            assert relative_path(target, folder) == posixpath.relpath(target or ".", folder or "."), (target, folder)
 
 
 def test_french_order_ignores_accents_case_and_punctuation_first() -> None:

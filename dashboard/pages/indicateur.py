@@ -17,6 +17,7 @@ from dashboard.inputs import is_text, search_text, text_list
 from dashboard.peers import peer_line
 from dashboard.search import nearest, search_territories
 from dashboard.sheet import definition_list
+from itdd.sql import named_rows
 
 MAX_TERRITORIES = 8
 
@@ -116,7 +117,7 @@ def progress_block(database, indicator_id: str, keys: list[str], row) -> html.Di
         return None
     labels = assessment.labels_from(database.run(progress_queries.progress_labels))
     rows = {
-        (lv, c): next(database.run(progress_queries.progress_rows, lv, c, indicator_id).itertuples(), None)
+        (lv, c): next(iter(named_rows(database.run(progress_queries.progress_rows, lv, c, indicator_id))), None)
         for lv, c in dict.fromkeys(wanted)
     }
     # through `run`: the static site keeps each territory's peers for every indicator's page

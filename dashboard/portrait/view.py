@@ -10,6 +10,7 @@ import pandas as pd
 
 from dashboard import assessment, progress_queries, queries
 from dashboard.formatting import is_missing
+from itdd.sql import named_rows
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ class Portrait:
     @cached_property
     def ref_rows(self) -> list:
         """The references' rows (named tuples), made once for both languages of a page."""
-        return list(self.refs.itertuples())
+        return named_rows(self.refs)
 
 
 def read(database, level: str, code: str, name: str) -> Portrait:
@@ -44,7 +45,7 @@ def read(database, level: str, code: str, name: str) -> Portrait:
     labels = assessment.labels_from(database.run(progress_queries.progress_labels))
     summary = database.run(progress_queries.progress_summary, level, code)
     status_df = database.run(progress_queries.positions, values, level, code)
-    progress = {r.indicator_id: r for r in progress_df.itertuples()} if has_progress else None
+    progress = {r.indicator_id: r for r in named_rows(progress_df)} if has_progress else None
     columns = ("indicator_id", "year", "reference_level", "reference_code", "position")
     status = {  # columns as lists: 1,000s of rows
         (indicator_id, int(year), ref_level, ref_code): position
