@@ -54,6 +54,10 @@ def read(database, level: str, code: str, name: str) -> Portrait:
         )
         if not is_missing(position)
     }
-    gaps = database.run(queries.indicator_gaps)
+    gaps = database.derived(_gaps)  # one dict for every portrait of the static site: read, not copied
     peers = database.run(progress_queries.peer_comparisons, level, code)
     return Portrait(level, code, name, refs, values, catalogue, progress, labels, summary, status, gaps, peers)
+
+
+def _gaps(database) -> dict:
+    return database.run(queries.indicator_gaps)
