@@ -199,10 +199,13 @@ def write_site(
         return total
     # Forked from a server process that imported this module once (a spawned process imports it
     # again: about 1.5 CPU s), not from this one: a fork copies only the calling thread, and the
-    # state of this process's DuckDB connections without their threads.
-    forkserver = multiprocessing.get_context("forkserver")
-    forkserver.set_forkserver_preload([__name__])
-    with ProcessPoolExecutor(workers, mp_context=forkserver, initializer=_start_worker, initargs=(db_path,)) as pool:
+    # state of this process's DuckDB connections without their threads. Spawned where there is no
+    # fork server (Windows).
+    forking = "forkserver" in multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("forkserver" if forking else "spawn")
+    if forking:
+        context.set_forkserver_preload([__name__])
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(db_path,)) as pool:
         for written in pool.map(_render_pages, repeat(db_path), repeat(root), tasks, repeat(base_url)):
             done += written
             if progress:
