@@ -126,17 +126,23 @@ def _latest_components(at_level: pd.DataFrame, spec: pd.DataFrame, years: list, 
         .merge(pd.DataFrame({"index_year": years}), how="cross")
         .merge(spec, how="cross")
     )
-    candidates = grid.merge(
-        at_level.rename(columns={"year": "component_year"}), on=["code", "component_id"], how="left"
-    )
-    candidates = candidates[
-        candidates["component_year"].between(candidates["index_year"] - max_age, candidates["index_year"])
-    ]
-    latest = candidates.loc[candidates.groupby(["code", "index_year", "component_id"])["component_year"].idxmax()]
-    picked = grid.merge(
-        latest[["code", "index_year", "component_id", "component_year", "value", "status"]],
-        on=["code", "index_year", "component_id"],
-        how="left",
+    rows = at_level[["code", "component_id", "year", "value", "status"]]
+    rows = rows.assign(year=rows["year"].astype(grid["index_year"].dtype)).rename(columns={"year": "component_year"})
+    # An as-of join, in the grid's order: joining every index year to every year of a component
+    # made millions of rows nationally (11 s of the build).
+    picked = (
+        pd.merge_asof(
+            grid.assign(grid_row=np.arange(len(grid))).sort_values("index_year", kind="stable"),
+            rows.sort_values("component_year", kind="stable"),
+            left_on="index_year",
+            right_on="component_year",
+            by=["code", "component_id"],
+            direction="backward",
+            tolerance=max_age,
+        )
+        .sort_values("grid_row")
+        .drop(columns="grid_row")
+        .reset_index(drop=True)
     )
     picked["available"] = picked["value"].notna() & picked["status"].isin(USABLE)
     return picked

@@ -138,6 +138,22 @@ def test_synthetic_components_of_different_years_within_the_allowed_age():
     assert contributions.set_index(["code", "component_id"]).loc[("A", "income"), "component_year"] == 2019
 
 
+def test_synthetic_the_latest_component_within_the_age_is_taken():
+    values = rows(
+        ("income", "A", 2017, 10.0),
+        ("income", "A", 2019, 20.0),
+        ("income", "B", 2017, 30.0),
+        ("income", "C", 2020, 40.0),
+        ("unemployment", "A", 2020, 5.0),
+        ("unemployment", "B", 2020, 15.0),
+        ("unemployment", "C", 2020, 10.0),
+    )
+    index, contributions, _ = composite_frame(values, PARTS, component_max_age=1)
+    years = contributions.set_index(["code", "component_id"])["component_year"]
+    assert years[("A", "income")] == 2019 and years[("C", "income")] == 2020
+    assert index_of(index)[("B", 2020)] == (None, "missing")  # its income, of 2017, is older than allowed
+
+
 def test_synthetic_equal_bounds_give_no_index():
     values = rows(("income", "A", 2020, 10.0), ("income", "B", 2020, 10.0))
     index, _, _ = composite_frame(values, [Part("income", UP)])
