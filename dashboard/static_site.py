@@ -1,8 +1,7 @@
 """The public static site: the dashboard's own pages, rendered once to plain HTML.
 
-`write_site` calls the layouts of `dashboard/pages` inside the app's context, turns
-their Dash components into HTML, rewrites the app's URLs into relative file paths and
-draws the figures with the copy of Plotly.js that the `plotly` package ships. There is
+The layouts of `dashboard/pages` are called inside the app's context, their Dash components turned
+into HTML, the app's URLs rewritten into relative file paths, and the figures drawn with the copy of Plotly.js that the `plotly` package ships. There is
 no server code and no outside host: any static host can serve the folder. Controls that
 need the server (selectors) are left out; every page keeps its tables. The territory search
 becomes a search in the browser over a small index of territories and indicators
@@ -10,7 +9,8 @@ becomes a search in the browser over a small index of territories and indicators
 path they do not have. Every page is written in French at the root and in English under `en/`,
 in the same layout, each linking to the other (`site_html.py` turns components into HTML and
 URLs into links between files); the open data and the assets are shared. Portraits read their
-data by batch (`site_data.py`).
+data by batch (`site_data.py`). `site_pool.write_site` runs this module's `prepare` and
+`render_pages` in rendering processes.
 """
 
 from __future__ import annotations
@@ -18,14 +18,10 @@ from __future__ import annotations
 import gc
 import html as html_text
 import json
-import multiprocessing
-import os
 import posixpath
 import shutil
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from importlib import resources
-from itertools import repeat
 from pathlib import Path
 from typing import cast
 
@@ -117,7 +113,7 @@ def write_page(root: Path, page: str, layout, title: str, base_url: str | None =
 
 def pages(database) -> Iterator[tuple[str, Callable[[], object], str]]:
     """(site file, layout factory, title) of every page of the site in the bound language
-    (English under `en/`); a factory is called with its page's locale bound (`_render_pages`)."""
+    (English under `en/`); a factory is called with its page's locale bound (`render_pages`)."""
     territory = database.run(queries.build_territory)
     folder = lang_folder(current_lang())
 
@@ -157,20 +153,13 @@ def pages(database) -> Iterator[tuple[str, Callable[[], object], str]]:
         yield page, portrait, title(f"{r.name} — ")
 
 
-def write_site(
-    db_path: Path,
-    root: Path,
-    progress: Callable[[int, int], None] | None = None,
-    workers: int | None = None,
-    base_url: str | None = None,
-) -> int:
-    """Write every page and asset of the site under `root`; returns the number of pages.
+def prepare(db_path: Path, root: Path) -> list[list[int]]:
+    """Write the site's assets and search indexes under `root`; returns the pages to render, as
+    tasks (lists of page numbers in `pages()` order, both languages, for `render_pages`).
 
-    Pages are rendered by `workers` processes (default: one per core), each with its own
-    connection and cache; a page depends only on the database, so the bytes do not depend on
-    how many there are. `base_url`, the site's public address, makes the links of the
-    404 page absolute: a host serves it for a missing path at any depth, where links relative
-    to the root would break."""
+    Both languages of a page go to the same task: they read the same rows (one prefetch, cached
+    results). Portraits go by code: a task's territories lie in few row groups of the tables,
+    which are stored by indicator, level and code, so that DuckDB skips the others."""
     assets = root / ASSETS
     assets.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(Path(__file__).parent / "assets" / "style.css", assets / "style.css")
@@ -180,37 +169,12 @@ def write_site(
         shutil.copyfile(plotly_js, assets / "plotly.min.js")
     listed = _site_pages(db_path, root)  # and the search index
     total = len(listed)
-    # Both languages of a page in the same task: they read the same rows (one prefetch, cached
-    # results). Portraits by code: a task's territories lie in few row groups of the tables,
-    # which are stored by indicator, level and code, so that DuckDB skips the others.
     first: dict[str, int] = {}
     for i, page in enumerate(listed):
         first.setdefault(_without_lang(page), i)
     order = sorted(range(total), key=lambda i: (_territory(listed[i]) or ("", ""), first[_without_lang(listed[i])], i))
     size = max(PAGES_PER_TASK, -(-total // MAX_TASKS))
-    tasks = [order[start : start + size] for start in range(0, total, size)]
-    workers = max(1, min(workers or os.cpu_count() or 1, len(tasks)))
-    done = 0
-    if workers == 1:
-        for task in tasks:
-            done += _render_pages(db_path, root, task, base_url)
-            if progress:
-                progress(done, total)
-        return total
-    # Forked from a server process that imported this module once (a spawned process imports it
-    # again: about 1.5 CPU s), not from this one: a fork copies only the calling thread, and the
-    # state of this process's DuckDB connections without their threads. Spawned where there is no
-    # fork server (Windows).
-    forking = "forkserver" in multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("forkserver" if forking else "spawn")
-    if forking:
-        context.set_forkserver_preload([__name__])
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(db_path,)) as pool:
-        for written in pool.map(_render_pages, repeat(db_path), repeat(root), tasks, repeat(base_url)):
-            done += written
-            if progress:
-                progress(done, total)
-    return total
+    return [order[start : start + size] for start in range(0, total, size)]
 
 
 PAGES_PER_TASK = 80  # at least; more in a bigger site, so that there are at most MAX_TASKS
@@ -233,7 +197,7 @@ def _database(db_path: Path):
     return _APP[key]
 
 
-def _start_worker(db_path: Path) -> None:
+def start_worker(db_path: Path) -> None:
     """A rendering process: its app created, then what it keeps for the whole run set aside from
     the garbage collector (`gc.freeze`), which collects less often (`WORKER_GC_THRESHOLDS`): a
     page makes and drops thousands of components, and the collections that walk what a process
@@ -267,8 +231,10 @@ def _site_pages(db_path: Path, root: Path) -> list[str]:
         return [page for page, _, _ in _listed()]
 
 
-def _render_pages(db_path: Path, root: Path, which: list[int], base_url: str | None = None) -> int:
-    """Render the pages numbered `which` of `pages()`; `base_url`: see `write_site`."""
+def render_pages(db_path: Path, root: Path, which: list[int], base_url: str | None = None) -> int:
+    """Render the pages numbered `which` of `pages()`; returns how many. `base_url`, the site's
+    public address, makes the links of the 404 page absolute: a host serves it for a missing
+    path at any depth, where links relative to the root would break."""
     with _database(db_path).server.app_context():
         listed = _listed()
         chosen = [listed[i] for i in which]

@@ -268,7 +268,7 @@ def publish(
     ] = None,
 ) -> None:
     """Publish the open data (CSV, Parquet, GeoJSON, datapackage.json, DCAT catalogue) and the static site."""
-    from dashboard.static_site import write_site  # Dash is only imported when rendering the site
+    from dashboard.site_pool import write_site  # Dash is only imported by the rendering processes
     from etl.publish import publishable
     from etl.publish_files import MARKER, PublishError, Writer, staged_folder
 

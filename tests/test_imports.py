@@ -5,6 +5,8 @@ command line (`itdd.cli`) sits above both."""
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,8 +41,19 @@ def test_dashboard_never_imports_etl():
 
 
 def test_only_the_command_line_imports_either_half():
-    assert imports_of("itdd", "dashboard") == {"cli.py": {"dashboard.serving", "dashboard.static_site"}}
+    assert imports_of("itdd", "dashboard") == {"cli.py": {"dashboard.serving", "dashboard.site_pool"}}
     assert set(imports_of("itdd", "etl")) == {"cli.py"}
+
+
+def test_the_publishing_process_does_not_import_dash():
+    """`itdd publish` leaves the pages to rendering processes, forked from a server that imported
+    the app: importing it in the publishing process too would cost about 1 CPU s."""
+    code = (
+        "import sys, itdd.cli, dashboard.site_pool, etl.publish, etl.publish_files; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'dash', 'plotly', 'flask'}))"
+    )
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert found.stdout.strip() == "[]"
 
 
 def test_the_walk_sees_imports_inside_functions(tmp_path):

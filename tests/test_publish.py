@@ -157,7 +157,7 @@ def test_publishing_again_gives_the_same_bytes(published: Path, offline_db: Path
 
 
 def test_a_failed_publication_leaves_the_previous_one(published: Path, offline_db: Path, tmp_path, monkeypatch):
-    import dashboard.static_site
+    import dashboard.site_pool
 
     out = tmp_path / "site"
     out.mkdir()
@@ -169,7 +169,7 @@ def test_a_failed_publication_leaves_the_previous_one(published: Path, offline_d
         (root / "index.html").write_text("half")
         raise OSError("disk full")
 
-    monkeypatch.setattr(dashboard.static_site, "write_site", broken)
+    monkeypatch.setattr(dashboard.site_pool, "write_site", broken)
     result = CliRunner().invoke(app, ["publish", "--db", str(offline_db), "--out", str(out)])
     assert result.exit_code == 1
     assert "disk full" in result.output and "Traceback" not in result.output
@@ -178,7 +178,7 @@ def test_a_failed_publication_leaves_the_previous_one(published: Path, offline_d
 
 
 def test_publish_gives_the_site_its_base_url(offline_db: Path, tmp_path: Path, monkeypatch) -> None:
-    import dashboard.static_site
+    import dashboard.site_pool
 
     given = {}
 
@@ -186,7 +186,7 @@ def test_publish_gives_the_site_its_base_url(offline_db: Path, tmp_path: Path, m
         given.update(options)
         return 0
 
-    monkeypatch.setattr(dashboard.static_site, "write_site", site)
+    monkeypatch.setattr(dashboard.site_pool, "write_site", site)
     args = ["publish", "--db", str(offline_db), "--out", str(tmp_path / "o"), "--base-url", "https://d.example.fr/x/"]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
@@ -205,14 +205,14 @@ def test_publish_refuses_a_folder_it_did_not_write(offline_db: Path, tmp_path: P
 def test_publish_of_a_database_without_values_stops_before_the_pages(
     offline_db: Path, tmp_path: Path, monkeypatch
 ) -> None:
-    import dashboard.static_site
+    import dashboard.site_pool
 
     empty = tmp_path / "empty.duckdb"
     empty.write_bytes(offline_db.read_bytes())
     with duckdb.connect(str(empty)) as con:
         con.execute("DELETE FROM indicator_values")
     rendered = []
-    monkeypatch.setattr(dashboard.static_site, "write_site", lambda *args, **options: rendered.append(args) or 0)
+    monkeypatch.setattr(dashboard.site_pool, "write_site", lambda *args, **options: rendered.append(args) or 0)
     result = CliRunner().invoke(app, ["publish", "--db", str(empty), "--out", str(tmp_path / "o")])
     assert result.exit_code == 1 and "no indicator value to publish" in result.output
     assert "Traceback" not in result.output and rendered == [] and not (tmp_path / "o").exists()
