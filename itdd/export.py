@@ -234,13 +234,16 @@ def workbook(rows: pd.DataFrame, description: Description) -> bytes:
     number = book.add_format(
         {"num_format": "#,##0" + ("." + "0" * description.decimals if description.decimals else "")}
     )
-    for row, record in enumerate(rows.itertuples(index=False), start=1):
-        values.write_row(row, 0, [*map(_text_cell, record[:4]), None if pd.isna(record.year) else int(record.year)])
-        if pd.isna(record.value):
-            values.write_blank(row, 5, None, number)
-        else:
-            values.write_number(row, 5, float(record.value), number)
-        values.write_row(row, 6, [_text_cell(cell) for cell in record[6:]])
+    value_column = TIDY_COLUMNS.index("value")
+    columns = [_cells(rows[name]) for name in TIDY_COLUMNS]
+    for row, cells in enumerate(zip(*columns, strict=True), start=1):  # by rows: the order strings are shared in
+        for column, cell in enumerate(cells):
+            if type(cell) is str:
+                values.write_string(row, column, cell)
+            elif cell is not None:  # a year, or a value in the indicator's format
+                values.write_number(row, column, cell, number if column == value_column else None)
+            elif column == value_column:  # missing or secret: an empty cell, still in the format
+                values.write_blank(row, column, None, number)
     about = book.add_worksheet("Métadonnées")
     about.set_column(0, 0, 28)
     about.set_column(1, 1, 100)
@@ -289,6 +292,16 @@ STATUS_NOTE = (
 )
 # Characters a worksheet cannot hold (its XML cannot): control characters but tab, LF and CR.
 ILLEGAL_IN_CELL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _cells(column: pd.Series) -> list:
+    """A column's cells as the worksheet takes them: None for an empty one (an empty text too),
+    text through `_text_cell`, once per distinct text."""
+    cells = column.astype(object).where(column.notna(), None).tolist()
+    if column.name not in TEXT_COLUMNS:
+        return cells
+    written = {cell: _text_cell(cell) for cell in set(cells)}
+    return [written[cell] or None for cell in cells]
 
 
 def _text_cell(value: object) -> object:
