@@ -27,18 +27,24 @@ def _constructor(kind: type[Component], required: tuple[str, ...] = ()) -> Calla
     where = f"{kind._namespace}.{kind.__name__}"  # type: ignore[attr-defined]
 
     def make(children: Any = None, **props: Any) -> Component:
-        for name, value in props.items():
-            if name not in names and not name.startswith(wildcards):
-                raise TypeError(f"{where} has no prop {name!r}")
-            if type(value) is not str and isinstance(value, Component):
-                raise TypeError(f"{where}: a component in {name!r}, not in children")
-        if "id" in props and not isinstance(props["id"], str | dict):
-            raise TypeError(f"{where}: `id` must be text or a dict, not {props['id']!r}")
-        missing = [name for name in required if name not in props]
-        if missing:
-            raise TypeError(f"{where} requires {', '.join(missing)}")
+        if props:  # most components have none, or a class name
+            for name, value in props.items():
+                if name not in names and not name.startswith(wildcards):
+                    raise TypeError(f"{where} has no prop {name!r}")
+                if type(value) is not str and isinstance(value, Component):
+                    raise TypeError(f"{where}: a component in {name!r}, not in children")
+            if "id" in props and not isinstance(props["id"], (str, dict)):
+                raise TypeError(f"{where}: `id` must be text or a dict, not {props['id']!r}")
+        if required:
+            missing = [name for name in required if name not in props]
+            if missing:
+                raise TypeError(f"{where} requires {', '.join(missing)}")
         node = object.__new__(kind)
-        node.__dict__.update(fixed, children=children, **props)
+        own = node.__dict__
+        own.update(fixed)
+        own["children"] = children
+        if props:
+            own.update(props)
         return node
 
     make.__name__ = make.__qualname__ = kind.__name__

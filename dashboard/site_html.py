@@ -147,7 +147,8 @@ class Renderer:
         target = own.get("htmlFor")
         if isinstance(target, str) and self._labels_nothing(target):
             return ""
-        children = self._html(own.get("children"))
+        children = own.get("children")  # most often a text: escaped here, not in a call of its own
+        children = html_text.escape(children, quote=False) if type(children) is str else self._html(children)
         tag, written = _plan(node)
         if node._namespace == "dash_core_components":
             return self._core(node._type, own, written, children)

@@ -199,17 +199,15 @@ def _database(db_path: Path):
 
 def start_worker(db_path: Path) -> None:
     """A rendering process: its app created, then what it keeps for the whole run set aside from
-    the garbage collector (`gc.freeze`), which collects less often (`WORKER_GC_THRESHOLDS`): a
-    page makes and drops thousands of components, and the collections that walk what a process
-    holds were about a quarter of the rendering time (Gironde in one process: 95 CPU s, 67 with
-    these settings, as with no collection at all)."""
+    the garbage collector (`gc.freeze`), which then collects once after each task (`render_pages`)
+    rather than during its pages: a page makes and drops thousands of components, and the
+    collections that walk what a process holds were about a quarter of the rendering time
+    (Gironde in one process: 95 CPU s, 67 with the collector frozen and rarer). Pages make
+    little cyclic garbage (memory the same without collecting), and a task bounds it."""
     _database(db_path)
     gc.collect()
     gc.freeze()
-    gc.set_threshold(*WORKER_GC_THRESHOLDS)
-
-
-WORKER_GC_THRESHOLDS = (20_000, 50, 1_000)  # Python's defaults: 700, 10, 10
+    gc.disable()
 
 
 def _listed() -> list[tuple[str, Callable[[], object], str]]:
@@ -244,6 +242,8 @@ def render_pages(db_path: Path, root: Path, which: list[int], base_url: str | No
         for page, make, title in chosen:
             with using(page_lang(page)):
                 write_page(root, page, make(), title, base_url if page == NOT_FOUND_PAGE else None)
+    if not gc.isenabled():  # a rendering process (`start_worker`)
+        gc.collect()
     return len(which)
 
 
