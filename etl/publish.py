@@ -29,7 +29,7 @@ from etl.publish_dcat import dcat_catalogue
 from etl.publish_files import PublishError, Writer, write_parquet
 from etl.publish_geojson import territories_geojson
 from etl.publish_metadata import build_territory, catalogue_rows, source_rows
-from itdd.export import DATA_DIR, FORMATS, LEVEL_ORDER, ExportError, download, file_name, tidy_values
+from itdd.export import DATA_DIR, FORMATS, LEVEL_ORDER, ExportError, describe, download, file_name, tidy_values
 
 
 def publishable(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -51,9 +51,11 @@ def write_open_data(
     for indicator_id in indicators["indicator_id"]:
         rows = tidy_values(con, indicator_id)
         tables[indicator_id] = rows
+        description = describe(con, indicator_id)
         for fmt in FORMATS:  # the open-data CSV, exact; the French CSV and the workbook, rounded
             try:
-                writer.write(f"{DATA_DIR}/{file_name(indicator_id, fmt)}", download(con, rows, indicator_id, fmt))
+                written = download(con, rows, indicator_id, fmt, description)
+                writer.write(f"{DATA_DIR}/{file_name(indicator_id, fmt)}", written)
             except ExportError as e:
                 raise PublishError(str(e)) from None
         write_parquet(con, writer, f"{DATA_DIR}/{indicator_id}.parquet", rows)

@@ -50,7 +50,8 @@ def territories_geojson(con: duckdb.DuckDBPyConnection, level: str, indicator_id
     ).fetchall()
     latest = latest_values(con, level)
     by_key = {(r.indicator_id, r.code): r for r in latest.itertuples()}
-    present = [i for i in indicator_ids if i in set(latest["indicator_id"])]
+    with_values = set(latest["indicator_id"].tolist())
+    present = [i for i in indicator_ids if i in with_values]
     features = []
     for code, name, geometry in shapes:
         properties = {"code": code, "name": name}

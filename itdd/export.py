@@ -80,9 +80,7 @@ def csv_text(rows: pd.DataFrame) -> str:
     """`rows` (TIDY_COLUMNS) as CSV text: UTF-8, comma, '\\n' line ends, shortest exact floats;
     text cells that a spreadsheet would run as a formula are defused."""
     buffer = io.StringIO()
-    shown = rows.astype({"year": "Int64"}).assign(value=rows["value"].map(_shortest))
-    for column in TEXT_COLUMNS:
-        shown[column] = shown[column].map(defuse_formula)
+    shown = _defused(rows.astype({"year": "Int64"}).assign(value=rows["value"].map(_shortest)))
     shown.to_csv(buffer, index=False, lineterminator="\n")
     return buffer.getvalue()
 
@@ -93,6 +91,14 @@ def _shortest(value: float) -> str:
         return ""
     text = repr(float(value))
     return text[:-2] if text.endswith(".0") else text
+
+
+def _defused(rows: pd.DataFrame) -> pd.DataFrame:
+    """`rows` with each text cell through `defuse_formula`, column by column."""
+    for column in TEXT_COLUMNS:
+        texts = rows[column]
+        rows[column] = texts.where(~texts.str.startswith(FORMULA_START).fillna(False).astype(bool), "'" + texts)
+    return rows
 
 
 def defuse_formula(cell: object) -> object:
@@ -184,11 +190,18 @@ def rounded(rows: pd.DataFrame, decimals: int) -> pd.DataFrame:
     return rows.assign(value=rows["value"].round(decimals) + 0.0)  # + 0.0: no "-0"
 
 
-def download(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, indicator_id: str, fmt: str) -> bytes:
-    """`rows` (TIDY_COLUMNS, from `tidy_values`) written in format `fmt` (a key of FORMATS)."""
+def download(
+    con: duckdb.DuckDBPyConnection,
+    rows: pd.DataFrame,
+    indicator_id: str,
+    fmt: str,
+    description: Description | None = None,
+) -> bytes:
+    """`rows` (TIDY_COLUMNS, from `tidy_values`) written in format `fmt` (a key of FORMATS);
+    `description`: the indicator's (`describe`), when the caller has it already."""
     if fmt == "csv":
         return csv_text(rows).encode("utf-8")
-    description = describe(con, indicator_id)
+    description = description or describe(con, indicator_id)
     shown = rounded(rows, description.decimals)
     if fmt == "csv_fr":
         return french_csv(shown, description.decimals)
@@ -197,11 +210,11 @@ def download(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, indicator_id: s
 
 def french_csv(rows: pd.DataFrame, decimals: int) -> bytes:
     """CSV as a spreadsheet set to French reads it: `;`, decimal comma, UTF-8 with a BOM."""
-    shown = rows.astype({"year": "Int64"}).assign(
-        value=rows["value"].map(lambda v: "" if pd.isna(v) else f"{v:.{decimals}f}".replace(".", ","))
+    shown = _defused(
+        rows.astype({"year": "Int64"}).assign(
+            value=rows["value"].map(lambda v: "" if pd.isna(v) else f"{v:.{decimals}f}".replace(".", ","))
+        )
     )
-    for column in TEXT_COLUMNS:
-        shown[column] = shown[column].map(defuse_formula)
     return "\ufeff".encode() + shown.to_csv(index=False, sep=";", lineterminator="\r\n").encode("utf-8")
 
 
