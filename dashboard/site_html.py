@@ -176,7 +176,8 @@ def figure_html(ident: str, figure: dict, config: dict | None = None, class_name
         "layout": figure.get("layout", {}),
         "config": {**GRAPH_CONFIG, **(config or {})},
     }
-    payload = plotly.io.to_json(spec, validate=False).replace("</", "<\\/")
+    # orjson named, not left to plotly's choice (it uses orjson when installed): the same bytes everywhere
+    payload = plotly.io.to_json(spec, validate=False, engine="orjson").replace("</", "<\\/")
     classes = " ".join(filter(None, ["graph", class_name]))
     return (
         f'<div id="{html_text.escape(ident)}" class="{classes}"><div class="js-figure" data-figure="{ident}-figure">'
