@@ -1,16 +1,16 @@
 """The public static site: the dashboard's own pages, rendered once to plain HTML.
 
-The layouts of `dashboard/pages` are called inside the app's context, their Dash components turned
-into HTML, the app's URLs rewritten into relative file paths, and the figures drawn with the copy of Plotly.js that the `plotly` package ships. There is
-no server code and no outside host: any static host can serve the folder. Controls that
-need the server (selectors) are left out; every page keeps its tables. The territory search
-becomes a search in the browser over a small index of territories and indicators
-(`recherche.json`, `site_assets/search.js`). `404.html` is the page static hosts serve for a
-path they do not have. Every page is written in French at the root and in English under `en/`,
-in the same layout, each linking to the other (`site_html.py` turns components into HTML and
-URLs into links between files); the open data and the assets are shared. Portraits read their
-data by batch (`site_data.py`). `site_pool.write_site` runs this module's `prepare` and
-`render_pages` in rendering processes.
+The layouts of `dashboard/pages` are called inside the app's context, their Dash components
+turned into HTML, the app's URLs rewritten into relative file paths, and the figures drawn with
+the copy of Plotly.js that the `plotly` package ships. There is no server code and no outside
+host: any static host can serve the folder. Controls that need the server (selectors) are left
+out; every page keeps its tables. The territory search becomes a search in the browser over a
+small index of territories and indicators (`recherche.json`, `site_assets/search.js`).
+`404.html` is the page static hosts serve for a path they do not have. Every page is written in
+French at the root and in English under `en/`, in the same layout, each linking to the other
+(`site_html.py` turns components into HTML and URLs into links between files); the open data
+and the assets are shared. Portraits read their data by batch (`site_data.py`).
+`site_pool.write_site` runs this module's `prepare` and `render_pages` in rendering processes.
 """
 
 from __future__ import annotations
