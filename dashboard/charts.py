@@ -41,18 +41,24 @@ def trend_figure(rows: TrendRows, unit: str | None, target: dict | None = None) 
     for i, name in enumerate(names):
         lines.setdefault(name, []).append(i)
     base_year = _index_base_year(lines, years, values)
+    if base_year is not None:  # each value over its territory's value in the base year
+        base = np.empty_like(values)
+        for line in lines.values():
+            base[line] = values[next(i for i in line if years[i] == base_year)]
+        shown = (values / base * 100).round(4).tolist()
+    rounded = values.round(4).tolist()  # rounded once for every line: a portrait draws 20-odd charts
+    if base_year is None:
+        shown = rounded
     data = []
     for name, line in lines.items():
-        own_years, own = [years[i] for i in line], values[line]
-        shown = own / own[own_years.index(base_year)] * 100 if base_year is not None else own
         data.append(
             {
                 "type": "scatter",
                 "mode": "lines+markers",
                 "name": name,
-                "x": own_years,
-                "y": np.round(shown, 4).tolist(),
-                "customdata": np.round(own, 4).tolist(),
+                "x": [years[i] for i in line],
+                "y": [shown[i] for i in line],
+                "customdata": [rounded[i] for i in line],
                 "hovertemplate": f"{name}<br>%{{x}}{colon()}%{{customdata:,.4~r}} {unit_in(unit)}<extra></extra>",
             }
         )

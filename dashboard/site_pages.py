@@ -91,28 +91,28 @@ def map_page(database) -> html.Div:
 
 def locator_block(database, level: str, code: str, page: str) -> html.Section | None:
     """Where the territory lies: its outline among its neighbours (for a commune, its EPCI's communes)."""
-    features, position = database.geojson(level)["features"], database.feature_positions(level)
+    position = database.feature_positions(level)
     if code not in position:
         return None
     codes = list(position)  # the whole level, but a commune among its EPCI's communes
     if level == "commune":
         codes = sorted(set(database.run(queries.epci_neighbours, code)) & position.keys() | {code})
     name = database.run(queries.territory_name, level, code)
-    shown = {"type": "FeatureCollection", "features": [features[i] for i in sorted(position[c] for c in codes)]}
+    features = _outlines(database, level, codes)
     trace = {
         "type": "choroplethmap",
         "geojson": relative_link(urls.download(f"territoires-{level}.geojson"), page),
         "featureidkey": "id",
         "locations": codes,
         "z": [1 if c == code else 0 for c in codes],
-        "text": [f["properties"]["name"] for f in shown["features"]],
+        "text": [f["properties"]["name"] for f in features],
         "colorscale": [[0, figures.MISSING_COLOUR], [1, "#2c7bb6"]],
         "showscale": False,
         "hovertemplate": "%{text}<extra></extra>",
         "marker": {"line": {"width": 0.6, "color": "#ffffff"}},
     }
-    layout = {"map": {"style": "white-bg", **figures.map_view(shown)}, "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
-              "height": 320}  # fmt: skip
+    view = database.derived(_outlines_view, level, tuple(codes))  # the same for the communes of an EPCI
+    layout = {"map": {"style": "white-bg", **view}, "margin": {"l": 0, "r": 0, "t": 0, "b": 0}, "height": 320}
     caption = t("locator_caption", name=name)
     return html.Section(
         [
@@ -126,6 +126,17 @@ def locator_block(database, level: str, code: str, page: str) -> html.Section | 
             html.P(caption, className="muted"),
         ]
     )
+
+
+def _outlines(database, level: str, codes) -> list[dict]:
+    """The outlines of `codes`, in the order of the level's."""
+    features, position = database.geojson(level)["features"], database.feature_positions(level)
+    return [features[i] for i in sorted(position[c] for c in codes)]
+
+
+def _outlines_view(database, level: str, codes: tuple[str, ...]) -> dict:
+    """The map view that fits the outlines of `codes` (`figures.map_view`)."""
+    return figures.map_view({"features": _outlines(database, level, codes)})
 
 
 def trends_block(database, level: str, code: str) -> html.Section | None:
