@@ -147,7 +147,8 @@ def trends_block(database, level: str, code: str) -> html.Section | None:
         return None
     blocks: list = [html.H2(t("trends_title"))]
     for row in rows:
-        figure, table = indicateur.trend_view(database, row.indicator_id, [f"{level}:{code}"], row)
+        keys, table_id = [f"{level}:{code}"], f"trend-table-{row.indicator_id}"  # an id per table of the page
+        figure, table = indicateur.trend_view(database, row.indicator_id, keys, row, table_id)
         blocks += [
             html.H3(label(row)),
             dcc.Graph(id=f"trend-{row.indicator_id}", figure=figure),

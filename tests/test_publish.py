@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections import Counter
 from pathlib import Path
 
 import duckdb
@@ -145,6 +146,17 @@ def test_site_links_resolve_and_call_no_outside_host(published: Path) -> None:
     for asset in ("plotly.min.js", "site.js", "style.css"):
         assert (published / "assets" / asset).is_file()
     assert not re.search(r"url\(\s*['\"]?(https?:)?//", (published / "assets" / "style.css").read_text())
+
+
+def test_each_id_names_one_element_of_its_page(published: Path) -> None:
+    """Labels, links and scripts find an element by its id: a portrait's trend tables once all had the same."""
+    repeated = {}
+    for page in published.rglob("*.html"):
+        ids = Counter(re.findall(r'\sid="([^"]*)"', page.read_text(encoding="utf-8")))
+        if max(ids.values(), default=1) > 1:
+            repeated[page.relative_to(published).as_posix()] = sorted(i for i, n in ids.items() if n > 1)
+    assert repeated == {}
+    assert sum(1 for _ in published.rglob("territoire/commune/*.html")) > 500  # the portraits were read
 
 
 def test_publishing_again_gives_the_same_bytes(published: Path, offline_db: Path, tmp_path: Path) -> None:

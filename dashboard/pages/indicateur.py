@@ -32,7 +32,7 @@ def selection_param(keys: list[str]) -> str | None:
     return ",".join(keys[:MAX_TERRITORIES]) or None
 
 
-def series_table(rows: charts.TrendRows, unit: str | None, caption: str) -> html.Div:
+def series_table(rows: charts.TrendRows, unit: str | None, caption: str, table_id: str = "trend-table") -> html.Div:
     """Territories by years: the data behind the trend chart."""
     by_name: dict[str, dict[int, float]] = {}  # in the rows' order of territories
     for name, year, value in zip(rows.names, rows.years, rows.values, strict=True):
@@ -40,7 +40,7 @@ def series_table(rows: charts.TrendRows, unit: str | None, caption: str) -> html
             by_name.setdefault(name, {}).setdefault(int(year), value)
     years = sorted({year for values in by_name.values() for year in values})
     cells = [[name, *(format_value(values.get(y), unit) for y in years)] for name, values in by_name.items()]
-    return data_table([t("col_name"), *(str(y) for y in years)], cells, caption, "trend-table")
+    return data_table([t("col_name"), *(str(y) for y in years)], cells, caption, table_id)
 
 
 def references(database, keys: list[str]) -> list[tuple[str, str]]:
@@ -59,8 +59,11 @@ def references(database, keys: list[str]) -> list[tuple[str, str]]:
     return ([] if chosen else [(level, code)]) + list(zip(refs["level"], refs["code"], strict=True))
 
 
-def trend_view(database, indicator_id: str, keys: list[str], row) -> tuple[dict | None, html.Div | html.P]:
-    """The trend chart and its table; no chart, but why, when nothing has a value."""
+def trend_view(
+    database, indicator_id: str, keys: list[str], row, table_id: str = "trend-table"
+) -> tuple[dict | None, html.Div | html.P]:
+    """The trend chart and its table (`table_id`: its id, one per page); no chart, but why, when
+    nothing has a value."""
     drawn = database.derived(drawn_territories, tuple(keys))
     # the static site draws every indicator for a portrait's territories: all are derived at once
     trends = database.derived(trend_rows, drawn, None if database.static else indicator_id)
@@ -70,7 +73,7 @@ def trend_view(database, indicator_id: str, keys: list[str], row) -> tuple[dict 
     unit = text(row.unit) or None
     target = metadata(row).get("target")
     figure = charts.trend_figure(rows, unit, target if isinstance(target, dict) else None)
-    return figure, series_table(rows, unit, t("sheet_trend"))
+    return figure, series_table(rows, unit, t("sheet_trend"), table_id)
 
 
 def drawn_territories(database, keys: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
