@@ -189,11 +189,15 @@ def split(frame: pd.DataFrame, key: list[str] | None = None, keep_key: bool = Fa
     types = frame.attrs.get("duckdb_types", {})
     # a column without NULL in the whole frame has none in any part: its dtype is set once here,
     # and only the columns with NULLs are looked at again in each part
-    with_nulls = {column: kind for column, kind in types.items() if column in frame and frame[column].isna().any()}
+    nulls = {column: frame[column].isna().to_numpy() for column in types if column in frame}
+    with_nulls = {column: types[column] for column, found in nulls.items() if found.any()}
     whole = _integer_dtypes(frame.copy(), types)
     body = whole if keep_key else whole.drop(columns=key)
     rows = frame.groupby(key, sort=False).indices if len(frame) else {}
-    return {found: _integer_dtypes(body.take(at).reset_index(drop=True), with_nulls) for found, at in rows.items()}
+    return {
+        found: _integer_dtypes(body.take(at).reset_index(drop=True), with_nulls, {c: nulls[c][at] for c in with_nulls})
+        for found, at in rows.items()
+    }
 
 
 def empty_part(frame: pd.DataFrame, key: list[str] | None = None, keep_key: bool = False) -> pd.DataFrame:
@@ -202,14 +206,20 @@ def empty_part(frame: pd.DataFrame, key: list[str] | None = None, keep_key: bool
     return _integer_dtypes(part.reset_index(drop=True), frame.attrs.get("duckdb_types", {}))
 
 
-def _integer_dtypes(part: pd.DataFrame, types: dict[str, str]) -> pd.DataFrame:
+def _integer_dtypes(part: pd.DataFrame, types: dict[str, str], nulls: dict | None = None) -> pd.DataFrame:
+    """`part` with the dtypes a query of its rows alone gives (`types`: DuckDB's, by column);
+    `nulls`: where each column is NULL, when the caller knows (`split`: faster than asking pandas)."""
     for column, kind in types.items():
         if column not in part:
             continue
         wanted = INTEGER_DTYPES.get(kind)
-        if wanted and part[column].dtype != wanted and part[column].notna().all():
+        converted = wanted and part[column].dtype != wanted
+        if not converted and kind != "VARCHAR":
+            continue
+        none = part[column].isna().to_numpy() if nulls is None else nulls[column]
+        if converted and not none.any():
             part[column] = part[column].astype(wanted)
-        elif kind == "VARCHAR" and part[column].isna().all():  # DuckDB gives text without a value as objects
+        elif kind == "VARCHAR" and none.all():  # DuckDB gives text without a value as objects
             part[column] = pd.Series([None] * len(part), index=part.index, dtype=object)
     part.attrs = {}
     return part
