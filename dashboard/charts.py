@@ -49,7 +49,7 @@ def trend_figure(rows: TrendRows, unit: str | None, target: dict | None = None) 
     rounded = values.round(4).tolist()  # rounded once for every line: a portrait draws 20-odd charts
     if base_year is None:
         shown = rounded
-    data = []
+    data: list[dict] = []
     for name, line in lines.items():
         data.append(
             {
