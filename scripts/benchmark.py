@@ -19,6 +19,8 @@ catalogue for every commune over 10 years, SYNTHETIC values (scripts/national_sc
 indicator values, as issue #14 sets the national size.
 
 `--publish` measures only `itdd publish` of the offline Gironde build, with a national estimate.
+`--runs` builds and publishes Gironde that many times: the median run's figures (and the fastest
+and slowest), as this machine's speed drifts within minutes.
 
 Serving rows (issue #14's table), at Gironde size, ~10x (R75) and, with `--scale national`, national
 size: the commune map's first response, outlines, a switch (map and table callbacks: bytes, gzip
@@ -55,7 +57,7 @@ from bench.serving import serving_benchmark
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=3, help="Gironde builds and publishes: the median run's figures")
     parser.add_argument("--switches", type=int, default=50)
     parser.add_argument("--territories-only", action="store_true", help="only the builds of each size of territory")
     parser.add_argument("--map-only", action="store_true", help="only the Gironde map: bytes and callback time")
@@ -94,7 +96,7 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     args = parse_args()
     if args.publish:
-        publish_benchmark()
+        publish_benchmark(args.runs)
     elif args.load:
         load_benchmark(args)
     elif args.map_only:

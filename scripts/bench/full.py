@@ -70,7 +70,7 @@ def gironde_benchmark(runs: int, switches: int, serving: dict[str, dict]) -> Non
             "serve_mib": measure_serve_memory(db),
         }
         db_bytes = db.stat().st_size
-        published = measure_publish(db, folder / "site")
+        published = measure_publish(db, folder / "site", runs)
         territories = territory_count(db)
         mirror = ROOT.parent / "shared" / "opendata"
         mirrored = (
