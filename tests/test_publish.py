@@ -159,6 +159,23 @@ def test_each_id_names_one_element_of_its_page(published: Path) -> None:
     assert sum(1 for _ in published.rglob("territoire/commune/*.html")) > 500  # the portraits were read
 
 
+def test_pages_made_in_this_process_are_those_of_the_rendering_processes(
+    published: Path, offline_db: Path, tmp_path: Path
+) -> None:
+    """A page depends only on the database: the first task's pages (home, map, indicators) and a
+    task of portraits, rendered in this process as `write_site(workers=1)` does, are byte for
+    byte those `itdd publish` had its rendering processes write; so are the search indexes."""
+    from dashboard import static_site
+
+    root = tmp_path / "site"
+    tasks = static_site.prepare(offline_db, root)
+    for task in (tasks[0], tasks[len(tasks) // 2]):
+        static_site.render_pages(offline_db, root, task)
+    written = [p.relative_to(root) for p in root.rglob("*") if p.is_file() and p.suffix in (".html", ".json")]
+    assert sum(p.as_posix().startswith("territoire/") for p in written) >= 30 and len(written) >= 150
+    assert [p.as_posix() for p in written if (root / p).read_bytes() != (published / p).read_bytes()] == []
+
+
 def test_publishing_again_gives_the_same_bytes(published: Path, offline_db: Path, tmp_path: Path) -> None:
     again = tmp_path / "again"
     result = CliRunner().invoke(app, ["publish", "--db", str(offline_db), "--out", str(again)])
