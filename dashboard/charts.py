@@ -41,14 +41,8 @@ def trend_figure(rows: TrendRows, unit: str | None, target: dict | None = None) 
     for i, name in enumerate(names):
         lines.setdefault(name, []).append(i)
     base_year = _index_base_year(lines, years, values)
-    if base_year is not None:  # each value over its territory's value in the base year
-        base = np.empty_like(values)
-        for line in lines.values():
-            base[line] = values[next(i for i in line if years[i] == base_year)]
-        shown = (values / base * 100).round(4).tolist()
     rounded = values.round(4).tolist()  # rounded once for every line: a portrait draws 20-odd charts
-    if base_year is None:
-        shown = rounded
+    shown = rounded if base_year is None else _indexed(lines, years, values, base_year)
     data: list[dict] = []
     for name, line in lines.items():
         data.append(
@@ -75,6 +69,14 @@ def trend_figure(rows: TrendRows, unit: str | None, target: dict | None = None) 
         )
     axis = unit_in(unit) if base_year is None else t("index_axis", year=base_year)
     return chart(data, axis, {"dtick": 1, "tickformat": "d"})
+
+
+def _indexed(lines: dict, years: list[int], values: np.ndarray, base_year: int) -> list[float]:
+    """Each value over its territory's value in `base_year`, times 100, rounded as drawn."""
+    base = np.empty_like(values)
+    for line in lines.values():
+        base[line] = values[next(i for i in line if years[i] == base_year)]
+    return (values / base * 100).round(4).tolist()
 
 
 def _index_base_year(lines: dict, years: list[int], values: np.ndarray) -> int | None:
