@@ -94,10 +94,9 @@ def _shortest(value: float) -> str:
 
 
 def _defused(rows: pd.DataFrame) -> pd.DataFrame:
-    """`rows` with each text cell through `defuse_formula`, column by column."""
+    """`rows` (a frame of the caller's own) with each text cell through `defuse_formula`."""
     for column in TEXT_COLUMNS:
-        texts = rows[column]
-        rows[column] = texts.where(~texts.str.startswith(FORMULA_START).fillna(False).astype(bool), "'" + texts)
+        rows[column] = rows[column].map(defuse_formula)
     return rows
 
 
