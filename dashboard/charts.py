@@ -3,6 +3,8 @@ in the dashboard's chart style (`chart`)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from functools import lru_cache
 from typing import NamedTuple
 from urllib.parse import quote
 
@@ -118,8 +120,13 @@ def chart(data: list, y_title: str, xaxis: dict, height: int = 380, **layout) ->
     }
 
 
-def sparkline_svg(values: list[float], width: int = 120, height: int = 32, colour: str = "#2c7bb6") -> str:
+def sparkline_svg(values: Sequence[float], width: int = 120, height: int = 32, colour: str = "#2c7bb6") -> str:
     """A data-URI SVG polyline of `values` (NaN skipped), for an <img> with alt text."""
+    return _sparkline(tuple(values), width, height, colour)
+
+
+@lru_cache(maxsize=64)  # both languages of a portrait draw the same
+def _sparkline(values: tuple[float, ...], width: int, height: int, colour: str) -> str:
     points = [v for v in values if not is_missing(v)]
     if len(points) < 2:
         return ""

@@ -3,10 +3,6 @@ references' values with the territory's position against each, and its progress 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
-import pandas as pd
-
 from dashboard import assessment, charts, urls
 from dashboard.attributes import data
 from dashboard.chrome import label, scroll_region, text
@@ -15,9 +11,7 @@ from dashboard.formatting import format_number, format_value, is_missing, trend_
 from dashboard.gaps import gap_cell, gap_reason, gap_text
 from dashboard.i18n import FINALITIES, colon, finality_label, t
 from dashboard.peers import peer_line
-from dashboard.portrait.view import Portrait
-
-Points = dict[tuple[str, str], dict[int, tuple[float, str]]]  # (level, code) -> year -> (value, status)
+from dashboard.portrait.view import PagePoints, Points, Portrait
 
 
 def reference_columns(refs: list) -> list[list]:
@@ -50,35 +44,6 @@ def reference_cell(row, column: list, points: dict, last_year: int, status: dict
     position = status.get((row.indicator_id, last_year, ref.level, ref.code)) if shown_year == last_year else None
     marker = assessment.position_text(position)
     return html.Td([*parts, *([html.Br(), *marker] if marker else [])], className="num", **named)
-
-
-@dataclass
-class PagePoints:
-    """What the tables of a portrait read of its values, by indicator, in one pass over them
-    (plain Python: a portrait has 100s of rows and 30-odd indicators)."""
-
-    points: dict[str, Points] = field(default_factory=dict)  # the territory's and its references'
-    by_year: dict[str, dict[int, float]] = field(default_factory=dict)  # the territory's own, first value a year
-    statuses: dict[str, set] = field(default_factory=dict)  # the statuses of the territory's own rows
-
-    def own(self, indicator_id: str, territory: tuple[str, str]) -> list[tuple[int, tuple[float, str]]]:
-        """The territory's own points by year."""
-        return sorted(self.points.get(indicator_id, {}).get(territory, {}).items())
-
-
-def page_points(values: pd.DataFrame) -> PagePoints:
-    """`values` (with `is_self`) by indicator: see PagePoints."""
-    found = PagePoints()
-    columns = [values[k].tolist() for k in ("indicator_id", "level", "code", "year", "value", "status", "is_self")]
-    for indicator_id, lv, c, y, v, s, me in zip(*columns, strict=True):
-        missing = is_missing(v)
-        if not missing:
-            found.points.setdefault(indicator_id, {}).setdefault((lv, c), {})[int(y)] = (v, s)
-        if me:
-            found.statuses.setdefault(indicator_id, set()).add(s)
-            if not missing:
-                found.by_year.setdefault(indicator_id, {}).setdefault(int(y), v)
-    return found
 
 
 def latest_cell(own: list[tuple[int, tuple[float, str]]], unit: str | None) -> html.Td:
@@ -168,7 +133,7 @@ def finality_sections(portrait: Portrait) -> list:
     one last)."""
     columns = reference_columns(portrait.ref_rows)
     order = {f: i for i, f in enumerate(FINALITIES)}
-    page = page_points(portrait.values)
+    page = portrait.points
     rows = portrait.catalogue
     labels = {r.indicator_id: label(r) for r in rows}
     by_finality: dict = {}

@@ -3,7 +3,7 @@ values, and the progress, positions and peer verdicts of its indicators."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import pandas as pd
@@ -11,6 +11,37 @@ import pandas as pd
 from dashboard import assessment, progress_queries, queries
 from dashboard.formatting import is_missing
 from itdd.sql import named_rows
+
+Points = dict[tuple[str, str], dict[int, tuple[float, str]]]  # (level, code) -> year -> (value, status)
+
+
+@dataclass
+class PagePoints:
+    """What the tables of a portrait read of its values, by indicator, in one pass over them
+    (plain Python: a portrait has 100s of rows and 30-odd indicators)."""
+
+    points: dict[str, Points] = field(default_factory=dict)  # the territory's and its references'
+    by_year: dict[str, dict[int, float]] = field(default_factory=dict)  # the territory's own, first value a year
+    statuses: dict[str, set] = field(default_factory=dict)  # the statuses of the territory's own rows
+
+    def own(self, indicator_id: str, territory: tuple[str, str]) -> list[tuple[int, tuple[float, str]]]:
+        """The territory's own points by year."""
+        return sorted(self.points.get(indicator_id, {}).get(territory, {}).items())
+
+
+def page_points(values: pd.DataFrame) -> PagePoints:
+    """`values` (with `is_self`) by indicator: see PagePoints."""
+    found = PagePoints()
+    columns = [values[k].tolist() for k in ("indicator_id", "level", "code", "year", "value", "status", "is_self")]
+    for indicator_id, lv, c, y, v, s, me in zip(*columns, strict=True):
+        missing = is_missing(v)
+        if not missing:
+            found.points.setdefault(indicator_id, {}).setdefault((lv, c), {})[int(y)] = (v, s)
+        if me:
+            found.statuses.setdefault(indicator_id, set()).add(s)
+            if not missing:
+                found.by_year.setdefault(indicator_id, {}).setdefault(int(y), v)
+    return found
 
 
 @dataclass(frozen=True)
@@ -32,6 +63,11 @@ class Portrait:
     def ref_rows(self) -> list:
         """The references' rows (named tuples), made once for both languages of a page."""
         return named_rows(self.refs)
+
+    @cached_property
+    def points(self) -> PagePoints:
+        """Its values by indicator, read once for both languages of a page."""
+        return page_points(self.values)
 
 
 def read(database, level: str, code: str, name: str) -> Portrait:
