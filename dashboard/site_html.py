@@ -43,6 +43,9 @@ SITE_FILES = {
 }
 
 
+SITE_QUERY = ("indicateur", "lang")  # the query parameters `file_path` reads
+
+
 def file_path(href: str, lang: str = DEFAULT_LANG) -> tuple[str, str] | None:
     """The site file (and fragment) for one of the app's URLs; None for an outside link. A page
     is in the language of the URL's `?lang=`, else `lang` (the language of the linking page)."""
@@ -74,7 +77,19 @@ def relative_link(href: str, page: str) -> str:
     the URL names another)."""
     if href.startswith("#"):
         return href
-    return _relative_link(href, page_lang(page), posixpath.dirname(page))
+    return _relative_link(_site_part(href), page_lang(page), posixpath.dirname(page))
+
+
+def _site_part(href: str) -> str:
+    """An app URL with only the query parameters that decide its site file (`SITE_QUERY`): a link
+    that preselects a portrait's territories is then the same for every portrait, and cached.
+    Another site's URL is kept whole."""
+    path, mark, rest = href.partition("?")
+    if not mark or not path.startswith("/") or path.startswith("//"):
+        return href
+    query, hash_mark, fragment = rest.partition("#")
+    kept = "&".join(p for p in query.split("&") if p.partition("=")[0] in SITE_QUERY)
+    return f"{path}{'?' if kept else ''}{kept}{hash_mark}{fragment}"
 
 
 @functools.lru_cache(maxsize=4096)  # the same links from the pages of a folder: the header's, the catalogue's

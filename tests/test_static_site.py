@@ -167,6 +167,32 @@ def test_english_pages_link_to_english_pages_and_the_shared_data(both_languages:
     assert relative_link("/indicateur/population?lang=fr", "en/index.html") == "../indicateur/population.html"
 
 
+def test_a_link_is_the_same_from_its_cached_part_of_the_url() -> None:
+    """`relative_link` caches the app URL without the query parameters that do not decide the
+    site file: each link is what `file_path` makes of the whole URL, and another site's URL
+    keeps its query."""
+    from dashboard.site_html import relative_path
+
+    hrefs = [
+        "/indicateur/population?territoires=commune%3A33063",
+        "/indicateur/population?territoires=commune%3A33063&lang=en#carte",
+        "/carte?niveau=epci&indicateur=population&annee=2021",
+        "/carte?niveau=epci",
+        "/territoire/commune/33063?lang=fr",
+        "https://opendata.agenceore.fr/exports/csv?delimiter=%2C",
+        "//example.org/x?a=1",
+    ]
+    for page in ("index.html", "en/territoire/commune/33063.html", "indicateur/population.html"):
+        for href in hrefs:
+            found = file_path(href, "en" if page.startswith("en/") else "fr")
+            if found is None:
+                expected = href
+            else:
+                link = relative_path(found[0], page.rpartition("/")[0])
+                expected = f"{link}#{found[1]}" if found[1] else link
+            assert relative_link(href, page) == expected, (href, page)
+
+
 def test_french_pages_have_no_english_and_english_pages_are_english(both_languages: Path) -> None:
     from tests.test_dashboard_pages import english_phrases
 
