@@ -195,9 +195,17 @@ def split(frame: pd.DataFrame, key: list[str] | None = None, keep_key: bool = Fa
     body = whole if keep_key else whole.drop(columns=key)
     rows = frame.groupby(key, sort=False).indices if len(frame) else {}
     return {
-        found: _integer_dtypes(body.take(at).reset_index(drop=True), with_nulls, {c: nulls[c][at] for c in with_nulls})
+        found: _integer_dtypes(
+            _rows(body, at).reset_index(drop=True), with_nulls, {c: nulls[c][at] for c in with_nulls}
+        )
         for found, at in rows.items()
     }
+
+
+def _rows(frame: pd.DataFrame, at: np.ndarray) -> pd.DataFrame:
+    """The rows at the ascending positions `at`: a slice when they follow each other, as a
+    territory's rows do in a result ordered by level and code (faster than `take`)."""
+    return frame.iloc[at[0] : at[-1] + 1] if at[-1] - at[0] + 1 == len(at) else frame.take(at)
 
 
 def empty_part(frame: pd.DataFrame, key: list[str] | None = None, keep_key: bool = False) -> pd.DataFrame:
