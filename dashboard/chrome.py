@@ -108,7 +108,13 @@ def source_item(row) -> list:
 
 
 def footer() -> html.Footer:
-    items = [html.Li(source_item(r)) for r in db().rows(queries.list_sources)]
+    """The sources and their licences: the same on every page of a language (the static site
+    makes it once a language, `Database.derived`)."""
+    return db().derived(_footer, current_lang())
+
+
+def _footer(database, _lang: str) -> html.Footer:  # `_lang`: what it is kept by, its texts' language
+    items = [html.Li(source_item(r)) for r in database.rows(queries.list_sources)]
     return html.Footer(
         [html.H2(t("footer_sources")), html.Ul(items), html.P(t("footer_note"))],
         id="sources",

@@ -27,7 +27,7 @@ from typing import cast
 
 from dashboard import assessment, database, queries
 from dashboard.app import create_app, page_title
-from dashboard.chrome import label
+from dashboard.chrome import footer, label
 from dashboard.context import CONFIG_KEY, db
 from dashboard.i18n import LANGS, current_lang, other_lang, t, using
 from dashboard.pages import home, indicateur, methode, not_found_404, territoire
@@ -89,7 +89,11 @@ def write_page(root: Path, page: str, layout, title: str, base_url: str | None =
     serves at any depth)."""
     lang = page_lang(page)
     prefix = _up(page)
-    raw = {"territory-search-box": site_search(_up(page, lang_folder(lang))), "lang-switch": language_link(page)}
+    raw = {
+        "territory-search-box": site_search(_up(page, lang_folder(lang))),
+        "lang-switch": language_link(page),
+        "sources": db().derived(_footer_html, posixpath.dirname(page)),
+    }
     renderer = Renderer(page, raw=raw)
     body = renderer.render(layout)
     scripts = (
@@ -109,6 +113,11 @@ def write_page(root: Path, page: str, layout, title: str, base_url: str | None =
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(data)
     return len(data)
+
+
+def _footer_html(_database, folder: str) -> str:
+    """The footer's HTML, the same on every page of a folder (its language, its links)."""
+    return Renderer(posixpath.join(folder, "index.html")).render(footer())
 
 
 def pages(database) -> Iterator[tuple[str, Callable[[], object], str]]:
