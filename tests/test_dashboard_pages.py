@@ -72,6 +72,13 @@ def test_portrait_speaks_plain_french(page) -> None:
     assert "Portrait\u00a0: Bordeaux" in text
 
 
+def test_portrait_marks_incomplete_values_only_where_it_has_some(page) -> None:
+    # Porte-de-Benauge's 2016 population is incomplete (test_build_offline); Bordeaux has none.
+    marker = f"* {t('incomplete_marker')}"
+    assert marker in page(territoire.layout, level="commune", code="33008")
+    assert marker not in page(territoire.layout, level="commune", code="33063")
+
+
 @pytest.mark.parametrize(
     ("layout", "params", "expected"),
     [

@@ -76,7 +76,7 @@ def children(database, portrait: view.Portrait) -> list:
         peers_section(database, p.level, p.code, p.name),
         *(sections or [html.P(t("no_value"))]),
         html.P(f"* {t('incomplete_marker')}", className="muted")
-        if (p.values["is_self"] & (p.values["status"] == "incomplete")).any()
+        if any("incomplete" in statuses for statuses in p.points.statuses.values())  # of its own values
         else None,
         policies_section(database, p.level, p.code, p.name, p.catalogue),
         fiche.edition_block(database, p.level, p.code),
