@@ -112,6 +112,9 @@ class FrozenDatabase(database.Database):
     def run(self, query, *args):
         if query is queries.territory_name:  # a page's name: from the territories every page lists
             return self.derived(_names).get(tuple(args))
+        if query is progress_queries.progress_rows and len(args) == 3 and None not in args:
+            parts, empty = self.derived(_progress_by_indicator, *args[:2])  # every indicator page reads it
+            return parts.get(tuple(args), empty).copy(deep=False)
         found = self._from_batch(query, args) if self._batch else None
         if found is not None:  # the caller's own already
             return found
@@ -140,6 +143,16 @@ class FrozenDatabase(database.Database):
             found = {f["id"]: i for i, f in enumerate(self.geojson(level)["features"])}
             self._results.put(key, found)
         return found
+
+
+def _progress_by_indicator(database, level: str, code: str) -> tuple[dict, pd.DataFrame]:
+    """A territory's progress rows, each indicator's as `progress_rows(level, code, indicator)`
+    gives them, from one query: an indicator page draws its territories' progress for one
+    indicator, and every indicator page the same few territories."""
+    with database.connect() as con:
+        found = batched.progress_rows(con, [(level, code)])
+    key = [*batched.KEY, "indicator_id"]
+    return batched.split(found, key, keep_key=True), batched.empty_part(found, key, keep_key=True)
 
 
 def _names(database) -> dict[tuple[str, str], str]:

@@ -73,6 +73,16 @@ def test_the_trends_of_every_indicator_at_once_are_each_indicator_s_own(database
             assert repr(every.get(indicator_id)) == repr(own.get(indicator_id)), (level, code, indicator_id)
 
 
+def test_a_territory_s_progress_for_one_indicator_is_that_indicator_s_own_query(databases) -> None:
+    """Indicator pages read their territories' progress from one read of each territory's rows."""
+    plain, frozen, keys = databases
+    indicators = [*plain.run(queries.catalogue)["indicator_id"].tolist(), "not_an_indicator"]
+    for level, code in keys[::3]:
+        for indicator_id in indicators:
+            args = (level, code, indicator_id)
+            _same(plain.run(progress_queries.progress_rows, *args), frozen.run(progress_queries.progress_rows, *args))
+
+
 def test_a_batched_territory_is_not_read_from_the_file_again(databases, monkeypatch) -> None:
     """`run` serves the batch first, queries of a list of territories included."""
     _, frozen, keys = databases
