@@ -27,9 +27,17 @@ ROUTES = {
 }
 
 
+def segments(template: str) -> list[str]:
+    """A route template cut at its `<name>`s: literal text at even positions, names at odd ones."""
+    return re.split(r"<([^>]+)>", template)
+
+
+SEGMENTS = {route: segments(template) for route, template in ROUTES.items()}
+
+
 def path(route: str, **values: object) -> str:
     """A route's path with each `<name>` replaced by its value, quoted as one path segment."""
-    return re.sub(r"<([^>]+)>", lambda m: quote(str(values[m.group(1)]), safe=""), ROUTES[route])
+    return "".join(p if i % 2 == 0 else quote(str(values[p]), safe="") for i, p in enumerate(SEGMENTS[route]))
 
 
 def home() -> str:
@@ -76,8 +84,7 @@ def download(file_name: str, level: str | None = None, year: int | None = None) 
 
 def template_pattern(template: str) -> re.Pattern:
     """A route template as a regular expression that matches a whole path, `<name>` groups included."""
-    parts = re.split(r"<([^>]+)>", template)
-    # Literal text at even positions, variable names at odd ones: each variable is one path segment.
+    parts = segments(template)  # each variable is one path segment
     return re.compile("".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>[^/]+)" for i, p in enumerate(parts)) + "$")
 
 
