@@ -257,8 +257,13 @@ def _written(values: dict, written: tuple[tuple[str, str], ...], href: str | Non
             continue
         if key == "style":
             value = "; ".join(f"{k}: {v}" for k, v in values[key].items())
-        parts.append(f" {name}" if value is True else f' {name}="{html_text.escape(str(value), quote=True)}"')
+        parts.append(f" {name}" if value is True else _attribute(name, str(value)))
     return "".join(parts)
+
+
+@functools.lru_cache(maxsize=4096)  # class names, scopes, the cells' labels: the same on every page
+def _attribute(name: str, value: str) -> str:
+    return f' {name}="{html_text.escape(value, quote=True)}"'
 
 
 def find(node, ident: str):
