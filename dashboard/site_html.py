@@ -139,7 +139,7 @@ class Renderer:
     def _html(self, node) -> str:
         kind = type(node)  # exact types first: a portrait has about 1,500 components and as many strings
         if kind is str:
-            return html_text.escape(node, quote=False)
+            return _text(node)
         if kind is list:
             return "".join([self._html(n) for n in node])
         if kind not in _COMPONENT_KINDS:
@@ -163,7 +163,7 @@ class Renderer:
         if isinstance(target, str) and self._labels_nothing(target):
             return ""
         children = own.get("children")  # most often a text: escaped here, not in a call of its own
-        children = html_text.escape(children, quote=False) if type(children) is str else self._html(children)
+        children = _text(children) if type(children) is str else self._html(children)
         tag, written = _plan(node)
         if node._namespace == "dash_core_components":
             return self._core(node._type, own, written, children)
@@ -259,6 +259,11 @@ def _written(values: dict, written: tuple[tuple[str, str], ...], href: str | Non
             value = "; ".join(f"{k}: {v}" for k, v in values[key].items())
         parts.append(f" {name}" if value is True else _attribute(name, str(value)))
     return "".join(parts)
+
+
+@functools.lru_cache(maxsize=8192)  # labels, headers, words and many numbers: the same on many pages
+def _text(text: str) -> str:
+    return html_text.escape(text, quote=False)
 
 
 @functools.lru_cache(maxsize=4096)  # class names, scopes, the cells' labels: the same on every page
