@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 import pandas as pd
@@ -41,13 +42,20 @@ def format_number(value: float | None, decimals: int | None = None, sign: bool =
     """
     if is_missing(value):
         return t("missing")
-    decimals = decimals_for(value) if decimals is None else decimals
-    text = f"{float(value):{'+' if sign else ''},.{decimals}f}"
+    number, decimals = float(value), decimals_for(value) if decimals is None else decimals
+    # -0.0 equals 0.0, so it would find 0.0's text in the cache ("0,0" for "-0,0" when `fixed`)
+    written = _formatted.__wrapped__ if number == 0 else _formatted
+    return written(number, decimals, sign, fixed, current_lang())
+
+
+@functools.lru_cache(maxsize=8192)  # the references' values and the years recur on many pages
+def _formatted(value: float, decimals: int, sign: bool, fixed: bool, lang: str) -> str:
+    text = f"{value:{'+' if sign else ''},.{decimals}f}"
     if "." in text and not fixed:
         text = text.rstrip("0").rstrip(".")
     if text in ("-0", "+0"):
         text = "0"
-    if current_lang() == "fr":
+    if lang == "fr":
         text = text.replace(",", NARROW_NBSP).replace(".", ",")
     return text
 

@@ -69,6 +69,17 @@ def test_french_and_english_number_formatting() -> None:
         assert format_percent(2.345) == "2.3%"
 
 
+def test_a_number_s_text_is_the_same_however_often_it_is_written() -> None:
+    """`format_number` keeps the texts it wrote: the same number in the same format gives the
+    same text, in each language, and -0.0 (equal to 0.0) keeps its own."""
+    assert [format_number(v, decimals=1, fixed=True) for v in (0.0, -0.0, 0.0, -0.0)] == ["0,0", "-0,0"] * 2
+    assert format_number(-0.0, decimals=1) == format_number(0.0, decimals=1) == "0"
+    assert format_number(2.5, decimals=1, fixed=True) == "2,5"
+    with using("en"):
+        assert format_number(2.5, decimals=1, fixed=True) == "2.5"
+    assert format_number(2.5, decimals=1, sign=True) == "+2,5"
+
+
 def test_trend_sentences_in_plain_french() -> None:
     growing = pd.DataFrame({"year": [2016, 2023], "value": [100.0, 100 * 1.023**7]})
     assert trend_sentence(growing, "habitants") == f"en hausse de 2,3{NNBSP}% par an depuis 2016"
